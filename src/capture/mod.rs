@@ -1,0 +1,73 @@
+//! Frame sources and the capture thread.
+//!
+//! A [`FrameSource`] delivers pictures; the capture thread paces it, applies
+//! rotation/flip, encodes, and publishes to the frame hub. Nothing here knows
+//! who reads the frames.
+
+use bytes::Bytes;
+
+/// Why a source could not deliver. Errors are values: the capture thread
+/// counts them, backs off and re-opens; nothing panics.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CaptureError {
+    /// The device could not be opened (missing, busy, no permission).
+    #[error("cannot open {device}: {reason}")]
+    Open { device: String, reason: String },
+    /// No frame arrived in time.
+    #[error("no frame within {ms} ms")]
+    Timeout { ms: u64 },
+    /// The source delivered data that is not a valid picture.
+    #[error("corrupt frame: {0}")]
+    Corrupt(String),
+    /// The device went away (unplugged).
+    #[error("device lost: {0}")]
+    Disconnected(String),
+    /// Anything else the backend reported.
+    #[error("{0}")]
+    Other(String),
+}
+
+/// What an opened source delivers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceInfo {
+    /// Human name of the device ("test pattern", "/dev/video0 (HD Webcam)").
+    pub device: String,
+    /// Real resolution and rate, which may differ from what was asked.
+    pub width: u32,
+    pub height: u32,
+    pub fps: f64,
+    /// "RGB24", "MJPEG", "YUYV", …
+    pub pixel_format: String,
+    /// True when `next_frame` blocks until the device has a new frame (a
+    /// camera); false when it returns at once (the test pattern), so the
+    /// capture thread must pace it.
+    pub self_paced: bool,
+}
+
+/// One picture from a source.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SourceFrame {
+    /// Packed RGB24 written into the buffer the caller passed.
+    Rgb { width: u32, height: u32 },
+    /// The device's own JPEG (MJPEG cameras), untouched.
+    Jpeg { width: u32, height: u32, data: Bytes },
+}
+
+/// A camera, a test pattern, or a wrapper around either.
+pub trait FrameSource: Send {
+    /// Backend name as reported in payloads ("v4l2", "test-pattern").
+    fn backend(&self) -> &'static str;
+    /// Open (or re-open) the device.
+    ///
+    /// # Errors
+    /// `CaptureError::Open` when the device is missing, busy or refuses the format.
+    fn open(&mut self) -> Result<SourceInfo, CaptureError>;
+    /// The next picture. RGB pictures are written into `rgb` (resized as
+    /// needed, reused across calls so no frame allocates).
+    ///
+    /// # Errors
+    /// Any `CaptureError`; the caller decides whether to re-open.
+    fn next_frame(&mut self, rgb: &mut Vec<u8>) -> Result<SourceFrame, CaptureError>;
+    /// Release the device. Safe to call twice.
+    fn close(&mut self);
+}

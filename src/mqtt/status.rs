@@ -1,0 +1,72 @@
+//! The live status of the MQTT client, as the UI and `/status` show it.
+//!
+//! Plain data, serializable, cheap to clone: the client task publishes a new
+//! snapshot on a `watch` channel whenever something changes.
+
+use serde::{Deserialize, Serialize};
+
+/// Where the connection stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkState {
+    /// A connection attempt is in progress.
+    #[default]
+    Connecting,
+    /// CONNACK received; `since_unix_ms` says when.
+    Connected,
+    /// Backing off; `next_attempt_in_ms` says how long before attempt `attempt`.
+    Waiting,
+    /// `shutdown()` ran; nothing more will happen.
+    Stopped,
+}
+
+/// Health as last published on `system/health/<name>`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct HealthStatus {
+    pub ok: bool,
+    pub event: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub err: Option<String>,
+    pub timestamp: f64,
+}
+
+/// Heartbeat timing on `system/keepalive/<name>`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct HeartbeatStatus {
+    pub interval_ms: u64,
+    /// Heartbeats published so far (also the last `seq`).
+    pub sent: u64,
+    /// Wall time of the last heartbeat published.
+    pub last_unix_ms: Option<u64>,
+    /// Time until the next heartbeat is due (`None` while paused).
+    pub next_due_in_ms: Option<u64>,
+    /// Largest lateness of a heartbeat against its schedule.
+    pub max_drift_ms: f64,
+    /// Publish → return through the broker of the last heartbeat.
+    pub round_trip_ms: Option<f64>,
+}
+
+/// Everything the client knows about itself.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ClientStatus {
+    /// Broker URL with any password removed.
+    pub broker: String,
+    pub client_id: String,
+    pub state: LinkState,
+    /// When the current state began (unix ms).
+    pub since_unix_ms: u64,
+    /// The attempt number of the next (or current) connection attempt.
+    pub attempt: u32,
+    /// While `Waiting`: time left before the next attempt.
+    pub next_attempt_in_ms: Option<u64>,
+    /// Successful connections after the first.
+    pub reconnects: u64,
+    pub last_error: Option<String>,
+    pub published: u64,
+    /// Offered while disconnected or with a full queue: dropped, never queued.
+    pub dropped: u64,
+    pub deduplicated: u64,
+    pub received: u64,
+    pub heartbeat: HeartbeatStatus,
+    pub health: Option<HealthStatus>,
+}
