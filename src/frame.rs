@@ -91,10 +91,8 @@ impl FrameHub {
         let deadline = Instant::now() + timeout;
         let mut guard = self.latest.lock().unwrap_or_else(PoisonError::into_inner);
         loop {
-            if let Some(frame) = guard.as_ref() {
-                if frame.seq > after_seq {
-                    return Some(Arc::clone(frame));
-                }
+            if let Some(frame) = guard.as_ref().filter(|f| f.seq > after_seq) {
+                return Some(Arc::clone(frame));
             }
             let now = Instant::now();
             if now >= deadline {
