@@ -14,6 +14,7 @@
 //! - [`tui`]: the terminal UI.
 
 pub mod capture;
+pub mod config;
 pub mod control;
 pub mod frame;
 pub mod mqtt;

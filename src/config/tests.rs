@@ -1,0 +1,176 @@
+use super::*;
+
+fn parse(args: &[&str]) -> Result<Config, String> {
+    let mut argv = vec!["tars-camera"];
+    argv.extend_from_slice(args);
+    let cli = Cli::try_parse_from(argv).map_err(|e| e.to_string())?;
+    validate(cli.options).map_err(|e| e.to_string())
+}
+
+fn err(args: &[&str]) -> String {
+    match parse(args) {
+        Ok(c) => panic!("{args:?} should fail, got {c:?}"),
+        Err(e) => e,
+    }
+}
+
+#[test]
+fn defaults_match_the_spec() {
+    let c = validate(Options::default()).expect("defaults are valid");
+    assert_eq!(c.source, SourceKind::Camera);
+    assert_eq!((c.width, c.height), (640, 480));
+    assert!((c.fps - 10.0).abs() < f64::EPSILON);
+    assert_eq!(c.quality, 80);
+    assert!((c.mqtt_rate_hz - 2.0).abs() < f64::EPSILON);
+    assert_eq!(
+        c.broker,
+        BrokerChoice::External("mqtt://127.0.0.1:1883".into())
+    );
+    assert_eq!(c.heartbeat_interval, Duration::from_secs(5));
+    assert_eq!(c.reconnect_min, Duration::from_millis(500));
+    assert_eq!(c.reconnect_max, Duration::from_secs(5));
+    assert_eq!(c.http_port, 8080);
+    assert_eq!(c.max_clients, 16);
+    assert_eq!(c.frame_topic, "camera/frame");
+    assert_eq!(c.service_name, "camera");
+}
+
+#[test]
+fn quality_out_of_range_names_the_option() {
+    for q in ["0", "101", "-3"] {
+        let e = err(&["--quality", q]);
+        assert!(e.starts_with("--quality: must be 1 to 100"), "{e}");
+    }
+    let e = err(&["--quality", "high"]);
+    assert!(e.contains("--quality"), "{e}");
+}
+
+#[test]
+fn fps_zero_is_refused() {
+    assert!(err(&["--fps", "0"]).starts_with("--fps: must be above 0"));
+}
+
+#[test]
+fn negative_or_non_numeric_rate_is_refused() {
+    assert!(err(&["--mqtt-rate", "-1"]).starts_with("--mqtt-rate: must be 0 (off)"));
+    assert!(err(&["--mqtt-rate", "fast"]).contains("--mqtt-rate"));
+}
+
+#[test]
+fn rate_above_fps_is_capped_with_a_warning() {
+    let c = parse(&["--fps", "5", "--mqtt-rate", "30"]).expect("valid");
+    assert!((c.mqtt_rate_hz - 5.0).abs() < f64::EPSILON);
+    assert_eq!(c.warnings.len(), 1);
+    let c = parse(&["--mqtt-rate", "0.2"]).expect("fractional");
+    assert!((c.mqtt_rate_hz - 0.2).abs() < f64::EPSILON);
+    let c = parse(&["--mqtt-rate", "0"]).expect("zero is off");
+    assert!(c.mqtt_rate_hz.abs() < f64::EPSILON);
+}
+
+#[test]
+fn zero_width_or_height_is_refused() {
+    assert!(err(&["--width", "0"]).starts_with("--width:"));
+    assert!(err(&["--height", "0"]).starts_with("--height:"));
+}
+
+#[test]
+fn unknown_source_is_refused() {
+    let e = err(&["--source", "webcam"]);
+    assert_eq!(e, "--source: must be camera or test-pattern (got 'webcam')");
+}
+
+#[test]
+fn malformed_or_unknown_scheme_urls_are_refused() {
+    assert!(err(&["--mqtt-url", "http://broker:1883"]).starts_with("--mqtt-url:"));
+    assert!(err(&["--mqtt-url", "mqtt://host:notaport"]).starts_with("--mqtt-url:"));
+    assert!(err(&["--mqtt-url", "mqtt://"]).starts_with("--mqtt-url:"));
+    assert!(parse(&["--mqtt-url", "mqtt://u:p@broker:1884"]).is_ok());
+    assert!(parse(&["--mqtt-url", "mqtts://broker"]).is_ok());
+}
+
+#[test]
+fn rotation_must_be_a_right_angle() {
+    assert!(err(&["--rotation", "45"]).starts_with("--rotation: must be 0, 90, 180 or 270"));
+    assert_eq!(parse(&["--rotation", "270"]).expect("valid").rotation, 270);
+}
+
+#[test]
+fn durations_accept_seconds_and_units() {
+    for (text, ms) in [
+        ("1", 1000),
+        ("0.5", 500),
+        ("500ms", 500),
+        ("5s", 5000),
+        ("2m", 120_000),
+    ] {
+        let d: DurationValue = text.parse().expect(text);
+        assert_eq!(d.0, Duration::from_millis(ms), "{text}");
+    }
+    assert!("soon".parse::<DurationValue>().is_err());
+    assert!("-1".parse::<DurationValue>().is_err());
+    assert!(err(&["--heartbeat-interval", "often"]).contains("--heartbeat-interval"));
+    assert!(err(&["--reconnect-min", "5", "--reconnect-max", "1"]).starts_with("--reconnect-max:"));
+}
+
+#[test]
+fn flags_beat_the_file_and_the_file_beats_defaults() {
+    let file =
+        parse_file("quality = 55\nfps = 15\nheartbeat_interval = \"250ms\"\nflip_h = true\n")
+            .expect("file");
+    let cli = Cli::try_parse_from(["tars-camera", "--quality", "90"]).expect("cli");
+    let c = validate(cli.options.or(file)).expect("valid");
+    assert_eq!(c.quality, 90, "flag wins over file");
+    assert!(
+        (c.fps - 15.0).abs() < f64::EPSILON,
+        "file wins over default"
+    );
+    assert_eq!(c.heartbeat_interval, Duration::from_millis(250));
+    assert!(c.flip_h);
+}
+
+#[test]
+fn a_broken_file_reports_line_and_column() {
+    let e = parse_file("fps = 10\nquality = = 3\n").expect_err("syntax error");
+    assert!(e.starts_with("line 2, column"), "{e}");
+    let e = parse_file("fps = 10\ncolour = \"red\"\n").expect_err("unknown key");
+    assert!(e.starts_with("line 2, column 1"), "{e}");
+    assert!(e.contains("colour"), "{e}");
+    let e = parse_file("quality = \"high\"\n").expect_err("wrong type");
+    assert!(e.starts_with("line 1"), "{e}");
+}
+
+#[test]
+fn a_missing_file_is_an_error_naming_config() {
+    let e = read_file(Path::new("/nonexistent/tars.toml")).expect_err("missing");
+    assert!(
+        e.to_string()
+            .starts_with("--config: cannot read /nonexistent/tars.toml")
+    );
+}
+
+#[test]
+fn demo_means_test_pattern_and_embedded_broker() {
+    let c = parse(&["--demo"]).expect("valid");
+    assert_eq!(c.source, SourceKind::TestPattern);
+    assert_eq!(c.broker, BrokerChoice::Embedded);
+    let c = parse(&["--demo", "--mqtt-url", "mqtt://10.0.0.2"]).expect("valid");
+    assert_eq!(c.broker, BrokerChoice::External("mqtt://10.0.0.2".into()));
+}
+
+#[test]
+fn device_accepts_index_or_path() {
+    assert_eq!(
+        parse(&["--device", "/dev/video2"]).expect("path").device,
+        "/dev/video2"
+    );
+    assert_eq!(parse(&["--device", "1"]).expect("index").device, "1");
+    assert!(err(&["--device", "usb"]).starts_with("--device:"));
+}
+
+#[test]
+fn bad_http_options_are_refused() {
+    assert!(err(&["--http-port", "70000"]).starts_with("--http-port:"));
+    assert!(err(&["--http-host", "localhost:80"]).starts_with("--http-host:"));
+    assert!(err(&["--max-clients", "0"]).starts_with("--max-clients:"));
+    assert!(err(&["--log-level", "loud"]).starts_with("--log-level:"));
+}
