@@ -249,7 +249,7 @@ impl FromStr for DurationValue {
             format!("'{s}' is not a duration (use seconds like 5 or 0.5, or 500ms, 5s)")
         })?;
         let secs = value * scale;
-        if !secs.is_finite() || secs < 0.0 || secs > 86_400.0 {
+        if !secs.is_finite() || !(0.0..=86_400.0).contains(&secs) {
             return Err(format!("'{s}' is out of range (0 to 1 day)"));
         }
         Ok(Self(Duration::from_secs_f64(secs)))

@@ -13,9 +13,15 @@
 //! - [`headless`]: the `--no-tui` runner.
 //! - [`tui`]: the terminal UI.
 
+pub mod app;
+pub mod bench;
 pub mod capture;
 pub mod config;
 pub mod control;
+pub mod encode;
 pub mod frame;
+pub mod headless;
+pub mod http;
 pub mod mqtt;
+pub mod service;
 pub mod stats;

@@ -4,9 +4,113 @@
 //! HTTP threads; a snapshot is assembled on demand and never holds a lock
 //! that the capture path waits on for longer than a copy.
 
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
 use serde::{Deserialize, Serialize};
 
 use crate::mqtt::ClientStatus;
+
+/// Events per second over a sliding window (default 1 s).
+#[derive(Debug, Clone)]
+pub struct RateMeter {
+    window: Duration,
+    events: VecDeque<Instant>,
+}
+
+impl Default for RateMeter {
+    fn default() -> Self {
+        Self::new(Duration::from_secs(1))
+    }
+}
+
+impl RateMeter {
+    #[must_use]
+    pub fn new(window: Duration) -> Self {
+        Self {
+            window,
+            events: VecDeque::new(),
+        }
+    }
+
+    /// Count one event at `now`.
+    pub fn record(&mut self, now: Instant) {
+        self.events.push_back(now);
+        self.trim(now);
+    }
+
+    fn trim(&mut self, now: Instant) {
+        while let Some(&first) = self.events.front() {
+            if now.duration_since(first) > self.window {
+                self.events.pop_front();
+            } else {
+                break;
+            }
+        }
+    }
+
+    /// Events per second over the window ending at `now`.
+    #[must_use]
+    pub fn rate(&mut self, now: Instant) -> f64 {
+        self.trim(now);
+        self.events.len() as f64 / self.window.as_secs_f64()
+    }
+}
+
+/// One value per second for the last minute (the FPS sparkline).
+#[derive(Debug, Clone, Default)]
+pub struct History {
+    values: VecDeque<f64>,
+    next_at: Option<Instant>,
+}
+
+impl History {
+    pub const LEN: usize = 60;
+
+    /// Offer the current value; it is kept once per second.
+    pub fn sample(&mut self, now: Instant, value: f64) {
+        let due = self.next_at.is_none_or(|t| now >= t);
+        if due {
+            self.values.push_back(value);
+            while self.values.len() > Self::LEN {
+                self.values.pop_front();
+            }
+            self.next_at = Some(now + Duration::from_secs(1));
+        }
+    }
+
+    #[must_use]
+    pub fn values(&self) -> Vec<f64> {
+        self.values.iter().copied().collect()
+    }
+}
+
+/// A per-second rate computed from a growing counter sampled now and then.
+#[derive(Debug, Clone, Default)]
+pub struct CounterRate {
+    samples: VecDeque<(Instant, u64)>,
+}
+
+impl CounterRate {
+    /// Record the counter's value at `now`; returns its rate over the last ~second.
+    pub fn update(&mut self, now: Instant, value: u64) -> f64 {
+        self.samples.push_back((now, value));
+        while self.samples.len() > 2
+            && self
+                .samples
+                .get(1)
+                .is_some_and(|&(t, _)| now.duration_since(t) >= Duration::from_secs(1))
+        {
+            self.samples.pop_front();
+        }
+        match self.samples.front() {
+            Some(&(t0, v0)) if now > t0 => {
+                value.saturating_sub(v0) as f64 / now.duration_since(t0).as_secs_f64()
+            }
+            _ => 0.0,
+        }
+    }
+}
 
 /// The whole service, as `/status` serves it and the UI draws it.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -89,4 +193,45 @@ pub struct MqttSection {
     pub frames_published: u64,
     #[serde(flatten)]
     pub client: ClientStatus,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rate_meter_counts_the_last_second() {
+        let t0 = Instant::now();
+        let mut m = RateMeter::default();
+        for i in 0..30 {
+            m.record(t0 + Duration::from_millis(i * 33));
+        }
+        let r = m.rate(t0 + Duration::from_millis(990));
+        assert!((r - 30.0).abs() < 0.5, "{r}");
+        let later = m.rate(t0 + Duration::from_secs(5));
+        assert!(later.abs() < f64::EPSILON, "stale events expire: {later}");
+    }
+
+    #[test]
+    fn history_keeps_one_value_per_second_for_a_minute() {
+        let t0 = Instant::now();
+        let mut h = History::default();
+        for i in 0..200u64 {
+            h.sample(t0 + Duration::from_millis(i * 500), i as f64);
+        }
+        let v = h.values();
+        assert_eq!(v.len(), History::LEN);
+        assert!((v[59] - 198.0).abs() < f64::EPSILON, "{v:?}");
+    }
+
+    #[test]
+    fn counter_rate_is_per_second() {
+        let t0 = Instant::now();
+        let mut r = CounterRate::default();
+        let mut last = 0.0;
+        for i in 0..=8u64 {
+            last = r.update(t0 + Duration::from_millis(i * 250), i * 1000);
+        }
+        assert!((last - 4000.0).abs() < 1.0, "{last}");
+    }
 }

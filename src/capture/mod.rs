@@ -4,6 +4,9 @@
 //! rotation/flip, encodes, and publishes to the frame hub. Nothing here knows
 //! who reads the frames.
 
+pub mod test_pattern;
+pub mod thread;
+
 use bytes::Bytes;
 
 /// Why a source could not deliver. Errors are values: the capture thread

@@ -1,0 +1,101 @@
+//! The program's edge: turns a parsed command line into a running service,
+//! a subcommand, or an exit status (2 for bad input, before anything starts).
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use tracing_subscriber::EnvFilter;
+
+use crate::config::{self, Cli, Config, EXIT_USAGE, Subcommands};
+use crate::service::Service;
+
+fn usage_error(message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(EXIT_USAGE)
+}
+
+fn filter(level: &str) -> EnvFilter {
+    // Third-party crates stay at warn unless asked for debug/trace.
+    let others = if matches!(level, "debug" | "trace") {
+        level
+    } else {
+        "warn"
+    };
+    EnvFilter::new(format!("{others},tars_camera={level}"))
+}
+
+/// Run the program; returns the process exit status.
+#[must_use]
+pub fn main(cli: Cli) -> ExitCode {
+    match cli.command {
+        Some(Subcommands::ListCameras) => {
+            println!("no camera found (camera support is not built yet)");
+            ExitCode::SUCCESS
+        }
+        Some(Subcommands::Bench(args)) => match crate::bench::run(&args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => usage_error(&e),
+        },
+        Some(Subcommands::Broker { host, port }) => {
+            let _ = (host, port);
+            usage_error("broker: not built yet")
+        }
+        None => {
+            let config = match config::resolve(cli.options) {
+                Ok(c) => c,
+                Err(e) => return usage_error(&e.to_string()),
+            };
+            run_service(config)
+        }
+    }
+}
+
+fn run_service(config: Config) -> ExitCode {
+    let listener = match crate::http::bind(config.http_host, config.http_port) {
+        Ok(l) => l,
+        Err(e) => {
+            let what = if e.kind() == std::io::ErrorKind::AddrInUse {
+                "is already in use".to_owned()
+            } else {
+                e.to_string()
+            };
+            return usage_error(&format!(
+                "--http-port: {}:{} {what}",
+                config.http_host, config.http_port
+            ));
+        }
+    };
+    let headless = config.no_tui || !std::io::stdout().is_terminal();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter(&config.log_level))
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+    let _ = headless;
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("tars-rt")
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        let service = Service::start(config, listener).map_err(|e| e.to_string())?;
+        crate::headless::run(service)
+            .await
+            .map_err(|e| e.to_string())
+    });
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,244 @@
+//! The built-in animated test pattern: moving colour bars, a frame counter and
+//! a clock, so a viewer sees at a glance that the picture is live.
+//!
+//! Cheap by construction: one bar row is built per frame and copied down;
+//! only the text band is drawn pixel by pixel.
+
+use std::time::{Duration, SystemTime};
+
+use super::{CaptureError, FrameSource, SourceFrame, SourceInfo};
+
+/// EBU-style bars: white, yellow, cyan, green, magenta, red, blue, black.
+const BARS: [[u8; 3]; 8] = [
+    [235, 235, 235],
+    [235, 235, 16],
+    [16, 235, 235],
+    [16, 235, 16],
+    [235, 16, 235],
+    [235, 16, 16],
+    [16, 16, 235],
+    [16, 16, 16],
+];
+
+/// 5x7 glyphs, one byte per row, low 5 bits used (bit 4 = leftmost).
+fn glyph(c: char) -> [u8; 7] {
+    match c {
+        '0' => [0x0E, 0x11, 0x13, 0x15, 0x19, 0x11, 0x0E],
+        '1' => [0x04, 0x0C, 0x04, 0x04, 0x04, 0x04, 0x0E],
+        '2' => [0x0E, 0x11, 0x01, 0x02, 0x04, 0x08, 0x1F],
+        '3' => [0x1F, 0x02, 0x04, 0x02, 0x01, 0x11, 0x0E],
+        '4' => [0x02, 0x06, 0x0A, 0x12, 0x1F, 0x02, 0x02],
+        '5' => [0x1F, 0x10, 0x1E, 0x01, 0x01, 0x11, 0x0E],
+        '6' => [0x06, 0x08, 0x10, 0x1E, 0x11, 0x11, 0x0E],
+        '7' => [0x1F, 0x01, 0x02, 0x04, 0x08, 0x08, 0x08],
+        '8' => [0x0E, 0x11, 0x11, 0x0E, 0x11, 0x11, 0x0E],
+        '9' => [0x0E, 0x11, 0x11, 0x0F, 0x01, 0x02, 0x0C],
+        ':' => [0x00, 0x0C, 0x0C, 0x00, 0x0C, 0x0C, 0x00],
+        '.' => [0x00, 0x00, 0x00, 0x00, 0x00, 0x0C, 0x0C],
+        '#' => [0x0A, 0x0A, 0x1F, 0x0A, 0x1F, 0x0A, 0x0A],
+        _ => [0; 7],
+    }
+}
+
+/// Where the clock text comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Clock {
+    /// Wall-clock time (live service).
+    Wall,
+    /// Derived from the frame number and fps (tests: same frame, same pixels).
+    FromFrameCount,
+}
+
+/// The test pattern source.
+#[derive(Debug)]
+pub struct TestPattern {
+    width: u32,
+    height: u32,
+    fps: f64,
+    clock: Clock,
+    frame: u64,
+    row: Vec<u8>,
+    is_open: bool,
+}
+
+impl TestPattern {
+    #[must_use]
+    pub fn new(width: u32, height: u32, fps: f64, clock: Clock) -> Self {
+        Self {
+            width: width.max(16),
+            height: height.max(16),
+            fps,
+            clock,
+            frame: 0,
+            row: Vec::new(),
+            is_open: false,
+        }
+    }
+
+    fn clock_text(&self) -> String {
+        let since_epoch = match self.clock {
+            Clock::Wall => SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .unwrap_or_default(),
+            Clock::FromFrameCount => {
+                Duration::from_secs_f64(self.frame as f64 / self.fps.max(0.001))
+            }
+        };
+        let secs = since_epoch.as_secs();
+        format!(
+            "{:02}:{:02}:{:02}.{:03}",
+            (secs / 3600) % 24,
+            (secs / 60) % 60,
+            secs % 60,
+            since_epoch.subsec_millis()
+        )
+    }
+
+    /// Draw the current frame into `rgb`.
+    pub fn render(&mut self, rgb: &mut Vec<u8>) {
+        let (w, h) = (self.width as usize, self.height as usize);
+        rgb.resize(w * h * 3, 0);
+        // Bars move left by ~1/4 of the width per second.
+        let bar_w = w.div_ceil(BARS.len());
+        let shift = ((self.frame as f64 * w as f64 / (4.0 * self.fps.max(0.001))) as usize) % w;
+        self.row.resize(w * 3, 0);
+        for x in 0..w {
+            let colour = BARS[((x + shift) % w) / bar_w % BARS.len()];
+            self.row[x * 3..x * 3 + 3].copy_from_slice(&colour);
+        }
+        let band_top = h * 3 / 4;
+        for y in 0..band_top {
+            rgb[y * w * 3..(y + 1) * w * 3].copy_from_slice(&self.row);
+        }
+        // Lower band: a dark grey ramp (shows banding and compression) under the text.
+        for y in band_top..h {
+            let line = &mut rgb[y * w * 3..(y + 1) * w * 3];
+            for (x, px) in line.chunks_exact_mut(3).enumerate() {
+                let v = (24 + x * 48 / w) as u8;
+                px.copy_from_slice(&[v, v, v]);
+            }
+        }
+        let scale = (h / 120).max(1);
+        let margin = (h - band_top).saturating_sub(7 * scale) / 2;
+        let text = format!("#{:06}  {}", self.frame, self.clock_text());
+        draw_text(rgb, w, h, 8 * scale, band_top + margin, scale, &text);
+    }
+}
+
+/// Draw `text` in white at (`x0`, `y0`) with pixel size `scale`, clipped.
+fn draw_text(rgb: &mut [u8], w: usize, h: usize, x0: usize, y0: usize, scale: usize, text: &str) {
+    for (i, c) in text.chars().enumerate() {
+        let gx = x0 + i * 6 * scale;
+        for (row, bits) in glyph(c).iter().enumerate() {
+            for col in 0..5 {
+                if bits & (0x10 >> col) == 0 {
+                    continue;
+                }
+                for dy in 0..scale {
+                    let y = y0 + row * scale + dy;
+                    let x = gx + col * scale;
+                    if y >= h || x + scale > w {
+                        continue;
+                    }
+                    let start = (y * w + x) * 3;
+                    rgb[start..start + scale * 3].fill(250);
+                }
+            }
+        }
+    }
+}
+
+impl FrameSource for TestPattern {
+    fn backend(&self) -> &'static str {
+        "test-pattern"
+    }
+
+    fn open(&mut self) -> Result<SourceInfo, CaptureError> {
+        self.is_open = true;
+        Ok(SourceInfo {
+            device: "test pattern".to_owned(),
+            width: self.width,
+            height: self.height,
+            fps: self.fps,
+            pixel_format: "RGB24".to_owned(),
+            self_paced: false,
+        })
+    }
+
+    fn next_frame(&mut self, rgb: &mut Vec<u8>) -> Result<SourceFrame, CaptureError> {
+        if !self.is_open {
+            return Err(CaptureError::Other("test pattern is not open".to_owned()));
+        }
+        self.render(rgb);
+        self.frame += 1;
+        Ok(SourceFrame::Rgb {
+            width: self.width,
+            height: self.height,
+        })
+    }
+
+    fn close(&mut self) {
+        self.is_open = false;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_frame_number_gives_same_pixels() {
+        let mut a = TestPattern::new(64, 48, 10.0, Clock::FromFrameCount);
+        let mut b = TestPattern::new(64, 48, 10.0, Clock::FromFrameCount);
+        a.open().expect("open");
+        b.open().expect("open");
+        let (mut pa, mut pb) = (Vec::new(), Vec::new());
+        a.next_frame(&mut pa).expect("frame");
+        b.next_frame(&mut pb).expect("frame");
+        assert_eq!(pa, pb);
+        assert_eq!(pa.len(), 64 * 48 * 3);
+    }
+
+    #[test]
+    fn the_picture_moves_from_frame_to_frame() {
+        let mut p = TestPattern::new(160, 120, 10.0, Clock::FromFrameCount);
+        p.open().expect("open");
+        let (mut first, mut second) = (Vec::new(), Vec::new());
+        p.next_frame(&mut first).expect("frame");
+        p.next_frame(&mut second).expect("frame");
+        assert_ne!(first[..160 * 3], second[..160 * 3], "bars move");
+        assert_ne!(first, second);
+    }
+
+    #[test]
+    fn delivers_the_requested_size_and_refuses_when_closed() {
+        let mut p = TestPattern::new(320, 240, 30.0, Clock::Wall);
+        let mut buf = Vec::new();
+        assert!(p.next_frame(&mut buf).is_err());
+        let info = p.open().expect("open");
+        assert_eq!((info.width, info.height), (320, 240));
+        assert!(!info.self_paced);
+        assert_eq!(
+            p.next_frame(&mut buf).expect("frame"),
+            SourceFrame::Rgb {
+                width: 320,
+                height: 240
+            }
+        );
+        p.close();
+        assert!(p.next_frame(&mut buf).is_err());
+    }
+
+    #[test]
+    fn text_is_drawn_in_the_lower_band() {
+        let mut p = TestPattern::new(240, 120, 10.0, Clock::FromFrameCount);
+        p.open().expect("open");
+        let mut buf = Vec::new();
+        p.next_frame(&mut buf).expect("frame");
+        let band = &buf[240 * 90 * 3..];
+        assert!(
+            band.chunks_exact(3).any(|px| px == [250, 250, 250]),
+            "white text pixels"
+        );
+    }
+}
