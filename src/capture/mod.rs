@@ -4,6 +4,12 @@
 //! rotation/flip, encodes, and publishes to the frame hub. Nothing here knows
 //! who reads the frames.
 
+pub mod camera;
+pub mod convert;
+pub mod flaky;
+pub mod format;
+pub mod jpeg_check;
+
 use bytes::Bytes;
 
 /// Why a source could not deliver. Errors are values: the capture thread
@@ -50,7 +56,11 @@ pub enum SourceFrame {
     /// Packed RGB24 written into the buffer the caller passed.
     Rgb { width: u32, height: u32 },
     /// The device's own JPEG (MJPEG cameras), untouched.
-    Jpeg { width: u32, height: u32, data: Bytes },
+    Jpeg {
+        width: u32,
+        height: u32,
+        data: Bytes,
+    },
 }
 
 /// A camera, a test pattern, or a wrapper around either.
