@@ -71,8 +71,8 @@ fn yuyv_from(rgb: &[u8]) -> Vec<u8> {
     for px in rgb.chunks_exact(6) {
         let a = rgb_to_yuv(px[0], px[1], px[2]);
         let b = rgb_to_yuv(px[3], px[4], px[5]);
-        let u = ((u16::from(a[1]) + u16::from(b[1]) + 1) / 2) as u8;
-        let v = ((u16::from(a[2]) + u16::from(b[2]) + 1) / 2) as u8;
+        let u = (u16::from(a[1]) + u16::from(b[1])).div_ceil(2) as u8;
+        let v = (u16::from(a[2]) + u16::from(b[2])).div_ceil(2) as u8;
         out.extend_from_slice(&[a[0], u, b[0], v]);
     }
     out
