@@ -93,6 +93,8 @@ fn drop_stream(stream: MmapStream<'static>) {
 struct Opened {
     device: Device,
     stream: Option<MmapStream<'static>>,
+    /// No frame yet from this stream: the longer first-frame timeout applies.
+    fresh: bool,
     format: PixelFormat,
     width: u32,
     height: u32,
@@ -341,6 +343,7 @@ impl FrameSource for CameraSource {
         self.opened = Some(Opened {
             device,
             stream: Some(stream),
+            fresh: true,
             format: pixel_format,
             width: actual.width,
             height: actual.height,
@@ -355,14 +358,18 @@ impl FrameSource for CameraSource {
         let Some(opened) = self.opened.as_mut() else {
             return Err(CaptureError::Other(format!("{} is not open", self.path)));
         };
-        let (mut stream, first) = match opened.stream.take() {
-            Some(s) => (s, false),
+        let mut stream = match opened.stream.take() {
+            Some(s) => s,
             // Restart after a failed read (see below).
             None => match new_stream(&opened.device, first_ms) {
-                Ok(s) => (s, true),
+                Ok(s) => {
+                    opened.fresh = true;
+                    s
+                }
                 Err(e) => return Err(stream_error(&self.path, &e, first_ms, &mut self.opened)),
             },
         };
+        let first = opened.fresh;
         let result = match stream.next() {
             Ok((buf, meta)) => {
                 let used = (meta.bytesused as usize).min(buf.len());
@@ -386,6 +393,7 @@ impl FrameSource for CameraSource {
             }
         };
         if first {
+            opened.fresh = false;
             stream.set_timeout(Duration::from_millis(read_ms.min(i32::MAX as u64)));
         }
         opened.stream = Some(stream);
@@ -499,6 +507,28 @@ mod tests {
         let mut cam = CameraSource::new(0, 640, 480, 30);
         cam.path = "/dev/null".to_string();
         assert!(matches!(cam.open(), Err(CaptureError::Open { .. })));
+    }
+
+    #[test]
+    fn read_errors_map_to_capture_errors() {
+        let timed_out = io::Error::new(io::ErrorKind::TimedOut, "VIDIOC_DQBUF");
+        let mut none = None;
+        assert_eq!(
+            stream_error("/dev/video0", &timed_out, 2000, &mut none),
+            CaptureError::Timeout { ms: 2000 }
+        );
+        for errno in [ENODEV, ENXIO, ESHUTDOWN] {
+            let gone = io::Error::from_raw_os_error(errno);
+            assert!(matches!(
+                stream_error("/dev/video0", &gone, 2000, &mut none),
+                CaptureError::Disconnected(_)
+            ));
+        }
+        let other = io::Error::from_raw_os_error(22); // EINVAL
+        assert!(matches!(
+            stream_error("/dev/video0", &other, 2000, &mut none),
+            CaptureError::Other(_)
+        ));
     }
 
     #[test]
