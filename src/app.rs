@@ -29,8 +29,15 @@ fn filter(level: &str) -> EnvFilter {
 pub fn main(cli: Cli) -> ExitCode {
     match cli.command {
         Some(Subcommands::ListCameras) => {
-            println!("no camera found (camera support is not built yet)");
-            ExitCode::SUCCESS
+            let cameras = crate::capture::camera::list_cameras();
+            let mut out = std::io::stdout().lock();
+            match crate::capture::camera::print_camera_list(&cameras, &mut out) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            }
         }
         Some(Subcommands::Bench(args)) => match crate::bench::run(&args) {
             Ok(()) => ExitCode::SUCCESS,

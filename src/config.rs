@@ -388,13 +388,7 @@ fn non_empty(option: &str, v: Option<String>, default: &str) -> Result<String, C
 /// Check a device given as `N` or `/dev/videoN`.
 fn device(v: Option<String>) -> Result<String, ConfigError> {
     let d = v.unwrap_or_else(|| "0".to_owned());
-    let index = d.strip_prefix("/dev/video").unwrap_or(&d);
-    if index.parse::<u32>().is_err() {
-        return Err(ConfigError::new(
-            "--device",
-            format!("must be a camera index N or /dev/videoN (got '{d}')"),
-        ));
-    }
+    crate::capture::camera::parse_device(&d).map_err(|m| ConfigError::new("--device", m))?;
     Ok(d)
 }
 
@@ -576,7 +570,14 @@ pub fn validate(o: Options) -> Result<Config, ConfigError> {
         no_tui: o.no_tui,
         demo: o.demo,
         log_level,
-        fail_schedule: o.fail_schedule,
+        fail_schedule: match o.fail_schedule {
+            Some(s) => Some(
+                crate::capture::flaky::Schedule::parse(&s)
+                    .map(|_| s)
+                    .map_err(|m| ConfigError::new("--fail-schedule", m))?,
+            ),
+            None => None,
+        },
         warnings,
     })
 }

@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
 
 use crate::capture::FrameSource;
+use crate::capture::camera::{CameraSource, parse_device};
+use crate::capture::flaky::{FlakySource, Schedule};
 use crate::capture::test_pattern::{Clock, TestPattern};
 use crate::capture::thread::{CaptureSettings, CaptureShared};
 use crate::config::{BrokerChoice, Config, SourceKind};
@@ -90,18 +92,26 @@ pub struct Service {
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
-/// The frame source the configuration asks for.
+/// The frame source the configuration asks for, wrapped in a failure
+/// schedule when one is given (tests).
 fn make_source(config: &Config) -> Box<dyn FrameSource> {
-    match config.source {
-        SourceKind::TestPattern | SourceKind::Camera => {
-            // MERGE-NOTE: SourceKind::Camera gets the nokhwa source when it lands.
-            Box::new(TestPattern::new(
-                config.width,
-                config.height,
-                config.fps,
-                Clock::Wall,
-            ))
+    let source: Box<dyn FrameSource> = match config.source {
+        SourceKind::TestPattern => Box::new(TestPattern::new(
+            config.width,
+            config.height,
+            config.fps,
+            Clock::Wall,
+        )),
+        SourceKind::Camera => {
+            let index = parse_device(&config.device).unwrap_or(0);
+            // fps is validated to (0, 240]: the rounded value fits.
+            let fps = config.fps.round().max(1.0) as u32;
+            Box::new(CameraSource::new(index, config.width, config.height, fps))
         }
+    };
+    match config.fail_schedule.as_deref().map(Schedule::parse) {
+        Some(Ok(schedule)) => Box::new(FlakySource::new(source, schedule)),
+        _ => source,
     }
 }
 

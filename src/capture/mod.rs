@@ -4,6 +4,11 @@
 //! rotation/flip, encodes, and publishes to the frame hub. Nothing here knows
 //! who reads the frames.
 
+pub mod camera;
+pub mod convert;
+pub mod flaky;
+pub mod format;
+pub mod jpeg_check;
 pub mod test_pattern;
 pub mod thread;
 
@@ -77,4 +82,19 @@ pub trait FrameSource: Send {
     fn next_frame(&mut self, rgb: &mut Vec<u8>) -> Result<SourceFrame, CaptureError>;
     /// Release the device. Safe to call twice.
     fn close(&mut self);
+}
+
+impl<T: FrameSource + ?Sized> FrameSource for Box<T> {
+    fn backend(&self) -> &'static str {
+        (**self).backend()
+    }
+    fn open(&mut self) -> Result<SourceInfo, CaptureError> {
+        (**self).open()
+    }
+    fn next_frame(&mut self, rgb: &mut Vec<u8>) -> Result<SourceFrame, CaptureError> {
+        (**self).next_frame(rgb)
+    }
+    fn close(&mut self) {
+        (**self).close();
+    }
 }

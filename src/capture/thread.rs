@@ -364,7 +364,7 @@ impl Capture {
                 height,
                 data,
             } => {
-                validate_jpeg(&data)?;
+                super::jpeg_check::validate(&data)?;
                 encode_started = Instant::now();
                 if transform.is_identity()
                     && !self.shared.quality_overridden.load(Ordering::Relaxed)
@@ -444,21 +444,5 @@ impl Capture {
             .encode_rgb(pixels, w, h, quality)
             .map_err(|e| CaptureError::Other(e.to_string()))?;
         Ok((jpeg, w, h))
-    }
-}
-
-// MERGE-NOTE: replaced by capture::jpeg_check::validate when the camera source lands.
-fn validate_jpeg(data: &[u8]) -> Result<(), CaptureError> {
-    let trimmed = data
-        .iter()
-        .rposition(|&b| b != 0)
-        .map_or(&[][..], |i| &data[..=i]);
-    if data.starts_with(&[0xFF, 0xD8]) && trimmed.ends_with(&[0xFF, 0xD9]) {
-        Ok(())
-    } else {
-        Err(CaptureError::Corrupt(format!(
-            "not a complete JPEG ({} bytes)",
-            data.len()
-        )))
     }
 }

@@ -1,0 +1,561 @@
+//! A source wrapper that fails on a schedule, for tests without a camera.
+//!
+//! The schedule is data — `Schedule::parse("ok*20,timeout*5,open-fail*3,corrupt*2,ok*")`
+//! or the builder — so an end-to-end test can tell the real service, through
+//! a hidden CLI option, exactly how its "camera" will misbehave. It is
+//! deterministic: the same calls give the same results every run.
+//!
+//! How steps are consumed:
+//! - `ok`, `timeout`, `corrupt`, `disconnect`: one per `next_frame` call.
+//! - `open-fail`: one per `open` call; the device is gone meanwhile, so a
+//!   `next_frame` that meets an `open-fail` step returns `Disconnected`
+//!   without consuming it (the capture thread then re-opens).
+//! - `open` at any other step opens the wrapped source and consumes nothing.
+//! - `kind*` (no count) repeats for ever; a schedule that runs out behaves
+//!   as `ok*`.
+//!
+//! A timeout sleeps for the configured duration before it returns, like a
+//! real read timeout: it costs time, never CPU.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use super::{CaptureError, FrameSource, SourceFrame, SourceInfo};
+
+/// What one step of the schedule does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// Deliver the wrapped source's frame.
+    Ok,
+    /// Wait the timeout, then `CaptureError::Timeout`.
+    Timeout,
+    /// `open` fails with `CaptureError::Open`.
+    OpenFail,
+    /// A JPEG that [`super::jpeg_check::validate`] rejects (truncated).
+    Corrupt,
+    /// `CaptureError::Disconnected`, as when the camera is unplugged.
+    Disconnect,
+}
+
+impl Fault {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::Timeout => "timeout",
+            Self::OpenFail => "open-fail",
+            Self::Corrupt => "corrupt",
+            Self::Disconnect => "disconnect",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "ok" => Self::Ok,
+            "timeout" => Self::Timeout,
+            "open-fail" => Self::OpenFail,
+            "corrupt" => Self::Corrupt,
+            "disconnect" => Self::Disconnect,
+            _ => return None,
+        })
+    }
+}
+
+/// A fault and how many times it happens (`None`: for ever).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Step {
+    pub fault: Fault,
+    pub count: Option<u32>,
+}
+
+/// An ordered list of steps.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Schedule {
+    steps: Vec<Step>,
+}
+
+impl Schedule {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Parses `kind[*count]` items separated by commas: `ok*20,timeout*5,ok*`.
+    /// Kinds: `ok`, `timeout`, `open-fail`, `corrupt`, `disconnect`. No count
+    /// means once; `*` alone means for ever and must be last.
+    ///
+    /// # Errors
+    /// A message naming the item that is wrong.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let mut schedule = Self::new();
+        let items: Vec<&str> = text
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect();
+        if items.is_empty() {
+            return Err("empty fail schedule".to_string());
+        }
+        for (i, item) in items.iter().enumerate() {
+            let (kind, count) = match item.split_once('*') {
+                None => (*item, Some(1)),
+                Some((kind, "")) => {
+                    if i + 1 != items.len() {
+                        return Err(format!("'{item}': only the last step can repeat for ever"));
+                    }
+                    (kind, None)
+                }
+                Some((kind, n)) => match n.parse::<u32>() {
+                    Ok(n) => (kind, Some(n)),
+                    Err(_) => return Err(format!("'{item}': count must be a number")),
+                },
+            };
+            let fault = Fault::parse(kind.trim()).ok_or_else(|| {
+                format!(
+                    "'{item}': unknown step '{kind}' (expected ok, timeout, open-fail, corrupt, disconnect)"
+                )
+            })?;
+            schedule.steps.push(Step { fault, count });
+        }
+        Ok(schedule)
+    }
+
+    fn push(mut self, fault: Fault, count: Option<u32>) -> Self {
+        self.steps.push(Step { fault, count });
+        self
+    }
+    pub fn ok(self, n: u32) -> Self {
+        self.push(Fault::Ok, Some(n))
+    }
+    pub fn timeout(self, n: u32) -> Self {
+        self.push(Fault::Timeout, Some(n))
+    }
+    pub fn open_fail(self, n: u32) -> Self {
+        self.push(Fault::OpenFail, Some(n))
+    }
+    pub fn corrupt(self, n: u32) -> Self {
+        self.push(Fault::Corrupt, Some(n))
+    }
+    pub fn disconnect(self, n: u32) -> Self {
+        self.push(Fault::Disconnect, Some(n))
+    }
+    /// Ends the schedule with `fault` for ever.
+    pub fn forever(self, fault: Fault) -> Self {
+        self.push(fault, None)
+    }
+
+    pub fn steps(&self) -> &[Step] {
+        &self.steps
+    }
+}
+
+impl fmt::Display for Schedule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, step) in self.steps.iter().enumerate() {
+            if i > 0 {
+                f.write_str(",")?;
+            }
+            match step.count {
+                Some(n) => write!(f, "{}*{n}", step.fault.name())?,
+                None => write!(f, "{}*", step.fault.name())?,
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::str::FromStr for Schedule {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::parse(s)
+    }
+}
+
+/// How many faults were injected so far; shared, so a test can read it while
+/// the wrapper runs inside the capture thread.
+#[derive(Debug, Default)]
+pub struct Injected {
+    pub frames_ok: AtomicU64,
+    pub timeouts: AtomicU64,
+    pub open_failures: AtomicU64,
+    pub corrupt_frames: AtomicU64,
+    pub disconnects: AtomicU64,
+}
+
+/// Wraps a source and fails on a [`Schedule`].
+#[derive(Debug)]
+pub struct FlakySource<S> {
+    inner: S,
+    steps: Vec<Step>,
+    /// Index of the current step and how many of it were used.
+    at: usize,
+    used: u32,
+    timeout: Duration,
+    injected: Arc<Injected>,
+}
+
+/// The default simulated read timeout: short, so tests stay fast.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(50);
+
+impl<S: FrameSource> FlakySource<S> {
+    pub fn new(inner: S, schedule: Schedule) -> Self {
+        Self {
+            inner,
+            steps: schedule.steps,
+            at: 0,
+            used: 0,
+            timeout: DEFAULT_TIMEOUT,
+            injected: Arc::default(),
+        }
+    }
+
+    /// How long a simulated timeout takes.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Counters of what was injected, readable from another thread.
+    pub fn injected(&self) -> Arc<Injected> {
+        Arc::clone(&self.injected)
+    }
+
+    fn current(&self) -> Fault {
+        self.steps.get(self.at).map_or(Fault::Ok, |s| s.fault)
+    }
+
+    fn advance(&mut self) {
+        let Some(step) = self.steps.get(self.at) else {
+            return;
+        };
+        let Some(count) = step.count else { return };
+        self.used += 1;
+        if self.used >= count {
+            self.at += 1;
+            self.used = 0;
+            // Skip steps of zero count ("timeout*0") right away.
+            while self.steps.get(self.at).is_some_and(|s| s.count == Some(0)) {
+                self.at += 1;
+            }
+        }
+    }
+
+    fn skip_empty(&mut self) {
+        while self.used == 0 && self.steps.get(self.at).is_some_and(|s| s.count == Some(0)) {
+            self.at += 1;
+        }
+    }
+}
+
+/// A JPEG that starts well and stops half-way, as after a lost USB transfer.
+fn corrupt_jpeg() -> Bytes {
+    Bytes::from_static(&[
+        0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00, 0x01, 0x01, 0x00, 0x00,
+        0x01, 0x00, 0x01, 0x00, 0x00, 0xFF, 0xDB, 0x00, 0x43, 0x00, 0x08, 0x06, 0x06, 0x07, 0x06,
+    ])
+}
+
+impl<S: FrameSource> FrameSource for FlakySource<S> {
+    fn backend(&self) -> &'static str {
+        self.inner.backend()
+    }
+
+    fn open(&mut self) -> Result<SourceInfo, CaptureError> {
+        self.skip_empty();
+        if self.current() == Fault::OpenFail {
+            self.advance();
+            self.injected.open_failures.fetch_add(1, Ordering::Relaxed);
+            return Err(CaptureError::Open {
+                device: "flaky source".to_string(),
+                reason: "scheduled open failure".to_string(),
+            });
+        }
+        self.inner.open()
+    }
+
+    fn next_frame(&mut self, rgb: &mut Vec<u8>) -> Result<SourceFrame, CaptureError> {
+        self.skip_empty();
+        match self.current() {
+            Fault::OpenFail => {
+                self.injected.disconnects.fetch_add(1, Ordering::Relaxed);
+                Err(CaptureError::Disconnected(
+                    "scheduled: device gone".to_string(),
+                ))
+            }
+            Fault::Ok => {
+                self.advance();
+                let frame = self.inner.next_frame(rgb)?;
+                self.injected.frames_ok.fetch_add(1, Ordering::Relaxed);
+                Ok(frame)
+            }
+            Fault::Timeout => {
+                self.advance();
+                std::thread::sleep(self.timeout);
+                self.injected.timeouts.fetch_add(1, Ordering::Relaxed);
+                Err(CaptureError::Timeout {
+                    ms: self.timeout.as_millis() as u64,
+                })
+            }
+            Fault::Corrupt => {
+                self.advance();
+                // Take the wrapped source's frame so pacing stays as it was.
+                let (width, height) = match self.inner.next_frame(rgb)? {
+                    SourceFrame::Rgb { width, height }
+                    | SourceFrame::Jpeg { width, height, .. } => (width, height),
+                };
+                self.injected.corrupt_frames.fetch_add(1, Ordering::Relaxed);
+                Ok(SourceFrame::Jpeg {
+                    width,
+                    height,
+                    data: corrupt_jpeg(),
+                })
+            }
+            Fault::Disconnect => {
+                self.advance();
+                self.injected.disconnects.fetch_add(1, Ordering::Relaxed);
+                Err(CaptureError::Disconnected(
+                    "scheduled disconnect".to_string(),
+                ))
+            }
+        }
+    }
+
+    fn close(&mut self) {
+        self.inner.close();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::jpeg_check;
+    use std::time::Instant;
+
+    /// A source that counts its calls and delivers a 4x2 RGB frame at once.
+    #[derive(Debug, Default)]
+    struct Counting {
+        opens: u32,
+        frames: u32,
+        closes: u32,
+    }
+
+    impl FrameSource for Counting {
+        fn backend(&self) -> &'static str {
+            "counting"
+        }
+        fn open(&mut self) -> Result<SourceInfo, CaptureError> {
+            self.opens += 1;
+            Ok(SourceInfo {
+                device: "counting".into(),
+                width: 4,
+                height: 2,
+                fps: 30.0,
+                pixel_format: "RGB24".into(),
+                self_paced: false,
+            })
+        }
+        fn next_frame(&mut self, rgb: &mut Vec<u8>) -> Result<SourceFrame, CaptureError> {
+            self.frames += 1;
+            rgb.resize(4 * 2 * 3, 7);
+            Ok(SourceFrame::Rgb {
+                width: 4,
+                height: 2,
+            })
+        }
+        fn close(&mut self) {
+            self.closes += 1;
+        }
+    }
+
+    /// What each call returned, as short words.
+    fn outcome(r: &Result<SourceFrame, CaptureError>) -> &'static str {
+        match r {
+            Ok(SourceFrame::Rgb { .. }) => "ok",
+            Ok(SourceFrame::Jpeg { data, .. }) => {
+                if jpeg_check::validate(data).is_err() {
+                    "corrupt"
+                } else {
+                    "jpeg"
+                }
+            }
+            Err(CaptureError::Timeout { .. }) => "timeout",
+            Err(CaptureError::Disconnected(_)) => "disconnect",
+            Err(_) => "other",
+        }
+    }
+
+    fn flaky(schedule: &str) -> FlakySource<Counting> {
+        let schedule = Schedule::parse(schedule).expect("valid schedule");
+        FlakySource::new(Counting::default(), schedule).with_timeout(Duration::from_millis(5))
+    }
+
+    #[test]
+    fn parse_and_display_round_trip() {
+        let text = "ok*20,timeout*5,open-fail*3,corrupt*2,ok*";
+        let s = Schedule::parse(text).expect("valid");
+        assert_eq!(s.to_string(), text);
+        assert_eq!(s.steps().len(), 5);
+        assert_eq!(
+            s.steps()[2],
+            Step {
+                fault: Fault::OpenFail,
+                count: Some(3)
+            }
+        );
+        assert_eq!(
+            Schedule::parse(" timeout , disconnect*2 ")
+                .expect("valid")
+                .to_string(),
+            "timeout*1,disconnect*2"
+        );
+        let built = Schedule::new()
+            .ok(20)
+            .timeout(5)
+            .open_fail(3)
+            .corrupt(2)
+            .forever(Fault::Ok);
+        assert_eq!(built, s);
+        assert_eq!(
+            "ok*".parse::<Schedule>(),
+            Ok(Schedule::new().forever(Fault::Ok))
+        );
+    }
+
+    #[test]
+    fn parse_errors_name_the_item() {
+        for (bad, needle) in [
+            ("", "empty"),
+            ("ok*2,explode*1", "explode"),
+            ("ok*x", "'ok*x'"),
+            ("ok*,timeout*2", "last"),
+            ("ok*-1", "number"),
+        ] {
+            let err = Schedule::parse(bad).expect_err(bad);
+            assert!(err.contains(needle), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn frames_follow_the_schedule() {
+        let mut src = flaky("ok*2,timeout*2,corrupt,disconnect,ok*");
+        src.open().expect("opens");
+        let mut rgb = Vec::new();
+        let got: Vec<&str> = (0..8).map(|_| outcome(&src.next_frame(&mut rgb))).collect();
+        assert_eq!(
+            got,
+            [
+                "ok",
+                "ok",
+                "timeout",
+                "timeout",
+                "corrupt",
+                "disconnect",
+                "ok",
+                "ok"
+            ]
+        );
+        // Timeouts and disconnects do not touch the wrapped source; corrupt does.
+        assert_eq!(src.inner.frames, 5);
+        let n = src.injected();
+        assert_eq!(n.timeouts.load(Ordering::Relaxed), 2);
+        assert_eq!(n.corrupt_frames.load(Ordering::Relaxed), 1);
+        assert_eq!(n.disconnects.load(Ordering::Relaxed), 1);
+        assert_eq!(n.frames_ok.load(Ordering::Relaxed), 4);
+    }
+
+    #[test]
+    fn open_failures_hold_until_reopened() {
+        let mut src = flaky("ok,open-fail*2,ok*");
+        let mut rgb = Vec::new();
+        src.open().expect("first open works");
+        assert_eq!(outcome(&src.next_frame(&mut rgb)), "ok");
+        // The device is gone: reads say so, and keep saying so, until re-opened.
+        assert_eq!(outcome(&src.next_frame(&mut rgb)), "disconnect");
+        assert_eq!(outcome(&src.next_frame(&mut rgb)), "disconnect");
+        src.close();
+        assert!(matches!(src.open(), Err(CaptureError::Open { .. })));
+        assert!(matches!(src.open(), Err(CaptureError::Open { .. })));
+        src.open().expect("third re-open works");
+        assert_eq!(outcome(&src.next_frame(&mut rgb)), "ok");
+        assert_eq!(
+            src.inner.opens, 2,
+            "failed opens never reach the wrapped source"
+        );
+        assert_eq!(src.inner.closes, 1);
+    }
+
+    #[test]
+    fn a_finished_schedule_is_ok_for_ever() {
+        let mut src = flaky("timeout");
+        src.open().expect("opens");
+        let mut rgb = Vec::new();
+        assert_eq!(outcome(&src.next_frame(&mut rgb)), "timeout");
+        for _ in 0..5 {
+            assert_eq!(outcome(&src.next_frame(&mut rgb)), "ok");
+        }
+    }
+
+    #[test]
+    fn repeat_for_ever_never_ends() {
+        let mut src = flaky("ok,open-fail*");
+        let mut rgb = Vec::new();
+        src.open().expect("opens");
+        assert_eq!(outcome(&src.next_frame(&mut rgb)), "ok");
+        for _ in 0..50 {
+            assert!(src.open().is_err());
+        }
+    }
+
+    #[test]
+    fn zero_counts_are_skipped() {
+        let mut src = flaky("open-fail*0,timeout*0,corrupt*1");
+        src.open().expect("open-fail*0 fails nothing");
+        let mut rgb = Vec::new();
+        assert_eq!(outcome(&src.next_frame(&mut rgb)), "corrupt");
+    }
+
+    #[test]
+    fn timeout_takes_real_time() {
+        let schedule = Schedule::new().timeout(2);
+        let mut src =
+            FlakySource::new(Counting::default(), schedule).with_timeout(Duration::from_millis(40));
+        src.open().expect("opens");
+        let mut rgb = Vec::new();
+        let start = Instant::now();
+        let r = src.next_frame(&mut rgb);
+        assert_eq!(r, Err(CaptureError::Timeout { ms: 40 }));
+        assert!(
+            start.elapsed() >= Duration::from_millis(40),
+            "{:?}",
+            start.elapsed()
+        );
+    }
+
+    #[test]
+    fn corrupt_frames_keep_the_source_size() {
+        let mut src = flaky("corrupt");
+        src.open().expect("opens");
+        let mut rgb = Vec::new();
+        match src.next_frame(&mut rgb) {
+            Ok(SourceFrame::Jpeg {
+                width,
+                height,
+                data,
+            }) => {
+                assert_eq!((width, height), (4, 2));
+                assert!(matches!(
+                    jpeg_check::validate(&data),
+                    Err(CaptureError::Corrupt(_))
+                ));
+            }
+            other => panic!("expected a corrupt JPEG, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn backend_is_the_wrapped_one() {
+        assert_eq!(flaky("ok*").backend(), "counting");
+    }
+}

@@ -1,0 +1,158 @@
+//! The real binary: exit status 2 for bad input, precedence of flag > env >
+//! file > default, and a clean exit on SIGINT/SIGTERM.
+
+mod common;
+
+use std::net::TcpListener;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{BIN, Running, eventually, status_json};
+
+/// Run the binary to completion; returns (status code, stderr).
+fn run(args: &[&str], envs: &[(&str, &str)]) -> (Option<i32>, String) {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args).stdin(Stdio::null()).stdout(Stdio::null());
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn bad_options_exit_2_naming_the_option() {
+    let cases: &[(&[&str], &[(&str, &str)], &str)] = &[
+        (&["--quality", "0"], &[], "--quality: must be 1 to 100"),
+        (&["--quality", "101"], &[], "--quality"),
+        (&["--fps", "0"], &[], "--fps"),
+        (&["--mqtt-rate", "-2"], &[], "--mqtt-rate"),
+        (&["--mqtt-rate", "lots"], &[], "--mqtt-rate"),
+        (&["--width", "0"], &[], "--width"),
+        (
+            &["--source", "webcam"],
+            &[],
+            "--source: must be camera or test-pattern",
+        ),
+        (&["--mqtt-url", "http://x"], &[], "--mqtt-url"),
+        (&[], &[("CAMERA_QUALITY", "0")], "--quality"),
+        (&[], &[("CAMERA_FPS", "zero")], "--fps"),
+    ];
+    for (args, envs, needle) in cases {
+        let (code, err) = run(args, envs);
+        assert_eq!(code, Some(2), "{args:?} {envs:?}: {err}");
+        assert!(err.contains(needle), "{args:?} {envs:?}: {err}");
+        assert!(
+            err.lines().filter(|l| !l.trim().is_empty()).count() <= 4,
+            "short message: {err}"
+        );
+    }
+}
+
+#[test]
+fn a_broken_config_file_exits_2_with_line_and_column() {
+    let dir = std::env::temp_dir().join(format!("tars-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let file = dir.join("bad.toml");
+    std::fs::write(&file, "fps = 10\nquality = [\n").expect("write");
+    let (code, err) = run(&["--config", file.to_str().expect("utf8")], &[]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("--config") && err.contains("line 2"), "{err}");
+    let (code, err) = run(&["--config", "/nonexistent/x.toml"], &[]);
+    assert_eq!(code, Some(2), "{err}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn an_http_port_in_use_exits_2() {
+    let taken = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = taken.local_addr().expect("addr").port().to_string();
+    let (code, err) = run(
+        &[
+            "--demo",
+            "--no-tui",
+            "--http-host",
+            "127.0.0.1",
+            "--http-port",
+            &port,
+        ],
+        &[],
+    );
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("--http-port") && err.contains("already in use"),
+        "{err}"
+    );
+}
+
+#[test]
+fn flag_beats_env_beats_file_beats_default() {
+    let dir = std::env::temp_dir().join(format!("tars-prec-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let file = dir.join("camera.toml");
+    std::fs::write(&file, "quality = 50\nfps = 12\nwidth = 200\nheight = 100\n").expect("write");
+    let mut svc = Running::start(
+        &[
+            "--config",
+            file.to_str().expect("utf8"),
+            "--source",
+            "test-pattern",
+            "--no-tui",
+            "--http-host",
+            "127.0.0.1",
+            "--http-port",
+            "0",
+            "--mqtt-url",
+            "mqtt://127.0.0.1:1",
+            "--width",
+            "160",
+        ],
+        &[("CAMERA_QUALITY", "70"), ("CAMERA_WIDTH", "320")],
+    );
+    let addr = svc.http_addr();
+    let v = eventually(Duration::from_secs(5), || {
+        let v = status_json(addr);
+        (v["capture"]["width"].as_u64()? > 0).then_some(v)
+    })
+    .expect("status");
+    assert_eq!(v["capture"]["width"], 160, "flag beats env");
+    assert_eq!(v["encoder"]["quality"], 70, "env beats file");
+    assert_eq!(v["capture"]["target_fps"], 12.0, "file beats default");
+    assert_eq!(v["capture"]["height"], 100, "file value used");
+    assert_eq!(v["stream"]["max_clients"], 16, "default");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn sigterm_and_sigint_stop_within_2_s_with_status_0() {
+    for signal in ["TERM", "INT"] {
+        let mut svc = Running::start(
+            &[
+                "--demo",
+                "--no-tui",
+                "--http-host",
+                "127.0.0.1",
+                "--http-port",
+                "0",
+                "--mqtt-url",
+                "mqtt://127.0.0.1:1",
+                "--fps",
+                "30",
+            ],
+            &[],
+        );
+        let addr = svc.http_addr();
+        // A stream client is connected while we stop: it must not hold us up.
+        let mut client = common::StreamClient::connect(addr);
+        client.next_part();
+        let sent = Instant::now();
+        svc.signal(signal);
+        let status = svc.wait_exit(Duration::from_secs(5)).expect("exited");
+        let took = sent.elapsed();
+        assert!(status.success(), "SIG{signal}: {status:?}");
+        assert!(took < Duration::from_secs(2), "SIG{signal} took {took:?}");
+    }
+}

@@ -1,0 +1,276 @@
+//! Shared helpers for the end-to-end tests: real sockets, the real binary.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// The binary under test.
+pub const BIN: &str = env!("CARGO_BIN_EXE_tars-camera");
+
+/// A plain HTTP/1.1 response.
+#[derive(Debug)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Send raw bytes and read the whole response (the server closes or sends Content-Length).
+pub fn raw_request(addr: SocketAddr, request: &[u8]) -> HttpResponse {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    s.write_all(request).expect("write");
+    let mut reader = BufReader::new(s);
+    let (status, headers) = read_head(&mut reader);
+    let len = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.parse::<usize>().ok());
+    let head_only = request.starts_with(b"HEAD");
+    let mut body = Vec::new();
+    if !head_only {
+        match len {
+            Some(n) => {
+                body.resize(n, 0);
+                reader.read_exact(&mut body).expect("body");
+            }
+            None => {
+                let _ = reader.read_to_end(&mut body);
+            }
+        }
+    }
+    HttpResponse {
+        status,
+        headers,
+        body,
+    }
+}
+
+pub fn get(addr: SocketAddr, path: &str) -> HttpResponse {
+    raw_request(
+        addr,
+        format!("GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+}
+
+pub fn read_head(reader: &mut impl BufRead) -> (u16, Vec<(String, String)>) {
+    let mut line = String::new();
+    reader.read_line(&mut line).expect("status line");
+    let status = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let headers = read_headers(reader);
+    (status, headers)
+}
+
+pub fn read_headers(reader: &mut impl BufRead) -> Vec<(String, String)> {
+    let mut headers = Vec::new();
+    for _ in 0..100 {
+        let mut line = String::new();
+        if reader.read_line(&mut line).expect("header line") == 0 {
+            break;
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = line.split_once(':') {
+            headers.push((k.trim().to_owned(), v.trim().to_owned()));
+        }
+    }
+    headers
+}
+
+/// A `/stream` client that reads the multipart stream part by part.
+pub struct StreamClient {
+    reader: BufReader<TcpStream>,
+    pub headers: Vec<(String, String)>,
+    pub status: u16,
+}
+
+/// One part of the stream.
+#[derive(Debug)]
+pub struct Part {
+    pub headers: Vec<(String, String)>,
+    pub jpeg: Vec<u8>,
+    pub seq: u64,
+}
+
+impl StreamClient {
+    pub fn connect(addr: SocketAddr) -> Self {
+        let mut s = TcpStream::connect(addr).expect("connect");
+        s.set_read_timeout(Some(Duration::from_secs(5)))
+            .expect("timeout");
+        s.write_all(b"GET /stream HTTP/1.1\r\nHost: test\r\n\r\n")
+            .expect("write");
+        let mut reader = BufReader::new(s);
+        let (status, headers) = read_head(&mut reader);
+        Self {
+            reader,
+            headers,
+            status,
+        }
+    }
+
+    /// Read the next part; checks the boundary and Content-Length framing.
+    pub fn next_part(&mut self) -> Part {
+        let mut line = String::new();
+        // The boundary line (skip the blank line that ends the previous part).
+        for _ in 0..3 {
+            line.clear();
+            self.reader.read_line(&mut line).expect("boundary");
+            if !line.trim().is_empty() {
+                break;
+            }
+        }
+        assert_eq!(line.trim_end(), "--frame", "boundary line");
+        let headers = read_headers(&mut self.reader);
+        let find = |name: &str| {
+            headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.clone())
+        };
+        assert_eq!(find("Content-Type").as_deref(), Some("image/jpeg"));
+        let len: usize = find("Content-Length")
+            .expect("Content-Length")
+            .parse()
+            .expect("number");
+        let mut jpeg = vec![0; len];
+        self.reader.read_exact(&mut jpeg).expect("part body");
+        let seq = find("X-Frame-Seq")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        Part { headers, jpeg, seq }
+    }
+}
+
+/// The real binary, started with arguments and environment, stderr captured.
+pub struct Running {
+    pub child: Child,
+    pub lines: mpsc::Receiver<String>,
+    pub seen: Vec<String>,
+}
+
+impl Running {
+    pub fn start(args: &[&str], envs: &[(&str, &str)]) -> Self {
+        let mut cmd = Command::new(BIN);
+        cmd.args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("spawn tars-camera");
+        let stderr = child.stderr.take().expect("stderr");
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Self {
+            child,
+            lines,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Wait for a stderr line containing `needle`; returns it.
+    pub fn wait_line(&mut self, needle: &str, timeout: Duration) -> String {
+        let deadline = Instant::now() + timeout;
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if line.contains(needle) {
+                        return line;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        panic!(
+            "no line with {needle:?} within {timeout:?}; saw:\n{}",
+            self.seen.join("\n")
+        );
+    }
+
+    /// The HTTP address the service printed.
+    pub fn http_addr(&mut self) -> SocketAddr {
+        let line = self.wait_line("HTTP on http://", Duration::from_secs(10));
+        let start = line.find("http://").expect("url") + 7;
+        let rest = &line[start..];
+        rest[..rest.find('/').expect("slash")]
+            .parse()
+            .expect("addr")
+    }
+
+    /// Send a signal with `kill`.
+    pub fn signal(&self, name: &str) {
+        let ok = Command::new("kill")
+            .args([&format!("-{name}"), &self.child.id().to_string()])
+            .status()
+            .expect("kill")
+            .success();
+        assert!(ok, "kill -{name}");
+    }
+
+    /// Wait for exit, bounded.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        None
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Status JSON of a running service.
+pub fn status_json(addr: SocketAddr) -> serde_json::Value {
+    let r = get(addr, "/status");
+    assert_eq!(r.status, 200);
+    serde_json::from_slice(&r.body).expect("status is JSON")
+}
+
+/// Poll `check` until it returns Some or the deadline passes.
+pub fn eventually<T>(timeout: Duration, mut check: impl FnMut() -> Option<T>) -> Option<T> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = check() {
+            return Some(v);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
