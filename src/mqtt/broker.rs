@@ -16,8 +16,11 @@ use std::time::{Duration, Instant};
 use rumqttd::{Broker, Config, ConnectionSettings, RouterConfig, ServerSettings};
 use thiserror::Error;
 
-/// Tracing directives that keep rumqttd at `warn`.
-pub const QUIET_LOG_DIRECTIVES: &str = "rumqttd=warn";
+/// Tracing directives that silence rumqttd. It logs routine events at ERROR
+/// (every client that disconnects cleanly, every client-id takeover), so a
+/// level filter cannot keep only its real problems; the ones that matter
+/// here (cannot bind) are caught by [`spawn_embedded`] itself.
+pub const QUIET_LOG_DIRECTIVES: &str = "rumqttd=off";
 
 /// The port that falls back to a free one when taken.
 pub const DEFAULT_PORT: u16 = 1883;
@@ -121,11 +124,34 @@ fn start_thread(addr: SocketAddr) -> Result<JoinHandle<()>, BrokerError> {
         .map_err(BrokerError::Thread)
 }
 
-/// Waits until something accepts TCP connections on `addr`.
+/// One MQTT CONNECT/CONNACK/DISCONNECT exchange: the broker really serves
+/// MQTT (a bare TCP probe would make rumqttd log an error).
+fn probe(addr: SocketAddr) -> io::Result<()> {
+    use std::io::{Read, Write};
+    const CONNECT: [u8; 21] = [
+        0x10, 19, 0, 4, b'M', b'Q', b'T', b'T', 4, 0x02, 0, 10, 0, 7, b't', b'a', b'r', b's', b'-',
+        b'p', b'b',
+    ];
+    let timeout = Duration::from_millis(300);
+    let mut stream = TcpStream::connect_timeout(&addr, timeout)?;
+    stream.set_read_timeout(Some(timeout))?;
+    stream.write_all(&CONNECT)?;
+    let mut connack = [0u8; 4];
+    stream.read_exact(&mut connack)?;
+    // Closing without DISCONNECT: rumqttd logs a clean DISCONNECT + close at
+    // ERROR ("no-connection id … is already gone"), a bare close at info.
+    if connack == [0x20, 2, 0, 0] {
+        Ok(())
+    } else {
+        Err(io::Error::other("unexpected CONNACK"))
+    }
+}
+
+/// Waits until the broker answers MQTT on `addr`.
 fn wait_accepting(addr: SocketAddr, thread: &JoinHandle<()>) -> Result<(), BrokerError> {
     let deadline = Instant::now() + READY_TIMEOUT;
     while Instant::now() < deadline {
-        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+        if probe(addr).is_ok() {
             return Ok(());
         }
         if thread.is_finished() {

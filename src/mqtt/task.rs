@@ -157,18 +157,20 @@ impl Task {
     async fn wait(&mut self, delay: Duration) -> Option<(Reply, Result<(), MqttError>)> {
         let deadline = Instant::now() + delay;
         let attempt = self.attempt;
-        self.shared.status.send_modify(|s| {
-            s.state = LinkState::Waiting;
-            s.since_unix_ms = unix_ms();
-            s.attempt = attempt;
-        });
+        let mut first = true;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             let shared = self.shared.clone();
             self.shared.status.send_modify(|s| {
+                if first {
+                    s.state = LinkState::Waiting;
+                    s.since_unix_ms = unix_ms();
+                    s.attempt = attempt;
+                }
                 s.next_attempt_in_ms = Some(u64::try_from(left.as_millis()).unwrap_or(u64::MAX));
                 shared.overlay_counters(s);
             });
+            first = false;
             if left.is_zero() {
                 return None;
             }
