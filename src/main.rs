@@ -2,7 +2,6 @@
 //! MQTT broker in the foreground, used by the tests); the service CLI comes
 //! with the service.
 
-use std::net::IpAddr;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -20,7 +19,7 @@ enum Cmd {
     #[cfg(feature = "embedded-broker")]
     Broker {
         #[arg(long, default_value = "127.0.0.1")]
-        host: IpAddr,
+        host: std::net::IpAddr,
         #[arg(long, default_value_t = 1883)]
         port: u16,
     },

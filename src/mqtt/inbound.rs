@@ -1,17 +1,18 @@
-//! Inbound messages on the connection task: dedup, the heartbeat round trip,
-//! the health guard, then the subscription handlers.
+//! Events of the connection on the task: acks and writes are counted;
+//! inbound messages go through dedup, the heartbeat round trip, the health
+//! guard, then the subscription handlers.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use rumqttc::Publish;
+use rumqttc::{Event, Incoming, Outgoing, Publish, SubscribeReasonCode};
 use serde::Deserialize;
 
 use super::client::{Handler, Message, call_handlers, unix_now};
 use super::dedup::message_key;
 use super::status::HealthStatus;
-use super::task::Task;
+use super::task::{LinkStats, Task};
 use super::topic;
 
 #[derive(Deserialize)]
@@ -26,6 +27,37 @@ struct HealthFields {
 }
 
 impl Task {
+    /// One event of the current connection's event loop.
+    pub(crate) fn on_event(&mut self, event: Event, stats: &mut LinkStats) {
+        match event {
+            Event::Incoming(Incoming::Publish(publish)) => {
+                self.shared.received.fetch_add(1, Ordering::Relaxed);
+                self.on_publish(publish);
+            }
+            Event::Incoming(Incoming::PubAck(ack)) => {
+                stats.outstanding.remove(&ack.pkid);
+            }
+            Event::Incoming(Incoming::PubComp(comp)) => {
+                stats.outstanding.remove(&comp.pkid);
+            }
+            Event::Incoming(Incoming::SubAck(ack))
+                if ack.return_codes.contains(&SubscribeReasonCode::Failure) =>
+            {
+                tracing::warn!("MQTT broker refused a subscription");
+            }
+            Event::Outgoing(Outgoing::Publish(pkid)) => {
+                stats.written += 1;
+                self.shared.published.fetch_add(1, Ordering::Relaxed);
+                if pkid != 0 {
+                    stats.written_acked += 1;
+                    stats.outstanding.insert(pkid);
+                }
+            }
+            Event::Outgoing(Outgoing::Disconnect) => stats.disconnect_sent = true,
+            _ => {}
+        }
+    }
+
     pub(crate) fn on_publish(&mut self, publish: Publish) {
         let now = Instant::now();
         let message = Message {

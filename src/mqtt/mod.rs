@@ -23,6 +23,7 @@ mod error;
 pub mod heartbeat;
 mod inbound;
 mod options;
+mod shutdown;
 mod status;
 mod task;
 pub mod topic;

@@ -14,8 +14,8 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use rumqttc::{
-    AsyncClient, ConnectionError, Event, EventLoop, Incoming, MqttOptions, NetworkOptions,
-    Outgoing, QoS, SubscribeFilter, SubscribeReasonCode,
+    AsyncClient, ConnectionError, Event, EventLoop, Incoming, MqttOptions, NetworkOptions, QoS,
+    SubscribeFilter,
 };
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
@@ -38,7 +38,7 @@ pub(crate) enum Command {
 }
 
 type Reply = Option<oneshot::Sender<Result<(), MqttError>>>;
-type EventResult = Result<Event, ConnectionError>;
+pub(crate) type EventResult = Result<Event, ConnectionError>;
 
 /// How one connection attempt ended.
 enum Outcome {
@@ -346,36 +346,6 @@ impl Task {
         }
     }
 
-    fn on_event(&mut self, event: Event, stats: &mut LinkStats) {
-        match event {
-            Event::Incoming(Incoming::Publish(publish)) => {
-                self.shared.received.fetch_add(1, Ordering::Relaxed);
-                self.on_publish(publish);
-            }
-            Event::Incoming(Incoming::PubAck(ack)) => {
-                stats.outstanding.remove(&ack.pkid);
-            }
-            Event::Incoming(Incoming::PubComp(comp)) => {
-                stats.outstanding.remove(&comp.pkid);
-            }
-            Event::Incoming(Incoming::SubAck(ack)) => {
-                if ack.return_codes.contains(&SubscribeReasonCode::Failure) {
-                    tracing::warn!("MQTT broker refused a subscription");
-                }
-            }
-            Event::Outgoing(Outgoing::Publish(pkid)) => {
-                stats.written += 1;
-                self.shared.published.fetch_add(1, Ordering::Relaxed);
-                if pkid != 0 {
-                    stats.written_acked += 1;
-                    stats.outstanding.insert(pkid);
-                }
-            }
-            Event::Outgoing(Outgoing::Disconnect) => stats.disconnect_sent = true,
-            _ => {}
-        }
-    }
-
     /// Publishes one heartbeat if it is due.
     fn beat(&mut self) {
         let now = Instant::now();
@@ -427,81 +397,5 @@ impl Task {
             s.heartbeat.next_due_in_ms = next_due;
             before != (s.published, s.dropped, s.deduplicated, s.received) || due_before != next_due
         });
-    }
-
-    /// Sends DISCONNECT and waits (bounded) until it is written.
-    async fn disconnect(
-        &mut self,
-        client: &AsyncClient,
-        events: &mut mpsc::Receiver<EventResult>,
-        stats: &mut LinkStats,
-        deadline: Instant,
-    ) {
-        if client.try_disconnect().is_err() {
-            return;
-        }
-        let deadline = tokio::time::Instant::from_std(deadline);
-        while !stats.disconnect_sent {
-            match tokio::time::timeout_at(deadline, events.recv()).await {
-                Ok(Some(Ok(event))) => self.on_event(event, stats),
-                _ => return,
-            }
-        }
-    }
-
-    /// Publishes `stopped`, waits for every QoS ≥ 1 publish to be acked, then
-    /// disconnects, all before `deadline`.
-    async fn shutdown(
-        &mut self,
-        client: &AsyncClient,
-        events: &mut mpsc::Receiver<EventResult>,
-        stats: &mut LinkStats,
-        deadline: Instant,
-    ) -> Result<(), MqttError> {
-        self.shared.stopping.store(true, Ordering::Relaxed);
-        let stopped = HealthStatus {
-            ok: false,
-            event: "stopped".into(),
-            err: None,
-            timestamp: unix_now(),
-        };
-        let published = {
-            let mut inner = self.shared.lock();
-            inner.health = Some(stopped.clone());
-            self.shared.publish_health_locked(&mut inner, &stopped)
-        };
-        // Leave a little of the budget for DISCONNECT.
-        let margin = Duration::from_millis(100);
-        let ack_deadline = deadline
-            .checked_sub(margin)
-            .unwrap_or(deadline)
-            .max(Instant::now());
-        let mut acked = false;
-        while published.is_ok() {
-            let enqueued_acked = self
-                .shared
-                .lock()
-                .link
-                .as_ref()
-                .map_or(0, |l| l.enqueued_acked);
-            if stats.written_acked >= enqueued_acked && stats.outstanding.is_empty() {
-                acked = true;
-                break;
-            }
-            let wait = tokio::time::timeout_at(ack_deadline.into(), events.recv()).await;
-            match wait {
-                Ok(Some(Ok(event))) => self.on_event(event, stats),
-                Ok(Some(Err(e))) => return Err(MqttError::from_connection(&e)),
-                Ok(None) => return Err(MqttError::Lost("event loop ended".into())),
-                Err(_) => break,
-            }
-        }
-        self.disconnect(client, events, stats, deadline).await;
-        published?;
-        if acked {
-            Ok(())
-        } else {
-            Err(MqttError::Timeout("no PUBACK for health `stopped`".into()))
-        }
     }
 }

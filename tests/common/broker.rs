@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use rumqttc::{AsyncClient, Event, Incoming, MqttOptions, QoS};
-use tokio::sync::mpsc;
+use tars_camera::mqtt::{BrokerUrl, ClientConfig, ClientStatus, LinkState};
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 /// Which broker to run.
@@ -244,4 +245,70 @@ impl Drop for Observer {
     fn drop(&mut self) {
         self.task.abort();
     }
+}
+
+// ---- helpers for client tests ----
+
+pub const RECONNECT_MAX: Duration = Duration::from_secs(1);
+pub const WAIT: Duration = Duration::from_secs(10);
+
+pub fn config(url: &str, service: &str) -> ClientConfig {
+    let url = BrokerUrl::parse(url).expect("test url");
+    let mut c = ClientConfig::new(url, &format!("test-{service}"), service);
+    c.heartbeat_interval = Duration::from_millis(500);
+    c.reconnect_min = Duration::from_millis(100);
+    c.reconnect_max = RECONNECT_MAX;
+    c.connect_timeout = Duration::from_secs(2);
+    c
+}
+
+pub async fn wait_status(
+    rx: &mut watch::Receiver<ClientStatus>,
+    timeout: Duration,
+    pred: impl FnMut(&ClientStatus) -> bool,
+) -> Option<ClientStatus> {
+    match tokio::time::timeout(timeout, rx.wait_for(pred)).await {
+        Ok(Ok(status)) => Some(status.clone()),
+        _ => None,
+    }
+}
+
+pub async fn connected(rx: &mut watch::Receiver<ClientStatus>) -> ClientStatus {
+    wait_status(rx, WAIT, |s| s.state == LinkState::Connected)
+        .await
+        .expect("connected in time")
+}
+
+/// The retained value on `topic`, as a fresh subscriber sees it.
+pub async fn retained(port: u16, topic: &str) -> serde_json::Value {
+    let mut fresh = Observer::connect(port, &[topic]).await;
+    let seen = fresh
+        .next(Duration::from_secs(5), |m| m.retain)
+        .await
+        .expect("a retained message");
+    seen.json()
+}
+
+pub fn is_event(event: &'static str) -> impl Fn(&Seen) -> bool {
+    move |m| m.json()["event"] == event
+}
+
+/// Runs each scenario `fn(BrokerKind)` against the embedded broker, and
+/// against Mosquitto when ignored tests are run.
+#[macro_export]
+macro_rules! on_both_brokers {
+    ($($scenario:ident),* $(,)?) => {$(
+        mod $scenario {
+            #[cfg(feature = "embedded-broker")]
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn embedded() {
+                super::$scenario($crate::broker::BrokerKind::Embedded).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[ignore = "needs mosquitto; .ci/run runs them"]
+            async fn mosquitto() {
+                super::$scenario($crate::broker::BrokerKind::Mosquitto).await;
+            }
+        }
+    )*};
 }
