@@ -2,6 +2,9 @@
 //! one that kicks the client right after CONNACK, one that refuses the
 //! credentials. No real broker needed.
 
+#[path = "common/broker.rs"]
+mod broker;
+
 use std::time::{Duration, Instant};
 
 use tars_camera::mqtt::{self, BrokerUrl, ClientConfig, LinkState};
@@ -94,9 +97,7 @@ async fn errors_are_classified_and_the_password_never_shows() {
     assert!(s.broker.contains("tars:***@"), "{}", s.broker);
 
     // Nothing listening: refused.
-    let free = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let port = free.local_addr().expect("addr").port();
-    drop(free);
+    let port = broker::free_port();
     let (_client, mut status) =
         mqtt::connect(config(&format!("mqtt://u:hunter2@127.0.0.1:{port}")));
     let s = tokio::time::timeout(

@@ -22,8 +22,30 @@ pub enum BrokerKind {
     Mosquitto,
 }
 
-/// A free loopback port (bound and released at once).
+/// A free loopback port for a broker, outside the kernel's ephemeral range.
+///
+/// A test restarts its broker on the same port, so the port is free for a
+/// moment. A port from `bind(0)` lies in the ephemeral range, where any
+/// outgoing connection may take it as its source port in that moment; worst
+/// of all, the client reconnecting to it can get it and connect to itself
+/// (TCP self-connect), and the broker then cannot bind. Ports below the
+/// range are never handed out that way.
 pub fn free_port() -> u16 {
+    let low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|s| {
+            s.split_whitespace()
+                .next()
+                .and_then(|v| v.parse::<u16>().ok())
+        })
+        .unwrap_or(32768);
+    let floor = low.saturating_sub(12_000).max(1024);
+    for _ in 0..200 {
+        let port = fastrand::u16(floor..low);
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -279,14 +301,17 @@ pub async fn connected(rx: &mut watch::Receiver<ClientStatus>) -> ClientStatus {
         .expect("connected in time")
 }
 
-/// The retained value on `topic`, as a fresh subscriber sees it.
+/// The retained value on `topic`, as a fresh subscriber sees it. A fresh
+/// subscriber is tried again (bounded) if nothing is retained yet: a publish
+/// the client just queued may still be on its way to the broker.
 pub async fn retained(port: u16, topic: &str) -> serde_json::Value {
-    let mut fresh = Observer::connect(port, &[topic]).await;
-    let seen = fresh
-        .next(Duration::from_secs(5), |m| m.retain)
-        .await
-        .expect("a retained message");
-    seen.json()
+    for _ in 0..5 {
+        let mut fresh = Observer::connect(port, &[topic]).await;
+        if let Some(seen) = fresh.next(Duration::from_secs(1), |m| m.retain).await {
+            return seen.json();
+        }
+    }
+    panic!("nothing retained on {topic}");
 }
 
 pub fn is_event(event: &'static str) -> impl Fn(&Seen) -> bool {
