@@ -51,9 +51,10 @@ pub enum MqttError {
 }
 
 impl MqttError {
-    /// Classifies an error of `EventLoop::poll`.
+    /// Classifies an error of `EventLoop::poll`; `max_packet_bytes` is the
+    /// configured limit, reported when an incoming packet exceeds it.
     #[must_use]
-    pub fn from_connection(err: &ConnectionError) -> MqttError {
+    pub fn from_connection(err: &ConnectionError, max_packet_bytes: usize) -> MqttError {
         match err {
             ConnectionError::Io(e) => from_io(e),
             ConnectionError::NetworkTimeout => {
@@ -70,7 +71,7 @@ impl MqttError {
                 rumqttc::Error::PayloadSizeLimitExceeded(size),
             )) => MqttError::PacketTooLarge {
                 size: *size,
-                max: 0,
+                max: max_packet_bytes,
             },
             ConnectionError::MqttState(StateError::Deserialization(
                 rumqttc::Error::OutgoingPacketTooLarge { pkt_size, max },
@@ -150,19 +151,19 @@ mod tests {
     fn classifies_causes() {
         let refused = ConnectionError::Io(io::Error::from(io::ErrorKind::ConnectionRefused));
         assert!(matches!(
-            MqttError::from_connection(&refused),
+            MqttError::from_connection(&refused, 10),
             MqttError::Refused(_)
         ));
         let timeout = ConnectionError::NetworkTimeout;
         assert!(matches!(
-            MqttError::from_connection(&timeout),
+            MqttError::from_connection(&timeout, 10),
             MqttError::Unreachable(_)
         ));
         let dns = ConnectionError::Io(io::Error::other(
             "failed to lookup address information: Name or service not known",
         ));
         assert!(matches!(
-            MqttError::from_connection(&dns),
+            MqttError::from_connection(&dns, 10),
             MqttError::Unreachable(_)
         ));
         for code in [
@@ -171,18 +172,18 @@ mod tests {
         ] {
             let e = ConnectionError::ConnectionRefused(code);
             assert!(matches!(
-                MqttError::from_connection(&e),
+                MqttError::from_connection(&e, 10),
                 MqttError::BadCredentials(_)
             ));
         }
         let unavailable = ConnectionError::ConnectionRefused(ConnectReturnCode::ServiceUnavailable);
         assert!(matches!(
-            MqttError::from_connection(&unavailable),
+            MqttError::from_connection(&unavailable, 10),
             MqttError::Refused(_)
         ));
         let aborted = ConnectionError::MqttState(StateError::ConnectionAborted);
         assert!(matches!(
-            MqttError::from_connection(&aborted),
+            MqttError::from_connection(&aborted, 10),
             MqttError::Lost(_)
         ));
         let big = ConnectionError::MqttState(StateError::Deserialization(
@@ -192,7 +193,7 @@ mod tests {
             },
         ));
         assert_eq!(
-            MqttError::from_connection(&big),
+            MqttError::from_connection(&big, 10),
             MqttError::PacketTooLarge { size: 20, max: 10 }
         );
     }

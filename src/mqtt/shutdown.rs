@@ -75,7 +75,9 @@ impl Task {
             let wait = tokio::time::timeout_at(ack_deadline.into(), events.recv()).await;
             match wait {
                 Ok(Some(Ok(event))) => self.on_event(event, stats),
-                Ok(Some(Err(e))) => return Err(MqttError::from_connection(&e)),
+                Ok(Some(Err(e))) => {
+                    return Err(MqttError::from_connection(&e, self.shared.max_packet_bytes));
+                }
                 Ok(None) => return Err(MqttError::Lost("event loop ended".into())),
                 Err(_) => break,
             }

@@ -204,7 +204,7 @@ impl Task {
                 event = events.recv() => match event {
                     Some(Ok(Event::Incoming(Incoming::ConnAck(_)))) => break,
                     Some(Ok(_)) => {}
-                    Some(Err(e)) => return Outcome::Failed(MqttError::from_connection(&e)),
+                    Some(Err(e)) => return Outcome::Failed(MqttError::from_connection(&e, self.shared.max_packet_bytes)),
                     None => return Outcome::Failed(MqttError::Lost("event loop ended".into())),
                 },
                 command = self.commands.recv() => match command {
@@ -310,7 +310,7 @@ impl Task {
                 event = events.recv() => match event {
                     Some(Ok(event)) => self.on_event(event, stats),
                     Some(Err(e)) => {
-                        return Outcome::Lost { error: MqttError::from_connection(&e), stable };
+                        return Outcome::Lost { error: MqttError::from_connection(&e, self.shared.max_packet_bytes), stable };
                     }
                     None => {
                         let error = MqttError::Lost("event loop ended".into());
