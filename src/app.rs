@@ -21,7 +21,33 @@ fn filter(level: &str) -> EnvFilter {
     } else {
         "warn"
     };
-    EnvFilter::new(format!("{others},tars_camera={level}"))
+    // rumqttd logs routine disconnects at ERROR: keep it off.
+    EnvFilter::new(format!("{others},tars_camera={level},rumqttd=off"))
+}
+
+/// `tars-camera broker`: the embedded broker alone, in the foreground.
+#[cfg(feature = "embedded-broker")]
+fn run_broker(host: std::net::IpAddr, port: u16) -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(filter("info"))
+        .with_writer(std::io::stderr)
+        .init();
+    let result =
+        crate::mqtt::broker::run_foreground(std::net::SocketAddr::new(host, port), |addr| {
+            println!("broker listening on {addr}");
+        });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: broker: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(not(feature = "embedded-broker"))]
+fn run_broker(_host: std::net::IpAddr, _port: u16) -> ExitCode {
+    usage_error("broker: this build has no embedded broker (feature embedded-broker)")
 }
 
 /// Run the program; returns the process exit status.
@@ -43,10 +69,7 @@ pub fn main(cli: Cli) -> ExitCode {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => usage_error(&e),
         },
-        Some(Subcommands::Broker { host, port }) => {
-            let _ = (host, port);
-            usage_error("broker: not built yet")
-        }
+        Some(Subcommands::Broker { host, port }) => run_broker(host, port),
         None => {
             let config = match config::resolve(cli.options) {
                 Ok(c) => c,
@@ -92,7 +115,9 @@ fn run_service(config: Config) -> ExitCode {
         }
     };
     let result = runtime.block_on(async move {
-        let service = Service::start(config, listener).map_err(|e| e.to_string())?;
+        let service = Service::start(config, listener)
+            .await
+            .map_err(|e| e.to_string())?;
         crate::headless::run(service)
             .await
             .map_err(|e| e.to_string())

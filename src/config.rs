@@ -395,28 +395,9 @@ fn device(v: Option<String>) -> Result<String, ConfigError> {
 /// Check the broker URL: scheme, host, port.
 fn mqtt_url(v: Option<String>) -> Result<String, ConfigError> {
     let url = v.unwrap_or_else(|| "mqtt://127.0.0.1:1883".to_owned());
-    check_url(&url).map_err(|m| ConfigError::new("--mqtt-url", m))?;
+    crate::mqtt::BrokerUrl::parse(&url)
+        .map_err(|e| ConfigError::new("--mqtt-url", e.to_string()))?;
     Ok(url)
-}
-
-// MERGE-NOTE: replaced by mqtt::BrokerUrl::parse when the MQTT client lands.
-fn check_url(url: &str) -> Result<(), String> {
-    let rest = url
-        .strip_prefix("mqtt://")
-        .or_else(|| url.strip_prefix("mqtts://"))
-        .ok_or_else(|| format!("must start with mqtt:// or mqtts:// (got '{url}')"))?;
-    let hostport = rest.rsplit('@').next().unwrap_or(rest);
-    let host = match hostport.rsplit_once(':') {
-        Some((h, p)) => {
-            p.parse::<u16>().map_err(|_| format!("bad port '{p}'"))?;
-            h
-        }
-        None => hostport,
-    };
-    if host.is_empty() {
-        return Err("has no host".to_owned());
-    }
-    Ok(())
 }
 
 /// Validate merged options into a `Config`.

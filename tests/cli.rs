@@ -25,7 +25,8 @@ fn run(args: &[&str], envs: &[(&str, &str)]) -> (Option<i32>, String) {
 
 #[test]
 fn bad_options_exit_2_naming_the_option() {
-    let cases: &[(&[&str], &[(&str, &str)], &str)] = &[
+    type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+    let cases: &[Case] = &[
         (&["--quality", "0"], &[], "--quality: must be 1 to 100"),
         (&["--quality", "101"], &[], "--quality"),
         (&["--fps", "0"], &[], "--fps"),

@@ -42,7 +42,7 @@ impl InProcess {
             .build()
             .expect("runtime");
         let service = rt
-            .block_on(async { Service::start_with_source(config, listener, source) })
+            .block_on(Service::start_with_source(config, listener, source))
             .expect("start");
         let addr = service.http_addr;
         Self {

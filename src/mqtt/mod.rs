@@ -1,5 +1,109 @@
-//! The robot's one MQTT client. Knows nothing about cameras.
+//! The robot's one MQTT client. Knows nothing about cameras: any service of
+//! the robot can use it.
+//!
+//! [`connect`] returns a cloneable [`Client`] handle and a status receiver,
+//! and spawns the task that owns the connection. The handle never waits on
+//! the network: frames are offered only while connected and are dropped (and
+//! counted) otherwise, so a reconnect never sends a stale burst.
+//!
+//! - [`url`]: `mqtt://` / `mqtts://` broker URLs, password never printed.
+//! - [`config`]: [`ClientConfig`] and its defaults.
+//! - [`client`]: the [`Client`] handle.
+//! - `task`: the connection owner (backoff, health, heartbeat, shutdown).
+//! - [`backoff`], [`dedup`], [`heartbeat`], [`topic`]: pure logic, unit-tested.
+//! - [`broker`]: the embedded rumqttd broker (feature `embedded-broker`).
 
+pub mod backoff;
+#[cfg(feature = "embedded-broker")]
+pub mod broker;
+pub mod client;
+pub mod config;
+pub mod dedup;
+mod error;
+pub mod heartbeat;
+mod inbound;
+mod options;
+mod shutdown;
 mod status;
+mod task;
+pub mod topic;
+pub mod url;
 
+use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+pub use client::{Client, Message};
+pub use config::{ClientConfig, DEFAULT_SHUTDOWN_TIMEOUT};
+pub use error::MqttError;
+pub use options::native_roots_config;
+pub use rumqttc::QoS;
 pub use status::{ClientStatus, HealthStatus, HeartbeatStatus, LinkState};
+use tokio::sync::{mpsc, watch};
+pub use url::{BrokerUrl, Scheme, UrlError};
+
+/// Starts the client: returns the handle and the status receiver, and spawns
+/// the connection task on the current tokio runtime (call it inside one).
+/// Connecting starts at once; failures are retried with backoff forever,
+/// until [`Client::shutdown`].
+#[must_use]
+pub fn connect(config: ClientConfig) -> (Client, watch::Receiver<ClientStatus>) {
+    let now = Instant::now();
+    let status = ClientStatus {
+        broker: config.url.redacted(),
+        client_id: config.client_id.clone(),
+        attempt: 1,
+        since_unix_ms: client::unix_ms(),
+        heartbeat: HeartbeatStatus {
+            interval_ms: u64::try_from(config.heartbeat_interval.as_millis()).unwrap_or(u64::MAX),
+            ..HeartbeatStatus::default()
+        },
+        ..ClientStatus::default()
+    };
+    let (status_tx, status_rx) = watch::channel(status);
+    let shared = Arc::new(client::Shared {
+        health_topic: config.health_topic(),
+        keepalive_topic: config.keepalive_topic(),
+        max_packet_bytes: config.max_packet_bytes,
+        inner: Mutex::new(client::Inner {
+            link: None,
+            subs: Vec::new(),
+            sent_frames: dedup::DedupCache::new(config.dedup_ttl, config.dedup_capacity),
+            health: None,
+        }),
+        published: AtomicU64::new(0),
+        dropped: AtomicU64::new(0),
+        deduplicated: AtomicU64::new(0),
+        received: AtomicU64::new(0),
+        stopping: AtomicBool::new(false),
+        status: status_tx,
+    });
+    let (commands_tx, commands_rx) = mpsc::channel(8);
+    let task = task::Task {
+        shared: shared.clone(),
+        options: options::mqtt_options(&config),
+        network: options::network_options(&config),
+        capacity: config.request_capacity.max(1),
+        backoff: backoff::Backoff::new(
+            config.reconnect_min,
+            config.reconnect_max,
+            config.reconnect_jitter,
+            fastrand::u64(..),
+        ),
+        stable_after: config.stable_after,
+        schedule: heartbeat::Schedule::new(config.heartbeat_interval),
+        rtt: heartbeat::RoundTrips::default(),
+        inbound: dedup::DedupCache::new(config.dedup_ttl, config.dedup_capacity),
+        started: now,
+        heartbeat_seq: 0,
+        attempt: 1,
+        connections: 0,
+        commands: commands_rx,
+    };
+    tokio::spawn(task.run());
+    let client = Client {
+        shared,
+        commands: commands_tx,
+    };
+    (client, status_rx)
+}

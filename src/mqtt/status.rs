@@ -61,11 +61,18 @@ pub struct ClientStatus {
     pub next_attempt_in_ms: Option<u64>,
     /// Successful connections after the first.
     pub reconnects: u64,
+    /// Why the last attempt failed or the link was lost (never contains the password).
     pub last_error: Option<String>,
+    /// PUBLISH packets written to the socket: frames, JSON, health, heartbeats.
     pub published: u64,
     /// Offered while disconnected or with a full queue: dropped, never queued.
+    /// (Also frames captured before the current connection, too large ones,
+    /// and publishes still queued when a link was lost.)
     pub dropped: u64,
+    /// Inbound messages handled once although seen again, plus frame `seq`s
+    /// refused because already published.
     pub deduplicated: u64,
+    /// PUBLISH packets received from the broker (before dedup).
     pub received: u64,
     pub heartbeat: HeartbeatStatus,
     pub health: Option<HealthStatus>,

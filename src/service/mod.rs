@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, watch};
 
+pub mod publisher;
+
 use crate::capture::FrameSource;
 use crate::capture::camera::{CameraSource, parse_device};
 use crate::capture::flaky::{FlakySource, Schedule};
@@ -21,6 +23,7 @@ use crate::control::{Command, step_rate};
 use crate::encode::{JpegEncoder, Transform};
 use crate::frame::FrameHub;
 use crate::http::{HttpContext, HttpServer, StreamCounters};
+use crate::mqtt::{BrokerUrl, Client, ClientConfig, ClientStatus};
 use crate::stats::{CounterRate, Status, StreamStatus};
 
 /// How often the status snapshot is refreshed.
@@ -87,6 +90,7 @@ pub struct Service {
     pub config: Config,
     quit: watch::Receiver<bool>,
     capture: Arc<CaptureShared>,
+    mqtt: Client,
     capture_thread: Option<JoinHandle<()>>,
     http: Option<HttpServer>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
@@ -121,15 +125,15 @@ impl Service {
     ///
     /// # Errors
     /// A thread could not start, or the embedded broker failed.
-    pub fn start(config: Config, listener: TcpListener) -> Result<Self, StartError> {
-        Self::start_with_source(config, listener, None)
+    pub async fn start(config: Config, listener: TcpListener) -> Result<Self, StartError> {
+        Self::start_with_source(config, listener, None).await
     }
 
     /// As `start`, with a given frame source (tests inject failing sources).
     ///
     /// # Errors
     /// A thread could not start, or the embedded broker failed.
-    pub fn start_with_source(
+    pub async fn start_with_source(
         config: Config,
         listener: TcpListener,
         source: Option<Box<dyn FrameSource>>,
@@ -175,9 +179,20 @@ impl Service {
         tracing::info!(
             "HTTP on http://{http_addr}/ (stream: /stream, snapshot: /snapshot, status: /status)"
         );
-        if config.broker == BrokerChoice::Embedded {
-            tracing::info!("embedded broker: not yet available in this build");
-        }
+        let (broker_url, embedded_broker) = match &config.broker {
+            BrokerChoice::External(url) => (url.clone(), None),
+            BrokerChoice::Embedded => {
+                let addr = start_embedded_broker().await?;
+                (format!("mqtt://{addr}"), Some(addr.to_string()))
+            }
+        };
+        let url = BrokerUrl::parse(&broker_url).map_err(|e| StartError::Broker(e.to_string()))?;
+        let mut mqtt_config = ClientConfig::new(url, &config.client_id, &config.service_name);
+        mqtt_config.heartbeat_interval = config.heartbeat_interval;
+        mqtt_config.reconnect_min = config.reconnect_min;
+        mqtt_config.reconnect_max = config.reconnect_max;
+        let (mqtt, mqtt_status) = crate::mqtt::connect(mqtt_config);
+        let frames_published = Arc::new(AtomicU64::new(0));
 
         let (commands_tx, commands_rx) = mpsc::channel(32);
         let (quit_tx, quit_rx) = watch::channel(false);
@@ -187,7 +202,24 @@ impl Service {
             Arc::clone(&capture),
             Arc::clone(&controls),
             Arc::clone(&hub),
+            mqtt.clone(),
             quit_tx,
+        )));
+        let quality = {
+            let capture = Arc::clone(&capture);
+            move || capture.quality()
+        };
+        tasks.push(tokio::spawn(publisher::publish_frames(
+            Arc::clone(&hub),
+            mqtt.clone(),
+            Arc::clone(&controls),
+            config.frame_topic.clone(),
+            quality,
+            Arc::clone(&frames_published),
+        )));
+        tasks.push(tokio::spawn(publisher::relay_camera_health(
+            capture.health(),
+            mqtt.clone(),
         )));
         let status_source = StatusSource {
             started,
@@ -197,6 +229,9 @@ impl Service {
             controls,
             counters,
             http_addr,
+            mqtt_status,
+            embedded_broker,
+            frames_published,
         };
         tasks.push(tokio::spawn(status_task(status_source, status_tx)));
         Ok(Self {
@@ -207,6 +242,7 @@ impl Service {
             config,
             quit: quit_rx,
             capture,
+            mqtt,
             capture_thread: Some(capture_thread),
             http: Some(http),
             tasks,
@@ -240,8 +276,41 @@ impl Service {
         for t in self.tasks.drain(..) {
             t.abort();
         }
+        // Publishes retained `stopped`, waits for its ack, disconnects: ≤ 1 s.
+        match self
+            .mqtt
+            .shutdown(crate::mqtt::DEFAULT_SHUTDOWN_TIMEOUT)
+            .await
+        {
+            Ok(()) => tracing::info!("MQTT: health 'stopped' published, disconnected"),
+            Err(e) => tracing::info!("MQTT: stopped ({e})"),
+        }
         tracing::info!("stopped");
     }
+}
+
+/// Start the broker inside this process on 127.0.0.1: port 1883, or a free
+/// port when 1883 is taken. Blocks (off the runtime) until it accepts.
+#[cfg(feature = "embedded-broker")]
+async fn start_embedded_broker() -> Result<SocketAddr, StartError> {
+    let addr =
+        tokio::task::spawn_blocking(|| crate::mqtt::broker::spawn_embedded("127.0.0.1", 1883))
+            .await
+            .map_err(|e| StartError::Broker(e.to_string()))?
+            .map_err(|e| StartError::Broker(e.to_string()))?;
+    if addr.port() == 1883 {
+        tracing::info!("embedded MQTT broker on mqtt://{addr}");
+    } else {
+        tracing::info!("embedded MQTT broker on mqtt://{addr} (1883 was taken)");
+    }
+    Ok(addr)
+}
+
+#[cfg(not(feature = "embedded-broker"))]
+async fn start_embedded_broker() -> Result<SocketAddr, StartError> {
+    Err(StartError::Broker(
+        "this build has no embedded broker (feature embedded-broker); use --mqtt-url".into(),
+    ))
 }
 
 async fn control_task(
@@ -249,6 +318,7 @@ async fn control_task(
     capture: Arc<CaptureShared>,
     controls: Arc<Controls>,
     hub: Arc<FrameHub>,
+    mqtt: Client,
     quit: watch::Sender<bool>,
 ) {
     while let Some(command) = commands.recv().await {
@@ -276,7 +346,8 @@ async fn control_task(
             }
             Command::SaveSnapshot => save_snapshot(&hub, &controls).await,
             Command::ReconnectMqtt => {
-                tracing::info!("MQTT reconnect asked");
+                tracing::info!("MQTT: reconnecting now");
+                mqtt.reconnect_now();
             }
             Command::Quit => {
                 quit.send_replace(true);
@@ -320,6 +391,9 @@ struct StatusSource {
     controls: Arc<Controls>,
     counters: Arc<StreamCounters>,
     http_addr: SocketAddr,
+    mqtt_status: watch::Receiver<ClientStatus>,
+    embedded_broker: Option<String>,
+    frames_published: Arc<AtomicU64>,
 }
 
 async fn status_task(source: StatusSource, tx: watch::Sender<Status>) {
@@ -364,6 +438,12 @@ async fn status_task(source: StatusSource, tx: watch::Sender<Status>) {
             .clone_from(&source.config.frame_topic);
         status.mqtt.rate_hz = source.controls.mqtt_rate_hz();
         status.mqtt.paused = source.controls.mqtt_paused();
+        status
+            .mqtt
+            .embedded_broker
+            .clone_from(&source.embedded_broker);
+        status.mqtt.frames_published = source.frames_published.load(Ordering::Relaxed);
+        status.mqtt.client = source.mqtt_status.borrow().clone();
         tx.send_replace(status);
     }
 }

@@ -1,0 +1,78 @@
+//! What the client needs to know: broker, identity, timing and limits.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::url::BrokerUrl;
+
+/// Settings of one MQTT client. `ClientConfig::new` fills in the defaults.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    pub url: BrokerUrl,
+    pub client_id: String,
+    /// Gives `system/health/<name>` and `system/keepalive/<name>`.
+    pub service_name: String,
+    /// Zero turns the heartbeat off.
+    pub heartbeat_interval: Duration,
+    pub reconnect_min: Duration,
+    pub reconnect_max: Duration,
+    /// Relative jitter of reconnect delays (0.2 = ±20 %).
+    pub reconnect_jitter: f64,
+    /// The attempt counter resets only after the link stayed up this long.
+    pub stable_after: Duration,
+    /// Largest MQTT packet sent or accepted.
+    pub max_packet_bytes: usize,
+    /// MQTT keep-alive (zero = off; otherwise at least 1 s).
+    pub keep_alive: Duration,
+    /// TCP connect + CONNACK must complete within this (whole seconds, ≥ 1 s).
+    pub connect_timeout: Duration,
+    /// Requests (publishes, subscribes) queued per connection; beyond, publishes fail at once.
+    pub request_capacity: usize,
+    pub dedup_ttl: Duration,
+    pub dedup_capacity: usize,
+    /// TLS settings for `mqtts://`; `None` uses the system's root certificates.
+    pub tls: Option<Arc<rustls::ClientConfig>>,
+}
+
+/// Defaults from SPEC.md.
+pub const DEFAULT_HEARTBEAT_INTERVAL: Duration = Duration::from_secs(5);
+pub const DEFAULT_RECONNECT_MIN: Duration = Duration::from_millis(500);
+pub const DEFAULT_RECONNECT_MAX: Duration = Duration::from_secs(5);
+pub const DEFAULT_STABLE_AFTER: Duration = Duration::from_secs(10);
+pub const DEFAULT_MAX_PACKET_BYTES: usize = 8 * 1024 * 1024;
+pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(1);
+
+impl ClientConfig {
+    #[must_use]
+    pub fn new(url: BrokerUrl, client_id: &str, service_name: &str) -> ClientConfig {
+        ClientConfig {
+            url,
+            client_id: client_id.to_string(),
+            service_name: service_name.to_string(),
+            heartbeat_interval: DEFAULT_HEARTBEAT_INTERVAL,
+            reconnect_min: DEFAULT_RECONNECT_MIN,
+            reconnect_max: DEFAULT_RECONNECT_MAX,
+            reconnect_jitter: super::backoff::DEFAULT_JITTER,
+            stable_after: DEFAULT_STABLE_AFTER,
+            max_packet_bytes: DEFAULT_MAX_PACKET_BYTES,
+            keep_alive: Duration::from_secs(15),
+            connect_timeout: Duration::from_secs(5),
+            request_capacity: 32,
+            dedup_ttl: Duration::from_secs(30),
+            dedup_capacity: 4096,
+            tls: None,
+        }
+    }
+
+    /// `system/health/<service_name>`.
+    #[must_use]
+    pub fn health_topic(&self) -> String {
+        format!("system/health/{}", self.service_name)
+    }
+
+    /// `system/keepalive/<service_name>`.
+    #[must_use]
+    pub fn keepalive_topic(&self) -> String {
+        format!("system/keepalive/{}", self.service_name)
+    }
+}
