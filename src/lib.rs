@@ -18,3 +18,4 @@ pub mod control;
 pub mod frame;
 pub mod mqtt;
 pub mod stats;
+pub mod tui;
