@@ -121,6 +121,7 @@ impl App {
     pub fn hints(&self) -> Vec<Hint> {
         let view = self.view(Instant::now());
         let mut hints = help::global_hints(self.help_open);
+        // In order of importance: at 80 columns the last may not fit the footer.
         hints.extend(capture::hints(&view));
         hints.extend(mqtt::hints(&view));
         hints.extend(panes::preview::hints(self.preview.visible()));

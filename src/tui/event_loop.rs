@@ -1,16 +1,17 @@
 //! The loop: one `select!` over terminal input, a tick and status snapshots;
-//! redraws on change, at most every [`MIN_REDRAW`].
+//! redraws on change, at most every [`MIN_REDRAW`]. Time is tokio's, so tests
+//! can run the loop on a paused clock.
 
 use std::io;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crossterm::event::Event;
 use futures_util::{Stream, StreamExt};
 use ratatui::Terminal;
 use ratatui::backend::Backend;
-use tokio::time::MissedTickBehavior;
+use tokio::time::{Instant, MissedTickBehavior};
 
 use super::UiLink;
 use super::app::{App, Refresh};
@@ -71,7 +72,9 @@ where
     loop {
         let now = Instant::now();
         if dirty && last_draw.is_none_or(|t| now.saturating_duration_since(t) >= MIN_REDRAW) {
-            terminal.draw(|f| app.draw(f, now)).map_err(backend_error)?;
+            terminal
+                .draw(|f| app.draw(f, now.into_std()))
+                .map_err(backend_error)?;
             if let Some(d) = &options.draws {
                 d.fetch_add(1, Ordering::Relaxed);
             }
@@ -80,20 +83,20 @@ where
         }
         let refresh = tokio::select! {
             event = input.next() => match event {
-                Some(Ok(event)) => app.on_event(&event, Instant::now()),
+                Some(Ok(event)) => app.on_event(&event, Instant::now().into_std()),
                 Some(Err(e)) => return Err(e),
                 // The terminal is gone: same as quitting.
                 None => Refresh::Quit,
             },
-            _ = tick.tick() => app.on_tick(Instant::now()),
+            _ = tick.tick() => app.on_tick(Instant::now().into_std()),
             changed = status.changed(), if status_open => match changed {
                 Ok(()) => {
                     let snapshot = status.borrow_and_update().clone();
-                    app.on_status(snapshot, Instant::now())
+                    app.on_status(snapshot, Instant::now().into_std())
                 }
                 Err(_) => {
                     status_open = false;
-                    app.on_status_closed(Instant::now())
+                    app.on_status_closed(Instant::now().into_std())
                 }
             },
         };

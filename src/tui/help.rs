@@ -29,28 +29,32 @@ pub fn global_hints(help_open: bool) -> Vec<Hint> {
     ]
 }
 
-/// One row: as many hints as fit, then the note (if any) on the right.
+/// One row: as many hints as fit (in order of importance), then the note
+/// (if any) on the right.
 pub fn render_footer(frame: &mut Frame, area: Rect, hints: &[Hint], note: Option<&str>) {
     let width = usize::from(area.width);
-    let note_width = note.map_or(0, |n| n.chars().count() + 2);
+    let note_width = note.map_or(0, |n| n.chars().count() + 1);
     let mut spans: Vec<Span> = Vec::new();
     let mut used = 0;
     for h in hints {
-        let w = h.keys.chars().count() + 1 + h.label.chars().count() + 2;
+        let gap = usize::from(used > 0);
+        let w = gap + h.keys.chars().count() + 1 + h.label.chars().count();
         if used + w + note_width > width {
             break;
         }
-        used += w;
+        if gap > 0 {
+            spans.push(" ".into());
+        }
         spans.push(Span::styled(h.keys, Style::new().bold().reversed()));
-        spans.push(format!(" {}  ", h.label).into());
+        spans.push(format!(" {}", h.label).into());
+        used += w;
     }
     if let Some(note) = note {
-        let pad = width.saturating_sub(used + note_width) + 1;
+        let room = width.saturating_sub(used + 1);
+        let note = crate::tui::format::clip(note, room);
+        let pad = width.saturating_sub(used + note.chars().count());
         spans.push(" ".repeat(pad).into());
-        spans.push(Span::styled(
-            crate::tui::format::clip(note, width.saturating_sub(used + 1)),
-            Style::new().yellow(),
-        ));
+        spans.push(Span::styled(note, Style::new().yellow()));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }

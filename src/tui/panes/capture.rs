@@ -32,18 +32,13 @@ pub fn on_key(key: &KeyEvent, _view: &View) -> Option<Action> {
 
 #[must_use]
 pub fn hints(view: &View) -> Vec<Hint> {
-    let q = view.status.encoder.quality;
-    let keys = match q {
+    let keys = match view.status.encoder.quality {
         100.. => "-",
         0..=1 => "+",
         _ => "+/-",
     };
     vec![
-        Hint::new(
-            keys,
-            format!("quality {q}"),
-            "JPEG quality up/down by 5 (1–100)",
-        ),
+        Hint::new(keys, "quality", "JPEG quality up/down by 5 (1–100)"),
         Hint::new("s", "snapshot", "save the current frame to a file"),
     ]
 }

@@ -33,11 +33,7 @@ pub fn on_key(key: &KeyEvent, _view: &View) -> Option<Action> {
 pub fn hints(view: &View) -> Vec<Hint> {
     let m = &view.status.mqtt;
     vec![
-        Hint::new(
-            "]/[",
-            format!("rate {}", format::hz(m.rate_hz)),
-            "MQTT frame rate up/down a step",
-        ),
+        Hint::new("]/[", "rate", "MQTT frame rate up/down a step"),
         Hint::new(
             "p",
             if m.paused { "resume" } else { "pause" },
