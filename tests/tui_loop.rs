@@ -158,15 +158,33 @@ fn the_preview_decodes_only_new_frames_at_the_preview_rate_and_not_when_hidden()
     assert_eq!(app.preview().decodes(), 1, "4 fps: not before 250 ms");
     app.on_tick(at(350));
     assert_eq!(app.preview().decodes(), 2);
-    app.on_tick(at(700));
-    assert_eq!(app.preview().decodes(), 2, "no new frame, no decode");
-    app.on_key(&key('v'), at(700));
-    publish(&hub, 3, &jpeg);
-    app.on_tick(at(1_000));
-    assert_eq!(app.preview().decodes(), 2, "hidden: no decode");
-    app.on_key(&key('v'), at(1_000));
-    app.on_tick(at(1_100));
-    assert_eq!(app.preview().decodes(), 3, "shown again: the newest frame");
+    // On a 100 ms tick the schedule keeps 4 a second on average (due at
+    // 600, 850, …, 2100: 7 by 2300 ms), where "250 ms since the last" would
+    // decode every 300 ms (6).
+    for (i, ms) in (400..=2_300).step_by(100).enumerate() {
+        publish(&hub, 10 + i as u64, &jpeg);
+        app.on_tick(at(ms));
+    }
+    assert_eq!(app.preview().decodes(), 2 + 7);
+    app.on_tick(at(2_400));
+    assert_eq!(
+        app.preview().decodes(),
+        10,
+        "the frame of 2300 ms, once due"
+    );
+    app.on_tick(at(2_700));
+    assert_eq!(app.preview().decodes(), 10, "no new frame, no decode");
+    app.on_key(&key('v'), at(2_700));
+    publish(&hub, 99, &jpeg);
+    app.on_tick(at(3_000));
+    assert_eq!(app.preview().decodes(), 10, "hidden: no decode");
+    app.on_key(&key('v'), at(3_000));
+    app.on_tick(at(3_100));
+    assert_eq!(
+        app.preview().decodes(),
+        11,
+        "shown again: the newest frame at once"
+    );
 }
 
 type Keys = std::pin::Pin<Box<dyn Stream<Item = std::io::Result<Event>> + Send>>;

@@ -48,7 +48,9 @@ pub struct PreviewPane {
     frames: Arc<FrameHub>,
     newest_seq: watch::Receiver<u64>,
     min_interval: Duration,
-    last_decode: Option<Instant>,
+    /// When the next decode may happen: a schedule, so ticks that do not
+    /// divide the interval still average `preview_fps`, never more.
+    next_decode: Option<Instant>,
     visible: bool,
     image: RgbImage,
     /// Sequence number of the frame in `image` (0: none yet).
@@ -71,7 +73,7 @@ impl PreviewPane {
             newest_seq: frames.subscribe(),
             frames,
             min_interval: Duration::from_secs_f64(1.0 / fps),
-            last_decode: None,
+            next_decode: None,
             visible: true,
             image: RgbImage::default(),
             shown_seq: 0,
@@ -108,9 +110,7 @@ impl PreviewPane {
     pub fn on_tick(&mut self, now: Instant) -> bool {
         if !self.visible
             || *self.newest_seq.borrow() == self.shown_seq
-            || self
-                .last_decode
-                .is_some_and(|t| now.saturating_duration_since(t) < self.min_interval)
+            || self.next_decode.is_some_and(|due| now < due)
         {
             return false;
         }
@@ -120,7 +120,12 @@ impl PreviewPane {
         if frame.seq == self.shown_seq {
             return false;
         }
-        self.last_decode = Some(now);
+        // Keep to the schedule unless it fell behind by a whole interval (hidden, idle).
+        let base = self
+            .next_decode
+            .filter(|&due| now.saturating_duration_since(due) < self.min_interval)
+            .unwrap_or(now);
+        self.next_decode = Some(base + self.min_interval);
         self.shown_seq = frame.seq;
         self.cached = None;
         match decode_jpeg(&frame.jpeg, &mut self.image) {
