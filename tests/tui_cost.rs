@@ -89,8 +89,10 @@ fn preview_conversion_costs() {
 }
 
 fn synthetic_status(tick: u64) -> Status {
-    let mut s = Status::default();
-    s.uptime_s = tick as f64 / 4.0;
+    let mut s = Status {
+        uptime_s: tick as f64 / 4.0,
+        ..Status::default()
+    };
     let c = &mut s.capture;
     c.source = "test-pattern".into();
     c.backend = "test-pattern".into();
