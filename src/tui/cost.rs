@@ -68,6 +68,7 @@ fn measure_here(link: UiLink, cols: u16, rows: u16, duration: Duration) -> io::R
     let loop_options = LoopOptions {
         color: ColorMode::TrueColor,
         draws: Some(Arc::clone(&draws)),
+        stop: None,
     };
     let cpu_start = thread_cpu_time()?;
     let wall_start = Instant::now();

@@ -4,7 +4,7 @@
 
 use std::io;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use crossterm::event::Event;
@@ -31,6 +31,8 @@ pub(crate) struct LoopOptions {
     pub color: ColorMode,
     /// Counts redraws.
     pub draws: Option<Arc<AtomicU64>>,
+    /// Set when the terminal was taken back (a panic): end with an error.
+    pub stop: Option<Arc<AtomicBool>>,
 }
 
 fn backend_error(e: impl std::fmt::Display) -> io::Error {
@@ -70,6 +72,13 @@ where
     let mut dirty = true;
     let mut last_draw: Option<Instant> = None;
     loop {
+        if options
+            .stop
+            .as_ref()
+            .is_some_and(|s| s.load(Ordering::SeqCst))
+        {
+            return Err(io::Error::other("terminal restored after a panic"));
+        }
         let now = Instant::now();
         if dirty && last_draw.is_none_or(|t| now.saturating_duration_since(t) >= MIN_REDRAW) {
             terminal

@@ -15,6 +15,7 @@
 use std::io::{self, BufWriter, Stdout, Write};
 use std::panic::PanicHookInfo;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crossterm::cursor::{Hide, Show};
 use crossterm::event::{Event, EventStream};
@@ -61,13 +62,24 @@ pub struct UiLink {
 /// Take over the terminal (alternate screen, raw mode, a panic hook that
 /// restores it before the panic report prints), run the UI until quit, and
 /// restore the terminal on quit and on error.
+///
+/// After a panic anywhere in the process the screen belongs to the panic
+/// report: the UI writes nothing more and its loop ends with an error.
 pub async fn run_terminal(link: UiLink) -> io::Result<()> {
     let guard = TerminalGuard::enter()?;
-    let backend = CrosstermBackend::new(BufWriter::with_capacity(64 * 1024, io::stdout()));
+    let out = GatedStdout {
+        released: Arc::clone(&guard.released),
+    };
+    let backend = CrosstermBackend::new(BufWriter::with_capacity(64 * 1024, out));
+    let options = event_loop::LoopOptions {
+        color: ColorMode::detect(),
+        draws: None,
+        stop: Some(Arc::clone(&guard.released)),
+    };
     let result = async {
         let mut terminal = Terminal::new(backend)?;
         terminal.clear()?;
-        run_loop(&mut terminal, link, EventStream::new()).await
+        event_loop::run_loop_with(&mut terminal, link, EventStream::new(), options).await
     }
     .await;
     let restored = guard.leave();
@@ -85,6 +97,7 @@ where
     let options = event_loop::LoopOptions {
         color: ColorMode::detect(),
         draws: None,
+        stop: None,
     };
     event_loop::run_loop_with(terminal, link, input, options).await
 }
@@ -95,19 +108,26 @@ type PanicHook = Box<dyn Fn(&PanicHookInfo<'_>) + Sync + Send + 'static>;
 /// from the panic hook.
 struct TerminalGuard {
     previous_hook: Option<Arc<PanicHook>>,
+    /// Set by whoever restores the terminal first (the panic hook or the
+    /// guard): restoring twice would jump the cursor back up the screen, and
+    /// the UI must not write after it.
+    released: Arc<AtomicBool>,
 }
 
 impl TerminalGuard {
     fn enter() -> io::Result<Self> {
         let previous: Arc<PanicHook> = Arc::new(std::panic::take_hook());
         let chained = Arc::clone(&previous);
+        let released = Arc::new(AtomicBool::new(false));
+        let gate = Arc::clone(&released);
         std::panic::set_hook(Box::new(move |info| {
             // Restore first, so the report prints on a sane screen.
-            let _ = restore_terminal(&mut io::stdout());
+            let _ = release(&gate);
             chained(info);
         }));
         let guard = Self {
             previous_hook: Some(previous),
+            released,
         };
         enable_raw_mode()?;
         execute!(io::stdout(), EnterAlternateScreen, Hide)?;
@@ -115,7 +135,7 @@ impl TerminalGuard {
     }
 
     fn leave(mut self) -> io::Result<()> {
-        let result = restore_terminal(&mut io::stdout());
+        let result = release(&self.released);
         self.reinstate_hook();
         result
     }
@@ -134,9 +154,38 @@ impl TerminalGuard {
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
         if self.previous_hook.is_some() {
-            let _ = restore_terminal(&mut io::stdout());
+            let _ = release(&self.released);
             self.reinstate_hook();
         }
+    }
+}
+
+/// Restore the terminal unless it was already.
+fn release(released: &AtomicBool) -> io::Result<()> {
+    if released.swap(true, Ordering::SeqCst) {
+        return Ok(());
+    }
+    restore_terminal(&mut io::stdout())
+}
+
+/// Stdout until the terminal is released; then writes are dropped.
+struct GatedStdout {
+    released: Arc<AtomicBool>,
+}
+
+impl Write for GatedStdout {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.released.load(Ordering::SeqCst) {
+            return Ok(buf.len());
+        }
+        io::stdout().write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if self.released.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        io::stdout().flush()
     }
 }
 

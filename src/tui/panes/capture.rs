@@ -69,14 +69,18 @@ pub fn lines(view: &View) -> (Vec<Line<'static>>, Vec<Line<'static>>) {
         ),
         format!(" / {:.0} target", c.target_fps).into(),
     ]);
-    let mut head = vec![
-        Line::from(format!(
-            "{} {} {}x{} {}",
-            c.backend, c.device, c.width, c.height, c.pixel_format
-        )),
-        fps,
-    ];
-    head.retain(|l| l.width() > 0);
+    let resolution = format!("{}x{}", c.width, c.height);
+    let source = [
+        c.backend.as_str(),
+        c.device.as_str(),
+        &resolution,
+        c.pixel_format.as_str(),
+    ]
+    .into_iter()
+    .filter(|part| !part.is_empty())
+    .collect::<Vec<_>>()
+    .join(" ");
+    let head = vec![Line::from(source), fps];
     let failures = Line::from(vec![
         "failures ".into(),
         Span::styled(
