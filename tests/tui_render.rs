@@ -278,7 +278,7 @@ fn a_known_4x4_picture_gives_the_expected_cell_colours() {
         ),
         (
             ColorMode::Palette256,
-            Box::new(|p| Color::Indexed(tars_camera::tui::preview::ansi256(p))),
+            Box::new(|p| Color::Indexed(tars_camera::tui::color::ansi256(p))),
         ),
     ] {
         let mut buf = Buffer::empty(area);
@@ -294,7 +294,7 @@ fn a_known_4x4_picture_gives_the_expected_cell_colours() {
         assert_eq!(buf[(0, 0)].symbol(), " ", "left of the origin untouched");
         assert_eq!(buf[(5, 0)].symbol(), " ", "right of the picture untouched");
     }
-    assert_eq!(tars_camera::tui::preview::ansi256(R), 196);
+    assert_eq!(tars_camera::tui::color::ansi256(R), 196);
 }
 
 fn jpeg_top_red_bottom_blue(w: u16, h: u16) -> Bytes {
@@ -438,24 +438,4 @@ fn footer_and_help_follow_the_state() {
     assert!(t.contains("Help — keys"), "{t}");
     assert!(t.contains("pause or resume MQTT frames"), "{t}");
     assert!(!t.contains("Preview"), "v hid the preview:\n{t}");
-}
-
-#[test]
-#[ignore = "prints the screen for a look"]
-fn print_screen() {
-    let hub = Arc::new(FrameHub::new());
-    publish(&hub, 1, jpeg_top_red_bottom_blue(64, 48), 64, 48);
-    let events = EventLog::new(50);
-    events.push(
-        tracing::Level::WARN,
-        "12:00:00 WARN  mqtt: connection refused",
-    );
-    let mut s = status();
-    s.mqtt.client.state = LinkState::Waiting;
-    s.mqtt.client.attempt = 3;
-    s.mqtt.client.next_attempt_in_ms = Some(2_300);
-    let mut app = app(s, hub, events);
-    app.on_tick(Instant::now());
-    println!("{}", text(&draw_app(&mut app, 80, 24)));
-    println!("{}", text(&draw_app(&mut app, 120, 40)));
 }

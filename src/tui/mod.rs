@@ -9,7 +9,7 @@
 //!
 //! - [`app`]: state and input handling; [`event_loop`]: the `select!` loop.
 //! - [`panes`]: one module per pane (drawing and keys); [`layout`], [`help`].
-//! - [`preview`]: JPEG → half-block cells; [`log`]: the Events pane's tracing layer.
+//! - [`preview`]: JPEG → half-block cells, [`color`] for the terminal; [`log`]: the Events pane's tracing layer.
 //! - [`cost`]: measures the CPU and bytes the UI costs.
 
 use std::io::{self, BufWriter, Stdout, Write};
@@ -32,6 +32,7 @@ use crate::frame::FrameHub;
 use crate::stats::Status;
 
 pub mod app;
+pub mod color;
 pub mod cost;
 pub mod event_loop;
 pub mod format;
@@ -42,8 +43,8 @@ pub mod panes;
 pub mod preview;
 
 pub use app::{App, Refresh};
+pub use color::ColorMode;
 pub use log::EventLog;
-pub use preview::ColorMode;
 
 /// What the UI needs from the running service.
 #[derive(Debug)]
