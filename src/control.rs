@@ -31,11 +31,7 @@ pub fn step_rate(current: f64, up: bool, max_hz: f64) -> f64 {
     let next = if up {
         RATE_STEPS_HZ.iter().copied().find(|&r| r > current + 1e-9)
     } else {
-        RATE_STEPS_HZ
-            .iter()
-            .rev()
-            .copied()
-            .find(|&r| r < current - 1e-9)
+        RATE_STEPS_HZ.iter().rev().copied().find(|&r| r < current - 1e-9)
     };
     match next {
         Some(r) if r <= max_hz => r,

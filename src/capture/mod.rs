@@ -50,11 +50,7 @@ pub enum SourceFrame {
     /// Packed RGB24 written into the buffer the caller passed.
     Rgb { width: u32, height: u32 },
     /// The device's own JPEG (MJPEG cameras), untouched.
-    Jpeg {
-        width: u32,
-        height: u32,
-        data: Bytes,
-    },
+    Jpeg { width: u32, height: u32, data: Bytes },
 }
 
 /// A camera, a test pattern, or a wrapper around either.
