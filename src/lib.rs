@@ -25,3 +25,4 @@ pub mod http;
 pub mod mqtt;
 pub mod service;
 pub mod stats;
+pub mod tui;

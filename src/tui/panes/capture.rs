@@ -1,0 +1,188 @@
+//! Capture pane: what the source delivers and how well; owns the encoder keys
+//! (quality, snapshot).
+
+use crossterm::event::KeyEvent;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Style, Stylize};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Sparkline};
+
+use super::{Action, Hint, View, plain_char};
+use crate::control::Command;
+use crate::tui::format;
+
+/// Quality change per key press.
+pub const QUALITY_STEP: i32 = 5;
+
+/// Rows this pane wants, borders included.
+pub const HEIGHT: u16 = 10;
+
+/// `+`/`=`/`-` quality, `s` snapshot.
+#[must_use]
+pub fn on_key(key: &KeyEvent, _view: &View) -> Option<Action> {
+    let command = match plain_char(key)? {
+        '+' | '=' => Command::AdjustQuality(QUALITY_STEP),
+        '-' => Command::AdjustQuality(-QUALITY_STEP),
+        's' => Command::SaveSnapshot,
+        _ => return None,
+    };
+    Some(Action::Send(command))
+}
+
+#[must_use]
+pub fn hints(view: &View) -> Vec<Hint> {
+    let keys = match view.status.encoder.quality {
+        100.. => "-",
+        0..=1 => "+",
+        _ => "+/-",
+    };
+    vec![
+        Hint::new(keys, "quality", "JPEG quality up/down by 5 (1–100)"),
+        Hint::new("s", "snapshot", "save the current frame to a file"),
+    ]
+}
+
+/// Colour of a measured rate against its target.
+fn rate_color(measured: f64, target: f64) -> Color {
+    if target <= 0.0 || measured >= 0.9 * target {
+        Color::Green
+    } else if measured >= 0.5 * target {
+        Color::Yellow
+    } else {
+        Color::Red
+    }
+}
+
+/// The text lines above and below the sparkline.
+#[must_use]
+pub fn lines(view: &View) -> (Vec<Line<'static>>, Vec<Line<'static>>) {
+    let c = &view.status.capture;
+    let e = &view.status.encoder;
+    let fps = Line::from(vec![
+        "fps ".into(),
+        Span::styled(
+            format!("{:.1}", c.measured_fps),
+            Style::new()
+                .fg(rate_color(c.measured_fps, c.target_fps))
+                .bold(),
+        ),
+        format!(" / {:.0} target", c.target_fps).into(),
+    ]);
+    let resolution = format!("{}x{}", c.width, c.height);
+    let source = [
+        c.backend.as_str(),
+        c.device.as_str(),
+        &resolution,
+        c.pixel_format.as_str(),
+    ]
+    .into_iter()
+    .filter(|part| !part.is_empty())
+    .collect::<Vec<_>>()
+    .join(" ");
+    let head = vec![Line::from(source), fps];
+    let failures = Line::from(vec![
+        "failures ".into(),
+        Span::styled(
+            format!("{} now", c.consecutive_failures),
+            if c.consecutive_failures > 0 {
+                Style::new().red().bold()
+            } else {
+                Style::new()
+            },
+        ),
+        format!(", {} total  reopens {}", c.total_failures, c.reopens).into(),
+    ]);
+    let mut transform = if c.passthrough {
+        "passthrough (camera JPEG)".to_owned()
+    } else {
+        format!("re-encode {}", e.encoder)
+    };
+    if c.rotation != 0 {
+        transform.push_str(&format!(" rot {}", c.rotation));
+    }
+    if c.flip_h {
+        transform.push_str(" flip-h");
+    }
+    if c.flip_v {
+        transform.push_str(" flip-v");
+    }
+    let error = match &c.last_error {
+        Some(err) => Line::from(vec![
+            "error ".into(),
+            Span::styled(err.clone(), Style::new().red()),
+        ]),
+        None => Line::from("error none").dim(),
+    };
+    let saved = match &e.last_saved {
+        Some(path) => Line::from(vec![
+            "saved ".into(),
+            Span::styled(path.clone(), Style::new().cyan()),
+        ]),
+        None => Line::from("saved – (s saves a snapshot)").dim(),
+    };
+    let tail = vec![
+        Line::from(format!(
+            "frame {}  jpeg {}  q{}",
+            format::millis(c.frame_time_ms),
+            format::bytes(e.jpeg_bytes),
+            e.quality
+        )),
+        failures,
+        Line::from(transform),
+        error,
+        saved,
+    ];
+    (head, tail)
+}
+
+/// Measured FPS history in tenths, for the sparkline.
+fn history(fps: &[f64]) -> Vec<u64> {
+    fps.iter()
+        .map(|&f| {
+            let tenths = (f * 10.0).round();
+            if tenths.is_finite() && tenths > 0.0 {
+                #[expect(
+                    clippy::cast_possible_truncation,
+                    clippy::cast_sign_loss,
+                    reason = "positive, finite"
+                )]
+                let t = tenths as u64;
+                t
+            } else {
+                0
+            }
+        })
+        .collect()
+}
+
+pub fn render(frame: &mut Frame, area: Rect, view: &View) {
+    let block = Block::bordered().title(" Capture ");
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let (head, tail) = lines(view);
+    let head_h = u16::try_from(head.len()).unwrap_or(u16::MAX);
+    let [head_area, spark_area, tail_area] = Layout::vertical([
+        Constraint::Length(head_h),
+        Constraint::Length(1),
+        Constraint::Min(0),
+    ])
+    .areas(inner);
+    frame.render_widget(Paragraph::new(head), head_area);
+    let c = &view.status.capture;
+    let data = history(&c.fps_history);
+    // The scale tops at the target (or the highest value), so a full bar means "on target".
+    let max = data
+        .iter()
+        .copied()
+        .max()
+        .unwrap_or(0)
+        .max(history(&[c.target_fps]).first().copied().unwrap_or(0))
+        .max(1);
+    let spark = Sparkline::default()
+        .data(&data)
+        .max(max)
+        .style(Style::new().fg(rate_color(c.measured_fps, c.target_fps)));
+    frame.render_widget(spark, spark_area);
+    frame.render_widget(Paragraph::new(tail), tail_area);
+}
