@@ -5,6 +5,7 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::Layer as _;
 
 use crate::config::{self, Cli, Config, EXIT_USAGE, Subcommands};
 use crate::service::Service;
@@ -96,12 +97,21 @@ fn run_service(config: Config) -> ExitCode {
         }
     };
     let headless = config.no_tui || !std::io::stdout().is_terminal();
-    tracing_subscriber::fmt()
-        .with_env_filter(filter(&config.log_level))
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
-    let _ = headless;
+    let events = crate::tui::log::EventLog::new(200);
+    if headless {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter(&config.log_level))
+            .with_writer(std::io::stderr)
+            .with_ansi(std::io::stderr().is_terminal())
+            .init();
+    } else {
+        // Logs go to the Events pane, never over the UI.
+        use tracing_subscriber::layer::SubscriberExt as _;
+        use tracing_subscriber::util::SubscriberInitExt as _;
+        tracing_subscriber::registry()
+            .with(events.layer().with_filter(filter(&config.log_level)))
+            .init();
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("tars-rt")
@@ -115,12 +125,31 @@ fn run_service(config: Config) -> ExitCode {
         }
     };
     let result = runtime.block_on(async move {
+        let preview_fps = config.preview_fps;
         let service = Service::start(config, listener)
             .await
             .map_err(|e| e.to_string())?;
-        crate::headless::run(service)
-            .await
-            .map_err(|e| e.to_string())
+        if headless {
+            return crate::headless::run(service)
+                .await
+                .map_err(|e| e.to_string());
+        }
+        let link = crate::tui::UiLink {
+            status: service.status.clone(),
+            frames: std::sync::Arc::clone(&service.hub),
+            commands: service.commands.clone(),
+            preview_fps,
+            events,
+        };
+        let ui = tokio::select! {
+            r = crate::tui::run_terminal(link) => r.map_err(|e| format!("terminal: {e}")),
+            signal = crate::headless::termination() => {
+                // Dropping the UI future restores the terminal.
+                signal.map(|s| tracing::info!("{s}: stopping")).map_err(|e| e.to_string())
+            }
+        };
+        service.shutdown().await;
+        ui
     });
     runtime.shutdown_timeout(std::time::Duration::from_millis(200));
     match result {
