@@ -6,7 +6,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
-use futures_util::{Stream, StreamExt};
+use futures_util::StreamExt;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use tars_camera::control::Command;
@@ -14,6 +14,10 @@ use tars_camera::frame::{Frame as VideoFrame, FrameHub};
 use tars_camera::stats::Status;
 use tars_camera::tui::{App, ColorMode, EventLog, Refresh, UiLink, run_loop};
 use tokio::sync::{mpsc, watch};
+
+#[path = "common/ui.rs"]
+mod ui;
+use ui::{SharedBackend, key_channel, wait_for_screen};
 
 const BOUND: Duration = Duration::from_secs(5);
 
@@ -187,19 +191,6 @@ fn the_preview_decodes_only_new_frames_at_the_preview_rate_and_not_when_hidden()
     );
 }
 
-type Keys = std::pin::Pin<Box<dyn Stream<Item = std::io::Result<Event>> + Send>>;
-
-/// Keys fed from a channel, so a test decides when each arrives.
-fn key_channel() -> (mpsc::UnboundedSender<Event>, Keys) {
-    let (tx, rx) = mpsc::unbounded_channel();
-    let stream =
-        futures_util::stream::unfold(
-            rx,
-            |mut rx| async move { rx.recv().await.map(|e| (Ok(e), rx)) },
-        );
-    (tx, Box::pin(stream))
-}
-
 struct Service {
     status: watch::Sender<Status>,
     commands: mpsc::Receiver<Command>,
@@ -260,68 +251,6 @@ async fn run_loop_sends_the_commands_of_the_keys_and_q_ends_it() {
 }
 
 /// A `TestBackend` the test can read while the loop owns the terminal.
-#[derive(Clone)]
-struct SharedBackend(Arc<std::sync::Mutex<TestBackend>>);
-
-impl SharedBackend {
-    fn text(&self) -> String {
-        let b = self.0.lock().expect("lock");
-        b.buffer().content().iter().map(|c| c.symbol()).collect()
-    }
-}
-
-impl ratatui::backend::Backend for SharedBackend {
-    type Error = std::convert::Infallible;
-    fn draw<'a, I>(&mut self, content: I) -> Result<(), Self::Error>
-    where
-        I: Iterator<Item = (u16, u16, &'a ratatui::buffer::Cell)>,
-    {
-        self.0.lock().expect("lock").draw(content)
-    }
-    fn hide_cursor(&mut self) -> Result<(), Self::Error> {
-        self.0.lock().expect("lock").hide_cursor()
-    }
-    fn show_cursor(&mut self) -> Result<(), Self::Error> {
-        self.0.lock().expect("lock").show_cursor()
-    }
-    fn get_cursor_position(&mut self) -> Result<ratatui::layout::Position, Self::Error> {
-        self.0.lock().expect("lock").get_cursor_position()
-    }
-    fn set_cursor_position<P: Into<ratatui::layout::Position>>(
-        &mut self,
-        p: P,
-    ) -> Result<(), Self::Error> {
-        self.0.lock().expect("lock").set_cursor_position(p)
-    }
-    fn clear(&mut self) -> Result<(), Self::Error> {
-        self.0.lock().expect("lock").clear()
-    }
-    fn clear_region(&mut self, t: ratatui::backend::ClearType) -> Result<(), Self::Error> {
-        self.0.lock().expect("lock").clear_region(t)
-    }
-    fn size(&self) -> Result<ratatui::layout::Size, Self::Error> {
-        self.0.lock().expect("lock").size()
-    }
-    fn window_size(&mut self) -> Result<ratatui::backend::WindowSize, Self::Error> {
-        self.0.lock().expect("lock").window_size()
-    }
-    fn flush(&mut self) -> Result<(), Self::Error> {
-        self.0.lock().expect("lock").flush()
-    }
-}
-
-/// Poll the screen until `pred` holds, at most `BOUND`.
-async fn wait_for_screen(backend: &SharedBackend, pred: impl Fn(&str) -> bool) -> String {
-    let deadline = tokio::time::Instant::now() + BOUND;
-    loop {
-        let text = backend.text();
-        if pred(&text) || tokio::time::Instant::now() > deadline {
-            return text;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
 #[tokio::test]
 async fn a_status_change_shows_on_screen_within_a_redraw() {
     let mut svc = service();
