@@ -49,11 +49,21 @@ impl RateMeter {
         }
     }
 
-    /// Events per second over the window ending at `now`.
+    /// Events per second over the window ending at `now`: measured between
+    /// the first and last event (no off-by-one at the window's edge), and
+    /// never above the plain count, so a stall shows at once.
     #[must_use]
     pub fn rate(&mut self, now: Instant) -> f64 {
         self.trim(now);
-        self.events.len() as f64 / self.window.as_secs_f64()
+        let n = self.events.len();
+        let count_rate = n as f64 / self.window.as_secs_f64();
+        match (self.events.front(), self.events.back()) {
+            (Some(&first), Some(&last)) if n >= 2 && last > first => {
+                let span_rate = (n - 1) as f64 / last.duration_since(first).as_secs_f64();
+                span_rate.min(count_rate.max((n - 1) as f64 / self.window.as_secs_f64()))
+            }
+            _ => count_rate,
+        }
     }
 }
 
@@ -208,6 +218,16 @@ mod tests {
         }
         let r = m.rate(t0 + Duration::from_millis(990));
         assert!((r - 30.0).abs() < 0.5, "{r}");
+        // Steady 15 fps, window edge included: still 15, not 16.
+        let mut steady = RateMeter::default();
+        for i in 0..=45u64 {
+            steady.record(t0 + Duration::from_nanos(i * 1_000_000_000 / 15));
+        }
+        let r = steady.rate(t0 + Duration::from_secs(3));
+        assert!((r - 15.0).abs() < 0.2, "{r}");
+        // Half a second of silence shows as a drop at once.
+        let stalled = steady.rate(t0 + Duration::from_millis(3500));
+        assert!(stalled < 9.0, "{stalled}");
         let later = m.rate(t0 + Duration::from_secs(5));
         assert!(later.abs() < f64::EPSILON, "stale events expire: {later}");
     }

@@ -104,6 +104,10 @@ pub fn lines(view: &View) -> Vec<Line<'static>> {
         ))
     };
     let error = match &c.last_error {
+        // Once connected again, the last error is history: say so, dimmed.
+        Some(err) if c.state == LinkState::Connected => {
+            Line::from(format!("last error {err}")).dim()
+        }
         Some(err) => Line::from(vec![
             "error ".into(),
             Span::styled(err.clone(), Style::new().red()),
