@@ -42,12 +42,21 @@ impl Frame {
     }
 }
 
+/// Set while the camera is failing: why, and a picture that says so.
+#[derive(Debug, Clone)]
+pub struct NoSignal {
+    pub reason: String,
+    /// A JPEG reading "NO SIGNAL", shown to `/stream` viewers.
+    pub jpeg: Bytes,
+}
+
 /// The newest frame, shared between the capture thread and all readers.
 #[derive(Debug)]
 pub struct FrameHub {
     latest: Mutex<Option<Arc<Frame>>>,
     changed: Condvar,
     notify: watch::Sender<u64>,
+    no_signal: Mutex<Option<Arc<NoSignal>>>,
 }
 
 impl Default for FrameHub {
@@ -63,7 +72,27 @@ impl FrameHub {
             latest: Mutex::new(None),
             changed: Condvar::new(),
             notify: watch::Sender::new(0),
+            no_signal: Mutex::new(None),
         }
+    }
+
+    /// Mark the source as failing (or recovered with `None`); stream readers
+    /// notice within their wait slice, `/snapshot` answers 503.
+    pub fn set_no_signal(&self, state: Option<NoSignal>) {
+        *self
+            .no_signal
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = state.map(Arc::new);
+        self.changed.notify_all();
+    }
+
+    /// The failing state, if the source is failing now.
+    #[must_use]
+    pub fn no_signal(&self) -> Option<Arc<NoSignal>> {
+        self.no_signal
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Replace the newest frame. Never blocks on readers.

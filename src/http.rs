@@ -187,6 +187,12 @@ fn index() -> Response<io::Cursor<Vec<u8>>> {
 
 /// HEAD gets the same headers without the body (tiny_http omits it).
 fn snapshot(request: Request, ctx: &HttpContext) -> io::Result<()> {
+    if let Some(lost) = ctx.hub.no_signal() {
+        return request.respond(
+            text(503, &format!("no signal: {}\n", lost.reason))
+                .with_header(header("Retry-After", "1")),
+        );
+    }
     let Some(frame) = ctx.hub.latest() else {
         return request.respond(
             text(
@@ -250,20 +256,27 @@ fn stream(request: Request, ctx: &HttpContext, stop: &AtomicBool, head: bool) ->
         return Ok(());
     }
     let mut last_seq = 0;
+    // The "no signal" picture is sent once each time the source fails.
+    let mut showed_no_signal = false;
     while !stop.load(Ordering::Relaxed) {
         let Some(frame) = ctx.hub.wait_newer(last_seq, Duration::from_millis(200)) else {
+            match ctx.hub.no_signal() {
+                Some(lost) if !showed_no_signal => {
+                    write_part(&mut out, &lost.jpeg, last_seq, "X-No-Signal: 1\r\n")?;
+                    showed_no_signal = true;
+                }
+                Some(_) => {}
+                None => showed_no_signal = false,
+            }
             continue;
         };
-        write!(
-            out,
-            "--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {}\r\nX-Frame-Seq: {}\r\nX-Timestamp: {:.6}\r\n\r\n",
-            frame.jpeg.len(),
+        showed_no_signal = false;
+        write_part(
+            &mut out,
+            &frame.jpeg,
             frame.seq,
-            frame.timestamp()
+            &format!("X-Timestamp: {:.6}\r\n", frame.timestamp()),
         )?;
-        out.write_all(&frame.jpeg)?;
-        out.write_all(b"\r\n")?;
-        out.flush()?;
         last_seq = frame.seq;
         counters.frames_served.fetch_add(1, Ordering::Relaxed);
         counters
@@ -271,4 +284,16 @@ fn stream(request: Request, ctx: &HttpContext, stop: &AtomicBool, head: bool) ->
             .fetch_add(frame.jpeg.len() as u64, Ordering::Relaxed);
     }
     Ok(())
+}
+
+/// One multipart part: headers, the JPEG (written from the shared bytes), CRLF.
+fn write_part(out: &mut dyn Write, jpeg: &[u8], seq: u64, extra_headers: &str) -> io::Result<()> {
+    write!(
+        out,
+        "--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {}\r\nX-Frame-Seq: {seq}\r\n{extra_headers}\r\n",
+        jpeg.len()
+    )?;
+    out.write_all(jpeg)?;
+    out.write_all(b"\r\n")?;
+    out.flush()
 }

@@ -171,7 +171,13 @@ fn snapshot_is_503_before_the_first_frame_then_a_jpeg() {
     let dead = InProcess::start(&[], Some(Box::new(NeverOpens)));
     let r = get(dead.addr, "/snapshot");
     assert_eq!(r.status, 503);
-    assert!(String::from_utf8_lossy(&r.body).contains("no frame yet"));
+    // First "no frame yet", then, once the failure is known, why.
+    let reason = eventually(Duration::from_secs(3), || {
+        let body = String::from_utf8_lossy(&get(dead.addr, "/snapshot").body).into_owned();
+        body.starts_with("no signal: ").then_some(body)
+    })
+    .expect("no signal reported");
+    assert!(reason.contains("/dev/video9"), "{reason}");
     let status = eventually(Duration::from_secs(3), || {
         let v = status_json(dead.addr);
         (v["capture"]["total_failures"].as_u64()? >= 1).then_some(v)

@@ -172,8 +172,8 @@ async fn broker_down_at_start_then_up(kind: BrokerKind) {
 async fn camera_failures_reach_health_and_recover(kind: BrokerKind) {
     let broker = BrokerProcess::start(kind);
     let mut obs = Observer::connect(broker.port, &["system/health/cam-fail", "camera/frame"]).await;
-    // 20 good frames, then 6 read timeouts (→ camera_error after 3, re-open
-    // after 5), then good again.
+    // 20 good frames, 6 read timeouts (→ camera_error after 3, close after
+    // 5), 2 failed re-opens (backoff 0.5 s, 1 s, 2 s), then good again.
     let mut svc = service(
         &broker.url(),
         "cam-fail",
@@ -181,10 +181,17 @@ async fn camera_failures_reach_health_and_recover(kind: BrokerKind) {
             "--mqtt-rate",
             "10",
             "--fail-schedule",
-            "ok*20,timeout*6,ok*",
+            "ok*20,timeout*6,open-fail*2,ok*",
         ],
     );
     let addr = svc.http_addr();
+    // A viewer connected before the failure sees a "no signal" picture.
+    let viewer = tokio::task::spawn_blocking(move || {
+        let mut client = common::StreamClient::connect(addr);
+        (0..200)
+            .map(|_| client.next_part())
+            .find(|p| p.headers.iter().any(|(k, _)| k == "X-No-Signal"))
+    });
     let err = obs
         .next(WAIT, is_event("camera_error"))
         .await
@@ -192,8 +199,21 @@ async fn camera_failures_reach_health_and_recover(kind: BrokerKind) {
     let v = err.json();
     assert_eq!(v["ok"], false);
     assert!(v["err"].as_str().expect("err").contains("no frame"), "{v}");
-    // While failing, HTTP still answers with the last good picture.
-    assert_eq!(get(addr, "/snapshot").status, 200);
+    // While failing, /snapshot says so instead of serving a stale picture.
+    let snap = tokio::task::spawn_blocking(move || get(addr, "/snapshot"))
+        .await
+        .expect("join");
+    assert_eq!(snap.status, 503);
+    assert!(String::from_utf8_lossy(&snap.body).starts_with("no signal: "));
+    let part = viewer
+        .await
+        .expect("join")
+        .expect("a no-signal part on /stream");
+    assert_eq!(
+        &part.jpeg[..2],
+        &[0xFF, 0xD8],
+        "the no-signal picture is a JPEG"
+    );
     let ok = obs
         .next(WAIT, is_event("camera_ok"))
         .await
@@ -203,12 +223,11 @@ async fn camera_failures_reach_health_and_recover(kind: BrokerKind) {
         .next(WAIT, |m| m.topic == "camera/frame")
         .await
         .expect("frames flow again");
-    assert_eq!(
-        frame.json()["consecutive_failures"]
-            .as_u64()
-            .map(|n| n <= 6),
-        Some(true)
-    );
+    // The first frame after the run carries its length; later ones carry 0.
+    let run = frame.json()["consecutive_failures"]
+        .as_u64()
+        .expect("count");
+    assert!(run == 0 || run >= 6, "failures before this frame: {run}");
     // The status snapshot is refreshed every 250 ms: wait for it to catch up.
     let status = eventually(WAIT, || {
         let v = status_json(addr);

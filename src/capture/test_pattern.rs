@@ -36,6 +36,13 @@ fn glyph(c: char) -> [u8; 7] {
         ':' => [0x00, 0x0C, 0x0C, 0x00, 0x0C, 0x0C, 0x00],
         '.' => [0x00, 0x00, 0x00, 0x00, 0x00, 0x0C, 0x0C],
         '#' => [0x0A, 0x0A, 0x1F, 0x0A, 0x1F, 0x0A, 0x0A],
+        'N' => [0x11, 0x19, 0x15, 0x13, 0x11, 0x11, 0x11],
+        'O' => [0x0E, 0x11, 0x11, 0x11, 0x11, 0x11, 0x0E],
+        'S' => [0x0F, 0x10, 0x10, 0x0E, 0x01, 0x01, 0x1E],
+        'I' => [0x0E, 0x04, 0x04, 0x04, 0x04, 0x04, 0x0E],
+        'G' => [0x0E, 0x11, 0x10, 0x17, 0x11, 0x11, 0x0F],
+        'A' => [0x0E, 0x11, 0x11, 0x1F, 0x11, 0x11, 0x11],
+        'L' => [0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x1F],
         _ => [0; 7],
     }
 }
@@ -123,6 +130,19 @@ impl TestPattern {
         let text = format!("#{:06}  {}", self.frame, self.clock_text());
         draw_text(rgb, w, h, 8 * scale, band_top + margin, scale, &text);
     }
+}
+
+/// A dark picture reading "NO SIGNAL", for viewers while the camera fails.
+#[must_use]
+pub fn no_signal_picture(width: u32, height: u32) -> Vec<u8> {
+    let (w, h) = (width.max(16) as usize, height.max(16) as usize);
+    let mut rgb = vec![40u8; w * h * 3];
+    let text = "NO SIGNAL";
+    let scale = (w / (text.len() * 6 + 2)).clamp(1, 16);
+    let x0 = w.saturating_sub(text.len() * 6 * scale) / 2;
+    let y0 = h.saturating_sub(7 * scale) / 2;
+    draw_text(&mut rgb, w, h, x0, y0, scale, text);
+    rgb
 }
 
 /// Draw `text` in white at (`x0`, `y0`) with pixel size `scale`, clipped.

@@ -220,6 +220,7 @@ impl Service {
         tasks.push(tokio::spawn(publisher::relay_camera_health(
             capture.health(),
             mqtt.clone(),
+            Arc::clone(&hub),
         )));
         let status_source = StatusSource {
             started,

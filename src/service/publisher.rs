@@ -13,7 +13,7 @@ use tokio::sync::watch;
 
 use super::Controls;
 use crate::capture::thread::CameraHealth;
-use crate::frame::{Frame, FrameHub};
+use crate::frame::{Frame, FrameHub, NoSignal};
 use crate::mqtt::Client;
 
 /// The frame payload (field names as the Python service had them, plus `seq`).
@@ -103,20 +103,38 @@ pub async fn publish_frames(
     }
 }
 
-/// Turn camera health changes into `camera_error` / `camera_ok` health events.
-pub async fn relay_camera_health(mut health: watch::Receiver<CameraHealth>, client: Client) {
+/// The "no signal" state for the hub: the reason and a picture at `size`.
+fn no_signal(reason: String, size: (u32, u32)) -> NoSignal {
+    let (w, h) = (size.0.max(16), size.1.max(16));
+    let rgb = crate::capture::test_pattern::no_signal_picture(w, h);
+    let jpeg = crate::encode::JpegEncoder::new()
+        .encode_rgb(&rgb, w, h, 70)
+        .unwrap_or_default();
+    NoSignal { reason, jpeg }
+}
+
+/// Turn camera health changes into `camera_error` / `camera_ok` health
+/// events, and into the hub's "no signal" state for HTTP viewers.
+pub async fn relay_camera_health(
+    mut health: watch::Receiver<CameraHealth>,
+    client: Client,
+    hub: Arc<FrameHub>,
+) {
     let mut failing = false;
     loop {
         let current = health.borrow_and_update().clone();
         match current {
             CameraHealth::Failing(err) if !failing => {
                 failing = true;
+                let size = hub.latest().map_or((640, 480), |f| (f.width, f.height));
+                hub.set_no_signal(Some(no_signal(err.clone(), size)));
                 // Remembered by the client and republished on reconnect even
                 // when this call finds the link down.
                 let _ = client.set_health(false, "camera_error", Some(err));
             }
             CameraHealth::Ok if failing => {
                 failing = false;
+                hub.set_no_signal(None);
                 let _ = client.set_health(true, "camera_ok", None);
             }
             _ => {}
