@@ -12,14 +12,17 @@ use broker::{Observer, WAIT, config, connected, retained};
 use tars_camera::mqtt::{self, broker as embedded};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn default_port_taken_falls_back_to_a_free_one() {
-    // Hold 1883 (or find it held by something else already).
-    let _hold = TcpListener::bind("127.0.0.1:1883");
-    let addr = tokio::task::spawn_blocking(|| embedded::spawn_embedded("127.0.0.1", 1883))
-        .await
-        .expect("joined")
-        .expect("broker started");
-    assert_ne!(addr.port(), 1883);
+async fn a_taken_preferred_port_falls_back_to_a_free_one() {
+    // Hold a free port, as another broker would hold 1883.
+    let hold = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let taken = hold.local_addr().expect("addr").port();
+    let addr = tokio::task::spawn_blocking(move || {
+        embedded::spawn_embedded_preferring("127.0.0.1", taken)
+    })
+    .await
+    .expect("joined")
+    .expect("broker started");
+    assert_ne!(addr.port(), taken);
     assert!(addr.ip().is_loopback());
 
     // It is a working broker: the client connects and `ready` is retained.
@@ -41,7 +44,7 @@ async fn default_port_taken_falls_back_to_a_free_one() {
 }
 
 #[test]
-fn a_taken_port_other_than_1883_is_an_error() {
+fn an_exact_port_taken_is_an_error() {
     let hold = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = hold.local_addr().expect("addr").port();
     let err = embedded::spawn_embedded("127.0.0.1", port).expect_err("port taken");

@@ -59,13 +59,13 @@ fn resolve(host: &str) -> Result<IpAddr, BrokerError> {
 
 /// The address to listen on: `port` if free; a free port when `port` is 0,
 /// or when it is 1883 and taken.
-fn pick_addr(ip: IpAddr, port: u16) -> Result<SocketAddr, BrokerError> {
+fn pick_addr(ip: IpAddr, port: u16, fallback: bool) -> Result<SocketAddr, BrokerError> {
     let addr = SocketAddr::new(ip, port);
     match TcpListener::bind(addr) {
         Ok(listener) => listener
             .local_addr()
             .map_err(|source| BrokerError::Bind { addr, source }),
-        Err(e) if port == DEFAULT_PORT && e.kind() == io::ErrorKind::AddrInUse => {
+        Err(e) if fallback && e.kind() == io::ErrorKind::AddrInUse => {
             let any = SocketAddr::new(ip, 0);
             let listener =
                 TcpListener::bind(any).map_err(|source| BrokerError::Bind { addr: any, source })?;
@@ -167,10 +167,19 @@ fn wait_accepting(addr: SocketAddr, thread: &JoinHandle<()>) -> Result<(), Broke
 }
 
 /// Starts the broker on its own thread and returns once it accepts
-/// connections. Port 0, or 1883 when taken, gets a free port: the returned
-/// address is the real one. The broker lives as long as the process.
+/// connections. Port 0 gets a free port: the returned address is the real
+/// one. The broker lives as long as the process.
 pub fn spawn_embedded(host: &str, port: u16) -> Result<SocketAddr, BrokerError> {
-    let addr = pick_addr(resolve(host)?, port)?;
+    start_on(pick_addr(resolve(host)?, port, false)?)
+}
+
+/// As [`spawn_embedded`], but when `preferred` is taken (another broker on
+/// 1883, say) a free port is used instead: `--demo` runs anywhere.
+pub fn spawn_embedded_preferring(host: &str, preferred: u16) -> Result<SocketAddr, BrokerError> {
+    start_on(pick_addr(resolve(host)?, preferred, true)?)
+}
+
+fn start_on(addr: SocketAddr) -> Result<SocketAddr, BrokerError> {
     let thread = start_thread(addr)?;
     wait_accepting(addr, &thread)?;
     tracing::info!(%addr, "embedded MQTT broker listening");
@@ -180,7 +189,7 @@ pub fn spawn_embedded(host: &str, port: u16) -> Result<SocketAddr, BrokerError> 
 /// Runs the broker on exactly `addr` until the process is killed. Calls
 /// `ready` with the address once it accepts connections.
 pub fn run_foreground(addr: SocketAddr, ready: impl FnOnce(SocketAddr)) -> Result<(), BrokerError> {
-    let addr = pick_addr(addr.ip(), addr.port()).and_then(|picked| {
+    let addr = pick_addr(addr.ip(), addr.port(), false).and_then(|picked| {
         if addr.port() == 0 || picked == addr {
             Ok(picked)
         } else {

@@ -294,11 +294,15 @@ impl Service {
 /// port when 1883 is taken. Blocks (off the runtime) until it accepts.
 #[cfg(feature = "embedded-broker")]
 async fn start_embedded_broker() -> Result<SocketAddr, StartError> {
-    let addr =
-        tokio::task::spawn_blocking(|| crate::mqtt::broker::spawn_embedded("127.0.0.1", 1883))
-            .await
-            .map_err(|e| StartError::Broker(e.to_string()))?
-            .map_err(|e| StartError::Broker(e.to_string()))?;
+    let addr = tokio::task::spawn_blocking(|| {
+        crate::mqtt::broker::spawn_embedded_preferring(
+            "127.0.0.1",
+            crate::mqtt::broker::DEFAULT_PORT,
+        )
+    })
+    .await
+    .map_err(|e| StartError::Broker(e.to_string()))?
+    .map_err(|e| StartError::Broker(e.to_string()))?;
     if addr.port() == 1883 {
         tracing::info!("embedded MQTT broker on mqtt://{addr}");
     } else {
