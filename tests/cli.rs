@@ -157,3 +157,68 @@ fn sigterm_and_sigint_stop_within_2_s_with_status_0() {
         assert!(took < Duration::from_secs(2), "SIG{signal} took {took:?}");
     }
 }
+
+#[test]
+fn list_cameras_without_a_camera_says_so_and_exits_0() {
+    let out = Command::new(BIN).arg("list-cameras").output().expect("run");
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    // This machine has no /dev/video*; on one that has, the table lists them.
+    let has_devices = std::fs::read_dir("/dev")
+        .map(|d| {
+            d.flatten()
+                .any(|e| e.file_name().to_string_lossy().starts_with("video"))
+        })
+        .unwrap_or(false);
+    if !has_devices {
+        assert!(text.contains("no camera found"), "{text}");
+    }
+}
+
+#[test]
+fn a_missing_camera_is_retried_with_backoff_and_the_service_keeps_serving() {
+    let mut svc = Running::start(
+        &[
+            "--source",
+            "camera",
+            "--device",
+            "/dev/video250",
+            "--no-tui",
+            "--http-host",
+            "127.0.0.1",
+            "--http-port",
+            "0",
+            "--mqtt-url",
+            "mqtt://127.0.0.1:1",
+        ],
+        &[],
+    );
+    let addr = svc.http_addr();
+    let first = eventually(Duration::from_secs(5), || {
+        let v = status_json(addr);
+        (v["capture"]["total_failures"].as_u64()? >= 1).then_some(v)
+    })
+    .expect("the open failure is counted");
+    assert!(
+        first["capture"]["last_error"]
+            .as_str()
+            .expect("error")
+            .contains("/dev/video250"),
+        "{first}"
+    );
+    std::thread::sleep(Duration::from_secs(3));
+    let later = status_json(addr);
+    // Backoff 0.5 s, 1 s, 2 s…: a handful of attempts in ~3 s, not a busy loop.
+    let failures = later["capture"]["total_failures"].as_u64().expect("count");
+    assert!(
+        (2..=6).contains(&failures),
+        "{failures} open attempts in ~3 s"
+    );
+    assert_eq!(common::get(addr, "/snapshot").status, 503);
+    svc.signal("TERM");
+    assert!(
+        svc.wait_exit(Duration::from_secs(3))
+            .expect("exits")
+            .success()
+    );
+}
