@@ -350,14 +350,42 @@ pub fn resolve(cli_and_env: Options) -> Result<Config, ConfigError> {
     validate(cli_and_env.or(file))
 }
 
-fn positive_dimension(option: &str, v: Option<i64>, default: u32) -> Result<u32, ConfigError> {
+/// An integer option within `lo..=hi` (`unit` names what it counts).
+fn int_in<T: TryFrom<i64>>(
+    option: &str,
+    v: Option<i64>,
+    default: T,
+    lo: i64,
+    hi: i64,
+    unit: &str,
+) -> Result<T, ConfigError> {
     match v {
         None => Ok(default),
-        Some(n) if (1..=8192).contains(&n) => Ok(u32::try_from(n).unwrap_or(default)),
+        Some(n) if (lo..=hi).contains(&n) => {
+            T::try_from(n).map_err(|_| ConfigError::new(option, format!("{n} does not fit")))
+        }
         Some(n) => Err(ConfigError::new(
             option,
-            format!("must be 1 to 8192 pixels (got {n})"),
+            format!("must be {lo} to {hi}{unit} (got {n})"),
         )),
+    }
+}
+
+/// A number option above 0 and at most `hi`.
+fn positive_at_most(
+    option: &str,
+    v: Option<f64>,
+    default: f64,
+    hi: f64,
+) -> Result<f64, ConfigError> {
+    let x = v.unwrap_or(default);
+    if x > 0.0 && x <= hi {
+        Ok(x)
+    } else {
+        Err(ConfigError::new(
+            option,
+            format!("must be above 0 and at most {hi} (got {x})"),
+        ))
     }
 }
 
@@ -416,23 +444,8 @@ pub fn validate(o: Options) -> Result<Config, ConfigError> {
             ));
         }
     };
-    let fps = o.fps.unwrap_or(10.0);
-    if !(fps > 0.0 && fps <= 240.0) {
-        return Err(ConfigError::new(
-            "--fps",
-            format!("must be above 0 and at most 240 (got {fps})"),
-        ));
-    }
-    let quality = match o.quality {
-        None => 80,
-        Some(q) if (1..=100).contains(&q) => u8::try_from(q).unwrap_or(80),
-        Some(q) => {
-            return Err(ConfigError::new(
-                "--quality",
-                format!("must be 1 to 100 (got {q})"),
-            ));
-        }
-    };
+    let fps = positive_at_most("--fps", o.fps, 10.0, 240.0)?;
+    let quality: u8 = int_in("--quality", o.quality, 80, 1, 100, "")?;
     let mut mqtt_rate_hz = o.mqtt_rate.unwrap_or(2.0);
     if !(mqtt_rate_hz.is_finite() && mqtt_rate_hz >= 0.0) {
         return Err(ConfigError::new(
@@ -488,29 +501,9 @@ pub fn validate(o: Options) -> Result<Config, ConfigError> {
             format!("must be an IP address like 0.0.0.0 or 127.0.0.1 (got '{http_host_text}')"),
         )
     })?;
-    let http_port = match o.http_port {
-        None => 8080,
-        Some(p) => u16::try_from(p).map_err(|_| {
-            ConfigError::new("--http-port", format!("must be 0 to 65535 (got {p})"))
-        })?,
-    };
-    let max_clients = match o.max_clients {
-        None => 16,
-        Some(n) if (1..=1024).contains(&n) => u32::try_from(n).unwrap_or(16),
-        Some(n) => {
-            return Err(ConfigError::new(
-                "--max-clients",
-                format!("must be 1 to 1024 (got {n})"),
-            ));
-        }
-    };
-    let preview_fps = o.preview_fps.unwrap_or(4.0);
-    if !(preview_fps > 0.0 && preview_fps <= 30.0) {
-        return Err(ConfigError::new(
-            "--preview-fps",
-            format!("must be above 0 and at most 30 (got {preview_fps})"),
-        ));
-    }
+    let http_port: u16 = int_in("--http-port", o.http_port, 8080, 0, 65535, "")?;
+    let max_clients: u32 = int_in("--max-clients", o.max_clients, 16, 1, 1024, "")?;
+    let preview_fps = positive_at_most("--preview-fps", o.preview_fps, 4.0, 30.0)?;
     let log_level = o
         .log_level
         .unwrap_or_else(|| "info".to_owned())
@@ -524,8 +517,8 @@ pub fn validate(o: Options) -> Result<Config, ConfigError> {
     Ok(Config {
         source,
         device: device(o.device)?,
-        width: positive_dimension("--width", o.width, 640)?,
-        height: positive_dimension("--height", o.height, 480)?,
+        width: int_in("--width", o.width, 640, 1, 8192, " pixels")?,
+        height: int_in("--height", o.height, 480, 1, 8192, " pixels")?,
         fps,
         quality,
         mqtt_rate_hz,
