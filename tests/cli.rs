@@ -222,3 +222,41 @@ fn a_missing_camera_is_retried_with_backoff_and_the_service_keeps_serving() {
             .success()
     );
 }
+
+#[test]
+fn the_mqtt_password_never_shows_in_logs_or_status() {
+    let mut svc = Running::start(
+        &[
+            "--source",
+            "test-pattern",
+            "--no-tui",
+            "--http-host",
+            "127.0.0.1",
+            "--http-port",
+            "0",
+            "--mqtt-url",
+            "mqtt://tars:hunter2secret@127.0.0.1:1",
+            "--log-level",
+            "debug",
+        ],
+        &[],
+    );
+    let addr = svc.http_addr();
+    let status = eventually(Duration::from_secs(5), || {
+        let r = common::get(addr, "/status");
+        let text = String::from_utf8_lossy(&r.body).into_owned();
+        text.contains("waiting").then_some(text)
+    })
+    .expect("status while the broker is unreachable");
+    assert!(!status.contains("hunter2secret"), "{status}");
+    assert!(status.contains("tars"), "the user name is shown: {status}");
+    svc.signal("TERM");
+    svc.wait_exit(Duration::from_secs(3)).expect("exits");
+    // Everything it logged (debug level, including connection errors).
+    while let Ok(line) = svc.lines.recv_timeout(Duration::from_millis(200)) {
+        svc.seen.push(line);
+    }
+    let log = svc.seen.join("\n");
+    assert!(log.contains("127.0.0.1:1") || log.contains("MQTT"), "{log}");
+    assert!(!log.contains("hunter2secret"), "{log}");
+}
