@@ -38,7 +38,9 @@ impl FrameSource for Replay {
     fn next_frame(&mut self, _rgb: &mut Vec<u8>) -> Result<SourceFrame, CaptureError> {
         self.n += 1;
         let data = match self.corrupt_every {
-            Some(k) if self.n % k == 0 => Bytes::from_static(&RECORDED[..RECORDED.len() / 2]),
+            Some(k) if self.n.is_multiple_of(k) => {
+                Bytes::from_static(&RECORDED[..RECORDED.len() / 2])
+            }
             _ => Bytes::from_static(RECORDED),
         };
         Ok(SourceFrame::Jpeg {
