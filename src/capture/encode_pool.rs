@@ -364,7 +364,10 @@ impl Worker {
                 pixels,
                 width,
                 height,
-            } => (self.encode_rgb(&pixels, width, height, job.quality), Some(pixels)),
+            } => (
+                self.encode_rgb(&pixels, width, height, job.quality),
+                Some(pixels),
+            ),
             Picture::Jpeg { data, .. } => {
                 let mut decoded = std::mem::take(&mut self.decoded);
                 let result = decode_rgb(&data, &mut decoded)
@@ -475,14 +478,21 @@ mod tests {
         let seen = lock(&seen).clone();
         assert!(!seen.is_empty());
         assert!(seen.windows(2).all(|w| w[0] < w[1]), "strictly in order");
-        assert_eq!(seen.len() as u64 + pool.dropped(), submitted, "each picture published or dropped");
+        assert_eq!(
+            seen.len() as u64 + pool.dropped(),
+            submitted,
+            "each picture published or dropped"
+        );
         assert_eq!(
             *seen.last().expect("one"),
             t0 + Duration::from_micros(199),
             "the newest picture is never dropped"
         );
         assert!(pool.workers() <= 4);
-        assert!(lock(&pool.inner.state).free.len() <= 4 + 2, "buffers are reused");
+        assert!(
+            lock(&pool.inner.state).free.len() <= 4 + 2,
+            "buffers are reused"
+        );
     }
 
     #[test]
@@ -491,7 +501,11 @@ mod tests {
         let mut pool = EncodePool::new(2, Transform::default(), Collect(tx));
         // A buffer too short for its size is an encode failure, not a panic.
         pool.submit(job(vec![0; 10], 64, 64, Instant::now()));
-        assert!(rx.recv_timeout(Duration::from_secs(5)).expect("result").is_err());
+        assert!(
+            rx.recv_timeout(Duration::from_secs(5))
+                .expect("result")
+                .is_err()
+        );
         pool.submit(job(vec![9; 64 * 64 * 3], 64, 64, Instant::now()));
         let ok = rx.recv_timeout(Duration::from_secs(5)).expect("result");
         assert_eq!(ok.map(|(_, w)| w), Ok(64));
@@ -506,7 +520,10 @@ mod tests {
         let corrupt = rx.recv_timeout(Duration::from_secs(5)).expect("result");
         assert!(corrupt.is_err(), "{corrupt:?}");
         pool.shutdown();
-        assert!(!lock(&pool.inner.state).free.is_empty(), "RGB buffers recycled");
+        assert!(
+            !lock(&pool.inner.state).free.is_empty(),
+            "RGB buffers recycled"
+        );
     }
 
     #[test]
@@ -537,6 +554,9 @@ mod tests {
         let seen = lock(&seen).clone();
         // Either the worker took the first picture (published first) or the
         // ready frame replaced it while pending (dropped).
-        assert!(seen == vec![t0, t1] || (seen == vec![t1] && pool.dropped() == 1), "{seen:?}");
+        assert!(
+            seen == vec![t0, t1] || (seen == vec![t1] && pool.dropped() == 1),
+            "{seen:?}"
+        );
     }
 }

@@ -14,8 +14,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::watch;
 
-use super::{CaptureError, FrameSource, SourceFrame, SourceInfo};
 use super::encode_pool::{EncodePool, Encoded, Job, Picture, Sink, default_workers};
+use super::{CaptureError, FrameSource, SourceFrame, SourceInfo};
 use crate::encode::Transform;
 use crate::frame::{Frame, FrameHub};
 use crate::stats::{CaptureStatus, EncoderStatus, History, RateMeter};

@@ -5,6 +5,8 @@
 //! pure-Rust `jpeg-encoder` (the default build) and libjpeg-turbo (feature
 //! `turbojpeg`, needs cmake and nasm to build), both 4:2:0 baseline.
 
+use std::sync::atomic::{AtomicU8, Ordering};
+
 use bytes::Bytes;
 
 mod transform;
@@ -84,6 +86,17 @@ impl EncoderKind {
         Self::JpegEncoder
     };
 
+    /// The encoder new service workers use: [`Self::SERVICE`] unless the
+    /// benchmark chose another with [`set_service_encoder`].
+    #[must_use]
+    pub fn service() -> Self {
+        match SERVICE_OVERRIDE.load(Ordering::Relaxed) {
+            1 => Self::JpegEncoder,
+            2 => Self::Turbo,
+            _ => Self::SERVICE,
+        }
+    }
+
     /// Every encoder this build has.
     #[must_use]
     pub fn available() -> Vec<Self> {
@@ -102,6 +115,20 @@ impl EncoderKind {
             Self::Turbo => "libjpeg-turbo",
         }
     }
+}
+
+static SERVICE_OVERRIDE: AtomicU8 = AtomicU8::new(0);
+
+/// Make services started after this call encode with `kind` (`None`: the
+/// build's default). For `tars-camera bench`, which compares the pipeline
+/// with each encoder in one run; the service itself never calls it.
+pub fn set_service_encoder(kind: Option<EncoderKind>) {
+    let v = match kind {
+        None => 0,
+        Some(EncoderKind::JpegEncoder) => 1,
+        Some(EncoderKind::Turbo) => 2,
+    };
+    SERVICE_OVERRIDE.store(v, Ordering::Relaxed);
 }
 
 /// An encoder of either kind; reuses its buffers across frames.
@@ -136,7 +163,7 @@ impl Encoder {
     /// `jpeg-encoder` if libjpeg-turbo cannot start.
     #[must_use]
     pub fn for_service() -> Self {
-        Self::new(EncoderKind::SERVICE).unwrap_or_else(|e| {
+        Self::new(EncoderKind::service()).unwrap_or_else(|e| {
             tracing::warn!("{e}; encoding with {}", JpegEncoder::NAME);
             Self(Inner::Rust(JpegEncoder::new()))
         })
@@ -256,7 +283,11 @@ mod tests {
             assert_eq!(enc.kind(), kind);
             let jpeg = enc.encode_rgb(&rgb, w, h, 85).expect("encode");
             let mut out = Vec::new();
-            assert_eq!(decode_rgb(&jpeg, &mut out).expect("decode"), (w, h), "{kind:?}");
+            assert_eq!(
+                decode_rgb(&jpeg, &mut out).expect("decode"),
+                (w, h),
+                "{kind:?}"
+            );
             for (a, b) in out[..3].iter().zip([40u8, 180, 90]) {
                 assert!(a.abs_diff(b) < 8, "{kind:?}: {:?}", &out[..3]);
             }

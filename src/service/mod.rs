@@ -406,7 +406,7 @@ async fn status_task(source: StatusSource, tx: watch::Sender<Status>) {
         let now = Instant::now();
         let (capture, mut encoder) = source
             .capture
-            .snapshot(&source.settings, EncoderKind::SERVICE.name());
+            .snapshot(&source.settings, EncoderKind::service().name());
         encoder.last_saved = source
             .controls
             .last_saved
