@@ -64,7 +64,7 @@ pub struct BenchArgs {
     #[arg(long, value_delimiter = ',')]
     pub sizes: Vec<String>,
     /// Encodes per test frame for the encode rows (the median is reported).
-    #[arg(long, default_value_t = 12)]
+    #[arg(long, default_value_t = 40)]
     pub runs: u32,
     /// MQTT broker for the `mqtt` section [default: start `mosquitto` on a free loopback port].
     #[arg(long, value_name = "URL")]

@@ -21,6 +21,9 @@ pub struct EncodeRow {
     pub mp_per_s: f64,
     /// 1000 / ms_per_frame: one core's FPS with this encoder.
     pub fps_one_core: f64,
+    /// Total FPS with `threads` encoders at once (the pool's ceiling).
+    pub fps_parallel: f64,
+    pub threads: usize,
     pub jpeg_bytes: usize,
     pub encodes: usize,
 }
@@ -108,11 +111,72 @@ pub fn measure(width: u32, height: u32, quality: u8, runs: u32) -> Result<Vec<En
                 ms_per_frame: ms,
                 mp_per_s: mp / (ms / 1e3).max(1e-9),
                 fps_one_core: 1e3 / ms.max(1e-9),
+                fps_parallel: 0.0,
+                threads: 0,
                 jpeg_bytes,
                 encodes,
             }
         })
         .collect())
+}
+
+/// The ceiling of the encode pool: `threads` encoders at once on the same
+/// frames for `seconds`, total frames per second.
+///
+/// # Errors
+/// An encoder failed.
+pub fn parallel_fps(
+    kind: EncoderKind,
+    width: u32,
+    height: u32,
+    quality: u8,
+    threads: usize,
+    seconds: f64,
+) -> Result<f64, String> {
+    let frames = std::sync::Arc::new(test_frames(width, height, 4)?);
+    let deadline = Instant::now() + std::time::Duration::from_secs_f64(seconds);
+    let handles: Vec<_> = (0..threads.max(1))
+        .map(|_| {
+            let frames = std::sync::Arc::clone(&frames);
+            std::thread::spawn(move || -> Result<u64, String> {
+                let mut enc = Encoder::new(kind).map_err(|e| e.to_string())?;
+                let mut n = 0u64;
+                while Instant::now() < deadline {
+                    for f in frames.iter() {
+                        enc.encode_rgb(f, width, height, quality)
+                            .map_err(|e| e.to_string())?;
+                        n += 1;
+                    }
+                }
+                Ok(n)
+            })
+        })
+        .collect();
+    let start = Instant::now();
+    let mut total = 0;
+    for h in handles {
+        total += h.join().map_err(|_| "encode thread panicked".to_owned())??;
+    }
+    #[expect(clippy::cast_precision_loss, reason = "frame counts far below 2^52")]
+    Ok(total as f64 / start.elapsed().as_secs_f64().max(seconds))
+}
+
+/// What drawing one test-pattern frame costs (the pipeline's source), ms.
+///
+/// # Errors
+/// The pattern could not be drawn.
+pub fn render_ms(width: u32, height: u32, frames: u32) -> Result<f64, String> {
+    let mut pattern = TestPattern::new(width, height, 30.0, Clock::Wall);
+    pattern.open().map_err(|e| e.to_string())?;
+    let mut rgb = Vec::new();
+    pattern.next_frame(&mut rgb).map_err(|e| e.to_string())?;
+    let mut times = Vec::new();
+    for _ in 0..frames.max(1) {
+        let t = Instant::now();
+        pattern.next_frame(&mut rgb).map_err(|e| e.to_string())?;
+        times.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    Ok(median(&mut times))
 }
 
 #[cfg(test)]

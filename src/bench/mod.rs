@@ -100,9 +100,21 @@ pub fn run(args: &BenchArgs) -> Result<(), String> {
     if wants(args, BenchSection::Encode) {
         for &(w, h) in &sizes {
             eprintln!("encode {w}x{h} ...");
-            report
-                .encode
-                .extend(encode::measure(w, h, args.quality, args.runs)?);
+            let threads = crate::capture::encode_pool::default_workers();
+            for mut row in encode::measure(w, h, args.quality, args.runs)? {
+                let kind = EncoderKind::available()
+                    .into_iter()
+                    .find(|k| k.name() == row.encoder)
+                    .unwrap_or(EncoderKind::JpegEncoder);
+                row.fps_parallel = encode::parallel_fps(kind, w, h, args.quality, threads, 0.7)?;
+                row.threads = threads;
+                report.encode.push(row);
+            }
+            report.source.push(report::SourceRow {
+                width: w,
+                height: h,
+                render_ms: encode::render_ms(w, h, 30)?,
+            });
         }
         report.print_encode();
     }

@@ -94,8 +94,16 @@ pub fn measure(
     let config = service_config(width, height, 100_000.0, quality, 2.0, broker_url)?;
     let topic = config.frame_topic.clone();
     let subscriber = rt.block_on(Subscriber::start(broker_url, &topic))?;
-    let service = start_service(rt, config)?;
-    set_service_encoder(None);
+    // Workers start lazily and pick their encoder then: keep the choice
+    // until the measurement ends.
+    let service = start_service(rt, config);
+    let service = match service {
+        Ok(s) => s,
+        Err(e) => {
+            set_service_encoder(None);
+            return Err(e);
+        }
+    };
     let result = (|| {
         if super::reader::wait_first_frame(service.http_addr, Duration::from_secs(5)).is_none() {
             return Err("no first frame within 5 s".to_owned());
@@ -142,6 +150,7 @@ pub fn measure(
         service.shutdown().await;
         subscriber.stop().await;
     });
+    set_service_encoder(None);
     result
 }
 

@@ -18,11 +18,21 @@ pub struct Target {
     pub met: Option<bool>,
 }
 
+/// What drawing a test-pattern frame costs (the pipeline's source).
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceRow {
+    pub width: u32,
+    pub height: u32,
+    pub render_ms: f64,
+}
+
 /// Everything `--json` writes.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub quality: u8,
     pub encode: Vec<EncodeRow>,
+    /// Test-pattern drawing cost per size.
+    pub source: Vec<SourceRow>,
     pub pipeline: Vec<PipelineRow>,
     pub ui: Option<UiRow>,
     pub fanout: Vec<FanoutRow>,
@@ -40,6 +50,7 @@ impl Report {
         Self {
             quality,
             encode: Vec::new(),
+            source: Vec::new(),
             pipeline: Vec::new(),
             ui: None,
             fanout: Vec::new(),
@@ -58,18 +69,25 @@ impl Report {
             self.quality
         );
         println!(
-            "{:<14} {:>10} {:>10} {:>8} {:>10} {:>9}",
-            "encoder", "size", "ms/frame", "MP/s", "fps/core", "JPEG KB"
+            "{:<14} {:>10} {:>10} {:>8} {:>10} {:>14} {:>9}",
+            "encoder", "size", "ms/frame", "MP/s", "fps/core", "fps N threads", "JPEG KB"
         );
         for r in &self.encode {
             println!(
-                "{:<14} {:>10} {:>10.2} {:>8.1} {:>10.1} {:>9.1}",
+                "{:<14} {:>10} {:>10.2} {:>8.1} {:>10.1} {:>14} {:>9.1}",
                 r.encoder,
                 format!("{}x{}", r.width, r.height),
                 r.ms_per_frame,
                 r.mp_per_s,
                 r.fps_one_core,
+                format!("{:.1} ({})", r.fps_parallel, r.threads),
                 kb(r.jpeg_bytes),
+            );
+        }
+        for s in &self.source {
+            println!(
+                "test pattern {}x{}: {:.2} ms to draw a frame",
+                s.width, s.height, s.render_ms
             );
         }
     }

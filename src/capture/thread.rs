@@ -368,13 +368,6 @@ impl Capture {
                 if !sleep_until(next_due, &self.shared) {
                     break;
                 }
-                // A picture drawn on demand that could only replace one not
-                // yet encoded is wasted work: wait for a worker instead.
-                while !self.pool.wait_for_room(Duration::from_millis(50)) {
-                    if self.shared.stopping() {
-                        break 'frames;
-                    }
-                }
                 let now = Instant::now();
                 next_due += period;
                 if next_due + period < now {
@@ -384,6 +377,16 @@ impl Capture {
             let started = Instant::now();
             let mut buffer = self.pool.buffer();
             let result = self.source.next_frame(&mut buffer);
+            if !self_paced && result.is_ok() {
+                // A picture drawn on demand that could only replace one not
+                // yet encoded is wasted work: hold it until a worker is free
+                // (drawn ahead, so no worker waits for the drawing).
+                while !self.pool.wait_for_room(Duration::from_millis(50)) {
+                    if self.shared.stopping() {
+                        break 'frames;
+                    }
+                }
+            }
             if self_paced && result.is_ok() {
                 // The camera sets the pace; drop frames that come faster than asked.
                 if started + period / 10 < next_due {
