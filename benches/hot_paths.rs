@@ -40,9 +40,17 @@ fn encode(c: &mut Criterion) {
             let Ok(mut encoder) = Encoder::new(kind) else {
                 continue;
             };
-            group.bench_with_input(BenchmarkId::new(kind.name(), format!("{w}x{h}")), &rgb, |b, rgb| {
-                b.iter(|| encoder.encode_rgb(black_box(rgb), w, h, 80).map(|j| j.len()));
-            });
+            group.bench_with_input(
+                BenchmarkId::new(kind.name(), format!("{w}x{h}")),
+                &rgb,
+                |b, rgb| {
+                    b.iter(|| {
+                        encoder
+                            .encode_rgb(black_box(rgb), w, h, 80)
+                            .map(|j| j.len())
+                    });
+                },
+            );
         }
     }
     group.finish();
@@ -53,9 +61,27 @@ fn rotation(c: &mut Criterion) {
     let rgb = picture(1280, 720);
     let mut out = Vec::new();
     for (name, t) in [
-        ("rot90", Transform { rotation: 90, ..Transform::default() }),
-        ("rot180", Transform { rotation: 180, ..Transform::default() }),
-        ("flip_h", Transform { flip_h: true, ..Transform::default() }),
+        (
+            "rot90",
+            Transform {
+                rotation: 90,
+                ..Transform::default()
+            },
+        ),
+        (
+            "rot180",
+            Transform {
+                rotation: 180,
+                ..Transform::default()
+            },
+        ),
+        (
+            "flip_h",
+            Transform {
+                flip_h: true,
+                ..Transform::default()
+            },
+        ),
     ] {
         group.bench_function(name, |b| {
             b.iter(|| t.apply(black_box(&rgb), 1280, 720, &mut out));
@@ -79,7 +105,9 @@ fn payload(c: &mut Criterion) {
     let mut group = c.benchmark_group("frame_payload");
     for (w, h) in SIZES {
         let rgb = picture(w, h);
-        let Ok(jpeg) = Encoder::new(EncoderKind::JpegEncoder).and_then(|mut e| e.encode_rgb(&rgb, w, h, 80)) else {
+        let Ok(jpeg) =
+            Encoder::new(EncoderKind::JpegEncoder).and_then(|mut e| e.encode_rgb(&rgb, w, h, 80))
+        else {
             continue;
         };
         group.throughput(Throughput::Bytes(jpeg.len() as u64));

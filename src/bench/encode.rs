@@ -155,7 +155,9 @@ pub fn parallel_fps(
     let start = Instant::now();
     let mut total = 0;
     for h in handles {
-        total += h.join().map_err(|_| "encode thread panicked".to_owned())??;
+        total += h
+            .join()
+            .map_err(|_| "encode thread panicked".to_owned())??;
     }
     #[expect(clippy::cast_precision_loss, reason = "frame counts far below 2^52")]
     Ok(total as f64 / start.elapsed().as_secs_f64().max(seconds))
