@@ -65,6 +65,7 @@ pub struct TestPattern {
     clock: Clock,
     frame: u64,
     row: Vec<u8>,
+    ramp: Vec<u8>,
     is_open: bool,
 }
 
@@ -78,6 +79,7 @@ impl TestPattern {
             clock,
             frame: 0,
             row: Vec::new(),
+            ramp: Vec::new(),
             is_open: false,
         }
     }
@@ -117,13 +119,18 @@ impl TestPattern {
         for y in 0..band_top {
             rgb[y * w * 3..(y + 1) * w * 3].copy_from_slice(&self.row);
         }
-        // Lower band: a dark grey ramp (shows banding and compression) under the text.
+        // Lower band: a dark grey ramp (shows banding and compression) under
+        // the text; one row, built once per width, copied down.
+        if self.ramp.len() != w * 3 {
+            self.ramp = (0..w)
+                .flat_map(|x| {
+                    let v = (24 + x * 48 / w) as u8;
+                    [v, v, v]
+                })
+                .collect();
+        }
         for y in band_top..h {
-            let line = &mut rgb[y * w * 3..(y + 1) * w * 3];
-            for (x, px) in line.chunks_exact_mut(3).enumerate() {
-                let v = (24 + x * 48 / w) as u8;
-                px.copy_from_slice(&[v, v, v]);
-            }
+            rgb[y * w * 3..(y + 1) * w * 3].copy_from_slice(&self.ramp);
         }
         let scale = (h / 120).max(1);
         let margin = (h - band_top).saturating_sub(7 * scale) / 2;

@@ -1,19 +1,22 @@
-//! The capture thread: paces the source, survives its failures, transforms,
-//! encodes and publishes to the frame hub.
+//! The capture thread: paces the source, survives its failures, and hands
+//! pictures to the encode pool, which transforms, encodes and publishes them
+//! to the frame hub in capture order.
 //!
-//! It never waits on a consumer: publishing is a pointer swap in the hub.
+//! It never waits on a consumer (publishing is a pointer swap in the hub) nor
+//! on an encode worker (a newer picture replaces one still pending).
 //! A failing source is re-opened with backoff (0.5 s doubling to 10 s), so a
 //! missing camera costs almost nothing.
 
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::watch;
 
+use super::encode_pool::{EncodePool, Encoded, Job, Picture, Sink, default_workers};
 use super::{CaptureError, FrameSource, SourceFrame, SourceInfo};
-use crate::encode::{JpegEncoder, Transform, decode_rgb};
+use crate::encode::Transform;
 use crate::frame::{Frame, FrameHub};
 use crate::stats::{CaptureStatus, EncoderStatus, History, RateMeter};
 
@@ -47,6 +50,8 @@ pub struct CaptureShared {
     quality: AtomicU8,
     quality_overridden: AtomicBool,
     stop: AtomicBool,
+    /// Pictures in a row the workers failed to decode or encode.
+    encode_failures: AtomicU64,
     counters: Mutex<Counters>,
     health: watch::Sender<CameraHealth>,
 }
@@ -76,6 +81,7 @@ impl CaptureShared {
             quality: AtomicU8::new(quality.clamp(1, 100)),
             quality_overridden: AtomicBool::new(false),
             stop: AtomicBool::new(false),
+            encode_failures: AtomicU64::new(0),
             counters: Mutex::new(Counters::default()),
             health: watch::Sender::new(CameraHealth::Starting),
         })
@@ -245,13 +251,59 @@ fn sleep_until(deadline: Instant, shared: &CaptureShared) -> bool {
 struct Capture {
     source: Box<dyn FrameSource>,
     settings: CaptureSettings,
+    shared: Arc<CaptureShared>,
+    hub: Arc<FrameHub>,
+    pool: EncodePool<Publisher>,
+}
+
+/// Publishes the pool's results in capture order: counters, hub, health.
+struct Publisher {
     hub: Arc<FrameHub>,
     shared: Arc<CaptureShared>,
-    encoder: JpegEncoder,
-    rgb: Vec<u8>,
-    decoded: Vec<u8>,
-    transformed: Vec<u8>,
     seq: u64,
+}
+
+impl Sink for Publisher {
+    fn frame(&mut self, frame: Encoded) {
+        self.seq += 1;
+        self.shared.encode_failures.store(0, Ordering::Relaxed);
+        let jpeg_len = frame.jpeg.len() as u64;
+        let consecutive_failures = {
+            let mut c = self.shared.lock();
+            let before = c.consecutive_failures;
+            c.consecutive_failures = 0;
+            c.frames += 1;
+            c.meter.record(frame.done);
+            c.frame_time_ms = (frame.done - frame.captured_at).as_secs_f64() * 1e3;
+            c.encode_ms = (frame.done - frame.encode_started).as_secs_f64() * 1e3;
+            c.jpeg_bytes = jpeg_len;
+            c.out_size = (frame.width, frame.height);
+            c.passthrough = frame.quality.is_none();
+            before
+        };
+        self.hub.publish(Frame {
+            seq: self.seq,
+            jpeg: frame.jpeg,
+            width: frame.width,
+            height: frame.height,
+            quality: frame.quality,
+            captured_at: frame.captured_at,
+            captured_wall: frame.captured_wall,
+            backend: frame.backend,
+            consecutive_failures,
+        });
+        self.shared.health.send_if_modified(|h| {
+            let changed = *h != CameraHealth::Ok;
+            *h = CameraHealth::Ok;
+            changed
+        });
+    }
+
+    fn failure(&mut self, error: &CaptureError) {
+        self.shared.encode_failures.fetch_add(1, Ordering::Relaxed);
+        let failures = self.shared.record_failure(error);
+        tracing::warn!("capture failed ({failures} in a row): {error}");
+    }
 }
 
 impl Capture {
@@ -261,16 +313,18 @@ impl Capture {
         hub: Arc<FrameHub>,
         shared: Arc<CaptureShared>,
     ) -> Self {
+        let publisher = Publisher {
+            hub: Arc::clone(&hub),
+            shared: Arc::clone(&shared),
+            seq: 0,
+        };
+        let pool = EncodePool::new(default_workers(), settings.transform, publisher);
         Self {
             source,
             settings,
-            hub,
             shared,
-            encoder: JpegEncoder::new(),
-            rgb: Vec::new(),
-            decoded: Vec::new(),
-            transformed: Vec::new(),
-            seq: 0,
+            hub,
+            pool,
         }
     }
 
@@ -281,7 +335,7 @@ impl Capture {
         let mut opened: Option<SourceInfo> = None;
         let mut ever_opened = false;
         let mut next_due = Instant::now();
-        while !self.shared.stopping() {
+        'frames: while !self.shared.stopping() {
             let Some(info) = opened.as_ref() else {
                 if !sleep_until(retry_at, &self.shared) {
                     break;
@@ -321,128 +375,116 @@ impl Capture {
                 }
             }
             let started = Instant::now();
-            let result = self.source.next_frame(&mut self.rgb);
+            let mut buffer = self.pool.buffer();
+            let result = self.source.next_frame(&mut buffer);
+            if !self_paced && result.is_ok() {
+                // A picture drawn on demand that could only replace one not
+                // yet encoded is wasted work: hold it until a worker is free
+                // (drawn ahead, so no worker waits for the drawing).
+                while !self.pool.wait_for_room(Duration::from_millis(50)) {
+                    if self.shared.stopping() {
+                        break 'frames;
+                    }
+                }
+            }
             if self_paced && result.is_ok() {
                 // The camera sets the pace; drop frames that come faster than asked.
                 if started + period / 10 < next_due {
+                    self.pool.recycle(buffer);
                     continue;
                 }
                 next_due = (next_due + period).max(started + period / 2);
             }
-            match result.and_then(|frame| self.produce(frame, started)) {
-                Ok(()) => backoff.reset(),
+            let submitted = result.and_then(|frame| self.submit(frame, buffer, started));
+            let failed = match submitted {
+                Ok(()) => {
+                    backoff.reset();
+                    // Decode/encode failures come back from the workers.
+                    let in_row = self.shared.encode_failures.load(Ordering::Relaxed);
+                    (in_row >= REOPEN_AFTER).then(|| {
+                        self.shared.encode_failures.store(0, Ordering::Relaxed);
+                        CaptureError::Corrupt(format!("{in_row} frames in a row failed to encode"))
+                    })
+                }
                 Err(e) => {
                     let failures = self.shared.record_failure(&e);
                     tracing::warn!("capture failed ({failures} in a row): {e}");
                     let lost =
                         matches!(e, CaptureError::Open { .. } | CaptureError::Disconnected(_));
-                    if lost || failures >= REOPEN_AFTER {
-                        self.source.close();
-                        opened = None;
-                        let wait = backoff.next_delay();
-                        tracing::warn!(
-                            "closing the source; re-opening in {:.1} s",
-                            wait.as_secs_f64()
-                        );
-                        retry_at = Instant::now() + wait;
-                    }
+                    (lost || failures >= REOPEN_AFTER).then_some(e)
                 }
+            };
+            if failed.is_some() {
+                self.source.close();
+                opened = None;
+                let wait = backoff.next_delay();
+                tracing::warn!(
+                    "closing the source; re-opening in {:.1} s",
+                    wait.as_secs_f64()
+                );
+                retry_at = Instant::now() + wait;
             }
         }
         self.source.close();
+        self.pool.shutdown();
         self.hub.wake_all();
     }
 
-    /// Turn a source picture into a published frame.
-    fn produce(&mut self, frame: SourceFrame, started: Instant) -> Result<(), CaptureError> {
+    /// Hand a source picture to the encode pool (or publish a camera JPEG
+    /// as it is). Cheap: validation only; never waits on a worker.
+    fn submit(
+        &mut self,
+        frame: SourceFrame,
+        buffer: Vec<u8>,
+        started: Instant,
+    ) -> Result<(), CaptureError> {
         let quality = self.shared.quality();
-        let transform = self.settings.transform;
-        let encode_started;
-        let (jpeg, width, height, used_quality, passthrough) = match frame {
+        let captured_wall = SystemTime::now();
+        let backend = self.source.backend();
+        let picture = match frame {
             SourceFrame::Jpeg {
                 width,
                 height,
                 data,
             } => {
+                self.pool.recycle(buffer);
                 super::jpeg_check::validate(&data)?;
-                encode_started = Instant::now();
-                if transform.is_identity()
+                if self.settings.transform.is_identity()
                     && !self.shared.quality_overridden.load(Ordering::Relaxed)
                 {
-                    (data, width, height, None, true)
-                } else {
-                    let (w, h) =
-                        decode_rgb(&data, &mut self.decoded).map_err(CaptureError::Corrupt)?;
-                    let (jpeg, w, h) = self.encode(true, w, h, quality)?;
-                    (jpeg, w, h, Some(quality), false)
+                    let now = Instant::now();
+                    self.pool.submit_ready(Encoded {
+                        jpeg: data,
+                        width,
+                        height,
+                        quality: None,
+                        captured_at: started,
+                        captured_wall,
+                        backend,
+                        encode_started: now,
+                        done: now,
+                    });
+                    return Ok(());
+                }
+                Picture::Jpeg {
+                    data,
+                    width,
+                    height,
                 }
             }
-            SourceFrame::Rgb { width, height } => {
-                encode_started = Instant::now();
-                let (jpeg, w, h) = self.encode(false, width, height, quality)?;
-                (jpeg, w, h, Some(quality), false)
-            }
+            SourceFrame::Rgb { width, height } => Picture::Rgb {
+                pixels: buffer,
+                width,
+                height,
+            },
         };
-        let done = Instant::now();
-        self.seq += 1;
-        let jpeg_len = jpeg.len() as u64;
-        let consecutive_failures = {
-            let mut c = self.shared.lock();
-            let before = c.consecutive_failures;
-            c.consecutive_failures = 0;
-            c.frames += 1;
-            c.meter.record(done);
-            c.frame_time_ms = (done - started).as_secs_f64() * 1e3;
-            c.encode_ms = (done - encode_started).as_secs_f64() * 1e3;
-            c.jpeg_bytes = jpeg_len;
-            c.out_size = (width, height);
-            c.passthrough = passthrough;
-            before
-        };
-        self.hub.publish(Frame {
-            seq: self.seq,
-            jpeg,
-            width,
-            height,
-            quality: used_quality,
+        self.pool.submit(Job {
+            picture,
+            quality,
             captured_at: started,
-            captured_wall: SystemTime::now(),
-            backend: self.source.backend(),
-            consecutive_failures,
-        });
-        self.shared.health.send_if_modified(|h| {
-            let changed = *h != CameraHealth::Ok;
-            *h = CameraHealth::Ok;
-            changed
+            captured_wall,
+            backend,
         });
         Ok(())
-    }
-
-    /// Transform (if asked) and encode the RGB picture held in `rgb`, or in
-    /// `decoded` when `from_decoded`.
-    fn encode(
-        &mut self,
-        from_decoded: bool,
-        width: u32,
-        height: u32,
-        quality: u8,
-    ) -> Result<(bytes::Bytes, u32, u32), CaptureError> {
-        let src = if from_decoded {
-            &self.decoded
-        } else {
-            &self.rgb
-        };
-        let transform = self.settings.transform;
-        let (pixels, w, h) = if transform.is_identity() {
-            (src, width, height)
-        } else {
-            let (w, h) = transform.apply(src, width, height, &mut self.transformed);
-            (&self.transformed, w, h)
-        };
-        let jpeg = self
-            .encoder
-            .encode_rgb(pixels, w, h, quality)
-            .map_err(|e| CaptureError::Other(e.to_string()))?;
-        Ok((jpeg, w, h))
     }
 }

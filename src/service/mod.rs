@@ -20,7 +20,7 @@ use crate::capture::test_pattern::{Clock, TestPattern};
 use crate::capture::thread::{CaptureSettings, CaptureShared};
 use crate::config::{BrokerChoice, Config, SourceKind};
 use crate::control::{Command, step_rate};
-use crate::encode::{JpegEncoder, Transform};
+use crate::encode::{EncoderKind, Transform};
 use crate::frame::FrameHub;
 use crate::http::{HttpContext, HttpServer, StreamCounters};
 use crate::mqtt::{BrokerUrl, Client, ClientConfig, ClientStatus};
@@ -409,7 +409,9 @@ async fn status_task(source: StatusSource, tx: watch::Sender<Status>) {
     loop {
         tick.tick().await;
         let now = Instant::now();
-        let (capture, mut encoder) = source.capture.snapshot(&source.settings, JpegEncoder::NAME);
+        let (capture, mut encoder) = source
+            .capture
+            .snapshot(&source.settings, EncoderKind::service().name());
         encoder.last_saved = source
             .controls
             .last_saved

@@ -1,9 +1,4 @@
-//! JPEG encoding, and the rotation/flip applied before it.
-//!
-//! Runs on the capture thread (or an encode worker); never allocates per
-//! pixel, and reuses its buffers across frames.
-
-use bytes::Bytes;
+//! Rotation and mirroring of packed RGB24, applied before encoding.
 
 /// Rotation and mirroring applied to a picture before encoding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -66,73 +61,6 @@ impl Transform {
         }
         (ow, oh)
     }
-}
-
-/// Why a picture could not be encoded.
-#[derive(Debug, thiserror::Error)]
-pub enum EncodeError {
-    #[error("picture {width}x{height} is too large for JPEG (max 65535)")]
-    TooLarge { width: u32, height: u32 },
-    #[error("jpeg encoder: {0}")]
-    Encoder(String),
-}
-
-/// The pure-Rust encoder (`jpeg-encoder`, AVX2 where the CPU has it), 4:2:0.
-#[derive(Debug, Default)]
-pub struct JpegEncoder {
-    /// Size of the last output, to size the next buffer in one allocation.
-    last_len: usize,
-}
-
-impl JpegEncoder {
-    /// Name shown in the status and the benchmark.
-    pub const NAME: &'static str = "jpeg-encoder";
-
-    #[must_use]
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Encode packed RGB24 at `quality` (1-100).
-    ///
-    /// # Errors
-    /// The picture is larger than JPEG allows, or the buffer is short.
-    pub fn encode_rgb(
-        &mut self,
-        rgb: &[u8],
-        width: u32,
-        height: u32,
-        quality: u8,
-    ) -> Result<Bytes, EncodeError> {
-        let (Ok(w), Ok(h)) = (u16::try_from(width), u16::try_from(height)) else {
-            return Err(EncodeError::TooLarge { width, height });
-        };
-        let mut out = Vec::with_capacity(self.last_len + self.last_len / 4 + 1024);
-        let mut encoder = jpeg_encoder::Encoder::new(&mut out, quality.clamp(1, 100));
-        encoder.set_sampling_factor(jpeg_encoder::SamplingFactor::F_2_2);
-        encoder
-            .encode(rgb, w, h, jpeg_encoder::ColorType::Rgb)
-            .map_err(|e| EncodeError::Encoder(e.to_string()))?;
-        self.last_len = out.len();
-        Ok(Bytes::from(out))
-    }
-}
-
-/// Decode a JPEG into packed RGB24 in `rgb`; returns its size.
-///
-/// # Errors
-/// The data is not a JPEG this decoder understands.
-pub fn decode_rgb(jpeg: &[u8], rgb: &mut Vec<u8>) -> Result<(u32, u32), String> {
-    use zune_jpeg::zune_core::colorspace::ColorSpace;
-    use zune_jpeg::zune_core::options::DecoderOptions;
-    let options = DecoderOptions::default().jpeg_set_out_colorspace(ColorSpace::RGB);
-    let mut decoder = zune_jpeg::JpegDecoder::new_with_options(jpeg, options);
-    decoder.decode_headers().map_err(|e| e.to_string())?;
-    let (w, h) = decoder.dimensions().ok_or("no dimensions")?;
-    let len = decoder.output_buffer_size().ok_or("no size")?;
-    rgb.resize(len, 0);
-    decoder.decode_into(rgb).map_err(|e| e.to_string())?;
-    Ok((w as u32, h as u32))
 }
 
 #[cfg(test)]
@@ -217,39 +145,5 @@ mod tests {
         };
         t.apply(&src, 3, 2, &mut dst);
         assert_eq!(dst, src, "180 plus both flips is the identity");
-    }
-
-    #[test]
-    fn encode_then_decode_round_trips_size_and_colour() {
-        let (w, h) = (64, 48);
-        let rgb: Vec<u8> = (0..w * h).flat_map(|_| [200u8, 30, 60]).collect();
-        let mut enc = JpegEncoder::new();
-        let jpeg = enc.encode_rgb(&rgb, w, h, 90).expect("encode");
-        assert_eq!(&jpeg[..2], &[0xFF, 0xD8]);
-        let mut out = Vec::new();
-        assert_eq!(decode_rgb(&jpeg, &mut out).expect("decode"), (w, h));
-        let px = &out[(20 * w as usize + 30) * 3..][..3];
-        for (a, b) in px.iter().zip([200u8, 30, 60]) {
-            assert!(a.abs_diff(b) < 8, "{px:?}");
-        }
-    }
-
-    #[test]
-    fn lower_quality_gives_smaller_files() {
-        let (w, h) = (64, 64);
-        let rgb: Vec<u8> = (0..w * h * 3).map(|i| (i * 7 % 251) as u8).collect();
-        let mut enc = JpegEncoder::new();
-        let hi = enc.encode_rgb(&rgb, w, h, 95).expect("hi").len();
-        let lo = enc.encode_rgb(&rgb, w, h, 20).expect("lo").len();
-        assert!(lo < hi, "{lo} < {hi}");
-    }
-
-    #[test]
-    fn oversize_is_an_error_not_a_panic() {
-        let mut enc = JpegEncoder::new();
-        assert!(matches!(
-            enc.encode_rgb(&[], 70_000, 1, 80),
-            Err(EncodeError::TooLarge { .. })
-        ));
     }
 }

@@ -1,0 +1,133 @@
+//! Micro-benchmarks of the hot functions, so a regression shows as a number:
+//! encode (each encoder of this build), rotation, half-block conversion and
+//! the MQTT frame payload.
+//!
+//! ```text
+//! cargo bench --bench hot_paths                      # all
+//! cargo bench --bench hot_paths -- encode            # a group
+//! cargo bench --features turbojpeg --bench hot_paths # with libjpeg-turbo
+//! ```
+//!
+//! Pictures are the service's own test pattern, so the numbers match what
+//! `tars-camera bench` encodes.
+
+use std::hint::black_box;
+use std::time::{Instant, SystemTime};
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use tars_camera::bench::encode::test_frames;
+use tars_camera::encode::{Encoder, EncoderKind, Transform};
+use tars_camera::frame::Frame;
+use tars_camera::service::publisher::frame_payload;
+use tars_camera::tui::preview::{downscale, half_blocks};
+
+const SIZES: [(u32, u32); 2] = [(640, 480), (1280, 720)];
+
+fn picture(w: u32, h: u32) -> Vec<u8> {
+    test_frames(w, h, 1)
+        .ok()
+        .and_then(|mut v| v.pop())
+        .unwrap_or_else(|| vec![128; (w * h * 3) as usize])
+}
+
+fn encode(c: &mut Criterion) {
+    let mut group = c.benchmark_group("encode_q80");
+    group.sample_size(20);
+    for (w, h) in SIZES {
+        let rgb = picture(w, h);
+        group.throughput(Throughput::Elements(u64::from(w * h)));
+        for kind in EncoderKind::available() {
+            let Ok(mut encoder) = Encoder::new(kind) else {
+                continue;
+            };
+            group.bench_with_input(
+                BenchmarkId::new(kind.name(), format!("{w}x{h}")),
+                &rgb,
+                |b, rgb| {
+                    b.iter(|| {
+                        encoder
+                            .encode_rgb(black_box(rgb), w, h, 80)
+                            .map(|j| j.len())
+                    });
+                },
+            );
+        }
+    }
+    group.finish();
+}
+
+fn rotation(c: &mut Criterion) {
+    let mut group = c.benchmark_group("transform_1280x720");
+    let rgb = picture(1280, 720);
+    let mut out = Vec::new();
+    for (name, t) in [
+        (
+            "rot90",
+            Transform {
+                rotation: 90,
+                ..Transform::default()
+            },
+        ),
+        (
+            "rot180",
+            Transform {
+                rotation: 180,
+                ..Transform::default()
+            },
+        ),
+        (
+            "flip_h",
+            Transform {
+                flip_h: true,
+                ..Transform::default()
+            },
+        ),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter(|| t.apply(black_box(&rgb), 1280, 720, &mut out));
+        });
+    }
+    group.finish();
+}
+
+fn preview(c: &mut Criterion) {
+    let rgb = picture(1280, 720);
+    let small = downscale(&rgb, 1280, 720, 116, 76);
+    c.bench_function("half_blocks_116x76", |b| {
+        b.iter(|| half_blocks(black_box(&small), 116, 76));
+    });
+    c.bench_function("downscale_1280x720_to_116x76", |b| {
+        b.iter(|| downscale(black_box(&rgb), 1280, 720, 116, 76));
+    });
+}
+
+fn payload(c: &mut Criterion) {
+    let mut group = c.benchmark_group("frame_payload");
+    for (w, h) in SIZES {
+        let rgb = picture(w, h);
+        let Ok(jpeg) =
+            Encoder::new(EncoderKind::JpegEncoder).and_then(|mut e| e.encode_rgb(&rgb, w, h, 80))
+        else {
+            continue;
+        };
+        group.throughput(Throughput::Bytes(jpeg.len() as u64));
+        let frame = Frame {
+            seq: 1,
+            jpeg,
+            width: w,
+            height: h,
+            quality: Some(80),
+            captured_at: Instant::now(),
+            captured_wall: SystemTime::now(),
+            backend: "test-pattern",
+            consecutive_failures: 0,
+        };
+        group.bench_function(format!("{w}x{h}"), |b| {
+            b.iter(|| frame_payload(black_box(&frame), 80, 2.0).len());
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, encode, rotation, preview, payload);
+criterion_main!(benches);

@@ -1,0 +1,205 @@
+//! Encode throughput: every encoder of this build on the same test-pattern
+//! frames, median over many encodes.
+
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::capture::FrameSource;
+use crate::capture::test_pattern::{Clock, TestPattern};
+use crate::encode::{Encoder, EncoderKind};
+
+/// One row of the encode table.
+#[derive(Debug, Clone, Serialize)]
+pub struct EncodeRow {
+    pub encoder: &'static str,
+    pub width: u32,
+    pub height: u32,
+    pub quality: u8,
+    /// Median over all encodes.
+    pub ms_per_frame: f64,
+    pub mp_per_s: f64,
+    /// 1000 / ms_per_frame: one core's FPS with this encoder.
+    pub fps_one_core: f64,
+    /// Total FPS with `threads` encoders at once (the pool's ceiling).
+    pub fps_parallel: f64,
+    pub threads: usize,
+    pub jpeg_bytes: usize,
+    pub encodes: usize,
+}
+
+/// Frames of the test pattern at `width` x `height`, deterministic.
+///
+/// # Errors
+/// The pattern could not be drawn.
+pub fn test_frames(width: u32, height: u32, count: usize) -> Result<Vec<Vec<u8>>, String> {
+    let mut pattern = TestPattern::new(width, height, 30.0, Clock::FromFrameCount);
+    pattern.open().map_err(|e| e.to_string())?;
+    let mut frames = Vec::with_capacity(count);
+    for i in 0..count * 7 {
+        let mut rgb = Vec::new();
+        pattern.next_frame(&mut rgb).map_err(|e| e.to_string())?;
+        // Spread over ~1 s of motion so the bars and text differ.
+        if i % 7 == 0 {
+            frames.push(rgb);
+        }
+    }
+    Ok(frames)
+}
+
+/// Median of `v` (sorted in place); 0 when empty.
+#[must_use]
+pub fn median(v: &mut [f64]) -> f64 {
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_by(f64::total_cmp);
+    let mid = v.len() / 2;
+    if v.len() % 2 == 1 {
+        v[mid]
+    } else {
+        f64::midpoint(v[mid - 1], v[mid])
+    }
+}
+
+/// Encode rows for one size: each encoder, same frames, interleaved so a
+/// frequency change or a noisy neighbour hits both alike.
+///
+/// # Errors
+/// An encoder failed.
+pub fn measure(width: u32, height: u32, quality: u8, runs: u32) -> Result<Vec<EncodeRow>, String> {
+    let frames = test_frames(width, height, 4)?;
+    let kinds = EncoderKind::available();
+    let mut encoders = kinds
+        .iter()
+        .map(|&k| Encoder::new(k).map_err(|e| e.to_string()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut times: Vec<Vec<f64>> = vec![Vec::new(); kinds.len()];
+    let mut sizes = vec![0usize; kinds.len()];
+    // Warm up (buffers, caches, frequency).
+    for enc in &mut encoders {
+        for f in &frames {
+            enc.encode_rgb(f, width, height, quality)
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    for _ in 0..runs.max(1) {
+        for f in &frames {
+            for (i, enc) in encoders.iter_mut().enumerate() {
+                let t = Instant::now();
+                let jpeg = enc
+                    .encode_rgb(f, width, height, quality)
+                    .map_err(|e| e.to_string())?;
+                times[i].push(t.elapsed().as_secs_f64() * 1e3);
+                sizes[i] = jpeg.len();
+            }
+        }
+    }
+    let mp = f64::from(width) * f64::from(height) / 1e6;
+    Ok(kinds
+        .iter()
+        .zip(times.iter_mut())
+        .zip(sizes)
+        .map(|((kind, t), jpeg_bytes)| {
+            let encodes = t.len();
+            let ms = median(t);
+            EncodeRow {
+                encoder: kind.name(),
+                width,
+                height,
+                quality,
+                ms_per_frame: ms,
+                mp_per_s: mp / (ms / 1e3).max(1e-9),
+                fps_one_core: 1e3 / ms.max(1e-9),
+                fps_parallel: 0.0,
+                threads: 0,
+                jpeg_bytes,
+                encodes,
+            }
+        })
+        .collect())
+}
+
+/// The ceiling of the encode pool: `threads` encoders at once on the same
+/// frames for `seconds`, total frames per second.
+///
+/// # Errors
+/// An encoder failed.
+pub fn parallel_fps(
+    kind: EncoderKind,
+    width: u32,
+    height: u32,
+    quality: u8,
+    threads: usize,
+    seconds: f64,
+) -> Result<f64, String> {
+    let frames = std::sync::Arc::new(test_frames(width, height, 4)?);
+    let deadline = Instant::now() + std::time::Duration::from_secs_f64(seconds);
+    let handles: Vec<_> = (0..threads.max(1))
+        .map(|_| {
+            let frames = std::sync::Arc::clone(&frames);
+            std::thread::spawn(move || -> Result<u64, String> {
+                let mut enc = Encoder::new(kind).map_err(|e| e.to_string())?;
+                let mut n = 0u64;
+                while Instant::now() < deadline {
+                    for f in frames.iter() {
+                        enc.encode_rgb(f, width, height, quality)
+                            .map_err(|e| e.to_string())?;
+                        n += 1;
+                    }
+                }
+                Ok(n)
+            })
+        })
+        .collect();
+    let start = Instant::now();
+    let mut total = 0;
+    for h in handles {
+        total += h
+            .join()
+            .map_err(|_| "encode thread panicked".to_owned())??;
+    }
+    #[expect(clippy::cast_precision_loss, reason = "frame counts far below 2^52")]
+    Ok(total as f64 / start.elapsed().as_secs_f64().max(seconds))
+}
+
+/// What drawing one test-pattern frame costs (the pipeline's source), ms.
+///
+/// # Errors
+/// The pattern could not be drawn.
+pub fn render_ms(width: u32, height: u32, frames: u32) -> Result<f64, String> {
+    let mut pattern = TestPattern::new(width, height, 30.0, Clock::Wall);
+    pattern.open().map_err(|e| e.to_string())?;
+    let mut rgb = Vec::new();
+    pattern.next_frame(&mut rgb).map_err(|e| e.to_string())?;
+    let mut times = Vec::new();
+    for _ in 0..frames.max(1) {
+        let t = Instant::now();
+        pattern.next_frame(&mut rgb).map_err(|e| e.to_string())?;
+        times.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    Ok(median(&mut times))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn median_of_odd_and_even_and_empty() {
+        assert_eq!(median(&mut [3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&mut [4.0, 1.0, 3.0, 2.0]), 2.5);
+        assert_eq!(median(&mut []), 0.0);
+    }
+
+    #[test]
+    fn rows_for_every_encoder_with_sane_fields() {
+        let rows = measure(64, 48, 80, 1).expect("measure");
+        assert_eq!(rows.len(), EncoderKind::available().len());
+        for r in rows {
+            assert_eq!((r.width, r.height, r.quality), (64, 48, 80));
+            assert!(r.jpeg_bytes > 100 && r.encodes == 4, "{r:?}");
+            assert!(r.ms_per_frame > 0.0 && r.mp_per_s > 0.0);
+        }
+    }
+}

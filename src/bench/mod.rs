@@ -1,0 +1,240 @@
+//! `tars-camera bench`: what this machine does with the service.
+//!
+//! Sections (default: encode, pipeline, ui — about 40 s):
+//! - encode: every encoder of this build on the same test-pattern frames;
+//! - pipeline: the real service unpaced, one `/stream` reader, MQTT 2 Hz
+//!   through the embedded broker, with each encoder of this build;
+//! - ui: the terminal UI's CPU and bytes/s;
+//! - fanout, mqtt, quiet, startup, soak: the service as a child process,
+//!   measured from outside (see `service_runs`).
+//!
+//! Prints a table per section and the targets of issue 6 with their
+//! verdicts; `--json FILE` writes the same numbers. Speed is judged here,
+//! never in `cargo test`.
+
+mod child;
+pub mod encode;
+mod pipeline;
+mod reader;
+mod report;
+mod service_runs;
+mod subscriber;
+pub mod sys;
+
+use crate::config::{BenchArgs, BenchSection};
+use crate::encode::EncoderKind;
+
+pub use report::Report;
+
+/// Parse `WxH`.
+///
+/// # Errors
+/// Not two positive numbers joined by `x`, or larger than JPEG allows.
+pub fn parse_size(s: &str) -> Result<(u32, u32), String> {
+    let bad = || format!("--sizes: '{s}' is not a size like 1280x720");
+    let (w, h) = s.trim().split_once(['x', 'X']).ok_or_else(bad)?;
+    let w: u32 = w.trim().parse().map_err(|_| bad())?;
+    let h: u32 = h.trim().parse().map_err(|_| bad())?;
+    if !(16..=8192).contains(&w) || !(16..=8192).contains(&h) {
+        return Err(format!("--sizes: '{s}': each side must be 16 to 8192"));
+    }
+    Ok((w, h))
+}
+
+/// The default sizes.
+pub const SIZES: [(u32, u32); 3] = [(640, 480), (1280, 720), (1920, 1080)];
+
+fn wants(args: &BenchArgs, section: BenchSection) -> bool {
+    if args.sections.is_empty() {
+        matches!(
+            section,
+            BenchSection::Encode | BenchSection::Pipeline | BenchSection::Ui
+        )
+    } else {
+        args.sections.contains(&section) || args.sections.contains(&BenchSection::All)
+    }
+}
+
+/// The embedded broker for the sections that need one, started once.
+#[cfg(feature = "embedded-broker")]
+fn embedded_broker() -> Result<String, String> {
+    crate::mqtt::broker::spawn_embedded("127.0.0.1", 0)
+        .map(|addr| format!("mqtt://{addr}"))
+        .map_err(|e| format!("embedded broker: {e}"))
+}
+
+#[cfg(not(feature = "embedded-broker"))]
+fn embedded_broker() -> Result<String, String> {
+    Err("this build has no embedded broker (feature embedded-broker)".into())
+}
+
+/// Run the benchmark and print the tables.
+///
+/// # Errors
+/// A bad argument, a failed measurement, or an unwritable JSON file.
+pub fn run(args: &BenchArgs) -> Result<(), String> {
+    if !(args.seconds.is_finite() && args.seconds > 0.0 && args.seconds <= 3600.0) {
+        return Err(format!(
+            "--seconds: must be above 0 and at most 3600 (got {})",
+            args.seconds
+        ));
+    }
+    let sizes = if args.sizes.is_empty() {
+        SIZES.to_vec()
+    } else {
+        args.sizes
+            .iter()
+            .map(|s| parse_size(s))
+            .collect::<Result<Vec<_>, _>>()?
+    };
+    let mut report = Report::new(args.quality);
+    if cfg!(debug_assertions) {
+        eprintln!("warning: a debug build; run `cargo run --release -- bench` for real numbers");
+    }
+    eprintln!(
+        "tars-camera bench on {} ({} cores), service encoder {}",
+        report.machine.cpu,
+        report.machine.cores,
+        EncoderKind::SERVICE.name()
+    );
+    if wants(args, BenchSection::Encode) {
+        for &(w, h) in &sizes {
+            eprintln!("encode {w}x{h} ...");
+            let threads = crate::capture::encode_pool::default_workers();
+            for mut row in encode::measure(w, h, args.quality, args.runs)? {
+                let kind = EncoderKind::available()
+                    .into_iter()
+                    .find(|k| k.name() == row.encoder)
+                    .unwrap_or(EncoderKind::JpegEncoder);
+                row.fps_parallel = encode::parallel_fps(kind, w, h, args.quality, threads, 0.7)?;
+                row.threads = threads;
+                report.encode.push(row);
+            }
+            report.source.push(report::SourceRow {
+                width: w,
+                height: h,
+                render_ms: encode::render_ms(w, h, 30)?,
+            });
+        }
+        report.print_encode();
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("bench-rt")
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    let needs_broker = [
+        BenchSection::Pipeline,
+        BenchSection::Ui,
+        BenchSection::Fanout,
+        BenchSection::Quiet,
+        BenchSection::Startup,
+        BenchSection::Soak,
+    ]
+    .iter()
+    .any(|&s| wants(args, s));
+    let broker = if needs_broker {
+        Some(embedded_broker()?)
+    } else {
+        None
+    };
+    let broker = broker.as_deref().unwrap_or_default();
+    if wants(args, BenchSection::Pipeline) {
+        for &(w, h) in &sizes {
+            for kind in EncoderKind::available() {
+                eprintln!("pipeline {w}x{h} with {} ...", kind.name());
+                report.pipeline.push(pipeline::measure(
+                    &runtime,
+                    w,
+                    h,
+                    args.quality,
+                    args.seconds,
+                    broker,
+                    kind,
+                )?);
+            }
+        }
+        report.print_pipeline();
+    }
+    if wants(args, BenchSection::Ui) {
+        eprintln!("ui 120x40 over 640x480@30 ...");
+        report.ui = Some(pipeline::measure_ui(
+            &runtime,
+            args.seconds.max(3.0),
+            broker,
+        )?);
+        report.print_ui();
+    }
+    let clients = usize::try_from(args.clients.max(1)).unwrap_or(16);
+    if wants(args, BenchSection::Fanout) {
+        eprintln!("fanout 1280x720@30: 1 and {clients} clients ...");
+        report.fanout = service_runs::fanout(clients, args.seconds * 2.0, args.quality, broker)?;
+        report.print_fanout();
+    }
+    if wants(args, BenchSection::Mqtt) {
+        let (url, name, _mosquitto) = match &args.mqtt_url {
+            Some(url) => (url.clone(), url.clone(), None),
+            None => {
+                let m = child::Mosquitto::start()?;
+                (m.url.clone(), format!("mosquitto ({})", m.url), Some(m))
+            }
+        };
+        eprintln!("mqtt 640x480 at 30 Hz through {name} for 8 s ...");
+        report.mqtt = Some(service_runs::mqtt(
+            &runtime,
+            &url,
+            &name,
+            8.0,
+            args.quality,
+        )?);
+        report.print_mqtt();
+    }
+    if wants(args, BenchSection::Quiet) {
+        eprintln!("quiet 640x480@10, MQTT 2 Hz ...");
+        report.quiet = service_runs::quiet((args.seconds * 3.0).max(6.0), args.quality, broker)?;
+        report.print_quiet();
+    }
+    if wants(args, BenchSection::Startup) {
+        eprintln!("startup to first frame, 5 runs ...");
+        report.startup = Some(service_runs::startup(5, args.quality, broker)?);
+        report.print_startup();
+    }
+    if wants(args, BenchSection::Soak) {
+        eprintln!(
+            "soak {clients} clients at 1280x720@30 for {} s ...",
+            args.soak_seconds
+        );
+        report.soak = Some(service_runs::soak(
+            clients,
+            args.soak_seconds.max(5.0),
+            args.quality,
+            broker,
+        )?);
+        report.print_soak();
+    }
+    report.judge();
+    report.print_targets();
+    if let Some(path) = &args.json {
+        let text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
+        std::fs::write(path, text + "\n")
+            .map_err(|e| format!("--json: cannot write {}: {e}", path.display()))?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse_or_name_the_option() {
+        assert_eq!(parse_size("1280x720"), Ok((1280, 720)));
+        assert_eq!(parse_size(" 640X480 "), Ok((640, 480)));
+        for bad in ["1280", "x720", "0x10", "axb", "99999x10"] {
+            let e = parse_size(bad).expect_err(bad);
+            assert!(e.starts_with("--sizes"), "{e}");
+        }
+    }
+}

@@ -1,0 +1,201 @@
+//! The unpaced pipeline inside this process: the real `Service` with the test
+//! pattern asked for far more frames than it can encode, one `/stream` reader
+//! over loopback, MQTT at 2 Hz through the broker; and the UI's cost over a
+//! 640x480@30 service.
+
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use tokio::runtime::Runtime;
+
+use super::reader::StreamReader;
+use super::subscriber::Subscriber;
+use super::sys::CpuMeter;
+use crate::config::{Config, Options};
+use crate::encode::{EncoderKind, set_service_encoder};
+use crate::service::Service;
+
+/// One row of the pipeline table.
+#[derive(Debug, Clone, Serialize)]
+pub struct PipelineRow {
+    pub width: u32,
+    pub height: u32,
+    pub encoder: &'static str,
+    /// Frames per second the `/stream` reader received.
+    pub fps: f64,
+    /// CPU of the whole process (service, reader, broker), % of one core.
+    pub cpu_percent: f64,
+    /// Of which the `/stream` reader thread.
+    pub reader_cpu_percent: f64,
+    /// Process CPU per frame, ms.
+    pub cpu_ms_per_frame: f64,
+    /// Frames published to the hub per second.
+    pub hub_fps: f64,
+    pub mqtt_frames: usize,
+    pub seconds: f64,
+}
+
+/// The configuration of a test-pattern service on loopback.
+///
+/// # Errors
+/// A value the configuration refuses.
+pub fn service_config(
+    width: u32,
+    height: u32,
+    fps: f64,
+    quality: u8,
+    mqtt_rate: f64,
+    broker_url: &str,
+) -> Result<Config, String> {
+    let options = Options {
+        source: Some("test-pattern".into()),
+        width: Some(i64::from(width)),
+        height: Some(i64::from(height)),
+        fps: Some(fps.min(240.0)),
+        quality: Some(i64::from(quality)),
+        mqtt_rate: Some(mqtt_rate),
+        mqtt_url: Some(broker_url.to_owned()),
+        http_host: Some("127.0.0.1".into()),
+        http_port: Some(0),
+        no_tui: true,
+        log_level: Some("warn".into()),
+        ..Options::default()
+    };
+    let mut config = crate::config::resolve(options).map_err(|e| e.to_string())?;
+    // Unpaced: far above what --fps allows, so the encoders set the pace.
+    config.fps = fps;
+    Ok(config)
+}
+
+/// Start a service on a free loopback port.
+///
+/// # Errors
+/// The port or the service could not start.
+pub fn start_service(rt: &Runtime, config: Config) -> Result<Service, String> {
+    let listener = crate::http::bind(config.http_host, 0).map_err(|e| e.to_string())?;
+    rt.block_on(Service::start(config, listener))
+        .map_err(|e| e.to_string())
+}
+
+/// Measure the unpaced pipeline at one size with one encoder.
+///
+/// # Errors
+/// The service, the reader or the subscriber failed.
+pub fn measure(
+    rt: &Runtime,
+    width: u32,
+    height: u32,
+    quality: u8,
+    seconds: f64,
+    broker_url: &str,
+    encoder: EncoderKind,
+) -> Result<PipelineRow, String> {
+    set_service_encoder(Some(encoder));
+    let config = service_config(width, height, 100_000.0, quality, 2.0, broker_url)?;
+    let topic = config.frame_topic.clone();
+    let subscriber = rt.block_on(Subscriber::start(broker_url, &topic))?;
+    // Workers start lazily and pick their encoder then: keep the choice
+    // until the measurement ends.
+    let service = start_service(rt, config);
+    let service = match service {
+        Ok(s) => s,
+        Err(e) => {
+            set_service_encoder(None);
+            return Err(e);
+        }
+    };
+    let result = (|| {
+        if super::reader::wait_first_frame(service.http_addr, Duration::from_secs(5)).is_none() {
+            return Err("no first frame within 5 s".to_owned());
+        }
+        let reader = StreamReader::start(service.http_addr).map_err(|e| e.to_string())?;
+        std::thread::sleep(Duration::from_millis(700)); // warm up: workers, buffers, MQTT link
+        let _ = subscriber.take();
+        let frames0 = reader
+            .counts
+            .frames
+            .load(std::sync::atomic::Ordering::Relaxed);
+        let seq0 = service.hub.latest().map_or(0, |f| f.seq);
+        let cpu = CpuMeter::start(None);
+        let t0 = Instant::now();
+        std::thread::sleep(Duration::from_secs_f64(seconds));
+        let wall = t0.elapsed().as_secs_f64();
+        let process_cpu = cpu.cpu().as_secs_f64();
+        let frames = reader
+            .counts
+            .frames
+            .load(std::sync::atomic::Ordering::Relaxed)
+            - frames0;
+        let seq1 = service.hub.latest().map_or(0, |f| f.seq);
+        let reader_cpu = reader.stop().as_secs_f64();
+        let mqtt_frames = subscriber.take().len();
+        #[expect(clippy::cast_precision_loss, reason = "frame counts far below 2^52")]
+        let (frames, hub_frames) = (frames as f64, (seq1 - seq0) as f64);
+        Ok(PipelineRow {
+            width,
+            height,
+            encoder: encoder.name(),
+            fps: frames / wall,
+            cpu_percent: 100.0 * process_cpu / wall,
+            // The reader ran a little longer than the window (warm-up):
+            // its share is an upper bound.
+            reader_cpu_percent: 100.0 * reader_cpu / (wall + 0.7),
+            cpu_ms_per_frame: 1e3 * process_cpu / frames.max(1.0),
+            hub_fps: hub_frames / wall,
+            mqtt_frames,
+            seconds: wall,
+        })
+    })();
+    rt.block_on(async {
+        service.shutdown().await;
+        subscriber.stop().await;
+    });
+    set_service_encoder(None);
+    result
+}
+
+/// The UI's cost, as `tui::cost::measure` reports it.
+#[derive(Debug, Clone, Serialize)]
+pub struct UiRow {
+    pub cols: u16,
+    pub rows: u16,
+    pub service: String,
+    pub cpu_percent_of_one_core: f64,
+    pub bytes_per_s: f64,
+    pub redraws: u64,
+    pub seconds: f64,
+}
+
+/// A 120x40 UI over a 640x480@30 test-pattern service, measured for `seconds`.
+///
+/// # Errors
+/// The service failed to start.
+pub fn measure_ui(rt: &Runtime, seconds: f64, broker_url: &str) -> Result<UiRow, String> {
+    let config = service_config(640, 480, 30.0, 80, 2.0, broker_url)?;
+    let preview_fps = config.preview_fps;
+    let service = start_service(rt, config)?;
+    let link = crate::tui::UiLink {
+        status: service.status.clone(),
+        frames: std::sync::Arc::clone(&service.hub),
+        commands: service.commands.clone(),
+        preview_fps,
+        events: crate::tui::EventLog::new(100),
+    };
+    let (cols, rows) = (120, 40);
+    let cost = rt.block_on(crate::tui::cost::measure(
+        link,
+        cols,
+        rows,
+        Duration::from_secs_f64(seconds),
+    ));
+    rt.block_on(service.shutdown());
+    Ok(UiRow {
+        cols,
+        rows,
+        service: "test pattern 640x480@30, MQTT 2 Hz".into(),
+        cpu_percent_of_one_core: cost.cpu_percent_of_one_core,
+        bytes_per_s: cost.bytes_per_s,
+        redraws: cost.redraws,
+        seconds,
+    })
+}

@@ -1,0 +1,562 @@
+//! The encode workers: up to N threads (N = cores, at most 4) that turn raw
+//! pictures into JPEG, and the sequencer that publishes their results in
+//! capture order.
+//!
+//! - The capture thread never waits on a worker: it puts the newest picture
+//!   in a single pending slot; a picture still pending when a newer one
+//!   arrives is dropped (newest wins) and its buffer recycled.
+//! - A worker takes the pending picture and a ticket (0, 1, 2, … in capture
+//!   order) under one lock, so tickets are handed out only to pictures that
+//!   will be encoded; the sequencer releases results strictly in ticket order
+//!   (at most N wait for an older one), so frames never go backwards.
+//! - Workers start lazily: one is spawned only when a picture arrives and
+//!   none is idle, so a 10 fps camera runs with one worker, a source faster
+//!   than one core can encode gets more.
+//! - RGB buffers go round a small free list (at most N + 2 exist): no
+//!   per-frame allocation of pictures.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::Bytes;
+
+use super::CaptureError;
+use crate::encode::{Encoder, Transform, decode_rgb};
+
+/// Most workers, whatever the core count (the robot's other services need CPU too).
+pub const MAX_WORKERS: usize = 4;
+
+/// The default worker count: one per core, at most [`MAX_WORKERS`].
+#[must_use]
+pub fn default_workers() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .clamp(1, MAX_WORKERS)
+}
+
+/// What to encode.
+#[derive(Debug)]
+pub enum Picture {
+    /// Packed RGB24 in a pool buffer.
+    Rgb {
+        pixels: Vec<u8>,
+        width: u32,
+        height: u32,
+    },
+    /// A camera JPEG to decode and re-encode (rotation or a quality change).
+    Jpeg {
+        data: Bytes,
+        width: u32,
+        height: u32,
+    },
+}
+
+/// One picture and what the published frame needs to know about it.
+#[derive(Debug)]
+pub struct Job {
+    pub picture: Picture,
+    pub quality: u8,
+    /// When the source started delivering it.
+    pub captured_at: Instant,
+    pub captured_wall: SystemTime,
+    pub backend: &'static str,
+}
+
+/// A finished picture, ready to publish.
+#[derive(Debug)]
+pub struct Encoded {
+    pub jpeg: Bytes,
+    pub width: u32,
+    pub height: u32,
+    /// `None` for a camera JPEG passed through untouched.
+    pub quality: Option<u8>,
+    pub captured_at: Instant,
+    pub captured_wall: SystemTime,
+    pub backend: &'static str,
+    /// When encoding started (equal to `done` for passthrough).
+    pub encode_started: Instant,
+    pub done: Instant,
+}
+
+/// Receives results in capture order (called under the sequencer lock, from
+/// whichever thread completes the oldest outstanding ticket).
+pub trait Sink: Send + 'static {
+    fn frame(&mut self, frame: Encoded);
+    fn failure(&mut self, error: &CaptureError);
+}
+
+struct State {
+    pending: Option<Job>,
+    free: Vec<Vec<u8>>,
+    next_ticket: u64,
+    workers: usize,
+    busy: usize,
+    stopping: bool,
+    dropped: u64,
+}
+
+struct Sequencer<S> {
+    next: u64,
+    done: BTreeMap<u64, Result<Encoded, CaptureError>>,
+    sink: S,
+}
+
+struct Inner<S> {
+    state: Mutex<State>,
+    work: Condvar,
+    room: Condvar,
+    sequencer: Mutex<Sequencer<S>>,
+    transform: Transform,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The pool; owned by the capture thread.
+pub struct EncodePool<S: Sink> {
+    inner: Arc<Inner<S>>,
+    max_workers: usize,
+    handles: Vec<JoinHandle<()>>,
+}
+
+impl<S: Sink> std::fmt::Debug for EncodePool<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EncodePool")
+            .field("max_workers", &self.max_workers)
+            .field("workers", &self.handles.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: Sink> EncodePool<S> {
+    /// A pool of at most `max_workers` (at least 1) applying `transform`.
+    pub fn new(max_workers: usize, transform: Transform, sink: S) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                state: Mutex::new(State {
+                    pending: None,
+                    free: Vec::new(),
+                    next_ticket: 0,
+                    workers: 0,
+                    busy: 0,
+                    stopping: false,
+                    dropped: 0,
+                }),
+                work: Condvar::new(),
+                room: Condvar::new(),
+                sequencer: Mutex::new(Sequencer {
+                    next: 0,
+                    done: BTreeMap::new(),
+                    sink,
+                }),
+                transform,
+            }),
+            max_workers: max_workers.max(1),
+            handles: Vec::new(),
+        }
+    }
+
+    /// A picture buffer from the free list (empty if none is free yet).
+    #[must_use]
+    pub fn buffer(&self) -> Vec<u8> {
+        lock(&self.inner.state).free.pop().unwrap_or_default()
+    }
+
+    /// Give back a buffer that was not submitted (the read failed).
+    pub fn recycle(&self, buffer: Vec<u8>) {
+        lock(&self.inner.state).free.push(buffer);
+    }
+
+    /// Queue `job` for encoding without waiting; a picture still pending is
+    /// replaced (newest wins).
+    pub fn submit(&mut self, job: Job) {
+        let mut st = lock(&self.inner.state);
+        if let Some(old) = st.pending.replace(job) {
+            st.dropped += 1;
+            if let Picture::Rgb { pixels, .. } = old.picture {
+                st.free.push(pixels);
+            }
+        }
+        let spawn = st.busy == st.workers && st.workers < self.max_workers && !st.stopping;
+        if spawn {
+            st.workers += 1;
+        }
+        drop(st);
+        self.inner.work.notify_one();
+        if spawn {
+            self.spawn_worker();
+        }
+    }
+
+    /// Publish a frame that needs no encoding (camera JPEG passthrough), in
+    /// order after everything taken before it; a pending (older) picture is
+    /// dropped.
+    pub fn submit_ready(&self, frame: Encoded) {
+        let ticket = {
+            let mut st = lock(&self.inner.state);
+            if let Some(old) = st.pending.take() {
+                st.dropped += 1;
+                if let Picture::Rgb { pixels, .. } = old.picture {
+                    st.free.push(pixels);
+                }
+            }
+            st.next_ticket += 1;
+            st.next_ticket - 1
+        };
+        self.inner.room.notify_all();
+        self.inner.complete(ticket, Ok(frame));
+    }
+
+    /// Wait (up to `timeout`) until the pending slot is free. For sources that
+    /// make pictures on demand (the test pattern): drawing one that would only
+    /// replace another never encoded is wasted work. Cameras never call this.
+    pub fn wait_for_room(&self, timeout: Duration) -> bool {
+        let st = lock(&self.inner.state);
+        let (st, _) = self
+            .inner
+            .room
+            .wait_timeout_while(st, timeout, |s| s.pending.is_some() && !s.stopping)
+            .unwrap_or_else(PoisonError::into_inner);
+        st.pending.is_none()
+    }
+
+    /// Pictures replaced in the pending slot before a worker took them.
+    #[must_use]
+    pub fn dropped(&self) -> u64 {
+        lock(&self.inner.state).dropped
+    }
+
+    /// Workers started so far.
+    #[must_use]
+    pub fn workers(&self) -> usize {
+        lock(&self.inner.state).workers
+    }
+
+    fn spawn_worker(&mut self) {
+        let inner = Arc::clone(&self.inner);
+        let n = self.handles.len();
+        match std::thread::Builder::new()
+            .name(format!("encode-{n}"))
+            .spawn(move || inner.work_loop())
+        {
+            Ok(handle) => self.handles.push(handle),
+            Err(e) => {
+                tracing::warn!("cannot start encode worker {n}: {e}");
+                lock(&self.inner.state).workers -= 1;
+                if self.handles.is_empty() {
+                    // No worker at all: encode here rather than never.
+                    let job = lock(&self.inner.state).pending.take();
+                    if let Some(job) = job {
+                        let ticket = {
+                            let mut st = lock(&self.inner.state);
+                            st.next_ticket += 1;
+                            st.next_ticket - 1
+                        };
+                        let mut worker = Worker::new(self.inner.transform);
+                        let (result, pixels) = worker.encode(job);
+                        if let Some(p) = pixels {
+                            lock(&self.inner.state).free.push(p);
+                        }
+                        self.inner.complete(ticket, result);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Stop the workers: the pending picture is dropped, pictures being
+    /// encoded finish and are published.
+    pub fn shutdown(&mut self) {
+        {
+            let mut st = lock(&self.inner.state);
+            st.stopping = true;
+            st.pending = None;
+        }
+        self.inner.work.notify_all();
+        self.inner.room.notify_all();
+        for h in self.handles.drain(..) {
+            let _ = h.join();
+        }
+    }
+}
+
+impl<S: Sink> Drop for EncodePool<S> {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+impl<S: Sink> Inner<S> {
+    fn work_loop(&self) {
+        let mut worker = Worker::new(self.transform);
+        loop {
+            let (job, ticket) = {
+                let st = lock(&self.state);
+                let mut st = self
+                    .work
+                    .wait_while(st, |s| s.pending.is_none() && !s.stopping)
+                    .unwrap_or_else(PoisonError::into_inner);
+                let Some(job) = st.pending.take() else {
+                    return; // stopping
+                };
+                st.busy += 1;
+                st.next_ticket += 1;
+                (job, st.next_ticket - 1)
+            };
+            self.room.notify_all();
+            let (result, pixels) = worker.encode(job);
+            {
+                let mut st = lock(&self.state);
+                st.busy -= 1;
+                if let Some(p) = pixels {
+                    st.free.push(p);
+                }
+            }
+            self.complete(ticket, result);
+        }
+    }
+
+    /// Hand `ticket`'s result to the sequencer; release every result that is
+    /// now next in line.
+    fn complete(&self, ticket: u64, result: Result<Encoded, CaptureError>) {
+        let mut seq = lock(&self.sequencer);
+        seq.done.insert(ticket, result);
+        loop {
+            let next = seq.next;
+            let Some(result) = seq.done.remove(&next) else {
+                break;
+            };
+            seq.next += 1;
+            match result {
+                Ok(frame) => seq.sink.frame(frame),
+                Err(e) => seq.sink.failure(&e),
+            }
+        }
+    }
+}
+
+/// One worker's encoder and scratch buffers, reused across frames.
+struct Worker {
+    encoder: Encoder,
+    transform: Transform,
+    decoded: Vec<u8>,
+    transformed: Vec<u8>,
+}
+
+impl Worker {
+    fn new(transform: Transform) -> Self {
+        Self {
+            encoder: Encoder::for_service(),
+            transform,
+            decoded: Vec::new(),
+            transformed: Vec::new(),
+        }
+    }
+
+    /// Encode `job`; gives back its RGB buffer for the free list.
+    fn encode(&mut self, job: Job) -> (Result<Encoded, CaptureError>, Option<Vec<u8>>) {
+        let encode_started = Instant::now();
+        let (result, pixels) = match job.picture {
+            Picture::Rgb {
+                pixels,
+                width,
+                height,
+            } => (
+                self.encode_rgb(&pixels, width, height, job.quality),
+                Some(pixels),
+            ),
+            Picture::Jpeg { data, .. } => {
+                let mut decoded = std::mem::take(&mut self.decoded);
+                let result = decode_rgb(&data, &mut decoded)
+                    .map_err(CaptureError::Corrupt)
+                    .and_then(|(w, h)| self.encode_rgb(&decoded, w, h, job.quality));
+                self.decoded = decoded;
+                (result, None)
+            }
+        };
+        let result = result.map(|(jpeg, width, height)| Encoded {
+            jpeg,
+            width,
+            height,
+            quality: Some(job.quality),
+            captured_at: job.captured_at,
+            captured_wall: job.captured_wall,
+            backend: job.backend,
+            encode_started,
+            done: Instant::now(),
+        });
+        (result, pixels)
+    }
+
+    fn encode_rgb(
+        &mut self,
+        src: &[u8],
+        width: u32,
+        height: u32,
+        quality: u8,
+    ) -> Result<(Bytes, u32, u32), CaptureError> {
+        let (pixels, w, h) = if self.transform.is_identity() {
+            (src, width, height)
+        } else {
+            let (w, h) = self
+                .transform
+                .apply(src, width, height, &mut self.transformed);
+            (self.transformed.as_slice(), w, h)
+        };
+        let jpeg = self
+            .encoder
+            .encode_rgb(pixels, w, h, quality)
+            .map_err(|e| CaptureError::Other(e.to_string()))?;
+        Ok((jpeg, w, h))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+
+    struct Collect(mpsc::Sender<Result<(u64, u32), String>>);
+
+    impl Sink for Collect {
+        fn frame(&mut self, frame: Encoded) {
+            let _ = self.0.send(Ok((frame.jpeg.len() as u64, frame.width)));
+        }
+        fn failure(&mut self, error: &CaptureError) {
+            let _ = self.0.send(Err(error.to_string()));
+        }
+    }
+
+    fn job(pixels: Vec<u8>, width: u32, height: u32, at: Instant) -> Job {
+        Job {
+            picture: Picture::Rgb {
+                pixels,
+                width,
+                height,
+            },
+            quality: 80,
+            captured_at: at,
+            captured_wall: SystemTime::now(),
+            backend: "test",
+        }
+    }
+
+    /// Records capture instants in publish order.
+    struct Order(Arc<Mutex<Vec<Instant>>>);
+
+    impl Sink for Order {
+        fn frame(&mut self, frame: Encoded) {
+            lock(&self.0).push(frame.captured_at);
+        }
+        fn failure(&mut self, _error: &CaptureError) {}
+    }
+
+    #[test]
+    fn frames_come_out_in_capture_order_and_the_newest_wins() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let mut pool = EncodePool::new(4, Transform::default(), Order(Arc::clone(&seen)));
+        let t0 = Instant::now();
+        // Pictures of different sizes finish at different times.
+        let mut submitted = 0u64;
+        for i in 0..200u32 {
+            let (w, h) = if i % 3 == 0 { (320, 240) } else { (32, 16) };
+            let mut buf = pool.buffer();
+            buf.resize((w * h * 3) as usize, (i % 251) as u8);
+            pool.submit(job(buf, w, h, t0 + Duration::from_micros(u64::from(i))));
+            submitted += 1;
+        }
+        // Let everything taken finish.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while lock(&pool.inner.state).pending.is_some() || lock(&pool.inner.state).busy > 0 {
+            assert!(Instant::now() < deadline, "pool did not drain");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        pool.shutdown();
+        let seen = lock(&seen).clone();
+        assert!(!seen.is_empty());
+        assert!(seen.windows(2).all(|w| w[0] < w[1]), "strictly in order");
+        assert_eq!(
+            seen.len() as u64 + pool.dropped(),
+            submitted,
+            "each picture published or dropped"
+        );
+        assert_eq!(
+            *seen.last().expect("one"),
+            t0 + Duration::from_micros(199),
+            "the newest picture is never dropped"
+        );
+        assert!(pool.workers() <= 4);
+        assert!(
+            lock(&pool.inner.state).free.len() <= 4 + 2,
+            "buffers are reused"
+        );
+    }
+
+    #[test]
+    fn failures_are_reported_in_order_and_buffers_come_back() {
+        let (tx, rx) = mpsc::channel();
+        let mut pool = EncodePool::new(2, Transform::default(), Collect(tx));
+        // A buffer too short for its size is an encode failure, not a panic.
+        pool.submit(job(vec![0; 10], 64, 64, Instant::now()));
+        assert!(
+            rx.recv_timeout(Duration::from_secs(5))
+                .expect("result")
+                .is_err()
+        );
+        pool.submit(job(vec![9; 64 * 64 * 3], 64, 64, Instant::now()));
+        let ok = rx.recv_timeout(Duration::from_secs(5)).expect("result");
+        assert_eq!(ok.map(|(_, w)| w), Ok(64));
+        pool.submit(Job {
+            picture: Picture::Jpeg {
+                data: Bytes::from_static(&[0xFF, 0xD8, 0xFF, 0xD9]),
+                width: 8,
+                height: 8,
+            },
+            ..job(Vec::new(), 0, 0, Instant::now())
+        });
+        let corrupt = rx.recv_timeout(Duration::from_secs(5)).expect("result");
+        assert!(corrupt.is_err(), "{corrupt:?}");
+        pool.shutdown();
+        assert!(
+            !lock(&pool.inner.state).free.is_empty(),
+            "RGB buffers recycled"
+        );
+    }
+
+    #[test]
+    fn a_ready_frame_waits_for_older_ones_and_drops_a_pending_one() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let mut pool = EncodePool::new(1, Transform::default(), Order(Arc::clone(&seen)));
+        let t0 = Instant::now();
+        pool.submit(job(vec![1; 640 * 480 * 3], 640, 480, t0));
+        let t1 = t0 + Duration::from_millis(1);
+        let now = Instant::now();
+        pool.submit_ready(Encoded {
+            jpeg: Bytes::from_static(&[0xFF, 0xD8]),
+            width: 1,
+            height: 1,
+            quality: None,
+            captured_at: t1,
+            captured_wall: SystemTime::now(),
+            backend: "test",
+            encode_started: now,
+            done: now,
+        });
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while lock(&seen).last() != Some(&t1) {
+            assert!(Instant::now() < deadline, "ready frame never published");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        pool.shutdown();
+        let seen = lock(&seen).clone();
+        // Either the worker took the first picture (published first) or the
+        // ready frame replaced it while pending (dropped).
+        assert!(
+            seen == vec![t0, t1] || (seen == vec![t1] && pool.dropped() == 1),
+            "{seen:?}"
+        );
+    }
+}
