@@ -37,30 +37,19 @@ impl Transform {
             self.rotate_quarter(src, w, h, dst);
             return (ow, oh);
         }
-        // For each output pixel (x, y) find the input pixel. Written as
-        // per-row start + step so the inner loop is a strided copy.
+        // 0 or 180: each output row is one input row, forwards or reversed.
+        let reversed = (self.rotation == 180) != self.flip_h;
         for y in 0..oh_us {
             let oy = if self.flip_v { oh_us - 1 - y } else { y };
+            let sy = if self.rotation == 180 { h - 1 - y } else { y };
+            let src_row = &src[sy * w * 3..(sy + 1) * w * 3];
             let row = &mut dst[oy * ow_us * 3..(oy + 1) * ow_us * 3];
-            // Input coordinates of output (0, y) and the step per output x.
-            let (sx0, sy0, dx, dy): (isize, isize, isize, isize) = match self.rotation {
-                90 => (y as isize, (h - 1) as isize, 0, -1),
-                180 => ((w - 1) as isize, (h - 1 - y) as isize, -1, 0),
-                270 => ((w - 1 - y) as isize, 0, 0, 1),
-                _ => (0, y as isize, 1, 0),
-            };
-            if dx == 1 && !self.flip_h {
-                let start = (sy0 as usize * w) * 3;
-                row.copy_from_slice(&src[start..start + w * 3]);
-                continue;
-            }
-            let step = (dy * w as isize + dx) * 3;
-            let mut si = (sy0 * w as isize + sx0) * 3;
-            for x in 0..ow_us {
-                let ox = if self.flip_h { ow_us - 1 - x } else { x };
-                let s = si as usize;
-                row[ox * 3..ox * 3 + 3].copy_from_slice(&src[s..s + 3]);
-                si += step;
+            if reversed {
+                for (d, p) in row.chunks_exact_mut(3).zip(src_row.chunks_exact(3).rev()) {
+                    d.copy_from_slice(p);
+                }
+            } else {
+                row.copy_from_slice(src_row);
             }
         }
         (ow, oh)
@@ -77,17 +66,29 @@ impl Transform {
             let y1 = (y0 + BAND).min(oh);
             for x in 0..ow {
                 let ox = if self.flip_h { ow - 1 - x } else { x };
-                for y in y0..y1 {
-                    // 90: output (x, y) is input (y, h-1-x); 270: (w-1-y, x).
-                    let (sx, sy) = if self.rotation == 90 {
-                        (y, h - 1 - x)
-                    } else {
-                        (w - 1 - y, x)
-                    };
+                // 90: output (x, y) is input (y, h-1-x); 270: (w-1-y, x).
+                // Either way the band is one run of an input row.
+                let (sy, c0, c1) = if self.rotation == 90 {
+                    (h - 1 - x, y0, y1)
+                } else {
+                    (x, w - y1, w - y0)
+                };
+                let run = &src[(sy * w + c0) * 3..(sy * w + c1) * 3];
+                let mut put = |k: usize, px: &[u8]| {
+                    let y = y0 + k;
                     let oy = if self.flip_v { oh - 1 - y } else { y };
-                    let s = (sy * w + sx) * 3;
                     let d = (oy * ow + ox) * 3;
-                    dst[d..d + 3].copy_from_slice(&src[s..s + 3]);
+                    dst[d..d + 3].copy_from_slice(px);
+                };
+                if self.rotation == 90 {
+                    run.chunks_exact(3)
+                        .enumerate()
+                        .for_each(|(k, px)| put(k, px));
+                } else {
+                    run.chunks_exact(3)
+                        .rev()
+                        .enumerate()
+                        .for_each(|(k, px)| put(k, px));
                 }
             }
         }
