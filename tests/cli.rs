@@ -260,3 +260,35 @@ fn the_mqtt_password_never_shows_in_logs_or_status() {
     assert!(log.contains("127.0.0.1:1") || log.contains("MQTT"), "{log}");
     assert!(!log.contains("hunter2secret"), "{log}");
 }
+
+#[test]
+fn headless_logs_a_status_line_every_10_s() {
+    let mut svc = Running::start(
+        &[
+            "--demo",
+            "--no-tui",
+            "--http-host",
+            "127.0.0.1",
+            "--http-port",
+            "0",
+            "--mqtt-url",
+            "mqtt://127.0.0.1:1",
+            "--width",
+            "160",
+            "--height",
+            "120",
+        ],
+        &[],
+    );
+    let line = svc.wait_line("capture 160x120", Duration::from_secs(13));
+    assert!(
+        line.contains("fps") && line.contains("stream") && line.contains("mqtt"),
+        "{line}"
+    );
+    svc.signal("TERM");
+    assert!(
+        svc.wait_exit(Duration::from_secs(3))
+            .expect("exits")
+            .success()
+    );
+}
