@@ -95,17 +95,12 @@ fn flag_beats_env_beats_file_beats_default() {
     std::fs::create_dir_all(&dir).expect("dir");
     let file = dir.join("camera.toml");
     std::fs::write(&file, "quality = 50\nfps = 12\nwidth = 200\nheight = 100\n").expect("write");
-    let mut svc = Running::start(
+    let mut svc = Running::headless(
         &[
             "--config",
             file.to_str().expect("utf8"),
             "--source",
             "test-pattern",
-            "--no-tui",
-            "--http-host",
-            "127.0.0.1",
-            "--http-port",
-            "0",
             "--mqtt-url",
             "mqtt://127.0.0.1:1",
             "--width",
@@ -130,19 +125,8 @@ fn flag_beats_env_beats_file_beats_default() {
 #[test]
 fn sigterm_and_sigint_stop_within_2_s_with_status_0() {
     for signal in ["TERM", "INT"] {
-        let mut svc = Running::start(
-            &[
-                "--demo",
-                "--no-tui",
-                "--http-host",
-                "127.0.0.1",
-                "--http-port",
-                "0",
-                "--mqtt-url",
-                "mqtt://127.0.0.1:1",
-                "--fps",
-                "30",
-            ],
+        let mut svc = Running::headless(
+            &["--demo", "--mqtt-url", "mqtt://127.0.0.1:1", "--fps", "30"],
             &[],
         );
         let addr = svc.http_addr();
@@ -177,17 +161,12 @@ fn list_cameras_without_a_camera_says_so_and_exits_0() {
 
 #[test]
 fn a_missing_camera_is_retried_with_backoff_and_the_service_keeps_serving() {
-    let mut svc = Running::start(
+    let mut svc = Running::headless(
         &[
             "--source",
             "camera",
             "--device",
             "/dev/video250",
-            "--no-tui",
-            "--http-host",
-            "127.0.0.1",
-            "--http-port",
-            "0",
             "--mqtt-url",
             "mqtt://127.0.0.1:1",
         ],
@@ -225,15 +204,10 @@ fn a_missing_camera_is_retried_with_backoff_and_the_service_keeps_serving() {
 
 #[test]
 fn the_mqtt_password_never_shows_in_logs_or_status() {
-    let mut svc = Running::start(
+    let mut svc = Running::headless(
         &[
             "--source",
             "test-pattern",
-            "--no-tui",
-            "--http-host",
-            "127.0.0.1",
-            "--http-port",
-            "0",
             "--mqtt-url",
             "mqtt://tars:hunter2secret@127.0.0.1:1",
             "--log-level",
@@ -263,14 +237,9 @@ fn the_mqtt_password_never_shows_in_logs_or_status() {
 
 #[test]
 fn headless_logs_a_status_line_every_10_s() {
-    let mut svc = Running::start(
+    let mut svc = Running::headless(
         &[
             "--demo",
-            "--no-tui",
-            "--http-host",
-            "127.0.0.1",
-            "--http-port",
-            "0",
             "--mqtt-url",
             "mqtt://127.0.0.1:1",
             "--width",

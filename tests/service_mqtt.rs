@@ -19,11 +19,6 @@ fn service(url: &str, name: &str, extra: &[&str]) -> Running {
     let mut args = vec![
         "--source",
         "test-pattern",
-        "--no-tui",
-        "--http-host",
-        "127.0.0.1",
-        "--http-port",
-        "0",
         "--mqtt-url",
         url,
         "--service-name",
@@ -44,7 +39,7 @@ fn service(url: &str, name: &str, extra: &[&str]) -> Running {
         "120",
     ];
     args.extend_from_slice(extra);
-    Running::start(&args, &[])
+    Running::headless(&args, &[])
 }
 
 async fn frames_carry_every_field_at_the_asked_rate(kind: BrokerKind) {

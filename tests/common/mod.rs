@@ -194,6 +194,13 @@ impl Running {
         }
     }
 
+    /// The service headless, HTTP on a free loopback port, plus `args`.
+    pub fn headless(args: &[&str], envs: &[(&str, &str)]) -> Self {
+        let mut all = vec!["--no-tui", "--http-host", "127.0.0.1", "--http-port", "0"];
+        all.extend_from_slice(args);
+        Self::start(&all, envs)
+    }
+
     /// Wait for a stderr line containing `needle`; returns it.
     pub fn wait_line(&mut self, needle: &str, timeout: Duration) -> String {
         let deadline = Instant::now() + timeout;
