@@ -6,10 +6,8 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
-use clap::Parser;
 use common::{StreamClient, eventually, get, raw_request, status_json};
 use tars_camera::capture::{CaptureError, FrameSource, SourceFrame, SourceInfo};
-use tars_camera::config::{Cli, resolve};
 use tars_camera::service::Service;
 
 /// The service in this process, on its own runtime.
@@ -21,21 +19,9 @@ struct InProcess {
 
 impl InProcess {
     fn start(args: &[&str], source: Option<Box<dyn FrameSource>>) -> Self {
-        let mut argv = vec![
-            "tars-camera",
-            "--source",
-            "test-pattern",
-            "--http-host",
-            "127.0.0.1",
-            "--http-port",
-            "0",
-            "--no-tui",
-            "--mqtt-url",
-            "mqtt://127.0.0.1:1",
-        ];
+        let mut argv = vec!["--no-tui", "--mqtt-url", "mqtt://127.0.0.1:1"];
         argv.extend_from_slice(args);
-        let config = resolve(Cli::try_parse_from(argv).expect("args").options).expect("config");
-        let listener = tars_camera::http::bind(config.http_host, config.http_port).expect("bind");
+        let (config, listener) = common::test_config(&argv);
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()

@@ -10,8 +10,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use bytes::Bytes;
+use tars_camera::capture::FrameSource as _;
+use tars_camera::capture::test_pattern::{Clock, TestPattern};
 use tars_camera::control::{Command, step_rate};
+use tars_camera::encode::JpegEncoder;
 use tars_camera::frame::{Frame, FrameHub};
 use tars_camera::mqtt::{HealthStatus, LinkState};
 use tars_camera::stats::Status;
@@ -23,30 +25,6 @@ fn unix_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64)
-}
-
-fn pattern(w: usize, h: usize, t: usize) -> Vec<u8> {
-    let mut rgb = Vec::with_capacity(w * h * 3);
-    for y in 0..h {
-        for x in 0..w {
-            let bar = ((x + t * 6) / 53) % 7;
-            let colors = [
-                [235, 235, 235],
-                [235, 235, 16],
-                [16, 235, 235],
-                [16, 235, 16],
-                [235, 16, 235],
-                [235, 16, 16],
-                [16, 16, 235],
-            ];
-            let mut c = colors[bar];
-            if y > h * 3 / 4 {
-                c = [(x * 255 / w) as u8; 3];
-            }
-            rgb.extend_from_slice(&c);
-        }
-    }
-    rgb
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -62,18 +40,23 @@ async fn demo() {
     {
         let (hub, quality, bytes) = (Arc::clone(&hub), Arc::clone(&quality), Arc::clone(&bytes));
         std::thread::spawn(move || {
+            // The service's own test pattern and encoder.
+            let mut source = TestPattern::new(640, 480, 10.0, Clock::Wall);
+            let mut encoder = JpegEncoder::new();
+            let mut rgb = Vec::new();
+            let opened = source.open().is_ok();
             for seq in 1.. {
-                let rgb = pattern(640, 480, seq as usize);
-                let mut jpeg = Vec::new();
                 let q = quality.load(Ordering::Relaxed);
-                if jpeg_encoder::Encoder::new(&mut jpeg, q)
-                    .encode(&rgb, 640, 480, jpeg_encoder::ColorType::Rgb)
-                    .is_ok()
-                {
+                let jpeg = if opened && source.next_frame(&mut rgb).is_ok() {
+                    encoder.encode_rgb(&rgb, 640, 480, q).ok()
+                } else {
+                    None
+                };
+                if let Some(jpeg) = jpeg {
                     bytes.store(jpeg.len() as u64, Ordering::Relaxed);
                     hub.publish(Frame {
                         seq,
-                        jpeg: Bytes::from(jpeg),
+                        jpeg,
                         width: 640,
                         height: 480,
                         quality: Some(q),

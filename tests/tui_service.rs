@@ -11,12 +11,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use broker::{BrokerKind, BrokerProcess, Observer};
-use clap::Parser;
 use common::status_json;
 use crossterm::event::{Event, KeyCode, KeyEvent};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use tars_camera::config::{Cli, resolve};
 use tars_camera::service::Service;
 use tars_camera::tui::{EventLog, UiLink, run_loop};
 use ui::{SharedBackend, key_channel, wait_for_screen};
@@ -48,14 +46,7 @@ async fn keys_change_quality_rate_and_pause_everywhere() {
     let broker = BrokerProcess::start(BrokerKind::Embedded);
     let mut obs = Observer::connect(broker.port, &["camera/frame"]).await;
     let url = broker.url();
-    let args = [
-        "tars-camera",
-        "--source",
-        "test-pattern",
-        "--http-host",
-        "127.0.0.1",
-        "--http-port",
-        "0",
+    let (config, listener) = common::test_config(&[
         "--fps",
         "10",
         "--width",
@@ -68,9 +59,7 @@ async fn keys_change_quality_rate_and_pause_everywhere() {
         "2",
         "--quality",
         "80",
-    ];
-    let config = resolve(Cli::try_parse_from(args).expect("args").options).expect("config");
-    let listener = tars_camera::http::bind(config.http_host, config.http_port).expect("bind");
+    ]);
     let service = Service::start(config, listener).await.expect("service");
     let addr = service.http_addr;
 

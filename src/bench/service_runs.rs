@@ -88,14 +88,7 @@ pub fn fanout(
     quality: u8,
     broker_url: &str,
 ) -> Result<Vec<FanoutRow>, String> {
-    let config = ChildConfig {
-        width: 1280,
-        height: 720,
-        fps: 30.0,
-        quality,
-        mqtt_rate: 2.0,
-        mqtt_url: broker_url.to_owned(),
-    };
+    let config = fanout_config(broker_url, quality);
     let mut rows = Vec::new();
     for n in [1, clients.max(1)] {
         let service = ChildService::start(&config)?;
@@ -219,6 +212,18 @@ pub struct QuietRow {
     pub seconds: f64,
 }
 
+/// 1280x720@30, MQTT 2 Hz: the fan-out and soak setting of issue 6.
+fn fanout_config(broker_url: &str, quality: u8) -> ChildConfig {
+    ChildConfig {
+        width: 1280,
+        height: 720,
+        fps: 30.0,
+        quality,
+        mqtt_rate: 2.0,
+        mqtt_url: broker_url.to_owned(),
+    }
+}
+
 fn quiet_config(broker_url: &str, quality: u8) -> ChildConfig {
     ChildConfig {
         width: 640,
@@ -325,14 +330,7 @@ pub fn soak(
     quality: u8,
     broker_url: &str,
 ) -> Result<SoakRow, String> {
-    let config = ChildConfig {
-        width: 1280,
-        height: 720,
-        fps: 30.0,
-        quality,
-        mqtt_rate: 2.0,
-        mqtt_url: broker_url.to_owned(),
-    };
+    let config = fanout_config(broker_url, quality);
     let service = ChildService::start(&config)?;
     let pid = service.pid().to_string();
     let readers = (0..clients.max(1))

@@ -374,9 +374,17 @@ impl Capture {
                     next_due = now; // fell far behind (machine stalled): don't burst
                 }
             }
-            let started = Instant::now();
+            let read_started = Instant::now();
             let mut buffer = self.pool.buffer();
             let result = self.source.next_frame(&mut buffer);
+            // A camera's read blocks until its frame arrives: the picture
+            // exists from the return, not from the wait. A drawn source's
+            // picture begins when drawing starts.
+            let started = if self_paced {
+                Instant::now()
+            } else {
+                read_started
+            };
             if !self_paced && result.is_ok() {
                 // A picture drawn on demand that could only replace one not
                 // yet encoded is wasted work: hold it until a worker is free

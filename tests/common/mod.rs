@@ -261,6 +261,26 @@ impl Drop for Running {
     }
 }
 
+/// A validated test-pattern configuration with HTTP on a free loopback
+/// port, plus `args`, and its bound listener: what `Service::start` takes.
+pub fn test_config(args: &[&str]) -> (tars_camera::config::Config, std::net::TcpListener) {
+    use clap::Parser as _;
+    let mut argv = vec![
+        "tars-camera",
+        "--source",
+        "test-pattern",
+        "--http-host",
+        "127.0.0.1",
+        "--http-port",
+        "0",
+    ];
+    argv.extend_from_slice(args);
+    let cli = tars_camera::config::Cli::try_parse_from(argv).expect("args");
+    let config = tars_camera::config::resolve(cli.options).expect("config");
+    let listener = tars_camera::http::bind(config.http_host, config.http_port).expect("bind");
+    (config, listener)
+}
+
 /// Status JSON of a running service.
 pub fn status_json(addr: SocketAddr) -> serde_json::Value {
     let r = get(addr, "/status");
