@@ -48,7 +48,7 @@ pub enum Subcommands {
 #[derive(Debug, Clone, Args)]
 pub struct BenchArgs {
     /// Sections to run: encode, pipeline, ui, fanout, mqtt, quiet, startup,
-    /// soak, or all [default: encode pipeline ui]
+    /// soak, chaos, or all [default: encode pipeline ui]
     #[arg(value_enum)]
     pub sections: Vec<BenchSection>,
     /// Write the results as JSON to this file.
@@ -75,6 +75,9 @@ pub struct BenchArgs {
     /// Length of the `soak` section in seconds.
     #[arg(long, default_value_t = 600.0)]
     pub soak_seconds: f64,
+    /// Length of the `chaos` section in seconds (at least 30).
+    #[arg(long, default_value_t = 600.0)]
+    pub chaos_seconds: f64,
 }
 
 /// A part of `tars-camera bench`.
@@ -96,6 +99,9 @@ pub enum BenchSection {
     Startup,
     /// RSS over --soak-seconds with --clients readers at 1280x720@30.
     Soak,
+    /// Faults for --chaos-seconds: viewers come and go, clients stall, the
+    /// broker is killed and restarted (not part of `all`).
+    Chaos,
     /// Every section.
     All,
 }
@@ -173,6 +179,28 @@ pub struct Options {
     /// Concurrent /stream clients; more get 503 [default: 16]
     #[arg(long, env = "CAMERA_MAX_CLIENTS", allow_negative_numbers = true)]
     pub max_clients: Option<i64>,
+    /// Connections served at once (every endpoint); more get 503 [default: 64]
+    #[arg(long, env = "CAMERA_MAX_CONNECTIONS", allow_negative_numbers = true)]
+    pub max_connections: Option<i64>,
+    /// Drop a /stream client that accepts no bytes this long [default: 10s]
+    #[arg(long, env = "CAMERA_CLIENT_TIMEOUT", value_name = "DURATION")]
+    pub client_timeout: Option<DurationValue>,
+    /// Require HTTP Basic authentication with these credentials [default: off]
+    #[arg(
+        long,
+        env = "CAMERA_HTTP_AUTH",
+        value_name = "USER:PASSWORD",
+        hide_env_values = true
+    )]
+    pub http_auth: Option<crate::http::Secret>,
+    /// Require this token: `Authorization: Bearer TOKEN` or `?token=TOKEN` [default: off]
+    #[arg(
+        long,
+        env = "CAMERA_HTTP_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub http_token: Option<crate::http::Secret>,
     /// Preview redraws per second in the UI [default: 4]
     #[arg(long, env = "CAMERA_PREVIEW_FPS", allow_negative_numbers = true)]
     pub preview_fps: Option<f64>,
@@ -240,6 +268,10 @@ pub struct Config {
     pub http_host: IpAddr,
     pub http_port: u16,
     pub max_clients: u32,
+    pub max_connections: u32,
+    pub client_timeout: Duration,
+    /// HTTP authentication (secrets print as `***`).
+    pub http_auth: crate::http::AuthConfig,
     pub preview_fps: f64,
     pub no_tui: bool,
     pub demo: bool,
@@ -339,6 +371,10 @@ impl Options {
             http_host,
             http_port,
             max_clients,
+            max_connections,
+            client_timeout,
+            http_auth,
+            http_token,
             preview_fps,
             log_level,
             fail_schedule
@@ -457,6 +493,21 @@ fn device(v: Option<String>) -> Result<String, ConfigError> {
     let d = v.unwrap_or_else(|| "0".to_owned());
     crate::capture::camera::parse_device(&d).map_err(|m| ConfigError::new("--device", m))?;
     Ok(d)
+}
+
+/// Check the HTTP credentials' shapes; the errors never quote them.
+fn http_auth(
+    basic: Option<crate::http::Secret>,
+    token: Option<crate::http::Secret>,
+) -> Result<crate::http::AuthConfig, ConfigError> {
+    use crate::http::auth::AuthConfigError;
+    crate::http::AuthConfig::new(basic, token).map_err(|e| {
+        let option = match e {
+            AuthConfigError::BasicFormat => "--http-auth",
+            AuthConfigError::TokenFormat => "--http-token",
+        };
+        ConfigError::new(option, e.to_string())
+    })
 }
 
 /// Check the broker URL: scheme, host, port.
@@ -579,6 +630,14 @@ pub fn validate(o: Options) -> Result<Config, ConfigError> {
         http_host,
         http_port,
         max_clients,
+        max_connections: int_in("--max-connections", o.max_connections, 64, 1, 4096, "")?,
+        client_timeout: duration(
+            "--client-timeout",
+            o.client_timeout,
+            Duration::from_secs(10),
+            Duration::from_millis(100),
+        )?,
+        http_auth: http_auth(o.http_auth, o.http_token)?,
         preview_fps,
         no_tui: o.no_tui,
         demo: o.demo,

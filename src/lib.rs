@@ -5,7 +5,7 @@
 //! - [`capture`]: frame sources (test pattern, camera) and the capture thread.
 //! - [`encode`]: JPEG encoding and rotation/flip.
 //! - [`frame`]: the `Frame` type and the latest-frame hub.
-//! - [`http`]: `/stream`, `/snapshot`, `/status` over tiny_http.
+//! - [`http`]: `/stream`, `/snapshot`, `/status` on a bounded server of its own, with auth.
 //! - [`mqtt`]: the reusable MQTT client (reconnect, health, heartbeat, dedup).
 //! - [`control`]: commands that change the running service.
 //! - [`stats`]: meters, counters and the status snapshot.

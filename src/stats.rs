@@ -178,8 +178,9 @@ pub struct EncoderStatus {
     pub last_saved: Option<String>,
 }
 
-/// The HTTP stream.
+/// The HTTP stream and the connections around it.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct StreamStatus {
     pub address: String,
     pub clients: u32,
@@ -188,7 +189,25 @@ pub struct StreamStatus {
     pub bytes_served: u64,
     pub frames_per_s: f64,
     pub bytes_per_s: f64,
+    /// `/stream` requests refused beyond `max_clients`.
     pub rejected: u64,
+    /// HTTP connections open now, and the cap.
+    pub connections: u32,
+    pub max_connections: u32,
+    /// Connections refused (503) beyond `max_connections`.
+    pub refused_connections: u64,
+    /// `/stream` clients that took no bytes this long are dropped.
+    pub client_timeout_s: f64,
+    /// `/stream` clients dropped for that.
+    pub dropped_stalled: u64,
+    /// Connections closed for not sending a complete request head within 5 s.
+    pub head_timeouts: u64,
+    /// Requests answered 4xx for being malformed or too large.
+    pub bad_requests: u64,
+    /// Requests answered 401.
+    pub unauthorized: u64,
+    /// "off", "basic", "token" or "basic+token" (never a secret).
+    pub auth: String,
 }
 
 /// MQTT: the client's own status plus the camera's frame publishing.

@@ -49,6 +49,10 @@ fn status() -> Status {
     st.address = "http://0.0.0.0:8080/stream".into();
     st.clients = 2;
     st.max_clients = 16;
+    st.dropped_stalled = 3;
+    st.connections = 5;
+    st.max_connections = 64;
+    st.auth = "basic".into();
     st.frames_per_s = 3.9;
     st.bytes_per_s = 1_258_291.0;
     let m = &mut s.mqtt;
@@ -159,7 +163,10 @@ fn stream_pane_shows_address_clients_and_rates() {
         " Stream ",
         "http://0.0.0.0:8080/stream",
         "clients 2/16",
+        "dropped 3",
         "3.9 frames/s  1.2 MB/s",
+        "conns 5/64",
+        "auth basic",
     ] {
         assert!(t.contains(want), "missing {want:?} in\n{t}");
     }

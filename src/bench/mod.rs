@@ -6,12 +6,15 @@
 //!   through the embedded broker, with each encoder of this build;
 //! - ui: the terminal UI's CPU and bytes/s;
 //! - fanout, mqtt, quiet, startup, soak: the service as a child process,
-//!   measured from outside (see `service_runs`).
+//!   measured from outside (see `service_runs`);
+//! - chaos: the service under faults for `--chaos-seconds` (see `chaos`).
 //!
 //! Prints a table per section and the targets of issue 6 with their
 //! verdicts; `--json FILE` writes the same numbers. Speed is judged here,
 //! never in `cargo test`.
 
+mod chaos;
+mod chaos_load;
 mod child;
 pub mod encode;
 mod pipeline;
@@ -212,6 +215,12 @@ pub fn run(args: &BenchArgs) -> Result<(), String> {
             broker,
         )?);
         report.print_soak();
+    }
+    if args.sections.contains(&BenchSection::Chaos) {
+        eprintln!("chaos for {} s ...", args.chaos_seconds);
+        let row = chaos::run(&runtime, args.chaos_seconds.max(30.0))?;
+        row.print();
+        report.chaos = Some(row);
     }
     report.judge();
     report.print_targets();

@@ -40,6 +40,7 @@ pub struct Report {
     pub quiet: Vec<QuietRow>,
     pub startup: Option<StartupRow>,
     pub soak: Option<SoakRow>,
+    pub chaos: Option<super::chaos::ChaosRow>,
     pub targets: Vec<Target>,
     pub machine: Machine,
 }
@@ -58,6 +59,7 @@ impl Report {
             quiet: Vec::new(),
             startup: None,
             soak: None,
+            chaos: None,
             targets: Vec::new(),
             machine: Machine::describe(),
         }

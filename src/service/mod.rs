@@ -22,9 +22,9 @@ use crate::config::{BrokerChoice, Config, SourceKind};
 use crate::control::{Command, step_rate};
 use crate::encode::{EncoderKind, Transform};
 use crate::frame::FrameHub;
-use crate::http::{HttpContext, HttpServer, StreamCounters};
+use crate::http::{HttpContext, HttpServer, Limits, StreamCounters};
 use crate::mqtt::{BrokerUrl, Client, ClientConfig, ClientStatus};
-use crate::stats::{CounterRate, Status, StreamStatus};
+use crate::stats::{CounterRate, Status};
 
 /// How often the status snapshot is refreshed.
 pub const STATUS_PERIOD: Duration = Duration::from_millis(250);
@@ -166,15 +166,14 @@ impl Service {
         let controls = Arc::new(Controls::new(config.mqtt_rate_hz, config.fps));
         let counters = Arc::new(StreamCounters::default());
         let (status_tx, status_rx) = watch::channel(Status::default());
-        let http = HttpServer::start(
-            listener,
-            HttpContext {
-                hub: Arc::clone(&hub),
-                status: status_rx.clone(),
-                counters: Arc::clone(&counters),
-                max_clients: config.max_clients,
-            },
-        )?;
+        let http_context = HttpContext::new(
+            Arc::clone(&hub),
+            status_rx.clone(),
+            Arc::clone(&counters),
+            http_limits(&config),
+            config.http_auth.clone(),
+        );
+        let http = HttpServer::start(listener, http_context)?;
         let http_addr = http.local_addr();
         tracing::info!(
             "HTTP on http://{http_addr}/ (stream: /stream, snapshot: /snapshot, status: /status)"
@@ -287,6 +286,16 @@ impl Service {
             Err(e) => tracing::info!("MQTT: stopped ({e})"),
         }
         tracing::info!("stopped");
+    }
+}
+
+/// The HTTP server's bounds from the configuration.
+fn http_limits(config: &Config) -> Limits {
+    Limits {
+        max_connections: config.max_connections,
+        max_clients: config.max_clients,
+        client_timeout: config.client_timeout,
+        ..Limits::default()
     }
 }
 
@@ -418,19 +427,13 @@ async fn status_task(source: StatusSource, tx: watch::Sender<Status>) {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone();
-        let c = &source.counters;
-        let frames_served = c.frames_served.load(Ordering::Relaxed);
-        let bytes_served = c.bytes_served.load(Ordering::Relaxed);
-        let stream = StreamStatus {
-            address: format!("http://{}/stream", source.http_addr),
-            clients: c.clients.load(Ordering::Relaxed),
-            max_clients: source.config.max_clients,
-            frames_served,
-            bytes_served,
-            frames_per_s: frames_rate.update(now, frames_served),
-            bytes_per_s: bytes_rate.update(now, bytes_served),
-            rejected: c.rejected.load(Ordering::Relaxed),
-        };
+        let mut stream = source.counters.status(
+            format!("http://{}/stream", source.http_addr),
+            &http_limits(&source.config),
+            &source.config.http_auth,
+        );
+        stream.frames_per_s = frames_rate.update(now, stream.frames_served);
+        stream.bytes_per_s = bytes_rate.update(now, stream.bytes_served);
         let mut status = Status {
             version: env!("CARGO_PKG_VERSION").to_owned(),
             uptime_s: source.started.elapsed().as_secs_f64(),

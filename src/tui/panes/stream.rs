@@ -1,4 +1,4 @@
-//! Stream pane: the HTTP MJPEG stream and who reads it.
+//! Stream pane: the HTTP MJPEG stream, who reads it, who was dropped or refused.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -10,20 +10,32 @@ use super::View;
 use crate::tui::format;
 
 /// Rows this pane wants, borders included.
-pub const HEIGHT: u16 = 5;
+pub const HEIGHT: u16 = 6;
 
 #[must_use]
 pub fn lines(view: &View) -> Vec<Line<'static>> {
     let s = &view.status.stream;
     let clients = format!("clients {}/{}", s.clients, s.max_clients);
+    let counts = format!("  rejected {}  dropped {}", s.rejected, s.dropped_stalled);
     let clients = if s.max_clients > 0 && s.clients >= s.max_clients {
-        Line::from(vec![
-            clients.yellow(),
-            format!("  rejected {}", s.rejected).into(),
-        ])
+        Line::from(vec![clients.yellow(), counts.into()])
     } else {
-        Line::from(format!("{clients}  rejected {}", s.rejected))
+        Line::from(format!("{clients}{counts}"))
     };
+    let auth = if s.auth.is_empty() {
+        "–"
+    } else {
+        s.auth.as_str()
+    };
+    let connections = format!("conns {}/{}", s.connections, s.max_connections);
+    let connections = Line::from(vec![
+        if s.max_connections > 0 && s.connections >= s.max_connections {
+            connections.yellow()
+        } else {
+            connections.into()
+        },
+        format!("  refused {}  auth {auth}", s.refused_connections).into(),
+    ]);
     vec![
         Line::from(if s.address.is_empty() {
             "address –".to_owned()
@@ -36,6 +48,7 @@ pub fn lines(view: &View) -> Vec<Line<'static>> {
             s.frames_per_s,
             format::byte_rate(s.bytes_per_s)
         )),
+        connections,
     ]
 }
 

@@ -1,0 +1,135 @@
+//! One connection: read a request within the limits, check who asks, route,
+//! answer; keep the connection for the next request when the client asks.
+
+use std::io::Read;
+use std::net::{SocketAddr, TcpStream};
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use super::HttpContext;
+use super::request::{RequestError, RequestReader};
+use super::response::Response;
+use super::routes::{self, Exchange, Outcome};
+
+/// Requests served on one connection before it is closed.
+const MAX_REQUESTS: u32 = 1000;
+/// How long an answered bad request may keep sending before the close.
+const LINGER: Duration = Duration::from_millis(500);
+
+/// Serve `socket` until the client is done, breaks a rule, or the server stops.
+pub fn serve(socket: TcpStream, peer: SocketAddr, ctx: &HttpContext) {
+    if let Err(e) = socket.set_write_timeout(Some(ctx.limits.client_timeout)) {
+        tracing::debug!("http {peer}: {e}");
+        return;
+    }
+    let _ = socket.set_nodelay(true);
+    let mut reader = RequestReader::new(socket);
+    for served in 0..MAX_REQUESTS {
+        if ctx.stopping() {
+            return;
+        }
+        let deadline = Instant::now() + ctx.limits.head_deadline;
+        let request = match reader.next_request(deadline, &ctx.limits) {
+            Ok(r) => r,
+            Err(e) => {
+                refuse(&mut reader, peer, ctx, &e, served == 0);
+                return;
+            }
+        };
+        let auth = ctx.auth.check(&request);
+        let keep_alive = request.keep_alive() && served + 1 < MAX_REQUESTS;
+        let head_only = request.is_head();
+        let exchange = Exchange {
+            request: &request,
+            peer,
+            auth,
+        };
+        let outcome = if auth.allowed() {
+            routes::dispatch(&exchange, ctx, reader.stream())
+        } else {
+            ctx.counters.unauthorized.fetch_add(1, Ordering::Relaxed);
+            tracing::debug!(
+                "http {peer}: {} {}: not authorized",
+                request.method,
+                request.path
+            );
+            Outcome::Reply(unauthorized(ctx))
+        };
+        let Outcome::Reply(response) = outcome else {
+            // The handler wrote to the socket itself (the stream): done.
+            return;
+        };
+        if let Err(e) = response.write_to(reader.stream(), head_only, keep_alive) {
+            tracing::debug!("http {peer}: {} {}: {e}", request.method, request.path);
+            return;
+        }
+        if !keep_alive {
+            return;
+        }
+    }
+}
+
+/// 401 with the challenges a browser and a script understand.
+fn unauthorized(ctx: &HttpContext) -> Response {
+    ctx.auth.challenges().into_iter().fold(
+        Response::text(401, "authentication required\n"),
+        |r, challenge| r.with_header("WWW-Authenticate", challenge),
+    )
+}
+
+/// Answer a request that could not be read (when an answer makes sense),
+/// count it, and let the connection close.
+fn refuse(
+    reader: &mut RequestReader,
+    peer: SocketAddr,
+    ctx: &HttpContext,
+    e: &RequestError,
+    first: bool,
+) {
+    let counters = &ctx.counters;
+    match e {
+        RequestError::Timeout => {
+            counters.head_timeouts.fetch_add(1, Ordering::Relaxed);
+        }
+        // A new connection that never sent a byte holds a slot as long as a slow one.
+        RequestError::Idle if first => {
+            counters.head_timeouts.fetch_add(1, Ordering::Relaxed);
+        }
+        _ => {}
+    }
+    tracing::debug!("http {peer}: {e}");
+    let Some(status) = e.status() else { return };
+    if status != 408 {
+        counters.bad_requests.fetch_add(1, Ordering::Relaxed);
+    }
+    let socket = reader.stream();
+    if Response::text(status, format!("{e}\n"))
+        .write_to(socket, false, false)
+        .is_ok()
+    {
+        linger(socket);
+    }
+}
+
+/// Half-close, then read and drop what the client still sends (bounded), so
+/// that closing does not reset the connection before it reads the answer.
+fn linger(socket: &mut TcpStream) {
+    let _ = socket.shutdown(std::net::Shutdown::Write);
+    let until = Instant::now() + LINGER;
+    let mut buf = [0u8; 4096];
+    for _ in 0..64 {
+        let Some(left) = until
+            .checked_duration_since(Instant::now())
+            .filter(|d| !d.is_zero())
+        else {
+            return;
+        };
+        if socket.set_read_timeout(Some(left)).is_err() {
+            return;
+        }
+        match socket.read(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+    }
+}

@@ -1,0 +1,117 @@
+//! The routes: a table of path, methods and handler. A handler sees the
+//! request, the peer's address and how it authenticated, so a route can ask
+//! for more than the server-wide check (e.g. loopback or an authenticated
+//! client only).
+
+use std::net::{SocketAddr, TcpStream};
+
+use super::auth::AuthOutcome;
+use super::request::Request;
+use super::response::Response;
+use super::{HttpContext, stream};
+
+/// One request as a handler sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct Exchange<'a> {
+    pub request: &'a Request,
+    pub peer: SocketAddr,
+    pub auth: AuthOutcome,
+}
+
+/// What a handler did.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Answer this (the connection writes it; HEAD gets no body).
+    Reply(Response),
+    /// The handler wrote to the socket itself; the connection closes.
+    Took,
+}
+
+type Handler = fn(&Exchange<'_>, &HttpContext, &mut TcpStream) -> Outcome;
+
+struct Route {
+    path: &'static str,
+    methods: &'static [&'static str],
+    handler: Handler,
+}
+
+const GET: &[&str] = &["GET", "HEAD"];
+
+const ROUTES: &[Route] = &[
+    Route {
+        path: "/",
+        methods: GET,
+        handler: |_, _, _| Outcome::Reply(index()),
+    },
+    Route {
+        path: "/stream",
+        methods: GET,
+        handler: stream::serve,
+    },
+    Route {
+        path: "/snapshot",
+        methods: GET,
+        handler: |_, ctx, _| Outcome::Reply(snapshot(ctx)),
+    },
+    Route {
+        path: "/status",
+        methods: GET,
+        handler: |_, ctx, _| Outcome::Reply(status(ctx)),
+    },
+];
+
+/// Find the route and run it: 404 for an unknown path, 405 (with `Allow`)
+/// for a method the route does not take.
+pub fn dispatch(exchange: &Exchange<'_>, ctx: &HttpContext, socket: &mut TcpStream) -> Outcome {
+    let request = exchange.request;
+    let Some(route) = ROUTES.iter().find(|r| r.path == request.path) else {
+        let paths: Vec<&str> = ROUTES.iter().skip(1).map(|r| r.path).collect();
+        return Outcome::Reply(Response::text(
+            404,
+            format!("not found: try {}\n", paths.join(", ")),
+        ));
+    };
+    if !route.methods.contains(&request.method.as_str()) {
+        let allow = route.methods.join(", ");
+        return Outcome::Reply(
+            Response::text(405, format!("method not allowed: use {allow}\n"))
+                .with_header("Allow", allow),
+        );
+    }
+    (route.handler)(exchange, ctx, socket)
+}
+
+fn index() -> Response {
+    Response::new(
+        200,
+        "text/html; charset=utf-8",
+        "<!doctype html><title>tars-camera</title><body style=\"background:#111;color:#ddd;font-family:sans-serif\">\
+         <h1>tars-camera</h1><p><a href=\"/stream\">/stream</a> · <a href=\"/snapshot\">/snapshot</a> · \
+         <a href=\"/status\">/status</a></p><img src=\"/stream\" style=\"max-width:100%\"></body>",
+    )
+}
+
+fn status(ctx: &HttpContext) -> Response {
+    let body = serde_json::to_string_pretty(&*ctx.status.borrow())
+        .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+    Response::json(body)
+}
+
+/// The latest JPEG, or 503 with the reason there is none.
+fn snapshot(ctx: &HttpContext) -> Response {
+    if let Some(lost) = ctx.hub.no_signal() {
+        return Response::text(503, format!("no signal: {}\n", lost.reason))
+            .with_header("Retry-After", "1");
+    }
+    let Some(frame) = ctx.hub.latest() else {
+        return Response::text(
+            503,
+            "no frame yet: the camera has not delivered a picture\n",
+        )
+        .with_header("Retry-After", "1");
+    };
+    Response::new(200, "image/jpeg", frame.jpeg.clone())
+        .with_header("Cache-Control", "no-store")
+        .with_header("X-Frame-Seq", frame.seq.to_string())
+        .with_header("X-Timestamp", format!("{:.6}", frame.timestamp()))
+}

@@ -1,0 +1,208 @@
+//! The accept path: one thread accepts, admits a connection to a thread of
+//! its own while fewer than `max_connections` are open, and hands the rest
+//! to one refusing thread that answers 503. So the server never runs more
+//! than `max_connections + 2` threads.
+
+use std::io::{self, Read, Write};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use super::response::Response;
+use super::{HttpContext, StreamCounters, connection, exposure_warning};
+
+/// Refused connections waiting for their 503; more are closed at once.
+const REFUSE_QUEUE: usize = 16;
+/// How long the refusing thread spends on one connection, at most.
+const REFUSE_BUDGET: Duration = Duration::from_millis(500);
+
+/// The running server.
+pub struct HttpServer {
+    stop: Arc<AtomicBool>,
+    accept: Option<JoinHandle<()>>,
+    addr: SocketAddr,
+}
+
+impl std::fmt::Debug for HttpServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpServer")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl HttpServer {
+    /// Serve on `listener` until `stop()`. Logs one warning when the address
+    /// is reachable from the network and no authentication is configured.
+    ///
+    /// # Errors
+    /// The listener is unusable or a thread cannot start.
+    pub fn start(listener: TcpListener, ctx: HttpContext) -> io::Result<Self> {
+        let addr = listener.local_addr()?;
+        listener.set_nonblocking(false)?;
+        if let Some(warning) = exposure_warning(addr, &ctx.auth) {
+            tracing::warn!("{warning}");
+        }
+        let stop = Arc::clone(&ctx.stop);
+        let (refuse_tx, refuse_rx) = sync_channel(REFUSE_QUEUE);
+        let max_connections = ctx.limits.max_connections;
+        std::thread::Builder::new()
+            .name("http-refuse".into())
+            .spawn(move || refuse_loop(&refuse_rx, max_connections))?;
+        let accept = std::thread::Builder::new()
+            .name("http-accept".into())
+            .spawn(move || accept_loop(&listener, &ctx, &refuse_tx))?;
+        Ok(Self {
+            stop,
+            accept: Some(accept),
+            addr,
+        })
+    }
+
+    #[must_use]
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stop accepting and end every stream (each notices within 200 ms).
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        // Wake the accept thread with a connection of our own.
+        let wake = match self.addr.ip() {
+            IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+            ip => ip,
+        };
+        let woke = TcpStream::connect_timeout(
+            &SocketAddr::new(wake, self.addr.port()),
+            Duration::from_secs(1),
+        );
+        if let Some(t) = self.accept.take() {
+            if woke.is_ok() {
+                let _ = t.join();
+            } else {
+                tracing::warn!("http: could not wake the accept thread; leaving it");
+            }
+        }
+    }
+}
+
+impl Drop for HttpServer {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// One admitted connection; the count drops however its thread ends.
+struct ConnectionSlot(Arc<StreamCounters>);
+
+impl ConnectionSlot {
+    fn take(counters: &Arc<StreamCounters>, max: u32) -> Option<Self> {
+        counters
+            .connections
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| Self(Arc::clone(counters)))
+    }
+}
+
+impl Drop for ConnectionSlot {
+    fn drop(&mut self) {
+        self.0.connections.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+fn accept_loop(listener: &TcpListener, ctx: &HttpContext, refuse: &SyncSender<TcpStream>) {
+    let mut failures = 0u32;
+    while !ctx.stopping() {
+        let (socket, peer) = match listener.accept() {
+            Ok(accepted) => {
+                failures = 0;
+                accepted
+            }
+            Err(e) => {
+                // Out of file descriptors and the like: back off, do not spin.
+                failures = failures.saturating_add(1);
+                tracing::debug!("http: accept failed: {e}");
+                std::thread::sleep(Duration::from_millis(u64::from(failures.min(50)) * 10));
+                continue;
+            }
+        };
+        if ctx.stopping() {
+            break;
+        }
+        let Some(slot) = ConnectionSlot::take(&ctx.counters, ctx.limits.max_connections) else {
+            ctx.counters
+                .refused_connections
+                .fetch_add(1, Ordering::Relaxed);
+            // A full queue closes the socket at once.
+            let _ = refuse.try_send(socket);
+            continue;
+        };
+        let ctx = ctx.clone();
+        let spawned = std::thread::Builder::new()
+            .name("http-conn".into())
+            .spawn(move || {
+                let _slot = slot;
+                connection::serve(socket, peer, &ctx);
+            });
+        if let Err(e) = spawned {
+            tracing::warn!("http: cannot start a connection thread: {e}");
+        }
+    }
+}
+
+/// Answer 503 to refused connections, one at a time, each within a budget.
+fn refuse_loop(queue: &Receiver<TcpStream>, max_connections: u32) {
+    let response = Response::text(
+        503,
+        format!("too many connections (max {max_connections}); try again shortly\n"),
+    )
+    .with_header("Retry-After", "2");
+    while let Ok(mut socket) = queue.recv() {
+        let deadline = Instant::now() + REFUSE_BUDGET;
+        // Read what the client sent first: closing a socket with unread data
+        // resets it, and the client might never see the 503.
+        let _ = drain(&mut socket, deadline, true);
+        let _ = socket.set_write_timeout(Some(REFUSE_BUDGET));
+        if response.write_to(&mut socket, false, false).is_ok() {
+            let _ = socket.shutdown(Shutdown::Write);
+            let _ = drain(&mut socket, deadline + REFUSE_BUDGET, false);
+        }
+    }
+}
+
+/// Read and discard until the head ends (`head_only`), EOF, or the deadline.
+fn drain(socket: &mut TcpStream, deadline: Instant, head_only: bool) -> io::Result<()> {
+    let mut buf = [0u8; 4096];
+    let mut seen = Vec::new();
+    for _ in 0..64 {
+        let Some(left) = deadline
+            .checked_duration_since(Instant::now())
+            .filter(|d| !d.is_zero())
+        else {
+            break;
+        };
+        socket.set_read_timeout(Some(left))?;
+        let n = socket.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        if head_only {
+            seen.extend_from_slice(&buf[..n]);
+            if seen.windows(4).any(|w| w == b"\r\n\r\n") || seen.len() > 32 * 1024 {
+                break;
+            }
+        }
+    }
+    socket.flush()
+}

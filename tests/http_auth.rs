@@ -1,0 +1,243 @@
+//! HTTP authentication through the real binary: who gets in on which
+//! endpoint, and the secrets never showing in logs, `/status`, `--help` or
+//! error messages.
+
+mod common;
+
+use std::process::Command;
+use std::time::Duration;
+
+use base64::Engine as _;
+use common::{BIN, HttpResponse, Running, eventually, get, raw_request};
+
+const USER: &str = "tars";
+const PASSWORD: &str = "pw-Basic-S3cret";
+const TOKEN: &str = "tok-Bearer-S3cret";
+const ENDPOINTS: [&str; 5] = ["/", "/stream", "/snapshot", "/status", "/nope"];
+
+/// A request, reading only the status line and headers for `/stream`.
+fn request(addr: std::net::SocketAddr, path: &str, authorization: Option<&str>) -> HttpResponse {
+    let header = authorization
+        .map(|a| format!("Authorization: {a}\r\n"))
+        .unwrap_or_default();
+    let head = format!("GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n{header}\r\n");
+    if path.starts_with("/stream") {
+        let mut s = std::net::TcpStream::connect(addr).expect("connect");
+        s.set_read_timeout(Some(Duration::from_secs(5)))
+            .expect("timeout");
+        std::io::Write::write_all(&mut s, head.as_bytes()).expect("write");
+        let mut reader = std::io::BufReader::new(s);
+        let (status, headers) = common::read_head(&mut reader);
+        return HttpResponse {
+            status,
+            headers,
+            body: Vec::new(),
+        };
+    }
+    raw_request(addr, head.as_bytes())
+}
+
+fn basic(user: &str, password: &str) -> String {
+    let b64 = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+    format!("Basic {b64}")
+}
+
+fn with_query(path: &str, token: &str) -> String {
+    format!("{path}?token={token}")
+}
+
+/// What a successful request to `path` answers.
+fn expected_ok(path: &str) -> u16 {
+    if path == "/nope" { 404 } else { 200 }
+}
+
+#[test]
+fn every_endpoint_needs_a_secret_once_one_is_set() {
+    let mut svc = Running::headless(
+        &[
+            "--source",
+            "test-pattern",
+            "--http-auth",
+            &format!("{USER}:{PASSWORD}"),
+        ],
+        &[
+            ("CAMERA_HTTP_TOKEN", TOKEN),
+            ("MQTT_URL", "mqtt://127.0.0.1:1"),
+        ],
+    );
+    let addr = svc.http_addr();
+    eventually(Duration::from_secs(5), || {
+        (request(addr, "/snapshot", Some(&format!("Bearer {TOKEN}"))).status == 200).then_some(())
+    })
+    .expect("first frame");
+    let good_basic = basic(USER, PASSWORD);
+    let good_bearer = format!("Bearer {TOKEN}");
+    for path in ENDPOINTS {
+        let want = expected_ok(path);
+        // No credentials, and each wrong one: 401 with the challenge.
+        let wrong_basic = basic(USER, "pw-Basic-S3cre");
+        let wrong_user = basic("root", PASSWORD);
+        let wrong_bearer = format!("Bearer {TOKEN}x");
+        for (what, r) in [
+            ("none", request(addr, path, None)),
+            ("wrong password", request(addr, path, Some(&wrong_basic))),
+            ("wrong user", request(addr, path, Some(&wrong_user))),
+            ("wrong bearer", request(addr, path, Some(&wrong_bearer))),
+            (
+                "token as basic",
+                request(addr, path, Some(&basic(USER, TOKEN))),
+            ),
+            (
+                "wrong ?token=",
+                request(addr, &with_query(path, "tok-Bearer-S3creT"), None),
+            ),
+        ] {
+            assert_eq!(r.status, 401, "{path} with {what}");
+            assert_eq!(
+                r.header("WWW-Authenticate"),
+                Some("Basic realm=\"tars-camera\""),
+                "{path} with {what}"
+            );
+        }
+        // Each right one: served.
+        assert_eq!(
+            request(addr, path, Some(&good_basic)).status,
+            want,
+            "{path} Basic"
+        );
+        assert_eq!(
+            request(addr, path, Some(&good_bearer)).status,
+            want,
+            "{path} Bearer"
+        );
+        let q = request(addr, &with_query(path, TOKEN), None);
+        assert_eq!(q.status, want, "{path} ?token=");
+    }
+    let status = request(addr, "/status", Some(&good_bearer));
+    let v: serde_json::Value = serde_json::from_slice(&status.body).expect("json");
+    assert_eq!(v["stream"]["auth"], "basic+token");
+    assert!(
+        v["stream"]["unauthorized"].as_u64() >= Some(30),
+        "{}",
+        v["stream"]
+    );
+}
+
+#[test]
+fn without_secrets_everything_is_open_and_a_network_address_is_warned_about() {
+    let mut open = Running::start(
+        &[
+            "--no-tui",
+            "--source",
+            "test-pattern",
+            "--http-host",
+            "0.0.0.0",
+            "--http-port",
+            "0",
+        ],
+        &[("MQTT_URL", "mqtt://127.0.0.1:1")],
+    );
+    let warning = open.wait_line("has no authentication", Duration::from_secs(10));
+    assert!(
+        warning.contains("--http-auth") && warning.contains("--http-token"),
+        "{warning}"
+    );
+    let port = open.http_addr().port();
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    for path in ENDPOINTS {
+        let want = expected_ok(path);
+        let r = eventually(Duration::from_secs(5), || {
+            let r = request(addr, path, None);
+            (r.status == want).then_some(r)
+        });
+        assert!(r.is_some(), "{path} open without auth");
+    }
+    // On loopback, or with a secret set, no warning.
+    for (args, envs) in [
+        (vec!["--source", "test-pattern"], vec![]),
+        (
+            vec!["--source", "test-pattern", "--http-host", "0.0.0.0"],
+            vec![("CAMERA_HTTP_TOKEN", TOKEN)],
+        ),
+    ] {
+        let mut envs = envs;
+        envs.push(("MQTT_URL", "mqtt://127.0.0.1:1"));
+        let mut svc = Running::headless(&args, &envs);
+        svc.http_addr();
+        assert!(
+            !svc.seen.iter().any(|l| l.contains("has no authentication")),
+            "{:?}",
+            svc.seen
+        );
+    }
+}
+
+#[test]
+fn the_secrets_never_show_in_logs_status_help_or_errors() {
+    let envs = [
+        ("CAMERA_HTTP_AUTH", format!("{USER}:{PASSWORD}")),
+        ("CAMERA_HTTP_TOKEN", TOKEN.to_owned()),
+    ];
+    let help = Command::new(BIN)
+        .arg("--help")
+        .envs(envs.iter().map(|(k, v)| (k, v.as_str())))
+        .output()
+        .expect("help");
+    let help = String::from_utf8_lossy(&help.stdout).into_owned();
+    assert!(
+        help.contains("--http-auth") && help.contains("CAMERA_HTTP_TOKEN"),
+        "{help}"
+    );
+    assert!(!help.contains(PASSWORD) && !help.contains(TOKEN), "{help}");
+
+    for (option, value) in [
+        ("--http-auth", format!("no-colon-{PASSWORD}")),
+        ("--http-token", format!("with space {TOKEN}")),
+    ] {
+        let out = Command::new(BIN)
+            .args(["--no-tui", option, &value])
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(2), "{option}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(option), "{err}");
+        assert!(!err.contains(PASSWORD) && !err.contains(TOKEN), "{err}");
+    }
+
+    let env_refs: Vec<(&str, &str)> = envs
+        .iter()
+        .map(|(k, v)| (*k, v.as_str()))
+        .chain([("MQTT_URL", "mqtt://127.0.0.1:1")])
+        .collect();
+    let mut svc = Running::headless(
+        &["--source", "test-pattern", "--log-level", "debug"],
+        &env_refs,
+    );
+    let addr = svc.http_addr();
+    // Failed attempts (logged at debug), a near miss, and a good one.
+    assert_eq!(get(addr, "/status").status, 401);
+    assert_eq!(
+        request(addr, "/status", Some(&basic(USER, "wrong"))).status,
+        401
+    );
+    assert_eq!(
+        request(addr, &with_query("/status", "nearly"), None).status,
+        401
+    );
+    let status = request(addr, "/status", Some(&format!("Bearer {TOKEN}")));
+    assert_eq!(status.status, 200);
+    let text = String::from_utf8_lossy(&status.body);
+    assert!(text.contains("basic+token"), "{text}");
+    assert!(!text.contains(PASSWORD) && !text.contains(TOKEN), "{text}");
+    svc.signal("TERM");
+    svc.wait_exit(Duration::from_secs(3)).expect("exits");
+    while let Ok(line) = svc.lines.recv_timeout(Duration::from_millis(200)) {
+        svc.seen.push(line);
+    }
+    let log = svc.seen.join("\n");
+    assert!(
+        log.contains("not authorized"),
+        "failed attempts are logged: {log}"
+    );
+    assert!(!log.contains(PASSWORD) && !log.contains(TOKEN), "{log}");
+}
