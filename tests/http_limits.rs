@@ -80,12 +80,28 @@ fn stalled_viewers_are_dropped_and_the_next_viewer_is_served() {
         503,
         "the 17th waits for a slot"
     );
+    let connected = Instant::now();
+    // The timeout counts from when a client stops accepting bytes: once its
+    // socket buffers are full, which the served-frames counter shows.
+    let mut last = u64::MAX;
+    eventually(Duration::from_secs(10), || {
+        std::thread::sleep(Duration::from_millis(300));
+        let served = status_json(addr)["stream"]["frames_served"].as_u64()?;
+        let stalled = served == last;
+        last = served;
+        stalled.then_some(())
+    })
+    .expect("the stalled viewers' buffers fill");
     let started = Instant::now();
     let served = eventually(Duration::from_secs(8), || {
         let mut c = StreamClient::connect(addr);
         (c.status == 200).then(|| c.next_part())
     });
     let waited = started.elapsed();
+    eprintln!(
+        "17th viewer served {waited:?} after the 16 stopped taking bytes, {:?} after they connected",
+        connected.elapsed()
+    );
     assert!(
         served.is_some(),
         "a 17th viewer is served once the stalled ones are dropped"

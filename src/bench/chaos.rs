@@ -242,7 +242,7 @@ pub fn run(rt: &Runtime, seconds: f64) -> Result<ChaosRow, String> {
     let url = format!("mqtt://127.0.0.1:{}", broker.port);
     let subscriber = rt.block_on(Subscriber::start(&url, "camera/frame"))?;
     let probe = ConnectionProbe::start(addr)?;
-    let hold = Duration::from_secs(CLIENT_TIMEOUT_S + 3);
+    let hold = Duration::from_secs(CLIENT_TIMEOUT_S + 10);
     // Warm up with the same load, then measure the start at rest.
     let warm = Load::start(addr, VIEWERS, STALLED, hold)?;
     std::thread::sleep(Duration::from_secs(20));
