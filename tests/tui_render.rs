@@ -164,12 +164,16 @@ fn stream_pane_shows_address_clients_and_rates() {
         "http://0.0.0.0:8080/stream",
         "clients 2/16",
         "dropped 3",
-        "3.9 frames/s  1.2 MB/s",
-        "conns 5/64",
-        "auth basic",
+        "3.9 fps  1.2 MB/s  conns 5/64",
     ] {
         assert!(t.contains(want), "missing {want:?} in\n{t}");
     }
+    // A wide terminal shows the rest: refused connections and the auth mode.
+    let wide = draw(80, stream::HEIGHT, |f| {
+        stream::render(f, f.area(), &view(&s, Duration::ZERO))
+    });
+    let t = text(&wide);
+    assert!(t.contains("conns 5/64  refused 0  auth basic"), "{t}");
 }
 
 #[test]

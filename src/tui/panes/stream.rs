@@ -10,25 +10,33 @@ use super::View;
 use crate::tui::format;
 
 /// Rows this pane wants, borders included.
-pub const HEIGHT: u16 = 6;
+pub const HEIGHT: u16 = 5;
 
+/// Three lines: where, who (with the stalled clients dropped), how much and
+/// the connections around it (the end of the line shows on wide terminals).
 #[must_use]
 pub fn lines(view: &View) -> Vec<Line<'static>> {
     let s = &view.status.stream;
     let clients = format!("clients {}/{}", s.clients, s.max_clients);
-    let counts = format!("  rejected {}  dropped {}", s.rejected, s.dropped_stalled);
+    let counts = format!("  dropped {}  rejected {}", s.dropped_stalled, s.rejected);
     let clients = if s.max_clients > 0 && s.clients >= s.max_clients {
         Line::from(vec![clients.yellow(), counts.into()])
     } else {
         Line::from(format!("{clients}{counts}"))
     };
+    let connections = format!("conns {}/{}", s.connections, s.max_connections);
     let auth = if s.auth.is_empty() {
         "–"
     } else {
         s.auth.as_str()
     };
-    let connections = format!("conns {}/{}", s.connections, s.max_connections);
-    let connections = Line::from(vec![
+    let traffic = Line::from(vec![
+        format!(
+            "{:.1} fps  {}  ",
+            s.frames_per_s,
+            format::byte_rate(s.bytes_per_s)
+        )
+        .into(),
         if s.max_connections > 0 && s.connections >= s.max_connections {
             connections.yellow()
         } else {
@@ -43,12 +51,7 @@ pub fn lines(view: &View) -> Vec<Line<'static>> {
             s.address.clone()
         }),
         clients,
-        Line::from(format!(
-            "{:.1} frames/s  {}",
-            s.frames_per_s,
-            format::byte_rate(s.bytes_per_s)
-        )),
-        connections,
+        traffic,
     ]
 }
 
