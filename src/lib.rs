@@ -13,9 +13,9 @@
 //! - [`headless`]: the `--no-tui` runner.
 //! - [`tui`]: the terminal UI.
 
-pub mod app;
 pub mod bench;
 pub mod capture;
+pub mod cli;
 pub mod config;
 pub mod control;
 pub mod encode;
@@ -24,5 +24,6 @@ pub mod headless;
 pub mod http;
 pub mod mqtt;
 pub mod service;
+pub mod signals;
 pub mod stats;
 pub mod tui;

@@ -201,6 +201,9 @@ pub struct MqttSection {
     /// Set when `--demo` runs the broker inside the process.
     pub embedded_broker: Option<String>,
     pub frames_published: u64,
+    /// Frames whose payload could not be built (logged, not sent).
+    #[serde(default)]
+    pub payload_errors: u64,
     #[serde(flatten)]
     pub client: ClientStatus,
 }

@@ -12,6 +12,7 @@
 //! verdicts; `--json FILE` writes the same numbers. Speed is judged here,
 //! never in `cargo test`.
 
+mod args;
 mod child;
 pub mod encode;
 mod pipeline;
@@ -21,8 +22,8 @@ mod service_runs;
 mod subscriber;
 pub mod sys;
 
-use crate::config::{BenchArgs, BenchSection};
 use crate::encode::EncoderKind;
+pub use args::{BenchArgs, BenchSection};
 
 pub use report::Report;
 

@@ -61,7 +61,7 @@ pub fn service_config(
         log_level: Some("warn".into()),
         ..Options::default()
     };
-    let mut config = crate::config::resolve(options).map_err(|e| e.to_string())?;
+    let mut config = crate::config::validate(options).map_err(|e| e.to_string())?;
     // Unpaced: far above what --fps allows, so the encoders set the pace.
     config.fps = fps;
     Ok(config)
