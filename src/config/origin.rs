@@ -9,10 +9,11 @@ use clap::parser::ValueSource;
 
 use super::values::ConfigError;
 
-/// How one option was set (only the non-flag cases need recording: an
-/// option not listed here came from the command line or its default).
+/// How one option was set (an option not listed came from its default).
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Origin {
+    /// The command line: errors name the flag, as validation does.
+    Flag,
     /// The environment variable `var`, holding `value`.
     Env { var: String, value: String },
     /// The key `key` of the config file.
@@ -28,18 +29,21 @@ pub struct Origins {
 }
 
 impl Origins {
-    /// The options that clap read from the environment.
+    /// The options that clap read from the command line or the environment.
     #[must_use]
     pub fn from_matches(command: &clap::Command, matches: &ArgMatches) -> Self {
         let mut set = Vec::new();
         for arg in command.get_arguments() {
-            let id = arg.get_id().as_str();
-            if matches.value_source(id) != Some(ValueSource::EnvVariable) {
-                continue;
+            let Some(long) = arg.get_long() else { continue };
+            match matches.value_source(arg.get_id().as_str()) {
+                Some(ValueSource::CommandLine) => {
+                    set.push((long.to_owned(), Origin::Flag));
+                    continue;
+                }
+                Some(ValueSource::EnvVariable) => {}
+                _ => continue,
             }
-            let (Some(long), Some(var)) = (arg.get_long(), arg.get_env()) else {
-                continue;
-            };
+            let Some(var) = arg.get_env() else { continue };
             let var = var.to_string_lossy().into_owned();
             let value = std::env::var_os(&var)
                 .map(|v| v.to_string_lossy().into_owned())
@@ -77,7 +81,7 @@ impl Origins {
                     .map_or_else(String::new, |p| format!("{}: ", p.display()));
                 error.option = format!("{file}{key}");
             }
-            None => {}
+            Some(Origin::Flag) | None => {}
         }
         error
     }

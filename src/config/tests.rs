@@ -208,12 +208,16 @@ fn a_bad_value_from_the_file_names_the_file_and_key() {
         format!("{}: quality: must be 1 to 100 (got 0)", path.display())
     );
     // A flag over the file's key is named as the flag.
-    let options = Options {
-        config: Some(path.clone()),
-        quality: Some(101),
-        ..Options::default()
-    };
-    let e = resolve(options, Origins::default()).expect_err("quality 101");
+    let argv = ["tars-camera", "--quality", "101", "--config"];
+    let argv = argv
+        .iter()
+        .map(|a| (*a).to_owned())
+        .chain([path.display().to_string()]);
+    let command = <Cli as clap::CommandFactory>::command();
+    let matches = command.clone().try_get_matches_from(argv).expect("args");
+    let cli = <Cli as clap::FromArgMatches>::from_arg_matches(&matches).expect("cli");
+    let origins = Origins::from_matches(&command, &matches);
+    let e = resolve(cli.options, origins).expect_err("quality 101");
     assert!(
         e.to_string().starts_with("--quality: must be 1 to 100"),
         "{e}"
