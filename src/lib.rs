@@ -13,6 +13,7 @@
 //! - [`headless`]: the `--no-tui` runner.
 //! - [`tui`]: the terminal UI.
 
+pub mod backoff;
 pub mod bench;
 pub mod capture;
 pub mod cli;

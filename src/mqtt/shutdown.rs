@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use rumqttc::AsyncClient;
 use tokio::sync::mpsc;
 
-use super::client::unix_now;
+use super::shared::unix_now;
 use super::error::MqttError;
 use super::status::HealthStatus;
 use super::task::{EventResult, LinkStats, Task};
