@@ -19,7 +19,7 @@ use tars_camera::bench::encode::test_frames;
 use tars_camera::encode::{Encoder, EncoderKind, Transform};
 use tars_camera::frame::Frame;
 use tars_camera::service::publisher::frame_payload;
-use tars_camera::tui::preview::{downscale, half_blocks};
+use tars_camera::tui::halfblock::{downscale, half_blocks};
 
 const SIZES: [(u32, u32); 2] = [(640, 480), (1280, 720)];
 

@@ -14,7 +14,7 @@ use tars_camera::frame::{Frame as VideoFrame, FrameHub};
 use tars_camera::mqtt::{HealthStatus, LinkState};
 use tars_camera::stats::Status;
 use tars_camera::tui::panes::{View, capture, keepalive, mqtt, stream};
-use tars_camera::tui::preview::{ColorMode, half_blocks};
+use tars_camera::tui::halfblock::{ColorMode, half_blocks};
 use tars_camera::tui::{App, EventLog};
 use tokio::sync::mpsc;
 

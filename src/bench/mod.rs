@@ -21,6 +21,7 @@ mod report;
 mod service_runs;
 mod subscriber;
 pub mod sys;
+pub mod ui_cost;
 
 use crate::encode::EncoderKind;
 pub use args::{BenchArgs, BenchSection};

@@ -29,7 +29,7 @@ use v4l::video::Capture;
 use v4l::video::capture::Parameters;
 use v4l::{Format, FourCC, Fraction};
 
-use super::format::{self, Mode, PixelFormat, Request};
+use super::camera_mode::{self, Mode, PixelFormat, Request};
 use super::{CaptureError, FrameSource, SourceFrame, SourceInfo, convert};
 
 mod list;
@@ -267,7 +267,7 @@ impl FrameSource for CameraSource {
             )));
         }
         let modes = offered_modes(&device, &self.request).map_err(|e| self.open_error(e))?;
-        let Some(mode) = format::choose(&modes, &self.request) else {
+        let Some(mode) = camera_mode::choose(&modes, &self.request) else {
             return Err(self.open_error(format!(
                 "'{}' offers none of the formats this service can use (MJPEG, YUYV, NV12); \
                  run `tars-camera list-cameras` to see what it offers",

@@ -8,7 +8,7 @@ pub mod camera;
 pub mod convert;
 pub mod encode_pool;
 pub mod flaky;
-pub mod format;
+pub mod camera_mode;
 pub mod jpeg_check;
 pub mod test_pattern;
 pub mod thread;

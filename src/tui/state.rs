@@ -15,7 +15,7 @@ use super::layout;
 use super::log::EventLog;
 use super::panes::preview::PreviewPane;
 use super::panes::{self, Action, Hint, View, capture, events, keepalive, mqtt, stream};
-use super::preview::ColorMode;
+use super::halfblock::ColorMode;
 use crate::control::Command;
 use crate::frame::FrameHub;
 use crate::mqtt::LinkState;
