@@ -4,8 +4,8 @@
 //! or fails at once.
 
 use std::fmt;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use rumqttc::{QoS, SubscribeFilter};

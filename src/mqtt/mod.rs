@@ -34,11 +34,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::{Arc, Mutex};
 
 pub use client::Client;
-pub use shared::Message;
 pub use config::{ClientConfig, DEFAULT_SHUTDOWN_TIMEOUT};
 pub use error::MqttError;
 pub use options::native_roots_config;
 pub use rumqttc::QoS;
+pub use shared::Message;
 pub use status::{ClientStatus, HealthStatus, HeartbeatStatus, LinkState};
 use tokio::sync::{mpsc, watch};
 pub use url::{BrokerUrl, Scheme, UrlError};

@@ -21,12 +21,12 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::{sleep, sleep_until};
 
-use crate::backoff::Backoff;
-use super::shared::{Command, Link, Shared, unix_ms, unix_now};
 use super::config::ClientConfig;
 use super::error::MqttError;
 use super::heartbeat::{Heartbeat, RoundTrips, Schedule};
+use super::shared::{Command, Link, Shared, unix_ms, unix_now};
 use super::status::{HealthStatus, LinkState};
+use crate::backoff::Backoff;
 
 type Reply = Option<oneshot::Sender<Result<(), MqttError>>>;
 pub(crate) type EventResult = Result<Event, ConnectionError>;

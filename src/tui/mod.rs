@@ -41,9 +41,9 @@ pub mod panes;
 pub mod state;
 pub mod units;
 
-pub use state::{App, Refresh};
 pub use color::ColorMode;
 pub use log::EventLog;
+pub use state::{App, Refresh};
 
 /// What the UI needs from the running service.
 #[derive(Debug)]
