@@ -8,7 +8,7 @@
 //! - fanout, mqtt, quiet, startup, soak: the service as a child process,
 //!   measured from outside (see `service_runs`).
 //!
-//! Prints a table per section and the targets of issue 6 with their
+//! Prints a table per section and the performance targets with their
 //! verdicts; `--json FILE` writes the same numbers. Speed is judged here,
 //! never in `cargo test`.
 
