@@ -19,7 +19,7 @@ use tars_camera::bench::encode::test_frames;
 use tars_camera::encode::{Encoder, EncoderKind, Transform};
 use tars_camera::frame::Frame;
 use tars_camera::service::publisher::frame_payload;
-use tars_camera::tui::preview::{downscale, half_blocks};
+use tars_camera::tui::halfblock::{downscale, half_blocks};
 
 const SIZES: [(u32, u32); 2] = [(640, 480), (1280, 720)];
 
@@ -123,7 +123,7 @@ fn payload(c: &mut Criterion) {
             consecutive_failures: 0,
         };
         group.bench_function(format!("{w}x{h}"), |b| {
-            b.iter(|| frame_payload(black_box(&frame), 80, 2.0).len());
+            b.iter(|| frame_payload(black_box(&frame), 80, 2.0).map_or(0, |p| p.len()));
         });
     }
     group.finish();

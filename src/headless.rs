@@ -35,26 +35,12 @@ pub fn status_line(s: &Status) -> String {
     line
 }
 
-/// Resolves on SIGINT or SIGTERM.
-///
-/// # Errors
-/// The signal handlers could not be installed.
-pub async fn termination() -> std::io::Result<&'static str> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate())?;
-    let mut int = signal(SignalKind::interrupt())?;
-    Ok(tokio::select! {
-        _ = term.recv() => "SIGTERM",
-        _ = int.recv() => "SIGINT",
-    })
-}
-
 /// Run until a signal or a quit command, then shut down.
 ///
 /// # Errors
 /// The signal handlers could not be installed.
 pub async fn run(service: Service) -> std::io::Result<()> {
-    let stop = termination();
+    let stop = crate::signals::termination();
     tokio::pin!(stop);
     let mut tick = tokio::time::interval_at(
         tokio::time::Instant::now() + STATUS_LINE_PERIOD,

@@ -39,7 +39,12 @@ fn bad_options_exit_2_naming_the_option() {
             "--source: must be camera or test-pattern",
         ),
         (&["--mqtt-url", "http://x"], &[], "--mqtt-url"),
-        (&[], &[("CAMERA_QUALITY", "0")], "--quality"),
+        (
+            &[],
+            &[("CAMERA_QUALITY", "0")],
+            "CAMERA_QUALITY=0: must be 1 to 100",
+        ),
+        (&[], &[("CAMERA_FPS", "zero")], "CAMERA_FPS=zero"),
         (&[], &[("CAMERA_FPS", "zero")], "--fps"),
     ];
     for (args, envs, needle) in cases {

@@ -4,11 +4,25 @@
 
 mod common;
 
+use std::net::SocketAddr;
 use std::process::Command;
 use std::time::Duration;
 
 use base64::Engine as _;
 use common::{BIN, HttpResponse, Running, eventually, get, raw_request};
+
+/// The HTTP address the service printed (`http://localhost:PORT/` on loopback).
+fn http_addr(svc: &mut Running) -> SocketAddr {
+    let line = svc.wait_line("HTTP on http://", Duration::from_secs(10));
+    let port = line
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .and_then(|host_port| host_port.rsplit(':').next())
+        .and_then(|p| p.parse::<u16>().ok())
+        .expect("port in the HTTP line");
+    SocketAddr::from(([127, 0, 0, 1], port))
+}
 
 const USER: &str = "tars";
 const PASSWORD: &str = "pw-Basic-S3cret";
@@ -65,7 +79,7 @@ fn every_endpoint_needs_a_secret_once_one_is_set() {
             ("MQTT_URL", "mqtt://127.0.0.1:1"),
         ],
     );
-    let addr = svc.http_addr();
+    let addr = http_addr(&mut svc);
     eventually(Duration::from_secs(5), || {
         (request(addr, "/snapshot", Some(&format!("Bearer {TOKEN}"))).status == 200).then_some(())
     })
@@ -142,7 +156,7 @@ fn without_secrets_everything_is_open_and_a_network_address_is_warned_about() {
         warning.contains("--http-auth") && warning.contains("--http-token"),
         "{warning}"
     );
-    let port = open.http_addr().port();
+    let port = http_addr(&mut open).port();
     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
     for path in ENDPOINTS {
         let want = expected_ok(path);
@@ -161,7 +175,7 @@ fn without_secrets_everything_is_open_and_a_network_address_is_warned_about() {
         envs.push(("MQTT_URL", "mqtt://127.0.0.1:1"));
         let args = ["--no-tui", "--source", "test-pattern", "--http-port", "0"];
         let mut svc = Running::start(&[&args[..], &["--http-host", host]].concat(), &envs);
-        svc.http_addr();
+        http_addr(&mut svc);
         assert!(
             !svc.seen.iter().any(|l| l.contains("has no authentication")),
             "{:?}",
@@ -200,6 +214,21 @@ fn the_secrets_never_show_in_logs_status_help_or_errors() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(option), "{err}");
         assert!(!err.contains(PASSWORD) && !err.contains(TOKEN), "{err}");
+        // The same from the environment: the variable is named, its value not shown.
+        let var = if option == "--http-auth" {
+            "CAMERA_HTTP_AUTH"
+        } else {
+            "CAMERA_HTTP_TOKEN"
+        };
+        let out = Command::new(BIN)
+            .arg("--no-tui")
+            .env(var, &value)
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(2), "{var}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(var), "{err}");
+        assert!(!err.contains(PASSWORD) && !err.contains(TOKEN), "{err}");
     }
 
     let env_refs: Vec<(&str, &str)> = envs
@@ -211,7 +240,7 @@ fn the_secrets_never_show_in_logs_status_help_or_errors() {
         &["--source", "test-pattern", "--log-level", "debug"],
         &env_refs,
     );
-    let addr = svc.http_addr();
+    let addr = http_addr(&mut svc);
     // Failed attempts (logged at debug), a near miss, and a good one.
     assert_eq!(get(addr, "/status").status, 401);
     assert_eq!(

@@ -10,11 +10,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
+use tars_camera::bench::ui_cost as cost;
 use tars_camera::frame::{Frame, FrameHub};
 use tars_camera::mqtt::{HealthStatus, LinkState};
 use tars_camera::stats::Status;
-use tars_camera::tui::preview::{RgbImage, decode_jpeg, downscale, half_blocks};
-use tars_camera::tui::{EventLog, UiLink, cost};
+use tars_camera::tui::halfblock::{RgbImage, decode_jpeg, downscale, half_blocks};
+use tars_camera::tui::{EventLog, UiLink};
 use tokio::sync::{mpsc, watch};
 
 /// A moving test picture with a little sensor-like noise.

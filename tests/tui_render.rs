@@ -13,8 +13,8 @@ use ratatui::{Frame, Terminal};
 use tars_camera::frame::{Frame as VideoFrame, FrameHub};
 use tars_camera::mqtt::{HealthStatus, LinkState};
 use tars_camera::stats::Status;
+use tars_camera::tui::halfblock::{ColorMode, half_blocks};
 use tars_camera::tui::panes::{View, capture, keepalive, mqtt, stream};
-use tars_camera::tui::preview::{ColorMode, half_blocks};
 use tars_camera::tui::{App, EventLog};
 use tokio::sync::mpsc;
 
@@ -404,6 +404,27 @@ fn whole_screen_at_80x24_and_200x60_has_every_pane_and_the_preview_picture() {
             "{:?}",
             bottom.bg
         );
+    }
+}
+
+#[test]
+fn a_long_event_line_is_wrapped_whole_at_80x24() {
+    let hub = Arc::new(FrameHub::new());
+    publish(&hub, 1, jpeg_top_red_bottom_blue(64, 48), 64, 48);
+    let events = EventLog::new(50);
+    events.push(
+        tracing::Level::WARN,
+        "12:00:00 WARN  tars_camera::mqtt: connection to mqtt://robot.local:1883 refused: the broker is not running, retrying in 5.0 s",
+    );
+    let mut app = app(status(), hub, events);
+    let buf = draw_app(&mut app, 80, 24);
+    let t = text(&buf);
+    for words in [
+        "connection to",
+        "broker is not",
+        "running, retrying in 5.0 s",
+    ] {
+        assert!(t.contains(words), "{words:?} lost at 80x24:\n{t}");
     }
 }
 

@@ -9,10 +9,11 @@
 //!   measured from outside (see `service_runs`);
 //! - chaos: the service under faults for `--chaos-seconds` (see `chaos`).
 //!
-//! Prints a table per section and the targets of issue 6 with their
+//! Prints a table per section and the performance targets with their
 //! verdicts; `--json FILE` writes the same numbers. Speed is judged here,
 //! never in `cargo test`.
 
+mod args;
 mod chaos;
 mod chaos_load;
 mod child;
@@ -23,9 +24,10 @@ mod report;
 mod service_runs;
 mod subscriber;
 pub mod sys;
+pub mod ui_cost;
 
-use crate::config::{BenchArgs, BenchSection};
 use crate::encode::EncoderKind;
+pub use args::{BenchArgs, BenchSection};
 
 pub use report::Report;
 

@@ -61,7 +61,7 @@ pub fn service_config(
         log_level: Some("warn".into()),
         ..Options::default()
     };
-    let mut config = crate::config::resolve(options).map_err(|e| e.to_string())?;
+    let mut config = crate::config::validate(options).map_err(|e| e.to_string())?;
     // Unpaced: far above what --fps allows, so the encoders set the pace.
     config.fps = fps;
     Ok(config)
@@ -154,7 +154,7 @@ pub fn measure(
     result
 }
 
-/// The UI's cost, as `tui::cost::measure` reports it.
+/// The UI's cost, as `ui_cost::measure` reports it.
 #[derive(Debug, Clone, Serialize)]
 pub struct UiRow {
     pub cols: u16,
@@ -182,7 +182,7 @@ pub fn measure_ui(rt: &Runtime, seconds: f64, broker_url: &str) -> Result<UiRow,
         events: crate::tui::EventLog::new(100),
     };
     let (cols, rows) = (120, 40);
-    let cost = rt.block_on(crate::tui::cost::measure(
+    let cost = rt.block_on(super::ui_cost::measure(
         link,
         cols,
         rows,

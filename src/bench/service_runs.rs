@@ -212,7 +212,7 @@ pub struct QuietRow {
     pub seconds: f64,
 }
 
-/// 1280x720@30, MQTT 2 Hz: the fan-out and soak setting of issue 6.
+/// 1280x720@30, MQTT 2 Hz: the fan-out and soak setting.
 fn fanout_config(broker_url: &str, quality: u8) -> ChildConfig {
     ChildConfig {
         width: 1280,

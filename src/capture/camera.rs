@@ -29,7 +29,7 @@ use v4l::video::Capture;
 use v4l::video::capture::Parameters;
 use v4l::{Format, FourCC, Fraction};
 
-use super::format::{self, Mode, PixelFormat, Request};
+use super::camera_mode::{self, Mode, PixelFormat, Request};
 use super::{CaptureError, FrameSource, SourceFrame, SourceInfo, convert};
 
 mod list;
@@ -46,24 +46,6 @@ const BUFFER_COUNT: u32 = 4;
 const ENXIO: i32 = 6;
 const ENODEV: i32 = 19;
 const ESHUTDOWN: i32 = 108;
-
-/// Parses `--device`: `N` or `/dev/videoN`.
-///
-/// # Errors
-/// A message for the configuration error.
-pub fn parse_device(text: &str) -> Result<u32, String> {
-    let t = text.trim();
-    let digits = t.strip_prefix("/dev/video").unwrap_or(t);
-    if !digits.is_empty()
-        && digits.bytes().all(|b| b.is_ascii_digit())
-        && let Ok(n) = digits.parse::<u32>()
-    {
-        return Ok(n);
-    }
-    Err(format!(
-        "invalid camera device '{text}': expected a number (0) or a path like /dev/video0"
-    ))
-}
 
 /// Runs a `v4l` call that may panic on odd driver data, turning the panic
 /// into an error message.
@@ -285,7 +267,7 @@ impl FrameSource for CameraSource {
             )));
         }
         let modes = offered_modes(&device, &self.request).map_err(|e| self.open_error(e))?;
-        let Some(mode) = format::choose(&modes, &self.request) else {
+        let Some(mode) = camera_mode::choose(&modes, &self.request) else {
             return Err(self.open_error(format!(
                 "'{}' offers none of the formats this service can use (MJPEG, YUYV, NV12); \
                  run `tars-camera list-cameras` to see what it offers",
@@ -452,31 +434,6 @@ fn stream_error(path: &str, e: &io::Error, ms: u64, opened: &mut Option<Opened>)
 mod tests {
     use super::*;
     use std::time::Instant;
-
-    #[test]
-    fn parse_device_accepts_numbers_and_paths() {
-        assert_eq!(parse_device("0"), Ok(0));
-        assert_eq!(parse_device("12"), Ok(12));
-        assert_eq!(parse_device("/dev/video2"), Ok(2));
-        assert_eq!(parse_device(" /dev/video0 "), Ok(0));
-    }
-
-    #[test]
-    fn parse_device_rejects_the_rest() {
-        for bad in [
-            "",
-            "-1",
-            "video0",
-            "/dev/video",
-            "/dev/video-1",
-            "/dev/v4l/by-id/x",
-            "0x1",
-            "99999999999",
-        ] {
-            let err = parse_device(bad).expect_err(bad);
-            assert!(err.contains("/dev/video0"), "{bad}: {err}");
-        }
-    }
 
     #[test]
     fn missing_device_fails_fast_with_open() {

@@ -21,21 +21,12 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::{sleep, sleep_until};
 
-use super::backoff::Backoff;
-use super::client::{Link, Shared, unix_ms, unix_now};
+use super::config::ClientConfig;
 use super::error::MqttError;
 use super::heartbeat::{Heartbeat, RoundTrips, Schedule};
+use super::shared::{Command, Link, Shared, unix_ms, unix_now};
 use super::status::{HealthStatus, LinkState};
-
-/// What handles ask of the task.
-#[derive(Debug)]
-pub(crate) enum Command {
-    ReconnectNow,
-    Shutdown {
-        deadline: Instant,
-        done: oneshot::Sender<Result<(), MqttError>>,
-    },
-}
+use crate::backoff::Backoff;
 
 type Reply = Option<oneshot::Sender<Result<(), MqttError>>>;
 pub(crate) type EventResult = Result<Event, ConnectionError>;
@@ -53,21 +44,22 @@ const TICK: Duration = Duration::from_millis(250);
 /// Time allowed for DISCONNECT to go out on `reconnect_now`.
 const DISCONNECT_WAIT: Duration = Duration::from_millis(300);
 
+/// The connection owner: one per client, spawned by [`super::connect`].
 pub(crate) struct Task {
-    pub shared: Arc<Shared>,
-    pub options: Result<MqttOptions, MqttError>,
-    pub network: NetworkOptions,
-    pub capacity: usize,
-    pub backoff: Backoff,
-    pub stable_after: Duration,
-    pub schedule: Schedule,
-    pub rtt: RoundTrips,
-    pub inbound: super::dedup::DedupCache,
-    pub started: Instant,
-    pub heartbeat_seq: u64,
-    pub attempt: u32,
-    pub connections: u64,
-    pub commands: mpsc::Receiver<Command>,
+    pub(super) shared: Arc<Shared>,
+    pub(super) options: Result<MqttOptions, MqttError>,
+    pub(super) network: NetworkOptions,
+    pub(super) capacity: usize,
+    pub(super) backoff: Backoff,
+    pub(super) stable_after: Duration,
+    pub(super) schedule: Schedule,
+    pub(super) rtt: RoundTrips,
+    pub(super) inbound: super::dedup::DedupCache,
+    pub(super) started: Instant,
+    pub(super) heartbeat_seq: u64,
+    pub(super) attempt: u32,
+    pub(super) connections: u64,
+    pub(super) commands: mpsc::Receiver<Command>,
 }
 
 /// Per-connection bookkeeping of what actually went out.
@@ -101,6 +93,36 @@ async fn poll_loop(mut eventloop: EventLoop, events: mpsc::Sender<EventResult>) 
 }
 
 impl Task {
+    /// The task for `config`, sharing `shared` with the handles and taking
+    /// their commands from `commands`.
+    pub(super) fn new(
+        config: &ClientConfig,
+        shared: Arc<Shared>,
+        commands: mpsc::Receiver<Command>,
+    ) -> Self {
+        Self {
+            shared,
+            options: super::options::mqtt_options(config),
+            network: super::options::network_options(config),
+            capacity: config.request_capacity.max(1),
+            backoff: Backoff::new(
+                config.reconnect_min,
+                config.reconnect_max,
+                config.reconnect_jitter,
+                fastrand::u64(..),
+            ),
+            stable_after: config.stable_after,
+            schedule: Schedule::new(config.heartbeat_interval),
+            rtt: RoundTrips::default(),
+            inbound: super::dedup::DedupCache::new(config.dedup_ttl, config.dedup_capacity),
+            started: Instant::now(),
+            heartbeat_seq: 0,
+            attempt: 1,
+            connections: 0,
+            commands,
+        }
+    }
+
     pub async fn run(mut self) {
         let (reply, result) = loop {
             let outcome = match self.options.clone() {

@@ -275,8 +275,8 @@ pub fn test_config(args: &[&str]) -> (tars_camera::config::Config, std::net::Tcp
         "0",
     ];
     argv.extend_from_slice(args);
-    let cli = tars_camera::config::Cli::try_parse_from(argv).expect("args");
-    let config = tars_camera::config::resolve(cli.options).expect("config");
+    let cli = tars_camera::cli::Cli::try_parse_from(argv).expect("args");
+    let config = tars_camera::config::validate(cli.options).expect("config");
     let listener = tars_camera::http::bind(config.http_host, config.http_port).expect("bind");
     (config, listener)
 }

@@ -15,7 +15,7 @@ use v4l::prelude::Device;
 use v4l::video::Capture;
 use v4l::{FourCC, Fraction};
 
-use super::super::format::PixelFormat;
+use super::super::camera_mode::PixelFormat;
 use super::guard;
 
 /// One capture device.
