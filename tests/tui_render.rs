@@ -408,7 +408,11 @@ fn a_long_event_line_is_wrapped_whole_at_80x24() {
     let mut app = app(status(), hub, events);
     let buf = draw_app(&mut app, 80, 24);
     let t = text(&buf);
-    for words in ["connection to", "broker is not", "running, retrying in 5.0 s"] {
+    for words in [
+        "connection to",
+        "broker is not",
+        "running, retrying in 5.0 s",
+    ] {
         assert!(t.contains(words), "{words:?} lost at 80x24:\n{t}");
     }
 }

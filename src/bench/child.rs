@@ -2,6 +2,8 @@
 //! measure what the service alone costs: its CPU and RSS come from
 //! `/proc/<pid>`, while the clients run here.
 
+use color_eyre::eyre;
+
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -58,14 +60,16 @@ impl ChildConfig {
 }
 
 /// This binary.
-fn exe() -> Result<PathBuf, String> {
-    std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))
+fn exe() -> eyre::Result<PathBuf> {
+    std::env::current_exe().map_err(|e| eyre::eyre!("cannot find this program: {e}"))
 }
 
 /// A free loopback port (bound then released: a small race, fine for a bench).
-fn free_port() -> Result<u16, String> {
-    let l = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-    l.local_addr().map(|a| a.port()).map_err(|e| e.to_string())
+fn free_port() -> eyre::Result<u16> {
+    let l = TcpListener::bind("127.0.0.1:0").map_err(|e| eyre::eyre!("{e}"))?;
+    l.local_addr()
+        .map(|a| a.port())
+        .map_err(|e| eyre::eyre!("{e}"))
 }
 
 impl ChildService {
@@ -73,7 +77,7 @@ impl ChildService {
     ///
     /// # Errors
     /// It could not start or served no frame within 5 s.
-    pub fn start(config: &ChildConfig) -> Result<Self, String> {
+    pub fn start(config: &ChildConfig) -> eyre::Result<Self> {
         let port = free_port()?;
         let started = Instant::now();
         let child = Command::new(exe()?)
@@ -83,11 +87,11 @@ impl ChildService {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .map_err(|e| format!("cannot start the service: {e}"))?;
+            .map_err(|e| eyre::eyre!("cannot start the service: {e}"))?;
         Self::ready(child, port, started)
     }
 
-    fn ready(mut child: Child, port: u16, started: Instant) -> Result<Self, String> {
+    fn ready(mut child: Child, port: u16, started: Instant) -> eyre::Result<Self> {
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         let waited = super::reader::wait_first_frame(addr, Duration::from_secs(5));
         match waited {
@@ -99,7 +103,7 @@ impl ChildService {
             None => {
                 let _ = child.kill();
                 let _ = child.wait();
-                Err("the service served no frame within 5 s".into())
+                Err(eyre::eyre!("the service served no frame within 5 s"))
             }
         }
     }
@@ -147,7 +151,7 @@ impl TmuxService {
     ///
     /// # Errors
     /// tmux is not installed or the service did not come up.
-    pub fn start(config: &ChildConfig) -> Result<Self, String> {
+    pub fn start(config: &ChildConfig) -> eyre::Result<Self> {
         let port = free_port()?;
         let session = format!("tars-bench-{}", std::process::id());
         let exe = exe()?;
@@ -161,22 +165,24 @@ impl TmuxService {
             .env("TERM", "xterm-256color")
             .env("COLORTERM", "truecolor")
             .status()
-            .map_err(|e| format!("tmux: {e}"))?;
+            .map_err(|e| eyre::eyre!("tmux: {e}"))?;
         if !status.success() {
-            return Err("tmux could not start a session".into());
+            return Err(eyre::eyre!("tmux could not start a session"));
         }
         let mut this = Self { session, pid: 0 };
         let out = Command::new("tmux")
             .args(["list-panes", "-t", &this.session, "-F", "#{pane_pid}"])
             .output()
-            .map_err(|e| format!("tmux: {e}"))?;
+            .map_err(|e| eyre::eyre!("tmux: {e}"))?;
         let pid = String::from_utf8_lossy(&out.stdout)
             .trim()
             .parse::<u32>()
-            .map_err(|_| "tmux gave no pane pid".to_owned())?;
+            .map_err(|_| eyre::eyre!("tmux gave no pane pid"))?;
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         if super::reader::wait_first_frame(addr, Duration::from_secs(5)).is_none() {
-            return Err("the service under tmux served no frame within 5 s".into());
+            return Err(eyre::eyre!(
+                "the service under tmux served no frame within 5 s"
+            ));
         }
         this.pid = pid;
         Ok(this)
@@ -203,7 +209,7 @@ impl Mosquitto {
     ///
     /// # Errors
     /// `mosquitto` is not installed or did not listen within 3 s.
-    pub fn start() -> Result<Self, String> {
+    pub fn start() -> eyre::Result<Self> {
         let port = free_port()?;
         let child = Command::new("mosquitto")
             .args(["-p", &port.to_string()])
@@ -212,7 +218,7 @@ impl Mosquitto {
             .stderr(Stdio::null())
             .spawn()
             .map_err(|e| {
-                format!(
+                eyre::eyre!(
                     "cannot start mosquitto (apt-get install mosquitto, or give --mqtt-url): {e}"
                 )
             })?;
@@ -228,7 +234,7 @@ impl Mosquitto {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        Err("mosquitto did not listen within 3 s".into())
+        Err(eyre::eyre!("mosquitto did not listen within 3 s"))
     }
 }
 
