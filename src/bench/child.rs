@@ -4,7 +4,7 @@
 
 use color_eyre::eyre;
 
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -64,21 +64,13 @@ fn exe() -> eyre::Result<PathBuf> {
     std::env::current_exe().map_err(|e| eyre::eyre!("cannot find this program: {e}"))
 }
 
-/// A free loopback port (bound then released: a small race, fine for a bench).
-fn free_port() -> eyre::Result<u16> {
-    let l = TcpListener::bind("127.0.0.1:0").map_err(|e| eyre::eyre!("{e}"))?;
-    l.local_addr()
-        .map(|a| a.port())
-        .map_err(|e| eyre::eyre!("{e}"))
-}
-
 impl ChildService {
     /// Start the child headless and wait for its first frame.
     ///
     /// # Errors
     /// It could not start or served no frame within 5 s.
     pub fn start(config: &ChildConfig) -> eyre::Result<Self> {
-        let port = free_port()?;
+        let port = super::broker_process::free_port();
         let started = Instant::now();
         let child = Command::new(exe()?)
             .args(config.args(port))
@@ -152,7 +144,7 @@ impl TmuxService {
     /// # Errors
     /// tmux is not installed or the service did not come up.
     pub fn start(config: &ChildConfig) -> eyre::Result<Self> {
-        let port = free_port()?;
+        let port = super::broker_process::free_port();
         let session = format!("tars-bench-{}", std::process::id());
         let exe = exe()?;
         let mut command = format!("exec '{}'", exe.display());
@@ -194,53 +186,5 @@ impl Drop for TmuxService {
         let _ = Command::new("tmux")
             .args(["kill-session", "-t", &self.session])
             .status();
-    }
-}
-
-/// `mosquitto -p PORT` on loopback, killed on drop.
-#[derive(Debug)]
-pub struct Mosquitto {
-    child: Child,
-    pub url: String,
-}
-
-impl Mosquitto {
-    /// Start it and wait until it accepts connections.
-    ///
-    /// # Errors
-    /// `mosquitto` is not installed or did not listen within 3 s.
-    pub fn start() -> eyre::Result<Self> {
-        let port = free_port()?;
-        let child = Command::new("mosquitto")
-            .args(["-p", &port.to_string()])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| {
-                eyre::eyre!(
-                    "cannot start mosquitto (apt-get install mosquitto, or give --mqtt-url): {e}"
-                )
-            })?;
-        let this = Self {
-            child,
-            url: format!("mqtt://127.0.0.1:{port}"),
-        };
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        let deadline = Instant::now() + Duration::from_secs(3);
-        while Instant::now() < deadline {
-            if std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(100)).is_ok() {
-                return Ok(this);
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Err(eyre::eyre!("mosquitto did not listen within 3 s"))
-    }
-}
-
-impl Drop for Mosquitto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }

@@ -13,8 +13,10 @@
 //! never in `cargo test`.
 
 use color_eyre::eyre;
+use color_eyre::eyre::WrapErr as _;
 
 mod args;
+pub mod broker_process;
 mod child;
 pub mod encode;
 mod pipeline;
@@ -182,8 +184,15 @@ pub fn run(args: &BenchArgs) -> eyre::Result<()> {
         let (url, name, _mosquitto) = match &args.mqtt_url {
             Some(url) => (url.clone(), url.clone(), None),
             None => {
-                let m = child::Mosquitto::start()?;
-                (m.url.clone(), format!("mosquitto ({})", m.url), Some(m))
+                let exe = std::env::current_exe()?;
+                let m = broker_process::BrokerProcess::start(
+                    broker_process::BrokerKind::Mosquitto,
+                    &exe,
+                )
+                .wrap_err(
+                    "cannot start mosquitto (apt-get install mosquitto, or give --mqtt-url)",
+                )?;
+                (m.url(), format!("mosquitto ({})", m.url()), Some(m))
             }
         };
         eprintln!("mqtt 640x480 at 30 Hz through {name} for 8 s ...");
