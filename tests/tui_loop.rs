@@ -1,6 +1,8 @@
 //! Keys → commands, the preview cadence, and the real `run_loop` driven by a
 //! stream of key events. Every wait is bounded.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -15,9 +17,7 @@ use tars_camera::stats::Status;
 use tars_camera::tui::{App, ColorMode, EventLog, Refresh, UiLink, run_loop};
 use tokio::sync::{mpsc, watch};
 
-#[path = "common/ui.rs"]
-mod ui;
-use ui::{SharedBackend, key_channel, wait_for_screen};
+use common::ui::{SharedBackend, key_channel, wait_for_screen};
 
 const BOUND: Duration = Duration::from_secs(5);
 

@@ -13,7 +13,10 @@ use std::time::{Duration, Instant, SystemTime};
 use serde::Serialize;
 use tokio::runtime::Runtime;
 
-use super::chaos_load::{BrokerProcess, ConnectionProbe, Load, status};
+use color_eyre::eyre::{self, WrapErr as _};
+
+use super::broker_process::{BrokerKind, BrokerProcess, mosquitto_path};
+use super::chaos_load::{ConnectionProbe, Load, status, unix_ms};
 use super::subscriber::Subscriber;
 
 const VIEWERS: usize = 16;
@@ -131,15 +134,15 @@ impl ChaosRow {
     }
 }
 
-fn free_port() -> Result<u16, String> {
-    let l = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-    l.local_addr().map(|a| a.port()).map_err(|e| e.to_string())
+fn free_port() -> eyre::Result<u16> {
+    let l = TcpListener::bind("127.0.0.1:0")?;
+    Ok(l.local_addr()?.port())
 }
 
 /// The service under test, headless, as a child process.
-fn start_service(broker_port: u16) -> Result<(Child, SocketAddr), String> {
+fn start_service(broker_port: u16) -> eyre::Result<(Child, SocketAddr)> {
     let port = free_port()?;
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let exe = std::env::current_exe()?;
     let child = Command::new(exe)
         .args([
             "--no-tui",
@@ -178,10 +181,10 @@ fn start_service(broker_port: u16) -> Result<(Child, SocketAddr), String> {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .map_err(|e| format!("cannot start the service: {e}"))?;
+        .wrap_err("cannot start the service")?;
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     if super::reader::wait_first_frame(addr, Duration::from_secs(10)).is_none() {
-        return Err("the service served no frame within 10 s".into());
+        eyre::bail!("the service served no frame within 10 s");
     }
     Ok((child, addr))
 }
@@ -208,7 +211,7 @@ fn faults(
     pid: u32,
     seconds: f64,
     max: &mut ProcSample,
-) -> Result<Vec<u64>, String> {
+) -> eyre::Result<Vec<u64>> {
     let mut rng = fastrand::Rng::with_seed(0xc4a05);
     let end = Instant::now() + Duration::from_secs_f64(seconds);
     let mut returns = Vec::new();
@@ -223,7 +226,8 @@ fn faults(
         if Instant::now() >= next_kill && Instant::now() + Duration::from_secs(8) < end {
             broker.kill();
             std::thread::sleep(Duration::from_millis(rng.u64(1000..=5000)));
-            returns.push(broker.start()?);
+            broker.restart().wrap_err("restarting the broker")?;
+            returns.push(unix_ms());
             next_kill = Instant::now() + Duration::from_secs(rng.u64(10..=30));
         }
     }
@@ -234,20 +238,24 @@ fn faults(
 ///
 /// # Errors
 /// The broker or the service could not start.
-pub fn run(rt: &Runtime, seconds: f64) -> Result<ChaosRow, String> {
-    let mut broker = BrokerProcess::new(free_port()?);
-    broker.start()?;
+pub fn run(rt: &Runtime, seconds: f64) -> eyre::Result<ChaosRow> {
+    let kind = if Command::new(mosquitto_path()).arg("-h").output().is_ok() {
+        BrokerKind::Mosquitto
+    } else {
+        BrokerKind::Embedded
+    };
+    let exe = std::env::current_exe()?;
+    let mut broker = BrokerProcess::start(kind, &exe).wrap_err("starting the broker")?;
     let (mut child, addr) = start_service(broker.port)?;
     let pid = child.id();
-    let url = format!("mqtt://127.0.0.1:{}", broker.port);
-    let subscriber = rt.block_on(Subscriber::start(&url, "camera/frame"))?;
+    let subscriber = rt.block_on(Subscriber::start(&broker.url(), "camera/frame"))?;
     let probe = ConnectionProbe::start(addr)?;
     let hold = Duration::from_secs(CLIENT_TIMEOUT_S + 10);
     // Warm up with the same load, then measure the start at rest.
     let warm = Load::start(addr, VIEWERS, STALLED, hold)?;
     std::thread::sleep(Duration::from_secs(20));
     warm.stop();
-    let start = settled(addr, pid).ok_or("cannot read the service's /proc")?;
+    let start = settled(addr, pid).ok_or_else(|| eyre::eyre!("cannot read the service's /proc"))?;
     let load = Load::start(addr, VIEWERS, STALLED, hold)?;
     let t0 = Instant::now();
     let mut max = start;
@@ -297,7 +305,10 @@ pub fn run(rt: &Runtime, seconds: f64) -> Result<ChaosRow, String> {
     let limit = RECONNECT_MAX_MS + 1000;
     Ok(ChaosRow {
         seconds: wall,
-        broker: broker.name.to_owned(),
+        broker: match broker.kind {
+            BrokerKind::Mosquitto => "mosquitto".to_owned(),
+            BrokerKind::Embedded => "embedded (child process)".to_owned(),
+        },
         viewers: VIEWERS,
         stalled: STALLED,
         broker_restarts: returns.len(),

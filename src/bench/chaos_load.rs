@@ -1,10 +1,9 @@
-//! The load and the faults of the `chaos` section: `/stream` clients that
-//! come and go at random, clients that stall, a broker that dies and comes
-//! back, and a prober that records the service's MQTT connections.
+//! The load of the `chaos` section: `/stream` clients that come and go at
+//! random, clients that stall, and a prober that records the service's MQTT
+//! connections.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
@@ -116,7 +115,7 @@ impl Load {
         viewers: usize,
         stalled: usize,
         hold: Duration,
-    ) -> Result<Self, String> {
+    ) -> std::io::Result<Self> {
         let counts = Arc::new(LoadCounts::default());
         let stop = Arc::new(AtomicBool::new(false));
         let mut threads = Vec::new();
@@ -130,8 +129,7 @@ impl Load {
                     } else {
                         staller(addr, hold, &counts, &stop);
                     }
-                })
-                .map_err(|e| format!("cannot start a client: {e}"))?;
+                })?;
             threads.push(t);
         }
         Ok(Self {
@@ -149,84 +147,6 @@ impl Load {
     }
 }
 
-/// The broker as a child process on a fixed port, killed and restarted.
-#[derive(Debug)]
-pub struct BrokerProcess {
-    pub name: &'static str,
-    pub port: u16,
-    child: Option<Child>,
-}
-
-impl BrokerProcess {
-    /// Mosquitto when installed, else this program's embedded broker.
-    #[must_use]
-    pub fn new(port: u16) -> Self {
-        let mosquitto = Command::new("mosquitto")
-            .arg("-h")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok();
-        Self {
-            name: if mosquitto {
-                "mosquitto"
-            } else {
-                "embedded (child process)"
-            },
-            port,
-            child: None,
-        }
-    }
-
-    /// Start it and wait until it accepts; returns when it did (unix ms).
-    ///
-    /// # Errors
-    /// It could not start or did not listen within 5 s.
-    pub fn start(&mut self) -> Result<u64, String> {
-        let port = self.port.to_string();
-        let mut command = if self.name == "mosquitto" {
-            let mut c = Command::new("mosquitto");
-            c.args(["-p", &port]);
-            c
-        } else {
-            let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-            let mut c = Command::new(exe);
-            c.args(["broker", "--host", "127.0.0.1", "--port", &port]);
-            c
-        };
-        let child = command
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| format!("cannot start the broker: {e}"))?;
-        self.child = Some(child);
-        let addr = SocketAddr::from(([127, 0, 0, 1], self.port));
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if TcpStream::connect_timeout(&addr, Duration::from_millis(100)).is_ok() {
-                return Ok(unix_ms());
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        Err("the broker did not listen within 5 s".into())
-    }
-
-    /// SIGKILL: the broker dies without a word to its clients.
-    pub fn kill(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-impl Drop for BrokerProcess {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
 /// Polls `/status` and keeps the start (unix ms) of every MQTT connection
 /// the service made.
 #[derive(Debug)]
@@ -239,7 +159,7 @@ pub struct ConnectionProbe {
 impl ConnectionProbe {
     /// # Errors
     /// The thread could not start.
-    pub fn start(addr: SocketAddr) -> Result<Self, String> {
+    pub fn start(addr: SocketAddr) -> std::io::Result<Self> {
         let connected_since = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
         let thread = {
@@ -256,8 +176,7 @@ impl ConnectionProbe {
                         }
                         std::thread::sleep(Duration::from_millis(100));
                     }
-                })
-                .map_err(|e| format!("cannot start the probe: {e}"))?
+                })?
         };
         Ok(Self {
             connected_since,

@@ -1,5 +1,13 @@
-//! Shared helpers for the end-to-end tests: real sockets, the real binary.
-#![allow(dead_code)]
+//! Shared helpers for the end-to-end tests: real sockets, the real binary
+//! ([`broker`]: MQTT brokers as child processes and an observer client;
+//! [`ui`]: a readable TestBackend and keys from a channel).
+#![expect(
+    dead_code,
+    reason = "each test binary uses its own part of the helpers"
+)]
+
+pub mod broker;
+pub mod ui;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
