@@ -38,6 +38,8 @@ pub enum Subcommands {
     ListCameras,
     /// Measure this machine: encode throughput and pipeline FPS per resolution.
     Bench(BenchArgs),
+    /// The terminal UI over a service already running (another process); q leaves it running.
+    Attach(crate::attach::run::AttachArgs),
     /// Run only the embedded MQTT broker, in the foreground (for tests and demos).
     Broker {
         #[arg(long, default_value = "127.0.0.1")]
@@ -153,6 +155,7 @@ pub fn main() -> Result<ExitCode> {
             Err(e) => Ok(usage_error(&e.to_string())),
         },
         Some(Subcommands::Broker { host, port }) => run_broker(host, port),
+        Some(Subcommands::Attach(args)) => run_attach(&args),
         None => match config::resolve(cli.options, origins) {
             Ok(config) => run_service(config),
             Err(e) => Ok(usage_error(&e.to_string())),
@@ -160,26 +163,96 @@ pub fn main() -> Result<ExitCode> {
     }
 }
 
-/// Logs go to stderr headless, and to the Events pane under the UI.
+/// Logs go to stderr headless, and to the Events pane under the UI; both
+/// keep the recent lines for `/events`.
 fn init_logging(config: &Config, headless: bool, events: &EventLog) {
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    // The recent lines are kept in both modes: `/events` serves them.
+    let ring = events.layer().with_filter(filter(&config.log_level));
     if headless {
-        tracing_subscriber::fmt()
-            .with_env_filter(filter(&config.log_level))
+        let stderr = tracing_subscriber::fmt::layer()
             .with_writer(std::io::stderr)
             .with_ansi(std::io::stderr().is_terminal())
-            .init();
+            .with_filter(filter(&config.log_level));
+        tracing_subscriber::registry().with(stderr).with(ring).init();
     } else {
-        use tracing_subscriber::layer::SubscriberExt as _;
-        use tracing_subscriber::util::SubscriberInitExt as _;
-        tracing_subscriber::registry()
-            .with(events.layer().with_filter(filter(&config.log_level)))
-            .init();
+        tracing_subscriber::registry().with(ring).init();
     }
+}
+
+/// Logs to the Events pane only (the UI owns the screen).
+fn init_ui_logging(level: &str, events: &EventLog) {
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    tracing_subscriber::registry()
+        .with(events.layer().with_filter(filter(level)))
+        .init();
+}
+
+/// `tars-camera attach [URL]`.
+fn run_attach(args: &crate::attach::run::AttachArgs) -> Result<ExitCode> {
+    let target = match args.target() {
+        Ok(t) => t,
+        Err(e) => return Ok(usage_error(&format!("attach: {e}"))),
+    };
+    if !(args.preview_fps > 0.0 && args.preview_fps <= 30.0) {
+        return Ok(usage_error(&format!(
+            "--preview-fps: must be more than 0 and at most 30 (got {})",
+            args.preview_fps
+        )));
+    }
+    if !std::io::stdout().is_terminal() {
+        return Ok(usage_error("attach: needs a terminal (stdout is not one)"));
+    }
+    let events = EventLog::new(200);
+    init_ui_logging("info", &events);
+    crate::attach::run::run(target, args.preview_fps, events, None)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// In UI mode, with the port taken: the target if a tars-camera serves there.
+fn running_service(config: &Config) -> Option<crate::attach::Target> {
+    let host = if config.http_host.is_unspecified() {
+        "127.0.0.1".to_owned()
+    } else {
+        match config.http_host {
+            IpAddr::V6(ip) => format!("[{ip}]"),
+            IpAddr::V4(ip) => ip.to_string(),
+        }
+    };
+    let (basic, token) = config.http_auth.secrets();
+    let credentials = crate::attach::Credentials {
+        basic: basic.cloned(),
+        token: token.cloned(),
+    };
+    let url = format!("http://{host}:{}", config.http_port);
+    let target = crate::attach::Target::parse(&url, credentials).ok()?;
+    crate::attach::is_tars_camera(&target).then_some(target)
 }
 
 fn run_service(config: Config) -> Result<ExitCode> {
     let listener = match crate::http::bind(config.http_host, config.http_port) {
         Ok(l) => l,
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse
+            && !(config.no_tui || !std::io::stdout().is_terminal()) =>
+        {
+            // UI mode: a service already running there gets the UI attached.
+            if let Some(target) = running_service(&config) {
+                let events = EventLog::new(200);
+                init_ui_logging(&config.log_level, &events);
+                let note = format!(
+                    "a tars-camera already serves on {}: attached to it (q leaves it running)",
+                    target.url
+                );
+                crate::attach::run::run(target, config.preview_fps, events, Some(note))?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            return Ok(usage_error(&format!(
+                "--http-port: {}:{} is already in use",
+                config.http_host, config.http_port
+            )));
+        }
         Err(e) => {
             let what = if e.kind() == std::io::ErrorKind::AddrInUse {
                 "is already in use".to_owned()
@@ -202,7 +275,7 @@ fn run_service(config: Config) -> Result<ExitCode> {
         .build()
         .wrap_err("cannot start the runtime")?;
     let result = runtime.block_on(async move {
-        let service = Service::start(config, listener).await?;
+        let service = Service::start_logged(config, listener, None, events.clone()).await?;
         if headless {
             crate::headless::run(service).await?;
             Ok(())

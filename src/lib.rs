@@ -13,10 +13,12 @@
 //! - [`service`]: starts, wires and stops the parts.
 //! - [`headless`]: the `--no-tui` runner; [`tui`]: the terminal UI;
 //!   [`signals`]: SIGINT/SIGTERM for both.
+//! - [`attach`]: the UI over a service in another process (`tars-camera attach`).
 //! - [`backoff`]: retry delays (camera re-opens, MQTT reconnects).
 //! - [`bench`]: `tars-camera bench`, measurements of this machine; nothing
 //!   else depends on it.
 
+pub mod attach;
 pub mod backoff;
 pub mod bench;
 pub mod capture;

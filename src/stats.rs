@@ -224,6 +224,9 @@ pub struct MqttSection {
     /// Frames whose payload could not be built (logged, not sent).
     #[serde(default)]
     pub payload_errors: u64,
+    /// Control requests over MQTT.
+    #[serde(default)]
+    pub control: crate::control::mqtt::MqttControlStatus,
     #[serde(flatten)]
     pub client: ClientStatus,
 }

@@ -17,6 +17,7 @@ use color_eyre::eyre;
 use color_eyre::eyre::WrapErr as _;
 
 mod args;
+pub mod attach_cost;
 pub mod broker_process;
 mod chaos;
 mod chaos_load;
@@ -142,6 +143,7 @@ pub fn run(args: &BenchArgs) -> eyre::Result<()> {
         BenchSection::Quiet,
         BenchSection::Startup,
         BenchSection::Soak,
+        BenchSection::Attach,
     ]
     .iter()
     .any(|&s| wants(args, s));
@@ -230,6 +232,12 @@ pub fn run(args: &BenchArgs) -> eyre::Result<()> {
             broker,
         )?);
         report.print_soak();
+    }
+    if wants(args, BenchSection::Attach) {
+        eprintln!("attach 80x24 over 640x480@10 ...");
+        let row = attach_cost::measure(&runtime, args.seconds.max(5.0), args.quality, broker)?;
+        row.print();
+        report.attach = Some(row);
     }
     if args.sections.contains(&BenchSection::Chaos) {
         eprintln!("chaos for {} s ...", args.chaos_seconds);

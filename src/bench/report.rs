@@ -41,6 +41,7 @@ pub struct Report {
     pub startup: Option<StartupRow>,
     pub soak: Option<SoakRow>,
     pub chaos: Option<super::chaos::ChaosRow>,
+    pub attach: Option<super::attach_cost::AttachRow>,
     pub targets: Vec<Target>,
     pub machine: Machine,
 }
@@ -60,6 +61,7 @@ impl Report {
             startup: None,
             soak: None,
             chaos: None,
+            attach: None,
             targets: Vec::new(),
             machine: Machine::describe(),
         }

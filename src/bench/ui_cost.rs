@@ -70,6 +70,7 @@ fn measure_here(link: UiLink, cols: u16, rows: u16, duration: Duration) -> io::R
         color: ColorMode::TrueColor,
         draws: Some(Arc::clone(&draws)),
         stop: None,
+        remote: None,
     };
     let cpu_start = thread_cpu_time()?;
     let wall_start = Instant::now();

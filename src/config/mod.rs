@@ -70,6 +70,8 @@ pub struct Config {
     pub broker: BrokerChoice,
     pub client_id: String,
     pub frame_topic: String,
+    /// Control requests arrive here; `None` = off.
+    pub control_topic: Option<String>,
     pub service_name: String,
     pub heartbeat_interval: Duration,
     pub reconnect_min: Duration,

@@ -60,6 +60,9 @@ pub struct Options {
     /// Topic for frames [default: camera/frame]
     #[arg(long, env = "CAMERA_FRAME_TOPIC")]
     pub frame_topic: Option<String>,
+    /// Topic for control requests (JSON, as POST /control); results on <topic>/result; empty = off [default: camera/control]
+    #[arg(long, env = "CAMERA_CONTROL_TOPIC", value_name = "TOPIC")]
+    pub control_topic: Option<String>,
     /// Name in system/health/<name> and system/keepalive/<name> [default: camera]
     #[arg(long, env = "CAMERA_SERVICE_NAME")]
     pub service_name: Option<String>,
@@ -144,6 +147,7 @@ impl Options {
             mqtt_url,
             client_id,
             frame_topic,
+            control_topic,
             service_name,
             heartbeat_interval,
             reconnect_min,

@@ -71,6 +71,22 @@ fn non_empty(option: &str, v: Option<String>, default: &str) -> Result<String, C
     Ok(s)
 }
 
+/// The control topic: a topic name (no wildcards); empty turns control off.
+fn control_topic(v: Option<String>) -> Result<Option<String>, ConfigError> {
+    let topic = v.unwrap_or_else(|| "camera/control".to_owned());
+    if topic.is_empty() {
+        return Ok(None);
+    }
+    if crate::mqtt::topic::valid_topic(&topic) {
+        Ok(Some(topic))
+    } else {
+        Err(ConfigError::new(
+            "--control-topic",
+            format!("must be an MQTT topic without + or # (got '{topic}'), or empty for off"),
+        ))
+    }
+}
+
 fn source(o: &Options) -> Result<SourceKind, ConfigError> {
     match (o.source.as_deref(), o.demo) {
         (None, true) | (Some("test-pattern"), _) => Ok(SourceKind::TestPattern),
@@ -213,6 +229,7 @@ pub fn validate(o: Options) -> Result<Config, ConfigError> {
         broker: broker(&o)?,
         client_id: non_empty("--client-id", o.client_id, "tars-camera")?,
         frame_topic: non_empty("--frame-topic", o.frame_topic, "camera/frame")?,
+        control_topic: control_topic(o.control_topic)?,
         service_name: non_empty("--service-name", o.service_name, "camera")?,
         heartbeat_interval: duration(
             "--heartbeat-interval",

@@ -5,9 +5,10 @@ use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, PoisonError};
 
+use serde_json::{Map, Value};
 use tokio::sync::{mpsc, watch};
 
-use super::{Command, Controls, step_rate};
+use super::{Applied, Command, ControlError, ControlRequest, ControlState, Controls, step_rate};
 use crate::capture::thread::CaptureShared;
 use crate::frame::FrameHub;
 use crate::mqtt::Client;
@@ -44,7 +45,18 @@ pub async fn run(
                 let paused = !controls.mqtt_paused.fetch_xor(true, Ordering::Relaxed);
                 tracing::info!("MQTT frames {}", if paused { "paused" } else { "resumed" });
             }
-            Command::SaveSnapshot => save_snapshot(&hub, &controls).await,
+            Command::SaveSnapshot => {
+                let _ = save_snapshot(&hub, &controls).await;
+            }
+            Command::Apply(request, reply) => {
+                let parts = Parts {
+                    capture: &capture,
+                    controls: &controls,
+                    hub: &hub,
+                    mqtt: &mqtt,
+                };
+                reply.send(apply_request(&request, &parts).await);
+            }
             Command::ReconnectMqtt => {
                 tracing::info!("MQTT: reconnecting now");
                 mqtt.reconnect_now();
@@ -56,11 +68,62 @@ pub async fn run(
     }
 }
 
-/// Write the newest frame to `snapshot-<unix ms>-<seq>.jpg` in the working directory.
-async fn save_snapshot(hub: &FrameHub, controls: &Controls) {
+/// What a request changes.
+struct Parts<'a> {
+    capture: &'a CaptureShared,
+    controls: &'a Controls,
+    hub: &'a FrameHub,
+    mqtt: &'a Client,
+}
+
+/// Apply a whole request. The snapshot (the one step that can fail) goes
+/// first: when it fails nothing else is changed.
+async fn apply_request(request: &ControlRequest, parts: &Parts<'_>) -> Result<Applied, ControlError> {
+    let mut applied = Map::new();
+    if request.snapshot {
+        let path = save_snapshot(parts.hub, parts.controls)
+            .await
+            .map_err(ControlError::Snapshot)?;
+        applied.insert("snapshot".into(), Value::from(path));
+    }
+    if let Some(q) = request.quality {
+        parts.capture.set_quality(q);
+        tracing::info!("JPEG quality {q}");
+        applied.insert("quality".into(), Value::from(q));
+    }
+    if let Some(hz) = request.mqtt_rate {
+        let set = parts.controls.set_mqtt_rate_hz(hz);
+        tracing::info!("MQTT frame rate {set} Hz");
+        applied.insert("mqtt_rate".into(), Value::from(set));
+    }
+    if let Some(paused) = request.paused {
+        parts.controls.mqtt_paused.store(paused, Ordering::Relaxed);
+        tracing::info!("MQTT frames {}", if paused { "paused" } else { "resumed" });
+        applied.insert("paused".into(), Value::from(paused));
+    }
+    if request.reconnect {
+        tracing::info!("MQTT: reconnecting now");
+        parts.mqtt.reconnect_now();
+        applied.insert("reconnect".into(), Value::from(true));
+    }
+    Ok(Applied {
+        applied,
+        status: ControlState {
+            quality: parts.capture.quality(),
+            mqtt_rate: parts.controls.mqtt_rate_hz(),
+            max_mqtt_rate: parts.controls.max_rate_hz,
+            paused: parts.controls.mqtt_paused(),
+            last_saved: parts.controls.last_saved(),
+        },
+    })
+}
+
+/// Write the newest frame to `snapshot-<unix ms>-<seq>.jpg` in the working
+/// directory; returns its path, or why not.
+async fn save_snapshot(hub: &FrameHub, controls: &Controls) -> Result<String, String> {
     let Some(frame) = hub.latest() else {
         tracing::warn!("no frame to save yet");
-        return;
+        return Err("no frame to save yet".into());
     };
     let ms = frame
         .captured_wall
@@ -76,8 +139,13 @@ async fn save_snapshot(hub: &FrameHub, controls: &Controls) {
             *controls
                 .last_saved
                 .lock()
-                .unwrap_or_else(PoisonError::into_inner) = Some(shown);
+                .unwrap_or_else(PoisonError::into_inner) = Some(shown.clone());
+            Ok(shown)
         }
-        Err(e) => tracing::warn!("cannot save {}: {e}", path.display()),
+        Err(e) => {
+            let why = format!("cannot save {}: {e}", path.display());
+            tracing::warn!("{why}");
+            Err(why)
+        }
     }
 }

@@ -6,8 +6,11 @@
 
 pub mod apply;
 mod controls;
+pub mod mqtt;
+pub mod request;
 
 pub use controls::Controls;
+pub use request::{Applied, ControlError, ControlRequest, ControlState, Reply};
 
 /// MQTT frame rates the rate keys step through (Hz), capped at the fps.
 pub const RATE_STEPS_HZ: &[f64] = &[0.0, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 15.0, 20.0, 30.0, 60.0];
@@ -27,6 +30,9 @@ pub enum Command {
     SaveSnapshot,
     /// Drop the MQTT connection and connect again now.
     ReconnectMqtt,
+    /// Apply a checked request from outside as a whole; the outcome goes
+    /// to the reply.
+    Apply(ControlRequest, Reply),
     /// Stop the service.
     Quit,
 }

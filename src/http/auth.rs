@@ -117,6 +117,13 @@ impl AuthConfig {
         Ok(Self { basic, token })
     }
 
+    /// The configured Basic credentials (`USER:PASSWORD`) and token, for a
+    /// client of this same service (the attached UI).
+    #[must_use]
+    pub fn secrets(&self) -> (Option<&Secret>, Option<&Secret>) {
+        (self.basic.as_ref(), self.token.as_ref())
+    }
+
     #[must_use]
     pub fn enabled(&self) -> bool {
         self.basic.is_some() || self.token.is_some()

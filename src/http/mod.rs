@@ -1,4 +1,4 @@
-//! HTTP: `/stream` (MJPEG), `/snapshot`, `/status`, on a small server of
+//! HTTP: `/stream` (MJPEG), `/snapshot`, `/status`, `/events`, `POST /control`, on a small server of
 //! its own (std threads and sockets) that stays bounded whatever clients do.
 //!
 //! One accept thread; each admitted connection gets a thread, and at most
@@ -16,13 +16,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
 
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 
+use crate::control::Command;
 use crate::frame::FrameHub;
+use crate::tui::EventLog;
 use crate::stats::{Status, StreamStatus};
 
 pub mod auth;
 mod connection;
+mod control;
 pub mod request;
 pub mod response;
 mod routes;
@@ -130,6 +133,10 @@ pub struct HttpContext {
     pub counters: Arc<StreamCounters>,
     pub limits: Limits,
     pub auth: Arc<AuthConfig>,
+    /// The service's command channel, for `POST /control` (none: 503).
+    pub commands: Option<mpsc::Sender<Command>>,
+    /// Recent log lines, for `/events`.
+    pub events: EventLog,
     /// Set when the server stops; streams end within 200 ms.
     stop: Arc<AtomicBool>,
 }
@@ -149,8 +156,24 @@ impl HttpContext {
             counters,
             limits,
             auth: Arc::new(auth),
+            commands: None,
+            events: EventLog::default(),
             stop: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// Take `POST /control` requests onto this command channel.
+    #[must_use]
+    pub fn with_commands(mut self, commands: mpsc::Sender<Command>) -> Self {
+        self.commands = Some(commands);
+        self
+    }
+
+    /// Serve these log lines on `/events`.
+    #[must_use]
+    pub fn with_events(mut self, events: EventLog) -> Self {
+        self.events = events;
+        self
     }
 
     fn stopping(&self) -> bool {

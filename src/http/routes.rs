@@ -8,7 +8,7 @@ use std::net::{SocketAddr, TcpStream};
 use super::auth::AuthOutcome;
 use super::request::Request;
 use super::response::Response;
-use super::{HttpContext, stream};
+use super::{HttpContext, control, stream};
 
 /// One request as a handler sees it.
 #[derive(Debug, Clone, Copy)]
@@ -57,6 +57,16 @@ const ROUTES: &[Route] = &[
         path: "/status",
         methods: GET,
         handler: |_, ctx, _| Outcome::Reply(status(ctx)),
+    },
+    Route {
+        path: "/events",
+        methods: GET,
+        handler: |_, ctx, _| Outcome::Reply(control::events(ctx)),
+    },
+    Route {
+        path: "/control",
+        methods: &["POST"],
+        handler: |exchange, ctx, _| Outcome::Reply(control::serve(exchange, ctx)),
     },
 ];
 

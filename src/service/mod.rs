@@ -33,6 +33,7 @@ use crate::frame::FrameHub;
 use crate::http::{HttpContext, HttpServer, Limits, StreamCounters};
 use crate::mqtt::{BrokerUrl, Client, ClientConfig, ClientStatus};
 use crate::stats::Status;
+use crate::tui::EventLog;
 
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
@@ -139,6 +140,19 @@ impl Service {
         listener: TcpListener,
         source: Option<Box<dyn FrameSource>>,
     ) -> Result<Self, StartError> {
+        Self::start_logged(config, listener, source, EventLog::default()).await
+    }
+
+    /// As `start_with_source`, serving `events` (the log's recent lines) on `/events`.
+    ///
+    /// # Errors
+    /// A thread could not start, or the embedded broker failed.
+    pub async fn start_logged(
+        config: Config,
+        listener: TcpListener,
+        source: Option<Box<dyn FrameSource>>,
+        events: EventLog,
+    ) -> Result<Self, StartError> {
         let started = Instant::now();
         for w in &config.warnings {
             tracing::warn!("{w}");
@@ -149,13 +163,16 @@ impl Service {
         let controls = Arc::new(Controls::new(config.mqtt_rate_hz, config.fps));
         let counters = Arc::new(StreamCounters::default());
         let (status_tx, status_rx) = watch::channel(Status::default());
+        let (commands_tx, commands_rx) = mpsc::channel(32);
         let http_context = HttpContext::new(
             Arc::clone(&hub),
             status_rx.clone(),
             Arc::clone(&counters),
             http_limits(&config),
             config.http_auth.clone(),
-        );
+        )
+        .with_commands(commands_tx.clone())
+        .with_events(events);
         let http = HttpServer::start(listener, http_context)?;
         let http_addr = http.local_addr();
         let urls = address::viewer_urls(http_addr);
@@ -165,9 +182,9 @@ impl Service {
         );
         let (mqtt, mqtt_status, embedded_broker) = connect_mqtt(&config).await?;
         let publisher_counters = Arc::new(publisher::PublisherCounters::default());
-        let (commands_tx, commands_rx) = mpsc::channel(32);
         let (quit_tx, quit_rx) = watch::channel(false);
-        let tasks = vec![
+        let control_counters = Arc::new(crate::control::mqtt::MqttControlCounters::default());
+        let mut tasks = vec![
             tokio::spawn(crate::control::apply::run(
                 commands_rx,
                 Arc::clone(&capture.shared),
@@ -206,10 +223,19 @@ impl Service {
                     mqtt_status,
                     embedded_broker,
                     publisher: publisher_counters,
+                    control: Arc::clone(&control_counters),
                 },
                 status_tx,
             )),
         ];
+        if let Some(topic) = &config.control_topic {
+            let started =
+                crate::control::mqtt::start(&mqtt, topic, commands_tx.clone(), control_counters);
+            match started {
+                Ok(task) => tasks.push(task),
+                Err(e) => tracing::warn!("MQTT control on {topic} not started: {e}"),
+            }
+        }
         Ok(Self {
             hub,
             status: status_rx,

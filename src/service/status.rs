@@ -31,6 +31,7 @@ pub(super) struct StatusSource {
     pub(super) mqtt_status: watch::Receiver<ClientStatus>,
     pub(super) embedded_broker: Option<String>,
     pub(super) publisher: Arc<super::publisher::PublisherCounters>,
+    pub(super) control: Arc<crate::control::mqtt::MqttControlCounters>,
 }
 
 /// Refresh the status snapshot every [`STATUS_PERIOD`] until aborted.
@@ -74,6 +75,9 @@ pub(super) async fn run(source: StatusSource, tx: watch::Sender<Status>) {
         status.mqtt.frames_published = source.publisher.published.load(Ordering::Relaxed);
         status.mqtt.payload_errors = source.publisher.payload_errors.load(Ordering::Relaxed);
         status.mqtt.client = source.mqtt_status.borrow().clone();
+        status.mqtt.control = source
+            .control
+            .status(source.config.control_topic.as_deref().unwrap_or(""));
         tx.send_replace(status);
     }
 }

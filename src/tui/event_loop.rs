@@ -33,6 +33,8 @@ pub(crate) struct LoopOptions {
     pub draws: Option<Arc<AtomicU64>>,
     /// Set when the terminal was taken back (a panic): end with an error.
     pub stop: Option<Arc<AtomicBool>>,
+    /// Attached to a service in another process.
+    pub remote: Option<super::remote::RemoteView>,
 }
 
 fn backend_error(e: impl std::fmt::Display) -> io::Error {
@@ -66,6 +68,9 @@ where
         events,
         options.color,
     );
+    if let Some(remote) = options.remote.clone() {
+        app.attach(remote);
+    }
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut status_open = true;

@@ -18,9 +18,18 @@ pub fn on_key(key: &KeyEvent, open: bool) -> Option<Action> {
 
 /// Keys that always apply.
 #[must_use]
-pub fn global_hints(help_open: bool) -> Vec<Hint> {
+pub fn global_hints(help_open: bool, attached: bool) -> Vec<Hint> {
+    let quit = if attached {
+        Hint::new(
+            "q",
+            "leave",
+            "leave the UI (also Esc, Ctrl-C); the service keeps running",
+        )
+    } else {
+        Hint::new("q", "quit", "quit (also Esc, Ctrl-C); stops the service")
+    };
     vec![
-        Hint::new("q", "quit", "quit (also Esc, Ctrl-C); stops the service"),
+        quit,
         Hint::new(
             "?",
             if help_open { "close help" } else { "help" },

@@ -38,11 +38,13 @@ pub mod help;
 pub mod layout;
 pub mod log;
 pub mod panes;
+pub mod remote;
 pub mod state;
 pub mod units;
 
 pub use color::ColorMode;
 pub use log::EventLog;
+pub use remote::RemoteView;
 pub use state::{App, Refresh};
 
 /// What the UI needs from the running service.
@@ -66,6 +68,15 @@ pub struct UiLink {
 /// After a panic anywhere in the process the screen belongs to the panic
 /// report: the UI writes nothing more and its loop ends with an error.
 pub async fn run_terminal(link: UiLink) -> io::Result<()> {
+    run_terminal_with(link, None).await
+}
+
+/// As [`run_terminal`], attached to the service at `remote` (another process).
+pub async fn run_terminal_attached(link: UiLink, remote: RemoteView) -> io::Result<()> {
+    run_terminal_with(link, Some(remote)).await
+}
+
+async fn run_terminal_with(link: UiLink, remote: Option<RemoteView>) -> io::Result<()> {
     let guard = TerminalGuard::enter()?;
     let out = GatedStdout {
         released: Arc::clone(&guard.released),
@@ -75,6 +86,7 @@ pub async fn run_terminal(link: UiLink) -> io::Result<()> {
         color: ColorMode::detect(),
         draws: None,
         stop: Some(Arc::clone(&guard.released)),
+        remote,
     };
     let result = async {
         let mut terminal = Terminal::new(backend)?;
@@ -98,6 +110,28 @@ where
         color: ColorMode::detect(),
         draws: None,
         stop: None,
+        remote: None,
+    };
+    event_loop::run_loop_with(terminal, link, input, options).await
+}
+
+/// As [`run_loop`], attached to the service at `remote`: the title names it,
+/// and quitting leaves it running.
+pub async fn run_loop_attached<B, S>(
+    terminal: &mut Terminal<B>,
+    link: UiLink,
+    input: S,
+    remote: RemoteView,
+) -> io::Result<()>
+where
+    B: Backend,
+    S: Stream<Item = io::Result<Event>> + Unpin,
+{
+    let options = event_loop::LoopOptions {
+        color: ColorMode::detect(),
+        draws: None,
+        stop: None,
+        remote: Some(remote),
     };
     event_loop::run_loop_with(terminal, link, input, options).await
 }

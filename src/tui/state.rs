@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout};
 use tokio::sync::mpsc::{self, error::TrySendError};
 
 use super::halfblock::ColorMode;
@@ -15,6 +16,7 @@ use super::help;
 use super::layout;
 use super::log::EventLog;
 use super::panes::preview::PreviewPane;
+use super::remote::{self, RemoteView};
 use super::panes::{self, Action, Hint, View, capture, events, keepalive, mqtt, stream};
 use crate::control::Command;
 use crate::frame::FrameHub;
@@ -57,6 +59,8 @@ pub struct App {
     events_seen: u64,
     color: ColorMode,
     last_draw: Option<Instant>,
+    /// Set when attached to a service in another process.
+    remote: Option<RemoteView>,
 }
 
 impl App {
@@ -80,7 +84,14 @@ impl App {
             events,
             color,
             last_draw: None,
+            remote: None,
         }
+    }
+
+    /// Show the UI as attached to the service at `remote`: a title row, the
+    /// service's reachability, and `q` leaving it running.
+    pub fn attach(&mut self, remote: RemoteView) {
+        self.remote = Some(remote);
     }
 
     #[must_use]
@@ -120,7 +131,7 @@ impl App {
     #[must_use]
     pub fn hints(&self) -> Vec<Hint> {
         let view = self.view(Instant::now());
-        let mut hints = help::global_hints(self.help_open);
+        let mut hints = help::global_hints(self.help_open, self.remote.is_some());
         // In order of importance: at 80 columns the last may not fit the footer.
         hints.extend(capture::hints(&view));
         hints.extend(mqtt::hints(&view));
@@ -214,13 +225,24 @@ impl App {
         changed |= self
             .last_draw
             .is_none_or(|t| now.saturating_duration_since(t) >= AGE_REFRESH);
+        // "unreachable for N s" counts up.
+        changed |= self.remote.as_ref().is_some_and(|r| r.down_since().is_some());
         Refresh::from_bool(changed)
     }
 
     /// Draw everything from the current state.
     pub fn draw(&mut self, frame: &mut Frame, now: Instant) {
         self.last_draw = Some(now);
-        let area = frame.area();
+        let mut area = frame.area();
+        if let Some(remote) = &self.remote {
+            let [title, rest] = Layout::vertical([
+                Constraint::Length(remote::TITLE_ROWS),
+                Constraint::Min(0),
+            ])
+            .areas(area);
+            remote::render_title(frame, title, remote, now);
+            area = rest;
+        }
         let e = &self.status.encoder;
         let aspect = self
             .preview
@@ -244,6 +266,10 @@ impl App {
         if let Some(r) = areas.events {
             let lines = self.events.recent(usize::from(r.height.saturating_sub(2)));
             events::render(frame, r, &lines);
+        }
+        if let Some(remote) = &self.remote {
+            let stats = areas.capture.union(areas.keepalive);
+            remote::render_unreachable(frame, stats, remote, now);
         }
         help::render_footer(frame, areas.footer, &hints, self.note());
         if self.help_open {
@@ -275,6 +301,7 @@ fn describe(command: &Command) -> String {
         Command::ToggleMqttPause => "MQTT pause/resume".to_owned(),
         Command::SaveSnapshot => "saving snapshot…".to_owned(),
         Command::ReconnectMqtt => "reconnecting MQTT…".to_owned(),
+        Command::Apply(..) => "control request".to_owned(),
         Command::Quit => "quit".to_owned(),
     }
 }

@@ -1,0 +1,210 @@
+//! Control over MQTT: requests on the control topic (the JSON of
+//! `POST /control`, plus an optional `"id"`), a result for each on
+//! `<topic>/result` (QoS 1, not retained).
+//!
+//! The subscription handler runs on the MQTT connection task, so it only
+//! queues the message; a task of its own parses it, hands it to the command
+//! channel, waits for the outcome and publishes the result. A repeated `id`
+//! never reaches the handler: the client's inbound dedup drops it. Retained
+//! requests are ignored (they would re-apply on every reconnect).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use tokio::sync::{mpsc, oneshot};
+
+use super::request::{self, ControlError};
+use super::{Command, Reply};
+use crate::mqtt::{Client, Message, MqttError, QoS};
+
+/// Requests waiting for the control task; more are dropped and counted.
+const QUEUE: usize = 32;
+/// How long a request waits for the service to apply it.
+const APPLY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What control over MQTT has seen, for `/status`.
+#[derive(Debug, Default)]
+pub struct MqttControlCounters {
+    pub applied: AtomicU64,
+    /// Bad payloads and requests the service could not apply.
+    pub rejected: AtomicU64,
+    pub retained_ignored: AtomicU64,
+    /// Requests dropped because the control queue was full.
+    pub dropped: AtomicU64,
+}
+
+/// The `mqtt.control` section of the status.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MqttControlStatus {
+    /// The control topic; empty when control over MQTT is off.
+    pub topic: String,
+    pub applied: u64,
+    pub rejected: u64,
+    pub retained_ignored: u64,
+    pub dropped: u64,
+}
+
+impl MqttControlCounters {
+    #[must_use]
+    pub fn status(&self, topic: &str) -> MqttControlStatus {
+        let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        MqttControlStatus {
+            topic: topic.to_owned(),
+            applied: load(&self.applied),
+            rejected: load(&self.rejected),
+            retained_ignored: load(&self.retained_ignored),
+            dropped: load(&self.dropped),
+        }
+    }
+}
+
+/// The topic results go to.
+#[must_use]
+pub fn result_topic(control_topic: &str) -> String {
+    format!("{control_topic}/result")
+}
+
+/// Subscribe to `topic` (now and after every reconnect) and spawn the task
+/// that applies what arrives. Call inside the runtime.
+///
+/// # Errors
+/// The topic is not valid, or the client is stopping.
+pub fn start(
+    mqtt: &Client,
+    topic: &str,
+    commands: mpsc::Sender<Command>,
+    counters: Arc<MqttControlCounters>,
+) -> Result<tokio::task::JoinHandle<()>, MqttError> {
+    let (tx, rx) = mpsc::channel::<Message>(QUEUE);
+    let queue_counters = Arc::clone(&counters);
+    mqtt.subscribe(topic, QoS::AtLeastOnce, move |message| {
+        if message.retain {
+            queue_counters
+                .retained_ignored
+                .fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(
+                "MQTT control: ignored a retained request on {} (clear it with an empty retained message)",
+                message.topic
+            );
+            return;
+        }
+        if tx.try_send(message.clone()).is_err() {
+            queue_counters.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    })?;
+    tracing::info!(
+        "MQTT control on {topic}, results on {}",
+        result_topic(topic)
+    );
+    let task = Worker {
+        mqtt: mqtt.clone(),
+        result_topic: result_topic(topic),
+        commands,
+        counters,
+    };
+    Ok(tokio::spawn(task.run(rx)))
+}
+
+struct Worker {
+    mqtt: Client,
+    result_topic: String,
+    commands: mpsc::Sender<Command>,
+    counters: Arc<MqttControlCounters>,
+}
+
+impl Worker {
+    async fn run(self, mut queue: mpsc::Receiver<Message>) {
+        while let Some(message) = queue.recv().await {
+            // An empty payload is how a retained request is cleared: not a request.
+            if message.payload.is_empty() {
+                continue;
+            }
+            let id = id_of(&message.payload);
+            let outcome = self.handle(&message.payload).await;
+            let mut result = Map::new();
+            result.insert("id".into(), id);
+            match outcome {
+                Ok(applied) => {
+                    self.counters.applied.fetch_add(1, Ordering::Relaxed);
+                    tracing::info!("MQTT control applied: {}", Value::Object(applied.clone()));
+                    result.insert("ok".into(), Value::from(true));
+                    result.insert("applied".into(), Value::Object(applied));
+                }
+                Err(e) => {
+                    self.counters.rejected.fetch_add(1, Ordering::Relaxed);
+                    tracing::info!("MQTT control refused: {e}");
+                    result.insert("ok".into(), Value::from(false));
+                    result.insert("error".into(), Value::from(e.to_string()));
+                }
+            }
+            result.insert("timestamp".into(), json!(unix_now()));
+            if let Err(e) =
+                self.mqtt
+                    .publish_json(&self.result_topic, &result, QoS::AtLeastOnce, false)
+            {
+                tracing::warn!("MQTT control: result not published: {e}");
+            }
+        }
+    }
+
+    async fn handle(&self, payload: &[u8]) -> Result<Map<String, Value>, ControlError> {
+        let (control, _) = request::parse(payload, true)?;
+        let (tx, rx) = oneshot::channel();
+        let tx = std::sync::Mutex::new(Some(tx));
+        let reply = Reply::new(move |outcome| {
+            if let Some(tx) = tx.lock().ok().and_then(|mut t| t.take()) {
+                let _ = tx.send(outcome);
+            }
+        });
+        self.commands
+            .try_send(Command::Apply(control, reply))
+            .map_err(|e| match e {
+                mpsc::error::TrySendError::Full(_) => ControlError::Busy,
+                mpsc::error::TrySendError::Closed(_) => ControlError::Stopped,
+            })?;
+        match tokio::time::timeout(APPLY_TIMEOUT, rx).await {
+            Ok(Ok(outcome)) => outcome.map(|a| a.applied),
+            Ok(Err(_)) => Err(ControlError::Stopped),
+            Err(_) => Err(ControlError::Busy),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct IdOnly {
+    id: Value,
+}
+
+/// The request's `id`, or null (also for a payload that is not JSON).
+fn id_of(payload: &[u8]) -> Value {
+    serde_json::from_slice::<IdOnly>(payload)
+        .map(|i| i.id)
+        .ok()
+        .filter(|id| !id.is_object() && !id.is_array())
+        .unwrap_or(Value::Null)
+}
+
+fn unix_now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_id_is_echoed_when_there_is_one() {
+        assert_eq!(id_of(br#"{"id":"a","quality":5}"#), Value::from("a"));
+        assert_eq!(id_of(br#"{"id":7}"#), Value::from(7));
+        assert_eq!(id_of(br#"{"quality":5}"#), Value::Null);
+        assert_eq!(id_of(b"not json"), Value::Null);
+        assert_eq!(id_of(br#"{"id":[1]}"#), Value::Null);
+        assert_eq!(result_topic("camera/control"), "camera/control/result");
+    }
+}

@@ -1,0 +1,234 @@
+//! A control request from outside (`POST /control`, the MQTT control
+//! topic): parsed and checked in full before anything is applied, so a
+//! request either applies as a whole or changes nothing.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// The keys a request may hold (MQTT also takes `id`).
+pub const KEYS: &[&str] = &["quality", "mqtt_rate", "paused", "snapshot", "reconnect"];
+
+/// A checked request: `None` / `false` leaves that setting alone.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ControlRequest {
+    /// JPEG quality, 1–100.
+    pub quality: Option<u8>,
+    /// MQTT frame rate in Hz (≥ 0; capped at the fps when applied).
+    pub mqtt_rate: Option<f64>,
+    pub paused: Option<bool>,
+    /// Save the newest frame to a file, as the `s` key does.
+    pub snapshot: bool,
+    /// Drop the MQTT connection and connect again now.
+    pub reconnect: bool,
+}
+
+/// Why a request was refused; the message names the key and the value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ControlError {
+    #[error("invalid JSON: {0}")]
+    Json(String),
+    #[error("the body must be a JSON object, e.g. {{\"quality\": 70}}")]
+    NotObject,
+    #[error("{0}: unknown key (known: {known})", known = KEYS.join(", "))]
+    UnknownKey(String),
+    #[error("{key}: {why} (got {got})")]
+    Invalid {
+        key: &'static str,
+        why: &'static str,
+        got: String,
+    },
+    #[error("nothing to do: give at least one of {}", KEYS.join(", "))]
+    Empty,
+    #[error("snapshot: {0}")]
+    Snapshot(String),
+    #[error("the service is busy: command channel full, try again")]
+    Busy,
+    #[error("the service is not applying commands (stopping)")]
+    Stopped,
+}
+
+/// The settings after a request, as the response's `status` shows them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ControlState {
+    pub quality: u8,
+    pub mqtt_rate: f64,
+    /// The most `mqtt_rate` can be (the capture fps).
+    pub max_mqtt_rate: f64,
+    pub paused: bool,
+    pub last_saved: Option<String>,
+}
+
+/// What a request did: the values it set (`mqtt_rate` after the cap,
+/// `snapshot` as the saved path) and the settings now.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Applied {
+    pub applied: Map<String, Value>,
+    pub status: ControlState,
+}
+
+/// Called once with the outcome, on the task that applies commands.
+type ReplyFn = dyn Fn(Result<Applied, ControlError>) + Send + Sync;
+
+/// Where the outcome of a request goes (an HTTP thread, an MQTT result).
+#[derive(Clone)]
+pub struct Reply(Arc<ReplyFn>);
+
+impl Reply {
+    pub fn new(f: impl Fn(Result<Applied, ControlError>) + Send + Sync + 'static) -> Self {
+        Self(Arc::new(f))
+    }
+
+    pub fn send(&self, outcome: Result<Applied, ControlError>) {
+        (self.0)(outcome);
+    }
+}
+
+impl std::fmt::Debug for Reply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Reply")
+    }
+}
+
+impl PartialEq for Reply {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+/// Parse a request body. `allow_id` accepts an `"id"` (any JSON value but
+/// an object or array), returned beside the request.
+///
+/// # Errors
+/// Bad JSON, not an object, an unknown key, a value of the wrong type or
+/// out of range, or no key at all.
+pub fn parse(body: &[u8], allow_id: bool) -> Result<(ControlRequest, Option<Value>), ControlError> {
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| ControlError::Json(e.to_string()))?;
+    let Value::Object(map) = value else {
+        return Err(ControlError::NotObject);
+    };
+    let mut request = ControlRequest::default();
+    let mut id = None;
+    let mut any = false;
+    for (key, value) in map {
+        match key.as_str() {
+            "quality" => request.quality = Some(quality(&value)?),
+            "mqtt_rate" => request.mqtt_rate = Some(rate(&value)?),
+            "paused" => request.paused = Some(boolean("paused", &value)?),
+            "snapshot" => request.snapshot = boolean("snapshot", &value)?,
+            "reconnect" => request.reconnect = boolean("reconnect", &value)?,
+            "id" if allow_id => {
+                if value.is_object() || value.is_array() {
+                    return Err(invalid("id", "must be a string or a number", &value));
+                }
+                id = Some(value);
+                continue;
+            }
+            _ => return Err(ControlError::UnknownKey(key)),
+        }
+        any = true;
+    }
+    if any {
+        Ok((request, id))
+    } else {
+        Err(ControlError::Empty)
+    }
+}
+
+fn invalid(key: &'static str, why: &'static str, got: &Value) -> ControlError {
+    ControlError::Invalid {
+        key,
+        why,
+        got: got.to_string(),
+    }
+}
+
+fn quality(value: &Value) -> Result<u8, ControlError> {
+    value
+        .as_u64()
+        .filter(|q| (1..=100).contains(q))
+        .and_then(|q| u8::try_from(q).ok())
+        .ok_or_else(|| invalid("quality", "must be 1 to 100", value))
+}
+
+fn rate(value: &Value) -> Result<f64, ControlError> {
+    value
+        .as_f64()
+        .filter(|r| r.is_finite() && *r >= 0.0)
+        .ok_or_else(|| invalid("mqtt_rate", "must be a number of Hz, 0 or more", value))
+}
+
+fn boolean(key: &'static str, value: &Value) -> Result<bool, ControlError> {
+    value
+        .as_bool()
+        .ok_or_else(|| invalid(key, "must be true or false", value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(body: &str) -> String {
+        match parse(body.as_bytes(), false) {
+            Ok(r) => panic!("accepted {body}: {r:?}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn takes_every_key() {
+        let (r, id) = parse(
+            br#"{"quality":55,"mqtt_rate":0.5,"paused":true,"snapshot":true,"reconnect":false}"#,
+            false,
+        )
+        .expect("valid");
+        assert_eq!(id, None);
+        assert_eq!(
+            r,
+            ControlRequest {
+                quality: Some(55),
+                mqtt_rate: Some(0.5),
+                paused: Some(true),
+                snapshot: true,
+                reconnect: false,
+            }
+        );
+    }
+
+    #[test]
+    fn names_the_key_and_the_value() {
+        assert_eq!(
+            err(r#"{"quality":101}"#),
+            "quality: must be 1 to 100 (got 101)"
+        );
+        assert_eq!(err(r#"{"quality":0}"#), "quality: must be 1 to 100 (got 0)");
+        assert_eq!(
+            err(r#"{"quality":"high"}"#),
+            "quality: must be 1 to 100 (got \"high\")"
+        );
+        assert_eq!(
+            err(r#"{"quality":50.5}"#),
+            "quality: must be 1 to 100 (got 50.5)"
+        );
+        assert!(err(r#"{"mqtt_rate":-1}"#).starts_with("mqtt_rate: must be"));
+        assert!(err(r#"{"paused":"yes"}"#).starts_with("paused: must be true or false"));
+        assert!(err(r#"{"colour":1}"#).starts_with("colour: unknown key"));
+        assert!(err(r#"{"id":1}"#).starts_with("id: unknown key"));
+        assert!(err("{}").starts_with("nothing to do"));
+        assert!(err("[1]").starts_with("the body must be a JSON object"));
+        assert!(err("{quality").starts_with("invalid JSON"));
+        assert!(err("").starts_with("invalid JSON"));
+    }
+
+    #[test]
+    fn mqtt_requests_may_carry_an_id() {
+        let (r, id) = parse(br#"{"id":"a-1","paused":false}"#, true).expect("valid");
+        assert_eq!(r.paused, Some(false));
+        assert_eq!(id, Some(Value::from("a-1")));
+        assert!(parse(br#"{"id":{"x":1},"paused":false}"#, true).is_err());
+        // An id alone asks for nothing.
+        assert_eq!(parse(br#"{"id":7}"#, true), Err(ControlError::Empty));
+    }
+}

@@ -1,0 +1,183 @@
+//! Control over MQTT through the real binary and a real broker (embedded;
+//! Mosquitto when ignored tests run): results on the result topic, the same
+//! id applied once, retained requests ignored, bad payloads counted, and
+//! the subscription back after a broker restart.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use common::broker::{BrokerKind, Observer, start_broker};
+use common::{Running, eventually, status_json};
+
+const WAIT: Duration = Duration::from_secs(10);
+const RESULT: &str = "camera/control/result";
+
+fn service(url: &str, name: &str) -> (Running, SocketAddr) {
+    let args = [
+        "--source",
+        "test-pattern",
+        "--mqtt-url",
+        url,
+        "--service-name",
+        name,
+        "--client-id",
+        name,
+        "--reconnect-min",
+        "0.1",
+        "--reconnect-max",
+        "0.5",
+        "--fps",
+        "10",
+        "--width",
+        "160",
+        "--height",
+        "120",
+        "--quality",
+        "80",
+    ];
+    let mut svc = Running::headless(&args, &[]);
+    let addr = svc.http_addr();
+    svc.wait_line("MQTT control on camera/control", WAIT);
+    (svc, addr)
+}
+
+fn quality(addr: SocketAddr) -> u64 {
+    status_json(addr)["encoder"]["quality"]
+        .as_u64()
+        .expect("quality")
+}
+
+fn control_counter(addr: SocketAddr, name: &str) -> u64 {
+    status_json(addr)["mqtt"]["control"][name]
+        .as_u64()
+        .unwrap_or_else(|| panic!("mqtt.control.{name} in the status"))
+}
+
+/// Wait until the service's client is connected (its subscription is made then).
+fn wait_connected(addr: SocketAddr) {
+    eventually(WAIT, || {
+        (status_json(addr)["mqtt"]["state"] == "connected").then_some(())
+    })
+    .expect("service connected");
+    // The SUBSCRIBE follows the CONNACK; give the broker a moment to take it.
+    std::thread::sleep(Duration::from_millis(300));
+}
+
+async fn requests_results_dedup_retained_and_bad_payloads(kind: BrokerKind) {
+    let broker = start_broker(kind);
+    let mut obs = Observer::connect(broker.port, &[RESULT]).await;
+    // A retained request waiting on the broker: applying it would re-apply
+    // it on every reconnect, so the service must ignore it.
+    obs.publish("camera/control", r#"{"id":"ret-1","quality":10}"#, true)
+        .await;
+    let (_svc, addr) = service(&broker.url(), "cam-ctl");
+    wait_connected(addr);
+    eventually(WAIT, || {
+        (control_counter(addr, "retained_ignored") == 1).then_some(())
+    })
+    .expect("the retained request is seen and ignored");
+    assert_eq!(quality(addr), 80, "the retained request did not apply");
+
+    obs.publish(
+        "camera/control",
+        r#"{"id":"req-1","quality":42,"paused":true}"#,
+        false,
+    )
+    .await;
+    let result = obs
+        .next(WAIT, |m| m.topic == RESULT)
+        .await
+        .expect("a result");
+    assert!(!result.retain, "results are not retained");
+    let r = result.json();
+    assert_eq!(r["id"], "req-1");
+    assert_eq!(r["ok"], true);
+    assert_eq!(r["applied"]["quality"], 42);
+    assert_eq!(r["applied"]["paused"], true);
+    assert!(r["timestamp"].as_f64().expect("timestamp") > 1.0e9);
+    eventually(WAIT, || (quality(addr) == 42).then_some(())).expect("quality 42");
+    assert_eq!(status_json(addr)["mqtt"]["paused"], true);
+
+    // The same id again (a different body, to tell): applied once.
+    obs.publish("camera/control", r#"{"id":"req-1","quality":43}"#, false)
+        .await;
+    // A new id after it: its result proves the one before was dropped, not late.
+    obs.publish("camera/control", r#"{"id":"req-2","quality":44}"#, false)
+        .await;
+    let next = obs
+        .next(WAIT, |m| m.topic == RESULT)
+        .await
+        .expect("a result");
+    assert_eq!(next.json()["id"], "req-2", "req-1 twice gave a second result");
+    eventually(WAIT, || (quality(addr) == 44).then_some(())).expect("quality 44");
+
+    // A bad payload: an error result, counted, and the client carries on.
+    obs.publish("camera/control", r#"{"id":"bad-1","quality":101}"#, false)
+        .await;
+    let bad = obs
+        .next(WAIT, |m| m.topic == RESULT)
+        .await
+        .expect("a result");
+    let b = bad.json();
+    assert_eq!(b["id"], "bad-1");
+    assert_eq!(b["ok"], false);
+    assert_eq!(b["error"], "quality: must be 1 to 100 (got 101)");
+    assert!(b.get("applied").is_none());
+    obs.publish("camera/control", "not json at all", false).await;
+    let garbage = obs
+        .next(WAIT, |m| m.topic == RESULT)
+        .await
+        .expect("a result");
+    assert_eq!(garbage.json()["ok"], false);
+    assert!(garbage.json()["id"].is_null());
+    eventually(WAIT, || (control_counter(addr, "rejected") == 2).then_some(()))
+        .expect("two rejected counted");
+    assert_eq!(quality(addr), 44, "a refused request changes nothing");
+
+    // The retained request left before the service started: ignored, counted.
+    assert!(control_counter(addr, "retained_ignored") >= 1);
+    // Clear the retained request.
+    obs.publish("camera/control", Vec::new(), true).await;
+}
+
+async fn subscription_survives_a_broker_restart(kind: BrokerKind) {
+    let mut broker = start_broker(kind);
+    let (_svc, addr) = service(&broker.url(), "cam-ctl-restart");
+    wait_connected(addr);
+    broker.kill();
+    eventually(WAIT, || {
+        (status_json(addr)["mqtt"]["state"] != "connected").then_some(())
+    })
+    .expect("the service saw the broker go");
+    broker.restart().expect("broker restarts");
+    let mut obs = Observer::connect(broker.port, &[RESULT]).await;
+    wait_connected(addr);
+    obs.publish("camera/control", r#"{"id":"after-restart","quality":33}"#, false)
+        .await;
+    let r = obs
+        .next(WAIT, |m| m.topic == RESULT)
+        .await
+        .expect("a result after the restart");
+    assert_eq!(r.json()["id"], "after-restart");
+    eventually(WAIT, || (quality(addr) == 33).then_some(())).expect("quality 33");
+}
+
+#[test]
+fn an_empty_control_topic_turns_control_off() {
+    let mut svc = Running::headless(&["--demo", "--control-topic", ""], &[]);
+    let addr = svc.http_addr();
+    assert_eq!(status_json(addr)["mqtt"]["control"]["topic"], "");
+    let out = std::process::Command::new(common::BIN)
+        .args(["--demo", "--no-tui", "--control-topic", "camera/#"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--control-topic"));
+}
+
+on_both_brokers!(
+    requests_results_dedup_retained_and_bad_payloads,
+    subscription_survives_a_broker_restart,
+);
