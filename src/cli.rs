@@ -169,15 +169,18 @@ fn init_logging(config: &Config, headless: bool, events: &EventLog) {
     use tracing_subscriber::layer::SubscriberExt as _;
     use tracing_subscriber::util::SubscriberInitExt as _;
     // The recent lines are kept in both modes: `/events` serves them.
-    let ring = events.layer().with_filter(filter(&config.log_level));
     if headless {
         let stderr = tracing_subscriber::fmt::layer()
             .with_writer(std::io::stderr)
             .with_ansi(std::io::stderr().is_terminal())
             .with_filter(filter(&config.log_level));
-        tracing_subscriber::registry().with(stderr).with(ring).init();
+        let ring = events.layer().with_filter(filter(&config.log_level));
+        tracing_subscriber::registry()
+            .with(stderr)
+            .with(ring)
+            .init();
     } else {
-        tracing_subscriber::registry().with(ring).init();
+        init_ui_logging(&config.log_level, events);
     }
 }
 
@@ -234,8 +237,9 @@ fn running_service(config: &Config) -> Option<crate::attach::Target> {
 fn run_service(config: Config) -> Result<ExitCode> {
     let listener = match crate::http::bind(config.http_host, config.http_port) {
         Ok(l) => l,
-        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse
-            && !(config.no_tui || !std::io::stdout().is_terminal()) =>
+        Err(e)
+            if e.kind() == std::io::ErrorKind::AddrInUse
+                && !(config.no_tui || !std::io::stdout().is_terminal()) =>
         {
             // UI mode: a service already running there gets the UI attached.
             if let Some(target) = running_service(&config) {

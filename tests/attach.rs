@@ -57,20 +57,27 @@ fn status_until(addr: SocketAddr, pred: impl Fn(&serde_json::Value) -> bool) {
 async fn keys_reach_the_service_and_the_ui_outlives_a_restart() {
     let (mut svc, addr) = service_on(0, &[]);
     let port = addr.port();
-    let target = Target::parse(&format!("http://127.0.0.1:{port}"), Credentials::default())
-        .expect("target");
+    let target =
+        Target::parse(&format!("http://127.0.0.1:{port}"), Credentials::default()).expect("target");
     let events = EventLog::new(100);
     let (link, remote, guard) = attach::start(target, 4.0, events.clone()).expect("attach");
     let backend = SharedBackend(Arc::new(std::sync::Mutex::new(TestBackend::new(80, 24))));
     let mut terminal = Terminal::new(backend.clone()).expect("terminal");
     let (keys, input) = key_channel();
-    let ui = tokio::spawn(async move { run_loop_attached(&mut terminal, link, input, remote).await });
+    let ui =
+        tokio::spawn(async move { run_loop_attached(&mut terminal, link, input, remote).await });
 
     let title = format!("attached to http://127.0.0.1:{port}");
     let screen = wait_for_screen(&backend, |t| t.contains(&title) && t.contains("q80")).await;
-    assert!(screen.contains(&title), "title names the service:\n{screen}");
+    assert!(
+        screen.contains(&title),
+        "title names the service:\n{screen}"
+    );
     assert!(screen.contains("q80"), "its status shows:\n{screen}");
-    assert!(screen.contains("q leave"), "the footer says q leaves:\n{screen}");
+    assert!(
+        screen.contains("q leave"),
+        "the footer says q leaves:\n{screen}"
+    );
 
     // Keys: `+` → quality 85 in the service; `p` → paused.
     keys.send(key('+')).expect("key");
@@ -86,7 +93,11 @@ async fn keys_reach_the_service_and_the_ui_outlives_a_restart() {
             .into_iter()
             .find(|l| l.text.contains("JPEG quality 85"))
     });
-    assert!(line.is_some(), "events from the service: {:?}", events.recent(100));
+    assert!(
+        line.is_some(),
+        "events from the service: {:?}",
+        events.recent(100)
+    );
 
     // The service goes away: the panes say so, counting.
     let _ = svc.child.kill();
@@ -97,8 +108,10 @@ async fn keys_reach_the_service_and_the_ui_outlives_a_restart() {
     // Back on the same port (a `systemctl restart`): live again by itself.
     let (svc2, addr2) = service_on(port, &["--quality", "70"]);
     assert_eq!(addr2.port(), port);
-    let screen =
-        wait_for_screen(&backend, |t| t.contains("q70") && !t.contains("unreachable")).await;
+    let screen = wait_for_screen(&backend, |t| {
+        t.contains("q70") && !t.contains("unreachable")
+    })
+    .await;
     assert!(
         screen.contains("q70") && !screen.contains("unreachable"),
         "live again:\n{screen}"

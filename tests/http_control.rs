@@ -39,7 +39,15 @@ fn settings(addr: SocketAddr) -> (u64, f64, bool) {
 }
 
 fn demo(args: &[&str]) -> (Running, SocketAddr) {
-    let mut all = vec!["--demo", "--fps", "10", "--quality", "80", "--mqtt-rate", "2"];
+    let mut all = vec![
+        "--demo",
+        "--fps",
+        "10",
+        "--quality",
+        "80",
+        "--mqtt-rate",
+        "2",
+    ];
     all.extend_from_slice(args);
     let mut svc = Running::headless(&all, &[]);
     let addr = svc.http_addr();
@@ -72,10 +80,18 @@ fn loopback_client_changes_the_service_and_status_shows_it() {
     assert!(shown.is_some(), "status still {:?}", settings(addr));
 
     // A snapshot is saved as `s` does, and its path reported.
-    let r = post(addr, "/control", r#"{"snapshot":true,"paused":false}"#, None);
+    let r = post(
+        addr,
+        "/control",
+        r#"{"snapshot":true,"paused":false}"#,
+        None,
+    );
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     let body = json(&r);
-    let path = body["applied"]["snapshot"].as_str().expect("path").to_owned();
+    let path = body["applied"]["snapshot"]
+        .as_str()
+        .expect("path")
+        .to_owned();
     let saved = std::fs::read(&path).expect("snapshot file");
     assert_eq!(&saved[..2], &[0xFF, 0xD8], "a JPEG");
     let _ = std::fs::remove_file(&path);
@@ -94,8 +110,14 @@ fn every_bad_body_is_400_and_changes_nothing() {
     let cases = [
         (r#"{"quality":101}"#, "quality: must be 1 to 100 (got 101)"),
         (r#"{"quality":40,"mqtt_rate":-1}"#, "mqtt_rate: must be"),
-        (r#"{"paused":true,"quality":0}"#, "quality: must be 1 to 100 (got 0)"),
-        (r#"{"quality":40,"paused":"yes"}"#, "paused: must be true or false"),
+        (
+            r#"{"paused":true,"quality":0}"#,
+            "quality: must be 1 to 100 (got 0)",
+        ),
+        (
+            r#"{"quality":40,"paused":"yes"}"#,
+            "paused: must be true or false",
+        ),
         (r#"{"quality":40,"colour":"red"}"#, "colour: unknown key"),
         (r#"{"quality":40,"id":"x"}"#, "id: unknown key"),
         (r#"{"snapshot":1}"#, "snapshot: must be true or false"),
@@ -181,7 +203,14 @@ fn without_auth_other_hosts_get_403_saying_how_to_allow_it() {
         return;
     };
     let mut svc = Running::start(
-        &["--no-tui", "--demo", "--http-host", "0.0.0.0", "--http-port", "0"],
+        &[
+            "--no-tui",
+            "--demo",
+            "--http-host",
+            "0.0.0.0",
+            "--http-port",
+            "0",
+        ],
         &[],
     );
     let line = svc.wait_line("HTTP on http://", Duration::from_secs(10));
@@ -196,9 +225,15 @@ fn without_auth_other_hosts_get_403_saying_how_to_allow_it() {
     let r = post(far, "/control", r#"{"quality":30}"#, None);
     assert_eq!(r.status, 403, "{}", String::from_utf8_lossy(&r.body));
     let error = json(&r)["error"].as_str().expect("error").to_owned();
-    assert!(error.contains("--http-auth") && error.contains("--http-token"), "{error}");
+    assert!(
+        error.contains("--http-auth") && error.contains("--http-token"),
+        "{error}"
+    );
     // Reading stays open to the network; loopback may still control.
     assert_eq!(get(far, "/status").status, 200);
     let near = SocketAddr::from(([127, 0, 0, 1], port));
-    assert_eq!(post(near, "/control", r#"{"quality":30}"#, None).status, 200);
+    assert_eq!(
+        post(near, "/control", r#"{"quality":30}"#, None).status,
+        200
+    );
 }

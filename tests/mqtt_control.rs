@@ -110,7 +110,11 @@ async fn requests_results_dedup_retained_and_bad_payloads(kind: BrokerKind) {
         .next(WAIT, |m| m.topic == RESULT)
         .await
         .expect("a result");
-    assert_eq!(next.json()["id"], "req-2", "req-1 twice gave a second result");
+    assert_eq!(
+        next.json()["id"],
+        "req-2",
+        "req-1 twice gave a second result"
+    );
     eventually(WAIT, || (quality(addr) == 44).then_some(())).expect("quality 44");
 
     // A bad payload: an error result, counted, and the client carries on.
@@ -125,15 +129,18 @@ async fn requests_results_dedup_retained_and_bad_payloads(kind: BrokerKind) {
     assert_eq!(b["ok"], false);
     assert_eq!(b["error"], "quality: must be 1 to 100 (got 101)");
     assert!(b.get("applied").is_none());
-    obs.publish("camera/control", "not json at all", false).await;
+    obs.publish("camera/control", "not json at all", false)
+        .await;
     let garbage = obs
         .next(WAIT, |m| m.topic == RESULT)
         .await
         .expect("a result");
     assert_eq!(garbage.json()["ok"], false);
     assert!(garbage.json()["id"].is_null());
-    eventually(WAIT, || (control_counter(addr, "rejected") == 2).then_some(()))
-        .expect("two rejected counted");
+    eventually(WAIT, || {
+        (control_counter(addr, "rejected") == 2).then_some(())
+    })
+    .expect("two rejected counted");
     assert_eq!(quality(addr), 44, "a refused request changes nothing");
 
     // The retained request left before the service started: ignored, counted.
@@ -154,8 +161,12 @@ async fn subscription_survives_a_broker_restart(kind: BrokerKind) {
     broker.restart().expect("broker restarts");
     let mut obs = Observer::connect(broker.port, &[RESULT]).await;
     wait_connected(addr);
-    obs.publish("camera/control", r#"{"id":"after-restart","quality":33}"#, false)
-        .await;
+    obs.publish(
+        "camera/control",
+        r#"{"id":"after-restart","quality":33}"#,
+        false,
+    )
+    .await;
     let r = obs
         .next(WAIT, |m| m.topic == RESULT)
         .await

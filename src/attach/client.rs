@@ -2,7 +2,7 @@
 //! connection, every step under a timeout, the body read by its
 //! `Content-Length` (bounded).
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::time::Duration;
 
@@ -86,7 +86,10 @@ impl Target {
             .strip_prefix("http://")
             .filter(|h| !h.is_empty() && !h.contains('/'))
             .ok_or_else(|| ClientError::Url(url.to_owned()))?;
-        let with_port = if host.rsplit_once(':').is_some_and(|(_, p)| p.parse::<u16>().is_ok()) {
+        let with_port = if host
+            .rsplit_once(':')
+            .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+        {
             host.to_owned()
         } else {
             format!("{host}:80")

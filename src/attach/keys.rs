@@ -44,10 +44,9 @@ pub(super) async fn send_commands(
             continue;
         };
         let target = target.clone();
-        let sent = tokio::task::spawn_blocking(move || {
-            target.post_json("/control", &body.to_string())
-        })
-        .await;
+        let sent =
+            tokio::task::spawn_blocking(move || target.post_json("/control", &body.to_string()))
+                .await;
         let reply = match sent {
             Ok(Ok(reply)) => reply,
             Ok(Err(e)) => {
@@ -61,9 +60,10 @@ pub(super) async fn send_commands(
         };
         let answer: Value = serde_json::from_slice(&reply.body).unwrap_or(Value::Null);
         if reply.status != 200 {
-            let error = answer["error"]
-                .as_str()
-                .map_or_else(|| String::from_utf8_lossy(&reply.body).trim().to_owned(), str::to_owned);
+            let error = answer["error"].as_str().map_or_else(
+                || String::from_utf8_lossy(&reply.body).trim().to_owned(),
+                str::to_owned,
+            );
             tracing::warn!("control refused ({}): {error}", reply.status);
             continue;
         }
@@ -96,12 +96,30 @@ mod tests {
         s.capture.target_fps = 10.0;
         s.mqtt.rate_hz = 5.0;
         let body = |c: Command| body_for(&c, &s).map(|v| v.to_string());
-        assert_eq!(body(Command::AdjustQuality(5)).as_deref(), Some(r#"{"quality":100}"#));
-        assert_eq!(body(Command::AdjustQuality(-5)).as_deref(), Some(r#"{"quality":93}"#));
-        assert_eq!(body(Command::StepMqttRate(true)).as_deref(), Some(r#"{"mqtt_rate":10.0}"#));
-        assert_eq!(body(Command::ToggleMqttPause).as_deref(), Some(r#"{"paused":true}"#));
-        assert_eq!(body(Command::SaveSnapshot).as_deref(), Some(r#"{"snapshot":true}"#));
-        assert_eq!(body(Command::ReconnectMqtt).as_deref(), Some(r#"{"reconnect":true}"#));
+        assert_eq!(
+            body(Command::AdjustQuality(5)).as_deref(),
+            Some(r#"{"quality":100}"#)
+        );
+        assert_eq!(
+            body(Command::AdjustQuality(-5)).as_deref(),
+            Some(r#"{"quality":93}"#)
+        );
+        assert_eq!(
+            body(Command::StepMqttRate(true)).as_deref(),
+            Some(r#"{"mqtt_rate":10.0}"#)
+        );
+        assert_eq!(
+            body(Command::ToggleMqttPause).as_deref(),
+            Some(r#"{"paused":true}"#)
+        );
+        assert_eq!(
+            body(Command::SaveSnapshot).as_deref(),
+            Some(r#"{"snapshot":true}"#)
+        );
+        assert_eq!(
+            body(Command::ReconnectMqtt).as_deref(),
+            Some(r#"{"reconnect":true}"#)
+        );
         assert_eq!(body(Command::Quit), None);
     }
 }

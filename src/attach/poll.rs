@@ -100,8 +100,14 @@ impl Poller {
                 next_events = now + EVENTS_PERIOD;
                 self.poll_events(&mut events_seen);
             }
-            let next = next_status.min(if up { next_preview.min(next_events) } else { next_status });
-            let wait = next.saturating_duration_since(Instant::now()).min(STOP_CHECK);
+            let next = next_status.min(if up {
+                next_preview.min(next_events)
+            } else {
+                next_status
+            });
+            let wait = next
+                .saturating_duration_since(Instant::now())
+                .min(STOP_CHECK);
             std::thread::sleep(wait);
         }
     }

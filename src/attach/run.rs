@@ -16,10 +16,20 @@ pub struct AttachArgs {
     #[arg(long, env = "CAMERA_HTTP_PORT", default_value_t = 8080)]
     pub http_port: u16,
     /// Basic credentials the service requires
-    #[arg(long, env = "CAMERA_HTTP_AUTH", value_name = "USER:PASSWORD", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "CAMERA_HTTP_AUTH",
+        value_name = "USER:PASSWORD",
+        hide_env_values = true
+    )]
     pub http_auth: Option<crate::http::Secret>,
     /// Token the service requires
-    #[arg(long, env = "CAMERA_HTTP_TOKEN", value_name = "TOKEN", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "CAMERA_HTTP_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
     pub http_token: Option<crate::http::Secret>,
     /// Preview pictures per second
     #[arg(long, env = "CAMERA_PREVIEW_FPS", default_value_t = 4.0)]
@@ -60,8 +70,7 @@ pub fn run(target: Target, preview_fps: f64, events: EventLog, note: Option<Stri
         if let Some(note) = note {
             tracing::info!("{note}");
         }
-        let (link, remote, guard) =
-            super::start(target, preview_fps, events).wrap_err("attach")?;
+        let (link, remote, guard) = super::start(target, preview_fps, events).wrap_err("attach")?;
         let ui = tokio::select! {
             r = crate::tui::run_terminal_attached(link, remote) => r.wrap_err("terminal"),
             signal = crate::signals::termination() => signal

@@ -54,7 +54,12 @@ impl AttachRow {
 ///
 /// # Errors
 /// The service could not start or attaching failed.
-pub fn measure(rt: &Runtime, seconds: f64, quality: u8, broker_url: &str) -> eyre::Result<AttachRow> {
+pub fn measure(
+    rt: &Runtime,
+    seconds: f64,
+    quality: u8,
+    broker_url: &str,
+) -> eyre::Result<AttachRow> {
     let config = ChildConfig {
         width: 640,
         height: 480,

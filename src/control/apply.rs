@@ -78,7 +78,10 @@ struct Parts<'a> {
 
 /// Apply a whole request. The snapshot (the one step that can fail) goes
 /// first: when it fails nothing else is changed.
-async fn apply_request(request: &ControlRequest, parts: &Parts<'_>) -> Result<Applied, ControlError> {
+async fn apply_request(
+    request: &ControlRequest,
+    parts: &Parts<'_>,
+) -> Result<Applied, ControlError> {
     let mut applied = Map::new();
     if request.snapshot {
         let path = save_snapshot(parts.hub, parts.controls)

@@ -130,7 +130,8 @@ impl Worker {
             match outcome {
                 Ok(applied) => {
                     self.counters.applied.fetch_add(1, Ordering::Relaxed);
-                    tracing::info!("MQTT control applied: {}", Value::Object(applied.clone()));
+                    let shown = Value::Object(applied.clone()).to_string();
+                    tracing::info!("MQTT control applied: {shown}");
                     result.insert("ok".into(), Value::from(true));
                     result.insert("applied".into(), Value::Object(applied));
                 }

@@ -43,7 +43,8 @@ pub fn refusal(auth_enabled: bool, auth: AuthOutcome, peer: SocketAddr) -> Optio
 }
 
 fn json_response(status: u16, body: &serde_json::Value) -> Response {
-    Response::new(status, "application/json", body.to_string()).with_header("Cache-Control", "no-store")
+    Response::new(status, "application/json", body.to_string())
+        .with_header("Cache-Control", "no-store")
 }
 
 fn error_response(status: u16, message: &str) -> Response {
@@ -79,11 +80,8 @@ pub fn serve(exchange: &Exchange<'_>, ctx: &HttpContext) -> Response {
     };
     match outcome {
         Ok(applied) => {
-            tracing::info!(
-                "http {}: control applied: {}",
-                exchange.peer,
-                serde_json::Value::Object(applied.applied.clone())
-            );
+            let shown = serde_json::Value::Object(applied.applied.clone()).to_string();
+            tracing::info!("http {}: control applied: {shown}", exchange.peer);
             json_response(
                 200,
                 &json!({"ok": true, "applied": applied.applied, "status": applied.status}),
@@ -134,7 +132,10 @@ mod tests {
         assert!(refusal(false, AuthOutcome::Open, peer("[::1]:5000")).is_none());
         assert!(refusal(false, AuthOutcome::Open, peer("[::ffff:127.0.0.1]:5000")).is_none());
         let far = refusal(false, AuthOutcome::Open, peer("192.0.2.9:5000")).expect("refused");
-        assert!(far.contains("--http-auth") && far.contains("--http-token"), "{far}");
+        assert!(
+            far.contains("--http-auth") && far.contains("--http-token"),
+            "{far}"
+        );
         assert!(refusal(true, AuthOutcome::Bearer, peer("192.0.2.9:5000")).is_none());
         assert!(refusal(true, AuthOutcome::Basic, peer("127.0.0.1:1")).is_none());
         assert!(refusal(true, AuthOutcome::Denied, peer("127.0.0.1:1")).is_some());

@@ -20,8 +20,8 @@ use tokio::sync::{mpsc, watch};
 
 use crate::control::Command;
 use crate::frame::FrameHub;
-use crate::tui::EventLog;
 use crate::stats::{Status, StreamStatus};
+use crate::tui::EventLog;
 
 pub mod auth;
 mod connection;

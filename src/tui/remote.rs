@@ -73,9 +73,9 @@ impl RemoteView {
         let r = self.lock();
         let since = r.down_since?;
         let down = now.saturating_duration_since(since).as_secs();
-        let retry = r
-            .retry_at
-            .map_or(0, |t| t.saturating_duration_since(now).as_secs_f64().ceil() as u64);
+        let retry = r.retry_at.map_or(0, |t| {
+            t.saturating_duration_since(now).as_secs_f64().ceil() as u64
+        });
         Some(format!(
             "unreachable for {down} s, retrying in {retry} s: {}",
             r.error
@@ -136,9 +136,16 @@ mod tests {
         let t0 = Instant::now();
         assert!(r.headline(t0).is_none());
         r.failed(t0, Duration::from_secs(2), "connection refused");
-        r.failed(t0 + Duration::from_secs(3), Duration::from_secs(4), "connection refused");
+        r.failed(
+            t0 + Duration::from_secs(3),
+            Duration::from_secs(4),
+            "connection refused",
+        );
         let h = r.headline(t0 + Duration::from_secs(5)).expect("down");
-        assert_eq!(h, "unreachable for 5 s, retrying in 2 s: connection refused");
+        assert_eq!(
+            h,
+            "unreachable for 5 s, retrying in 2 s: connection refused"
+        );
         r.reached();
         assert!(r.headline(t0 + Duration::from_secs(6)).is_none());
     }

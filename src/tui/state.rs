@@ -16,8 +16,8 @@ use super::help;
 use super::layout;
 use super::log::EventLog;
 use super::panes::preview::PreviewPane;
-use super::remote::{self, RemoteView};
 use super::panes::{self, Action, Hint, View, capture, events, keepalive, mqtt, stream};
+use super::remote::{self, RemoteView};
 use crate::control::Command;
 use crate::frame::FrameHub;
 use crate::mqtt::LinkState;
@@ -226,7 +226,10 @@ impl App {
             .last_draw
             .is_none_or(|t| now.saturating_duration_since(t) >= AGE_REFRESH);
         // "unreachable for N s" counts up.
-        changed |= self.remote.as_ref().is_some_and(|r| r.down_since().is_some());
+        changed |= self
+            .remote
+            .as_ref()
+            .is_some_and(|r| r.down_since().is_some());
         Refresh::from_bool(changed)
     }
 
@@ -235,11 +238,9 @@ impl App {
         self.last_draw = Some(now);
         let mut area = frame.area();
         if let Some(remote) = &self.remote {
-            let [title, rest] = Layout::vertical([
-                Constraint::Length(remote::TITLE_ROWS),
-                Constraint::Min(0),
-            ])
-            .areas(area);
+            let [title, rest] =
+                Layout::vertical([Constraint::Length(remote::TITLE_ROWS), Constraint::Min(0)])
+                    .areas(area);
             remote::render_title(frame, title, remote, now);
             area = rest;
         }
