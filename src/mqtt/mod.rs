@@ -36,7 +36,7 @@ use std::sync::{Arc, Mutex};
 pub use client::Client;
 pub use config::{ClientConfig, DEFAULT_SHUTDOWN_TIMEOUT};
 pub use error::MqttError;
-pub use options::native_roots_config;
+pub use options::{native_roots_config, roots_config};
 pub use rumqttc::QoS;
 pub use shared::Message;
 pub use status::{ClientStatus, HealthStatus, HeartbeatStatus, LinkState};
