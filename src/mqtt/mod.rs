@@ -18,6 +18,7 @@
 pub mod broker;
 pub mod client;
 pub mod config;
+mod connack;
 pub mod dedup;
 mod error;
 pub mod heartbeat;
