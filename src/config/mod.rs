@@ -85,6 +85,8 @@ pub struct Config {
     pub no_tui: bool,
     pub demo: bool,
     pub log_level: String,
+    /// Headless status line period; zero: none.
+    pub status_interval: Duration,
     pub fail_schedule: Option<Schedule>,
     /// Warnings found while validating (e.g. rate capped), logged at start.
     pub warnings: Vec<String>,

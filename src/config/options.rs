@@ -117,6 +117,9 @@ pub struct Options {
     /// Log level: error, warn, info, debug, trace [default: info]
     #[arg(long, env = "LOG_LEVEL")]
     pub log_level: Option<String>,
+    /// Headless: log a status line this often; 0 = never [default: 10s]
+    #[arg(long, env = "CAMERA_STATUS_INTERVAL", value_name = "DURATION")]
+    pub status_interval: Option<DurationValue>,
     /// Test only: make the source fail on a schedule (e.g. "ok*20,timeout*5,ok*")
     #[arg(long, hide = true, env = "CAMERA_FAIL_SCHEDULE")]
     pub fail_schedule: Option<String>,
@@ -157,6 +160,7 @@ impl Options {
             http_token,
             preview_fps,
             log_level,
+            status_interval,
             fail_schedule
         )
     }

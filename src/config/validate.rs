@@ -237,6 +237,7 @@ pub fn validate(o: Options) -> Result<Config, ConfigError> {
         no_tui: o.no_tui,
         demo: o.demo,
         log_level: log_level(o.log_level.as_deref())?,
+        status_interval: o.status_interval.map_or(Duration::from_secs(10), |d| d.0),
         fail_schedule: o
             .fail_schedule
             .as_deref()

@@ -120,6 +120,54 @@ async fn connect_mqtt(
     Ok((client, status, embedded))
 }
 
+/// The channels and shared state the service's tasks run on.
+struct Wiring {
+    commands: mpsc::Receiver<Command>,
+    quit: watch::Sender<bool>,
+    controls: Arc<Controls>,
+    publisher: Arc<publisher::PublisherCounters>,
+    status: watch::Sender<Status>,
+}
+
+/// The service's async tasks: commands, MQTT frames, camera health, status.
+fn spawn_tasks(
+    config: &Config,
+    capture: &CaptureParts,
+    hub: &Arc<FrameHub>,
+    mqtt: &Client,
+    wiring: Wiring,
+    status_source: status::StatusSource,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let quality = {
+        let capture = Arc::clone(&capture.shared);
+        move || capture.quality()
+    };
+    vec![
+        tokio::spawn(crate::control::apply::run(
+            wiring.commands,
+            Arc::clone(&capture.shared),
+            Arc::clone(&wiring.controls),
+            Arc::clone(hub),
+            mqtt.clone(),
+            wiring.quit,
+        )),
+        tokio::spawn(publisher::publish_frames(
+            Arc::clone(hub),
+            mqtt.clone(),
+            wiring.controls,
+            config.frame_topic.clone(),
+            quality,
+            wiring.publisher,
+        )),
+        tokio::spawn(publisher::relay_camera_health(
+            capture.shared.health(),
+            mqtt.clone(),
+            Arc::clone(hub),
+        )),
+        tokio::spawn(status::run(status_source, wiring.status)),
+    ]
+}
+
 impl Service {
     /// Start every part. `listener` is the already-bound HTTP socket.
     /// Must be called inside a tokio runtime.
@@ -165,51 +213,31 @@ impl Service {
         );
         let (mqtt, mqtt_status, embedded_broker) = connect_mqtt(&config).await?;
         let publisher_counters = Arc::new(publisher::PublisherCounters::default());
+
         let (commands_tx, commands_rx) = mpsc::channel(32);
         let (quit_tx, quit_rx) = watch::channel(false);
-        let tasks = vec![
-            tokio::spawn(crate::control::apply::run(
-                commands_rx,
-                Arc::clone(&capture.shared),
-                Arc::clone(&controls),
-                Arc::clone(&hub),
-                mqtt.clone(),
-                quit_tx,
-            )),
-            tokio::spawn(publisher::publish_frames(
-                Arc::clone(&hub),
-                mqtt.clone(),
-                Arc::clone(&controls),
-                config.frame_topic.clone(),
-                {
-                    let capture = Arc::clone(&capture.shared);
-                    move || capture.quality()
-                },
-                Arc::clone(&publisher_counters),
-            )),
-            tokio::spawn(publisher::relay_camera_health(
-                capture.shared.health(),
-                mqtt.clone(),
-                Arc::clone(&hub),
-            )),
-            tokio::spawn(status::run(
-                status::StatusSource {
-                    started,
-                    config: config.clone(),
-                    settings: capture.settings,
-                    capture: Arc::clone(&capture.shared),
-                    controls,
-                    counters,
-                    stream_url: urls
-                        .first()
-                        .map_or_else(String::new, |u| format!("{u}stream")),
-                    mqtt_status,
-                    embedded_broker,
-                    publisher: publisher_counters,
-                },
-                status_tx,
-            )),
-        ];
+        let status_source = status::StatusSource {
+            started,
+            config: config.clone(),
+            settings: capture.settings.clone(),
+            capture: Arc::clone(&capture.shared),
+            controls: Arc::clone(&controls),
+            counters,
+            stream_url: urls
+                .first()
+                .map_or_else(String::new, |u| format!("{u}stream")),
+            mqtt_status,
+            embedded_broker,
+            publisher: Arc::clone(&publisher_counters),
+        };
+        let wiring = Wiring {
+            commands: commands_rx,
+            quit: quit_tx,
+            controls,
+            publisher: publisher_counters,
+            status: status_tx,
+        };
+        let tasks = spawn_tasks(&config, &capture, &hub, &mqtt, wiring, status_source);
         Ok(Self {
             hub,
             status: status_rx,

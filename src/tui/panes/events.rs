@@ -80,8 +80,7 @@ mod tests {
             [
                 "MQTT: connection",
                 "  refused by the",
-                "  broker at",
-                "  10.0.0.2"
+                "  broker at 10.0.0.2"
             ]
         );
         assert!(rows.iter().all(|r| r.chars().count() <= 20), "{rows:?}");
