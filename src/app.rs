@@ -140,6 +140,7 @@ fn run_service(config: Config) -> ExitCode {
             commands: service.commands.clone(),
             preview_fps,
             events,
+            codec: service.config.encoder.clone(),
         };
         let ui = tokio::select! {
             r = crate::tui::run_terminal(link) => r.map_err(|e| format!("terminal: {e}")),

@@ -187,6 +187,12 @@ pub struct Options {
     /// Log level: error, warn, info, debug, trace [default: info]
     #[arg(long, env = "LOG_LEVEL")]
     pub log_level: Option<String>,
+    /// JPEG codec: auto (libjpeg-turbo when installed, else pure Rust), turbo, or rust [default: auto]
+    #[arg(long, env = "CAMERA_ENCODER", value_name = "auto|turbo|rust")]
+    pub encoder: Option<String>,
+    /// The libjpeg-turbo library to load [default: libturbojpeg.so.0]
+    #[arg(long, hide = true, env = "CAMERA_TURBOJPEG_LIB", value_name = "FILE")]
+    pub turbojpeg_lib: Option<String>,
     /// Test only: make the source fail on a schedule (e.g. "ok*20,timeout*5,ok*")
     #[arg(long, hide = true, env = "CAMERA_FAIL_SCHEDULE")]
     pub fail_schedule: Option<String>,
@@ -244,6 +250,8 @@ pub struct Config {
     pub no_tui: bool,
     pub demo: bool,
     pub log_level: String,
+    /// The JPEG codec (`--encoder`), its library already loaded.
+    pub encoder: crate::encode::Codec,
     pub fail_schedule: Option<String>,
     /// Warnings found while validating (e.g. rate capped), logged at start.
     pub warnings: Vec<String>,
@@ -341,6 +349,8 @@ impl Options {
             max_clients,
             preview_fps,
             log_level,
+            encoder,
+            turbojpeg_lib,
             fail_schedule
         )
     }
@@ -583,6 +593,8 @@ pub fn validate(o: Options) -> Result<Config, ConfigError> {
         no_tui: o.no_tui,
         demo: o.demo,
         log_level,
+        encoder: crate::encode::codec_option(o.encoder.as_deref(), o.turbojpeg_lib.as_deref())
+            .map_err(|m| ConfigError::new("--encoder", m))?,
         fail_schedule: match o.fail_schedule {
             Some(s) => Some(
                 crate::capture::flaky::Schedule::parse(&s)

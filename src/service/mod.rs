@@ -20,7 +20,7 @@ use crate::capture::test_pattern::{Clock, TestPattern};
 use crate::capture::thread::{CaptureSettings, CaptureShared};
 use crate::config::{BrokerChoice, Config, SourceKind};
 use crate::control::{Command, step_rate};
-use crate::encode::{EncoderKind, Transform};
+use crate::encode::Transform;
 use crate::frame::FrameHub;
 use crate::http::{HttpContext, HttpServer, StreamCounters};
 use crate::mqtt::{BrokerUrl, Client, ClientConfig, ClientStatus};
@@ -142,6 +142,15 @@ impl Service {
         for w in &config.warnings {
             tracing::warn!("{w}");
         }
+        tracing::info!(
+            "tars-camera {}: {} {}x{} at {} fps, JPEG encoder {}",
+            env!("CARGO_PKG_VERSION"),
+            config.source,
+            config.width,
+            config.height,
+            config.fps,
+            config.encoder.describe()
+        );
         let hub = Arc::new(FrameHub::new());
         let capture = CaptureShared::new(config.quality);
         let settings = CaptureSettings {
@@ -152,6 +161,7 @@ impl Service {
                 flip_h: config.flip_h,
                 flip_v: config.flip_v,
             },
+            codec: config.encoder.clone(),
             reopen_min: Duration::from_millis(500),
             reopen_max: Duration::from_secs(10),
         };
@@ -411,7 +421,7 @@ async fn status_task(source: StatusSource, tx: watch::Sender<Status>) {
         let now = Instant::now();
         let (capture, mut encoder) = source
             .capture
-            .snapshot(&source.settings, EncoderKind::service().name());
+            .snapshot(&source.settings, source.settings.codec.name());
         encoder.last_saved = source
             .controls
             .last_saved
