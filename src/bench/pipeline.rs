@@ -29,8 +29,8 @@ pub struct PipelineRow {
     pub reader_cpu_percent: f64,
     /// Process CPU per frame, ms.
     pub cpu_ms_per_frame: f64,
-    /// `cpu_ms_per_frame` over one bare encode of the same frames with the
-    /// same encoder on one thread (the encode section's median).
+    /// `cpu_ms_per_frame` over the CPU time of one bare encode of the same
+    /// frames with the same encoder on one thread (the encode section).
     pub cpu_vs_bare_encode: f64,
     /// Frames published to the hub per second.
     pub hub_fps: f64,
