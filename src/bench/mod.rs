@@ -151,7 +151,7 @@ pub fn run(args: &BenchArgs) -> Result<(), String> {
                     pipeline::measure(&runtime, w, h, args.quality, args.seconds, broker, kind)?;
                 row.cpu_vs_bare_encode = report
                     .encode_cpu_ms(kind.name(), w, h)
-                    .map_or(0.0, |ms| row.cpu_ms_per_frame / ms.max(1e-9));
+                    .map_or(0.0, |ms| row.cpu_ms_per_hub_frame / ms.max(1e-9));
                 report.pipeline.push(row);
             }
         }

@@ -29,8 +29,11 @@ pub struct PipelineRow {
     pub reader_cpu_percent: f64,
     /// Process CPU per frame, ms.
     pub cpu_ms_per_frame: f64,
-    /// `cpu_ms_per_frame` over the CPU time of one bare encode of the same
-    /// frames with the same encoder on one thread (the encode section).
+    /// Process CPU per frame made (published to the hub), ms: differs from
+    /// `cpu_ms_per_frame` when the reader skips frames (a starved core).
+    pub cpu_ms_per_hub_frame: f64,
+    /// `cpu_ms_per_hub_frame` over the CPU time of one bare encode of the
+    /// same frames with the same encoder on one thread (the encode section).
     pub cpu_vs_bare_encode: f64,
     /// Frames published to the hub per second.
     pub hub_fps: f64,
@@ -135,6 +138,7 @@ pub fn measure(
             // its share is an upper bound.
             reader_cpu_percent: 100.0 * reader_cpu / (wall + 0.7),
             cpu_ms_per_frame: 1e3 * process_cpu / frames.max(1.0),
+            cpu_ms_per_hub_frame: 1e3 * process_cpu / hub_frames.max(1.0),
             cpu_vs_bare_encode: 0.0,
             hub_fps: hub_frames / wall,
             mqtt_frames,

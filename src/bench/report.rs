@@ -107,7 +107,7 @@ impl Report {
             "\nPipeline, unpaced: test pattern -> encode pool -> hub -> 1 /stream reader (loopback) + MQTT 2 Hz (embedded broker)"
         );
         println!(
-            "{:<10} {:<14} {:>8} {:>8} {:>12} {:>12} {:>9} {:>11}",
+            "{:<10} {:<14} {:>8} {:>8} {:>12} {:>12} {:>9} {:>9} {:>11}",
             "size",
             "encoder",
             "fps",
@@ -115,11 +115,12 @@ impl Report {
             "CPU % proc",
             "of it reader",
             "CPU ms/f",
+            "ms/hub f",
             "/ bare enc"
         );
         for r in &self.pipeline {
             println!(
-                "{:<10} {:<14} {:>8.1} {:>8.1} {:>12.0} {:>12.0} {:>9.2} {:>11.2}",
+                "{:<10} {:<14} {:>8.1} {:>8.1} {:>12.0} {:>12.0} {:>9.2} {:>9.2} {:>11.2}",
                 format!("{}x{}", r.width, r.height),
                 r.encoder,
                 r.fps,
@@ -127,6 +128,7 @@ impl Report {
                 r.cpu_percent,
                 r.reader_cpu_percent,
                 r.cpu_ms_per_frame,
+                r.cpu_ms_per_hub_frame,
                 r.cpu_vs_bare_encode,
             );
         }
@@ -314,10 +316,10 @@ impl Report {
                 },
                 wanted: "<= 1.15".into(),
                 measured: format!(
-                    "{:.2} ({:.2} / {bare:.2} ms, of it reader {:.0} %)",
+                    "{:.2} ({:.2} / {bare:.2} ms per frame made; {:.2} per frame the reader got)",
                     pipe.cpu_vs_bare_encode,
-                    pipe.cpu_ms_per_frame,
-                    100.0 * pipe.reader_cpu_percent / pipe.cpu_percent.max(1e-9)
+                    pipe.cpu_ms_per_hub_frame,
+                    pipe.cpu_ms_per_frame / bare.max(1e-9)
                 ),
                 met: Some(pipe.cpu_vs_bare_encode <= 1.15),
             });
