@@ -3,6 +3,8 @@
 //! over loopback, MQTT at 2 Hz through the broker; and the UI's cost over a
 //! 640x480@30 service.
 
+use color_eyre::eyre;
+
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -52,7 +54,7 @@ pub fn service_config(
     quality: u8,
     mqtt_rate: f64,
     broker_url: &str,
-) -> Result<Config, String> {
+) -> eyre::Result<Config> {
     let options = Options {
         source: Some("test-pattern".into()),
         width: Some(i64::from(width)),
@@ -67,7 +69,7 @@ pub fn service_config(
         log_level: Some("warn".into()),
         ..Options::default()
     };
-    let mut config = crate::config::resolve(options).map_err(|e| e.to_string())?;
+    let mut config = crate::config::validate(options).map_err(|e| eyre::eyre!("{e}"))?;
     // Unpaced: far above what --fps allows, so the encoders set the pace.
     config.fps = fps;
     Ok(config)
@@ -77,10 +79,10 @@ pub fn service_config(
 ///
 /// # Errors
 /// The port or the service could not start.
-pub fn start_service(rt: &Runtime, config: Config) -> Result<Service, String> {
-    let listener = crate::http::bind(config.http_host, 0).map_err(|e| e.to_string())?;
+pub fn start_service(rt: &Runtime, config: Config) -> eyre::Result<Service> {
+    let listener = crate::http::bind(config.http_host, 0).map_err(|e| eyre::eyre!("{e}"))?;
     rt.block_on(Service::start(config, listener))
-        .map_err(|e| e.to_string())
+        .map_err(|e| eyre::eyre!("{e}"))
 }
 
 /// Measure the unpaced pipeline at one size with one encoder.
@@ -95,17 +97,17 @@ pub fn measure(
     seconds: f64,
     broker_url: &str,
     encoder: EncoderKind,
-) -> Result<PipelineRow, String> {
+) -> eyre::Result<PipelineRow> {
     let mut config = service_config(width, height, 100_000.0, quality, 2.0, broker_url)?;
-    config.encoder = encoder.codec().map_err(|e| e.to_string())?;
+    config.encoder = encoder.codec()?;
     let topic = config.frame_topic.clone();
     let subscriber = rt.block_on(Subscriber::start(broker_url, &topic))?;
     let service = start_service(rt, config)?;
     let result = (|| {
         if super::reader::wait_first_frame(service.http_addr, Duration::from_secs(5)).is_none() {
-            return Err("no first frame within 5 s".to_owned());
+            return Err(eyre::eyre!("no first frame within 5 s"));
         }
-        let reader = StreamReader::start(service.http_addr).map_err(|e| e.to_string())?;
+        let reader = StreamReader::start(service.http_addr).map_err(|e| eyre::eyre!("{e}"))?;
         std::thread::sleep(Duration::from_millis(700)); // warm up: workers, buffers, MQTT link
         let _ = subscriber.take();
         let frames0 = reader
@@ -152,7 +154,7 @@ pub fn measure(
     result
 }
 
-/// The UI's cost, as `tui::cost::measure` reports it.
+/// The UI's cost, as `ui_cost::measure` reports it.
 #[derive(Debug, Clone, Serialize)]
 pub struct UiRow {
     /// The service's codec, which also decodes the preview.
@@ -184,7 +186,7 @@ pub fn measure_ui(
     codec: &Codec,
     seconds: f64,
     broker_url: &str,
-) -> Result<UiRow, String> {
+) -> eyre::Result<UiRow> {
     let mut config = service_config(width, height, 30.0, 80, 2.0, broker_url)?;
     config.encoder = codec.clone();
     let preview_fps = config.preview_fps;
@@ -198,7 +200,7 @@ pub fn measure_ui(
         codec: codec.clone(),
     };
     let (cols, rows) = (120, 40);
-    let cost = rt.block_on(crate::tui::cost::measure(
+    let cost = rt.block_on(super::ui_cost::measure(
         link,
         cols,
         rows,
@@ -206,7 +208,7 @@ pub fn measure_ui(
     ));
     let frame = service.hub.latest();
     rt.block_on(service.shutdown());
-    let frame = frame.ok_or("the service made no frame")?;
+    let frame = frame.ok_or_else(|| eyre::eyre!("the service made no frame"))?;
     let (decoded, preview_decode_ms, full_decode_ms) =
         decode_costs(codec, &frame.jpeg, (cols - 4, rows - 2))?;
     Ok(UiRow {
@@ -231,20 +233,18 @@ fn decode_costs(
     codec: &Codec,
     jpeg: &[u8],
     pane: (u16, u16),
-) -> Result<(crate::tui::preview::RgbImage, f64, f64), String> {
+) -> eyre::Result<(crate::tui::halfblock::RgbImage, f64, f64)> {
     let mut decoder = codec.decoder();
-    let mut image = crate::tui::preview::RgbImage::default();
+    let mut image = crate::tui::halfblock::RgbImage::default();
     let (cols, rows) = (usize::from(pane.0), usize::from(pane.1));
-    let mut time = |cols: usize, rows: usize, image: &mut crate::tui::preview::RgbImage| {
+    let mut time = |cols: usize, rows: usize, image: &mut crate::tui::halfblock::RgbImage| {
         let mut ms = Vec::new();
         for _ in 0..20 {
             let t = Instant::now();
-            image
-                .decode(&mut decoder, jpeg, cols, rows)
-                .map_err(|e| e.to_string())?;
+            image.decode(&mut decoder, jpeg, cols, rows)?;
             ms.push(t.elapsed().as_secs_f64() * 1e3);
         }
-        Ok::<f64, String>(super::encode::median(&mut ms))
+        Ok::<f64, crate::encode::DecodeError>(super::encode::median(&mut ms))
     };
     let full = time(usize::MAX / 4, usize::MAX / 4, &mut image)?;
     let preview = time(cols, rows, &mut image)?;

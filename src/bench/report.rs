@@ -1,6 +1,6 @@
 //! The benchmark's results: tables on stdout, JSON for `--json`, and the
-//! targets judged against what was measured in this run. Every row names
-//! the encoder it ran with.
+//! performance targets judged against what was measured in this run. Every
+//! row names the encoder it ran with.
 
 use serde::Serialize;
 

@@ -2,6 +2,8 @@
 //! outside: `/stream` fan-out, MQTT loss and age, quiet running, start-up,
 //! and an RSS soak.
 
+use color_eyre::eyre;
+
 use std::collections::BTreeSet;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -52,9 +54,9 @@ fn measure_readers(
     service: &ChildService,
     clients: usize,
     seconds: f64,
-) -> Result<(Vec<f64>, f64, f64, f64), String> {
+) -> eyre::Result<(Vec<f64>, f64, f64, f64)> {
     let readers = (0..clients)
-        .map(|_| StreamReader::start(service.addr).map_err(|e| e.to_string()))
+        .map(|_| StreamReader::start(service.addr).map_err(|e| eyre::eyre!("{e}")))
         .collect::<Result<Vec<_>, _>>()?;
     sleep_s(1.0);
     let frames0: Vec<u64> = readers
@@ -91,7 +93,7 @@ pub fn fanout(
     quality: u8,
     broker_url: &str,
     encoder: EncoderKind,
-) -> Result<Vec<FanoutRow>, String> {
+) -> eyre::Result<Vec<FanoutRow>> {
     let config = fanout_config(broker_url, quality, encoder, clients);
     let mut rows = Vec::new();
     for n in [1, clients.max(1)] {
@@ -163,7 +165,7 @@ pub fn mqtt(
     seconds: f64,
     quality: u8,
     encoder: EncoderKind,
-) -> Result<MqttRow, String> {
+) -> eyre::Result<MqttRow> {
     let config = ChildConfig {
         width: 640,
         height: 480,
@@ -275,7 +277,7 @@ pub fn quiet(
     quality: u8,
     broker_url: &str,
     encoder: EncoderKind,
-) -> Result<Vec<QuietRow>, String> {
+) -> eyre::Result<Vec<QuietRow>> {
     let config = quiet_config(broker_url, quality, encoder);
     let service = ChildService::start(&config)?;
     let (cpu, rss) = measure_pid(service.pid(), seconds);
@@ -323,7 +325,7 @@ pub fn startup(
     quality: u8,
     broker_url: &str,
     encoder: EncoderKind,
-) -> Result<StartupRow, String> {
+) -> eyre::Result<StartupRow> {
     let config = quiet_config(broker_url, quality, encoder);
     let mut ms = Vec::new();
     for _ in 0..runs.max(1) {
@@ -370,12 +372,12 @@ pub fn soak(
     quality: u8,
     broker_url: &str,
     encoder: EncoderKind,
-) -> Result<SoakRow, String> {
+) -> eyre::Result<SoakRow> {
     let config = fanout_config(broker_url, quality, encoder, clients);
     let service = ChildService::start(&config)?;
     let pid = service.pid().to_string();
     let readers = (0..clients.max(1))
-        .map(|_| StreamReader::start(service.addr).map_err(|e| e.to_string()))
+        .map(|_| StreamReader::start(service.addr).map_err(|e| eyre::eyre!("{e}")))
         .collect::<Result<Vec<_>, _>>()?;
     let cpu = CpuMeter::start(Some(service.pid()));
     let t0 = Instant::now();
