@@ -25,6 +25,7 @@ mod report;
 mod service_runs;
 mod subscriber;
 pub mod sys;
+mod targets;
 pub mod ui_cost;
 
 use crate::encode::{Codec, EncoderKind};
