@@ -169,6 +169,7 @@ async fn main() {
             commands: cmd_tx,
             preview_fps: 4.0,
             events,
+            codec: tars_camera::encode::Codec::auto(),
         };
         tokio::spawn(run_terminal(link));
         tokio::time::sleep(Duration::from_secs(secs)).await;
@@ -180,6 +181,7 @@ async fn main() {
         commands: cmd_tx,
         preview_fps: 4.0,
         events,
+        codec: tars_camera::encode::Codec::auto(),
     };
     run_terminal(link).await.expect("terminal");
     let _ = service.await;

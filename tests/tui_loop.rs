@@ -198,6 +198,7 @@ fn service() -> Service {
         commands: tx,
         preview_fps: 4.0,
         events: EventLog::new(20),
+        codec: tars_camera::encode::Codec::auto(),
     };
     Service {
         status,

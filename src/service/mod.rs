@@ -80,6 +80,7 @@ fn start_capture(
             flip_h: config.flip_h,
             flip_v: config.flip_v,
         },
+        codec: config.encoder.clone(),
         reopen_min: Duration::from_millis(500),
         reopen_max: Duration::from_secs(10),
     };
@@ -191,6 +192,15 @@ impl Service {
         for w in &config.warnings {
             tracing::warn!("{w}");
         }
+        tracing::info!(
+            "tars-camera {}: {} {}x{} at {} fps, JPEG encoder {}",
+            env!("CARGO_PKG_VERSION"),
+            config.source,
+            config.width,
+            config.height,
+            config.fps,
+            config.encoder.describe()
+        );
         let hub = Arc::new(FrameHub::new());
         let source = source.unwrap_or_else(|| source::from_config(&config));
         let capture = start_capture(&config, source, &hub)?;

@@ -56,6 +56,7 @@ where
         commands,
         preview_fps,
         events,
+        codec,
     } = link;
     let first = status.borrow_and_update().clone();
     let mut app = App::new(
@@ -65,7 +66,8 @@ where
         preview_fps,
         events,
         options.color,
-    );
+    )
+    .with_preview_codec(&codec);
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut status_open = true;
