@@ -299,6 +299,7 @@ async fn run_ui(service: Service, events: EventLog) -> Result<()> {
         commands: service.commands.clone(),
         preview_fps: service.config.preview_fps,
         events,
+        codec: service.config.encoder.clone(),
     };
     let ui = tokio::select! {
         r = crate::tui::run_terminal(link) => r.wrap_err("terminal"),

@@ -1,13 +1,11 @@
-//! The `--no-tui` runner: logs to stderr, a status line every 10 s, and a
-//! clean stop on SIGINT/SIGTERM (or a `Quit` command) within 2 s.
+//! The `--no-tui` runner: logs to stderr, a status line every
+//! `--status-interval` (10 s), and a clean stop on SIGINT/SIGTERM (or a
+//! `Quit` command) within 2 s.
 
 use std::time::Duration;
 
 use crate::service::Service;
 use crate::stats::Status;
-
-/// How often the status line is logged.
-pub const STATUS_LINE_PERIOD: Duration = Duration::from_secs(10);
 
 /// One line that says how the service is doing.
 #[must_use]
@@ -42,10 +40,14 @@ pub fn status_line(s: &Status) -> String {
 pub async fn run(service: Service) -> std::io::Result<()> {
     let stop = crate::signals::termination();
     tokio::pin!(stop);
-    let mut tick = tokio::time::interval_at(
-        tokio::time::Instant::now() + STATUS_LINE_PERIOD,
-        STATUS_LINE_PERIOD,
-    );
+    let period = service.config.status_interval;
+    // Zero turns the line off: a tick that never comes.
+    let every = if period.is_zero() {
+        Duration::from_secs(86_400 * 365)
+    } else {
+        period
+    };
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     loop {
         tokio::select! {
             signal = &mut stop => {

@@ -14,6 +14,8 @@
 //! - [`headless`]: the `--no-tui` runner; [`tui`]: the terminal UI;
 //!   [`signals`]: SIGINT/SIGTERM for both.
 //! - [`attach`]: the UI over a service in another process (`tars-camera attach`).
+//! - [`stream_client`]: a client of the HTTP side (`GET`, the `/stream`
+//!   multipart reader) for the bench, the tests and tools.
 //! - [`backoff`]: retry delays (camera re-opens, MQTT reconnects).
 //! - [`bench`]: `tars-camera bench`, measurements of this machine; nothing
 //!   else depends on it.
@@ -33,4 +35,5 @@ pub mod mqtt;
 pub mod service;
 pub mod signals;
 pub mod stats;
+pub mod stream_client;
 pub mod tui;

@@ -66,6 +66,7 @@ impl Run {
             source_name: "camera".into(),
             target_fps: 100.0,
             transform,
+            codec: tars_camera::encode::Codec::auto(),
             reopen_min: Duration::from_millis(50),
             reopen_max: Duration::from_millis(100),
         };
@@ -125,10 +126,11 @@ fn a_rotation_decodes_and_re_encodes() {
     assert_eq!((frame.width, frame.height), (48, 64), "rotated");
     assert_eq!(frame.quality, Some(80));
     let mut rgb = Vec::new();
-    assert_eq!(
-        tars_camera::encode::decode_rgb(&frame.jpeg, &mut rgb).expect("valid JPEG"),
-        (48, 64)
-    );
+    let decoded = tars_camera::encode::Codec::auto()
+        .decoder()
+        .decode(&frame.jpeg, &mut rgb)
+        .expect("valid JPEG");
+    assert_eq!((decoded.width, decoded.height), (48, 64));
 }
 
 #[test]
@@ -167,6 +169,7 @@ fn corrupt_frames_are_counted_and_never_published() {
         source_name: "camera".into(),
         target_fps: 100.0,
         transform: Transform::default(),
+        codec: tars_camera::encode::Codec::auto(),
         reopen_min: Duration::from_millis(50),
         reopen_max: Duration::from_millis(100),
     };

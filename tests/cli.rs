@@ -241,10 +241,12 @@ fn the_mqtt_password_never_shows_in_logs_or_status() {
 }
 
 #[test]
-fn headless_logs_a_status_line_every_10_s() {
+fn headless_logs_a_status_line_every_status_interval() {
     let mut svc = Running::headless(
         &[
             "--demo",
+            "--status-interval",
+            "300ms",
             "--mqtt-url",
             "mqtt://127.0.0.1:1",
             "--width",
@@ -254,7 +256,7 @@ fn headless_logs_a_status_line_every_10_s() {
         ],
         &[],
     );
-    let line = svc.wait_line("capture 160x120", Duration::from_secs(13));
+    let line = svc.wait_line("capture 160x120", Duration::from_secs(5));
     assert!(
         line.contains("fps") && line.contains("stream") && line.contains("mqtt"),
         "{line}"

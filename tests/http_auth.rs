@@ -41,7 +41,7 @@ fn request(addr: std::net::SocketAddr, path: &str, authorization: Option<&str>) 
             .expect("timeout");
         std::io::Write::write_all(&mut s, head.as_bytes()).expect("write");
         let mut reader = std::io::BufReader::new(s);
-        let (status, headers) = common::read_head(&mut reader);
+        let (status, headers) = tars_camera::stream_client::read_head(&mut reader).expect("head");
         return HttpResponse {
             status,
             headers,

@@ -171,6 +171,9 @@ fn slow_request_heads_do_not_starve_other_clients() {
             "--height",
             "240",
         ],
+        // Room for every slow client: with fewer slots than slow clients,
+        // the slowest heads are closed to make room, but a burst of slow
+        // reconnects can still fill the slots for a moment (see README).
         &[
             ("CAMERA_MAX_CONNECTIONS", "256"),
             ("MQTT_URL", "mqtt://127.0.0.1:1"),
@@ -183,9 +186,10 @@ fn slow_request_heads_do_not_starve_other_clients() {
     })
     .expect("first frame");
     let (idle_threads, _, _) = proc_counts(pid);
-    let until = Instant::now() + Duration::from_secs(9);
+    let until = Instant::now() + Duration::from_secs(10);
     let slow = slow_heads(addr, 200, until);
-    std::thread::sleep(Duration::from_millis(500));
+    // Steady state: every slow client has sent its first bytes.
+    std::thread::sleep(Duration::from_millis(1500));
     let mut ms = Vec::new();
     let mut max_threads = 0;
     for _ in 0..400 {
@@ -211,7 +215,7 @@ fn slow_request_heads_do_not_starve_other_clients() {
     assert!(p99 < 100.0, "p99 {p99:.1} ms");
     assert!(
         reconnects >= 200,
-        "the 5 s head deadline closed the slow ones: {reconnects}"
+        "the slow ones were closed (deadline, or to make room): {reconnects}"
     );
     // One thread per open connection (200 slow + this client), nothing more.
     assert!(

@@ -91,13 +91,7 @@ async fn mqtts_refuses_an_untrusted_broker_and_connects_to_a_trusted_one() {
     roots
         .add(rustls::pki_types::CertificateDer::from(der))
         .expect("root");
-    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .expect("protocols")
-    .with_root_certificates(roots)
-    .with_no_client_auth();
+    let tls = mqtt::roots_config(roots).expect("tls config");
     let mut trusted = config(&url, "tls-trusted");
     trusted.tls = Some(Arc::new(tls));
     let (client, mut status) = mqtt::connect(trusted);

@@ -7,14 +7,15 @@
 use std::hint::black_box;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use tars_camera::bench::ui_cost as cost;
+use tars_camera::encode::{Codec, EncoderKind};
 use tars_camera::frame::{Frame, FrameHub};
 use tars_camera::mqtt::{HealthStatus, LinkState};
 use tars_camera::stats::Status;
-use tars_camera::tui::halfblock::{RgbImage, decode_jpeg, downscale, half_blocks};
+use tars_camera::tui::halfblock::{RgbImage, downscale, half_blocks};
 use tars_camera::tui::{EventLog, UiLink};
 use tokio::sync::{mpsc, watch};
 
@@ -71,20 +72,34 @@ fn preview_conversion_costs() {
     });
     let mut img = RgbImage::default();
     let mut decode = Vec::new();
-    for (w, h) in [(640, 480), (1280, 720)] {
-        let j = jpeg(&picture(w, h, 1), w, h, 80);
-        decode.push((
-            (w, h),
-            per_call(50, || decode_jpeg(&j, &mut img).expect("decode")),
-        ));
+    for kind in EncoderKind::available() {
+        let mut decoder = kind.codec().expect("available").decoder();
+        for (w, h) in [(640, 480), (1280, 720), (1920, 1080)] {
+            let j = jpeg(&picture(w, h, 1), w, h, 80);
+            for (label, cols, rows) in [("full", 100_000, 100_000), ("116x38 pane", 116, 38)] {
+                let t = per_call(30, || {
+                    img.decode(&mut decoder, &j, cols, rows).expect("decode");
+                });
+                decode.push((kind.name(), (w, h), label, (img.width, img.height), t));
+            }
+        }
     }
+    let codec = Codec::auto();
+    let mut decoder = codec.decoder();
+    img.decode(
+        &mut decoder,
+        &jpeg(&picture(w, h, 1), w, h, 80),
+        100_000,
+        100_000,
+    )
+    .expect("decode");
     let to_cells_120x40 = per_call(200, || {
         black_box(img.to_cells(116, 38));
     });
     println!("downscale 1280x720 -> 80x48: {down:?}");
     println!("half_blocks 80x48 -> 80x24 cells: {halves:?}");
-    for ((w, h), d) in decode {
-        println!("decode {w}x{h} JPEG (q80): {d:?}");
+    for (name, (w, h), label, (dw, dh), d) in decode {
+        println!("decode {w}x{h} JPEG (q80) with {name}, {label} -> {dw}x{dh}: {d:?}");
     }
     println!("1280x720 -> cells for a 116x38 pane (downscale + half-blocks): {to_cells_120x40:?}");
 }
@@ -152,17 +167,12 @@ async fn ui_cost_with_the_service_at_640x480_30fps() {
                 let mut seq = 0;
                 while !stop.load(Ordering::Relaxed) {
                     seq += 1;
-                    hub.publish(Frame {
+                    hub.publish(Frame::captured_now(
                         seq,
-                        jpeg: frames[(seq as usize) % frames.len()].clone(),
-                        width: 640,
-                        height: 480,
-                        quality: Some(80),
-                        captured_at: Instant::now(),
-                        captured_wall: SystemTime::now(),
-                        backend: "test-pattern",
-                        consecutive_failures: 0,
-                    });
+                        frames[(seq as usize) % frames.len()].clone(),
+                        (640, 480),
+                        80,
+                    ));
                     std::thread::sleep(Duration::from_millis(33));
                 }
             })
@@ -194,6 +204,7 @@ async fn ui_cost_with_the_service_at_640x480_30fps() {
             commands,
             preview_fps,
             events,
+            codec: tars_camera::encode::Codec::auto(),
         };
         let c = cost::measure(link, cols, rows, duration).await;
         feeder.abort();

@@ -4,7 +4,7 @@
 mod common;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
@@ -132,17 +132,7 @@ fn test_jpeg() -> Bytes {
 }
 
 fn publish(hub: &FrameHub, seq: u64, jpeg: &Bytes) {
-    hub.publish(VideoFrame {
-        seq,
-        jpeg: jpeg.clone(),
-        width: 16,
-        height: 8,
-        quality: Some(80),
-        captured_at: Instant::now(),
-        captured_wall: SystemTime::now(),
-        backend: "test-pattern",
-        consecutive_failures: 0,
-    });
+    hub.publish(VideoFrame::captured_now(seq, jpeg.clone(), (16, 8), 80));
 }
 
 #[test]
@@ -208,6 +198,7 @@ fn service() -> Service {
         commands: tx,
         preview_fps: 4.0,
         events: EventLog::new(20),
+        codec: tars_camera::encode::Codec::auto(),
     };
     Service {
         status,

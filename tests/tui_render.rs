@@ -2,7 +2,7 @@
 //! the whole screen at 80x24 and 200x60.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use ratatui::backend::TestBackend;
@@ -327,17 +327,7 @@ fn jpeg_top_red_bottom_blue(w: u16, h: u16) -> Bytes {
 }
 
 fn publish(hub: &FrameHub, seq: u64, jpeg: Bytes, w: u32, h: u32) {
-    hub.publish(VideoFrame {
-        seq,
-        jpeg,
-        width: w,
-        height: h,
-        quality: Some(90),
-        captured_at: Instant::now(),
-        captured_wall: SystemTime::now(),
-        backend: "test-pattern",
-        consecutive_failures: 0,
-    });
+    hub.publish(VideoFrame::captured_now(seq, jpeg, (w, h), 90));
 }
 
 fn app(s: Status, hub: Arc<FrameHub>, events: EventLog) -> App {

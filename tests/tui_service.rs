@@ -67,6 +67,7 @@ async fn keys_change_quality_rate_and_pause_everywhere() {
         commands: service.commands.clone(),
         preview_fps: 4.0,
         events: EventLog::new(50),
+        codec: service.config.encoder.clone(),
     };
     let (keys, input) = key_channel();
     let ui = tokio::spawn(async move { run_loop(&mut terminal, link, input).await });

@@ -68,6 +68,8 @@ pub fn start(
         commands: commands_tx,
         preview_fps,
         events,
+        // The preview decodes on this side: libjpeg-turbo when present.
+        codec: crate::encode::Codec::auto(),
     };
     let guard = PollerGuard {
         stop,

@@ -17,7 +17,7 @@ use color_eyre::eyre::{self, WrapErr as _};
 
 use super::broker_process::{BrokerKind, BrokerProcess, mosquitto_path};
 use super::chaos_load::{ConnectionProbe, Load, status, unix_ms};
-use super::subscriber::Subscriber;
+use super::subscriber::{Arrival, Subscriber};
 
 const VIEWERS: usize = 16;
 const STALLED: usize = 5;
@@ -58,6 +58,8 @@ pub struct ChaosRow {
     pub start: ProcSample,
     pub end: ProcSample,
     pub max: ProcSample,
+    /// RSS under load at the end of each minute.
+    pub rss_mb_per_minute: Vec<f64>,
     pub stream_sessions: u64,
     pub stream_refused: u64,
     pub stream_failed: u64,
@@ -105,6 +107,10 @@ impl ChaosRow {
         println!(
             "  {:<10} {:>9} {:>9} {:>9}",
             "open fds", self.start.fds, self.end.fds, self.max.fds
+        );
+        println!(
+            "  RSS MB under load, minute by minute: {:?}",
+            self.rss_mb_per_minute
         );
         println!(
             "  streams: {} sessions, {} refused, {} failed, {:.0} MB read; stalled: {} connects, {} dropped by the server",
@@ -211,17 +217,24 @@ fn faults(
     pid: u32,
     seconds: f64,
     max: &mut ProcSample,
+    rss_per_minute: &mut Vec<f64>,
 ) -> eyre::Result<Vec<u64>> {
-    let mut rng = fastrand::Rng::with_seed(0xc4a05);
-    let end = Instant::now() + Duration::from_secs_f64(seconds);
+    let mut rng = fastrand::Rng::with_seed(0xc4a05 ^ seconds.to_bits());
+    let started = Instant::now();
+    let end = started + Duration::from_secs_f64(seconds);
     let mut returns = Vec::new();
     let mut next_kill = Instant::now() + Duration::from_secs(rng.u64(10..=30));
+    let mut next_minute = started + Duration::from_secs(60);
     while Instant::now() < end {
         std::thread::sleep(Duration::from_secs(1));
         if let Some(s) = sample(pid) {
             max.rss_mb = max.rss_mb.max(s.rss_mb);
             max.threads = max.threads.max(s.threads);
             max.fds = max.fds.max(s.fds);
+            if Instant::now() >= next_minute {
+                rss_per_minute.push((s.rss_mb * 10.0).round() / 10.0);
+                next_minute += Duration::from_secs(60);
+            }
         }
         if Instant::now() >= next_kill && Instant::now() + Duration::from_secs(8) < end {
             broker.kill();
@@ -232,6 +245,38 @@ fn faults(
         }
     }
     Ok(returns)
+}
+
+/// Frames captured before the MQTT connection they came over started
+/// (`since`: the start of each connection, unix ms, in order).
+fn stale_frames(arrivals: &[Arrival], since: &[u64]) -> usize {
+    arrivals
+        .iter()
+        .filter(|a| {
+            let at =
+                a.at.duration_since(SystemTime::UNIX_EPOCH)
+                    .map_or(0.0, |d| d.as_secs_f64() * 1e3);
+            let captured = at - a.age_ms;
+            // The connection the frame came over: the last to start before it arrived.
+            let conn = since.iter().rev().find(|&&s| (s as f64) <= at);
+            // 5 ms: the two clocks are read at different places.
+            conn.is_some_and(|&s| captured + 5.0 < s as f64)
+        })
+        .count()
+}
+
+/// For each broker return (unix ms), how long until the service connected
+/// again (`None`: it did not).
+fn reconnect_lags(returns: &[u64], since: &[u64]) -> Vec<Option<u64>> {
+    returns
+        .iter()
+        .map(|&up| {
+            since
+                .iter()
+                .find(|&&s| s + 50 >= up)
+                .map(|&s| s.saturating_sub(up))
+        })
+        .collect()
 }
 
 /// The whole run.
@@ -251,15 +296,19 @@ pub fn run(rt: &Runtime, seconds: f64) -> eyre::Result<ChaosRow> {
     let subscriber = rt.block_on(Subscriber::start(&broker.url(), "camera/frame"))?;
     let probe = ConnectionProbe::start(addr)?;
     let hold = Duration::from_secs(CLIENT_TIMEOUT_S + 10);
-    // Warm up with the same load, then measure the start at rest.
+    // Warm up for a minute with the same load and faults (every path taken
+    // once: stalled clients dropped, the broker lost and found), then
+    // measure the start at rest.
     let warm = Load::start(addr, VIEWERS, STALLED, hold)?;
-    std::thread::sleep(Duration::from_secs(20));
+    let mut max = ProcSample::default();
+    faults(&mut broker, pid, 60.0, &mut max, &mut Vec::new())?;
     warm.stop();
     let start = settled(addr, pid).ok_or_else(|| eyre::eyre!("cannot read the service's /proc"))?;
     let load = Load::start(addr, VIEWERS, STALLED, hold)?;
     let t0 = Instant::now();
     let mut max = start;
-    let returns = faults(&mut broker, pid, seconds, &mut max)?;
+    let mut rss_per_minute = Vec::new();
+    let returns = faults(&mut broker, pid, seconds, &mut max, &mut rss_per_minute)?;
     let wall = t0.elapsed().as_secs_f64();
     let counts = std::sync::Arc::clone(&load.counts);
     load.stop();
@@ -280,28 +329,8 @@ pub fn run(rt: &Runtime, seconds: f64) -> eyre::Result<ChaosRow> {
         .args(["-TERM", &pid.to_string()])
         .status();
     let _ = child.wait();
-    let stale = arrivals
-        .iter()
-        .filter(|a| {
-            let at =
-                a.at.duration_since(SystemTime::UNIX_EPOCH)
-                    .map_or(0.0, |d| d.as_secs_f64() * 1e3);
-            let captured = at - a.age_ms;
-            // The connection the frame came over: the last to start before it arrived.
-            let conn = since.iter().rev().find(|&&s| (s as f64) <= at);
-            // 5 ms: the two clocks are read at different places.
-            conn.is_some_and(|&s| captured + 5.0 < s as f64)
-        })
-        .count();
-    let lags: Vec<Option<u64>> = returns
-        .iter()
-        .map(|&up| {
-            since
-                .iter()
-                .find(|&&s| s + 50 >= up)
-                .map(|&s| s.saturating_sub(up))
-        })
-        .collect();
+    let stale = stale_frames(&arrivals, &since);
+    let lags = reconnect_lags(&returns, &since);
     let limit = RECONNECT_MAX_MS + 1000;
     Ok(ChaosRow {
         seconds: wall,
@@ -316,6 +345,7 @@ pub fn run(rt: &Runtime, seconds: f64) -> eyre::Result<ChaosRow> {
         start,
         end,
         max,
+        rss_mb_per_minute: rss_per_minute,
         stream_sessions: counts.sessions.load(std::sync::atomic::Ordering::Relaxed),
         stream_refused: counts.refused.load(std::sync::atomic::Ordering::Relaxed),
         stream_failed: counts.failed.load(std::sync::atomic::Ordering::Relaxed),

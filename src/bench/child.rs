@@ -27,6 +27,10 @@ pub struct ChildConfig {
     pub quality: u8,
     pub mqtt_rate: f64,
     pub mqtt_url: String,
+    /// Passed as `--encoder`.
+    pub encoder: crate::encode::EncoderKind,
+    /// Passed as `--max-clients`.
+    pub max_clients: usize,
 }
 
 impl ChildConfig {
@@ -52,6 +56,13 @@ impl ChildConfig {
             &port.to_string(),
             "--log-level",
             "warn",
+            "--encoder",
+            match self.encoder {
+                crate::encode::EncoderKind::Turbo => "turbo",
+                crate::encode::EncoderKind::JpegEncoder => "rust",
+            },
+            "--max-clients",
+            &self.max_clients.to_string(),
         ]
         .iter()
         .map(|s| (*s).to_owned())

@@ -17,8 +17,12 @@ pub struct EncodeRow {
     pub width: u32,
     pub height: u32,
     pub quality: u8,
-    /// Median over all encodes.
+    /// Median over all encodes (wall time).
     pub ms_per_frame: f64,
+    /// Mean CPU time of the encoding thread per encode: what the pipeline's
+    /// CPU per frame is compared with (unlike wall time, not inflated when
+    /// other programs take the cores).
+    pub cpu_ms_per_frame: f64,
     pub mp_per_s: f64,
     /// 1000 / ms_per_frame: one core's FPS with this encoder.
     pub fps_one_core: f64,
@@ -78,6 +82,7 @@ pub fn measure(width: u32, height: u32, quality: u8, runs: u32) -> eyre::Result<
         .map(|&k| Encoder::new(k).map_err(|e| eyre::eyre!("{e}")))
         .collect::<Result<Vec<_>, _>>()?;
     let mut times: Vec<Vec<f64>> = vec![Vec::new(); kinds.len()];
+    let mut cpu = vec![std::time::Duration::ZERO; kinds.len()];
     let mut sizes = vec![0usize; kinds.len()];
     // Warm up (buffers, caches, frequency).
     for enc in &mut encoders {
@@ -89,11 +94,15 @@ pub fn measure(width: u32, height: u32, quality: u8, runs: u32) -> eyre::Result<
     for _ in 0..runs.max(1) {
         for f in &frames {
             for (i, enc) in encoders.iter_mut().enumerate() {
+                let c = super::sys::thread_cpu_time().unwrap_or_default();
                 let t = Instant::now();
                 let jpeg = enc
                     .encode_rgb(f, width, height, quality)
                     .map_err(|e| eyre::eyre!("{e}"))?;
                 times[i].push(t.elapsed().as_secs_f64() * 1e3);
+                cpu[i] += super::sys::thread_cpu_time()
+                    .unwrap_or_default()
+                    .saturating_sub(c);
                 sizes[i] = jpeg.len();
             }
         }
@@ -103,15 +112,19 @@ pub fn measure(width: u32, height: u32, quality: u8, runs: u32) -> eyre::Result<
         .iter()
         .zip(times.iter_mut())
         .zip(sizes)
-        .map(|((kind, t), jpeg_bytes)| {
+        .zip(cpu)
+        .map(|(((kind, t), jpeg_bytes), cpu)| {
             let encodes = t.len();
             let ms = median(t);
+            #[expect(clippy::cast_precision_loss, reason = "a few hundred encodes")]
+            let cpu_ms_per_frame = cpu.as_secs_f64() * 1e3 / encodes.max(1) as f64;
             EncodeRow {
                 encoder: kind.name(),
                 width,
                 height,
                 quality,
                 ms_per_frame: ms,
+                cpu_ms_per_frame,
                 mp_per_s: mp / (ms / 1e3).max(1e-9),
                 fps_one_core: 1e3 / ms.max(1e-9),
                 fps_parallel: 0.0,

@@ -9,9 +9,9 @@
 //!   measured from outside (see `service_runs`);
 //! - chaos: the service under faults for `--chaos-seconds` (see `chaos`).
 //!
-//! Prints a table per section and the performance targets with their
-//! verdicts; `--json FILE` writes the same numbers. Speed is judged here,
-//! never in `cargo test`.
+//! Prints a table per section (each row names its encoder) and the targets
+//! with their verdicts; `--json FILE` writes the same numbers. Speed is
+//! judged here, never in `cargo test`.
 
 use color_eyre::eyre;
 use color_eyre::eyre::WrapErr as _;
@@ -29,9 +29,10 @@ mod report;
 mod service_runs;
 mod subscriber;
 pub mod sys;
+mod targets;
 pub mod ui_cost;
 
-use crate::encode::EncoderKind;
+use crate::encode::{Codec, EncoderKind};
 pub use args::{BenchArgs, BenchSection};
 
 pub use report::Report;
@@ -103,13 +104,16 @@ pub fn run(args: &BenchArgs) -> eyre::Result<()> {
     if cfg!(debug_assertions) {
         eprintln!("warning: a debug build; run `cargo run --release -- bench` for real numbers");
     }
+    // The encoder `--encoder auto` picks here; child services run with it.
+    let service_codec = Codec::auto();
     eprintln!(
         "tars-camera bench on {} ({} cores), service encoder {}",
         report.machine.cpu,
         report.machine.cores,
-        EncoderKind::SERVICE.name()
+        service_codec.describe()
     );
-    if wants(args, BenchSection::Encode) {
+    // The pipeline is judged against the bare encode: measure it too.
+    if wants(args, BenchSection::Encode) || wants(args, BenchSection::Pipeline) {
         for &(w, h) in &sizes {
             eprintln!("encode {w}x{h} ...");
             let threads = crate::capture::encode_pool::default_workers();
@@ -157,32 +161,52 @@ pub fn run(args: &BenchArgs) -> eyre::Result<()> {
         for &(w, h) in &sizes {
             for kind in EncoderKind::available() {
                 eprintln!("pipeline {w}x{h} with {} ...", kind.name());
-                report.pipeline.push(pipeline::measure(
-                    &runtime,
-                    w,
-                    h,
-                    args.quality,
-                    args.seconds,
-                    broker,
-                    kind,
-                )?);
+                let mut row =
+                    pipeline::measure(&runtime, w, h, args.quality, args.seconds, broker, kind)?;
+                row.cpu_vs_bare_encode = report
+                    .encode_cpu_ms(kind.name(), w, h)
+                    .map_or(0.0, |ms| row.cpu_ms_per_hub_frame / ms.max(1e-9));
+                report.pipeline.push(row);
             }
         }
         report.print_pipeline();
     }
     if wants(args, BenchSection::Ui) {
-        eprintln!("ui 120x40 over 640x480@30 ...");
-        report.ui = Some(pipeline::measure_ui(
-            &runtime,
-            args.seconds.max(3.0),
-            broker,
-        )?);
+        // Rust codecs first (the preview's full decode), then libjpeg-turbo
+        // (reduced decode), on the same service sizes.
+        let codecs: Vec<Codec> = EncoderKind::available()
+            .into_iter()
+            .filter_map(|k| k.codec().ok())
+            .collect();
+        for size in [(640, 480), (1920, 1080)] {
+            for codec in &codecs {
+                eprintln!(
+                    "ui 120x40 over {}x{}@30 with {} ...",
+                    size.0,
+                    size.1,
+                    codec.name()
+                );
+                report.ui.push(pipeline::measure_ui(
+                    &runtime,
+                    size,
+                    codec,
+                    args.seconds.max(3.0),
+                    broker,
+                )?);
+            }
+        }
         report.print_ui();
     }
     let clients = usize::try_from(args.clients.max(1)).unwrap_or(16);
     if wants(args, BenchSection::Fanout) {
         eprintln!("fanout 1280x720@30: 1 and {clients} clients ...");
-        report.fanout = service_runs::fanout(clients, args.seconds * 2.0, args.quality, broker)?;
+        report.fanout = service_runs::fanout(
+            clients,
+            args.seconds * 2.0,
+            args.quality,
+            broker,
+            service_codec.kind(),
+        )?;
         report.print_fanout();
     }
     if wants(args, BenchSection::Mqtt) {
@@ -207,17 +231,28 @@ pub fn run(args: &BenchArgs) -> eyre::Result<()> {
             &name,
             8.0,
             args.quality,
+            service_codec.kind(),
         )?);
         report.print_mqtt();
     }
     if wants(args, BenchSection::Quiet) {
         eprintln!("quiet 640x480@10, MQTT 2 Hz ...");
-        report.quiet = service_runs::quiet((args.seconds * 3.0).max(6.0), args.quality, broker)?;
+        report.quiet = service_runs::quiet(
+            (args.seconds * 3.0).max(6.0),
+            args.quality,
+            broker,
+            service_codec.kind(),
+        )?;
         report.print_quiet();
     }
     if wants(args, BenchSection::Startup) {
         eprintln!("startup to first frame, 5 runs ...");
-        report.startup = Some(service_runs::startup(5, args.quality, broker)?);
+        report.startup = Some(service_runs::startup(
+            5,
+            args.quality,
+            broker,
+            service_codec.kind(),
+        )?);
         report.print_startup();
     }
     if wants(args, BenchSection::Soak) {
@@ -230,6 +265,7 @@ pub fn run(args: &BenchArgs) -> eyre::Result<()> {
             args.soak_seconds.max(5.0),
             args.quality,
             broker,
+            service_codec.kind(),
         )?);
         report.print_soak();
     }

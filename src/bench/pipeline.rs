@@ -14,7 +14,7 @@ use super::reader::StreamReader;
 use super::subscriber::Subscriber;
 use super::sys::CpuMeter;
 use crate::config::{Config, Options};
-use crate::encode::{EncoderKind, set_service_encoder};
+use crate::encode::{Codec, EncoderKind};
 use crate::service::Service;
 
 /// One row of the pipeline table.
@@ -31,6 +31,12 @@ pub struct PipelineRow {
     pub reader_cpu_percent: f64,
     /// Process CPU per frame, ms.
     pub cpu_ms_per_frame: f64,
+    /// Process CPU per frame made (published to the hub), ms: differs from
+    /// `cpu_ms_per_frame` when the reader skips frames (a starved core).
+    pub cpu_ms_per_hub_frame: f64,
+    /// `cpu_ms_per_hub_frame` over the CPU time of one bare encode of the
+    /// same frames with the same encoder on one thread (the encode section).
+    pub cpu_vs_bare_encode: f64,
     /// Frames published to the hub per second.
     pub hub_fps: f64,
     pub mqtt_frames: usize,
@@ -92,20 +98,11 @@ pub fn measure(
     broker_url: &str,
     encoder: EncoderKind,
 ) -> eyre::Result<PipelineRow> {
-    set_service_encoder(Some(encoder));
-    let config = service_config(width, height, 100_000.0, quality, 2.0, broker_url)?;
+    let mut config = service_config(width, height, 100_000.0, quality, 2.0, broker_url)?;
+    config.encoder = encoder.codec()?;
     let topic = config.frame_topic.clone();
     let subscriber = rt.block_on(Subscriber::start(broker_url, &topic))?;
-    // Workers start lazily and pick their encoder then: keep the choice
-    // until the measurement ends.
-    let service = start_service(rt, config);
-    let service = match service {
-        Ok(s) => s,
-        Err(e) => {
-            set_service_encoder(None);
-            return Err(e);
-        }
-    };
+    let service = start_service(rt, config)?;
     let result = (|| {
         if super::reader::wait_first_frame(service.http_addr, Duration::from_secs(5)).is_none() {
             return Err(eyre::eyre!("no first frame within 5 s"));
@@ -143,6 +140,8 @@ pub fn measure(
             // its share is an upper bound.
             reader_cpu_percent: 100.0 * reader_cpu / (wall + 0.7),
             cpu_ms_per_frame: 1e3 * process_cpu / frames.max(1.0),
+            cpu_ms_per_hub_frame: 1e3 * process_cpu / hub_frames.max(1.0),
+            cpu_vs_bare_encode: 0.0,
             hub_fps: hub_frames / wall,
             mqtt_frames,
             seconds: wall,
@@ -152,13 +151,21 @@ pub fn measure(
         service.shutdown().await;
         subscriber.stop().await;
     });
-    set_service_encoder(None);
     result
 }
 
 /// The UI's cost, as `ui_cost::measure` reports it.
 #[derive(Debug, Clone, Serialize)]
 pub struct UiRow {
+    /// The service's codec, which also decodes the preview.
+    pub encoder: &'static str,
+    /// Size the preview decodes a frame to for this pane (reduced by
+    /// libjpeg-turbo to the smallest size still covering the pane).
+    pub decoded_width: usize,
+    pub decoded_height: usize,
+    /// One such preview decode, ms (median), and a full-size decode.
+    pub preview_decode_ms: f64,
+    pub full_decode_ms: f64,
     pub cols: u16,
     pub rows: u16,
     pub service: String,
@@ -168,12 +175,20 @@ pub struct UiRow {
     pub seconds: f64,
 }
 
-/// A 120x40 UI over a 640x480@30 test-pattern service, measured for `seconds`.
+/// A 120x40 UI over a `width` x `height` @30 test-pattern service encoding
+/// (and the preview decoding) with `codec`, measured for `seconds`.
 ///
 /// # Errors
 /// The service failed to start.
-pub fn measure_ui(rt: &Runtime, seconds: f64, broker_url: &str) -> eyre::Result<UiRow> {
-    let config = service_config(640, 480, 30.0, 80, 2.0, broker_url)?;
+pub fn measure_ui(
+    rt: &Runtime,
+    (width, height): (u32, u32),
+    codec: &Codec,
+    seconds: f64,
+    broker_url: &str,
+) -> eyre::Result<UiRow> {
+    let mut config = service_config(width, height, 30.0, 80, 2.0, broker_url)?;
+    config.encoder = codec.clone();
     let preview_fps = config.preview_fps;
     let service = start_service(rt, config)?;
     let link = crate::tui::UiLink {
@@ -182,6 +197,7 @@ pub fn measure_ui(rt: &Runtime, seconds: f64, broker_url: &str) -> eyre::Result<
         commands: service.commands.clone(),
         preview_fps,
         events: crate::tui::EventLog::new(100),
+        codec: codec.clone(),
     };
     let (cols, rows) = (120, 40);
     let cost = rt.block_on(super::ui_cost::measure(
@@ -190,14 +206,47 @@ pub fn measure_ui(rt: &Runtime, seconds: f64, broker_url: &str) -> eyre::Result<
         rows,
         Duration::from_secs_f64(seconds),
     ));
+    let frame = service.hub.latest();
     rt.block_on(service.shutdown());
+    let frame = frame.ok_or_else(|| eyre::eyre!("the service made no frame"))?;
+    let (decoded, preview_decode_ms, full_decode_ms) =
+        decode_costs(codec, &frame.jpeg, (cols - 4, rows - 2))?;
     Ok(UiRow {
+        encoder: codec.name(),
+        decoded_width: decoded.width,
+        decoded_height: decoded.height,
+        preview_decode_ms,
+        full_decode_ms,
         cols,
         rows,
-        service: "test pattern 640x480@30, MQTT 2 Hz".into(),
+        service: format!("test pattern {width}x{height}@30, MQTT 2 Hz"),
         cpu_percent_of_one_core: cost.cpu_percent_of_one_core,
         bytes_per_s: cost.bytes_per_s,
         redraws: cost.redraws,
         seconds,
     })
+}
+
+/// What the preview's decode of `jpeg` for a `pane` (cells) costs, and a
+/// full-size decode, with `codec` (medians of 20).
+fn decode_costs(
+    codec: &Codec,
+    jpeg: &[u8],
+    pane: (u16, u16),
+) -> eyre::Result<(crate::tui::halfblock::RgbImage, f64, f64)> {
+    let mut decoder = codec.decoder();
+    let mut image = crate::tui::halfblock::RgbImage::default();
+    let (cols, rows) = (usize::from(pane.0), usize::from(pane.1));
+    let mut time = |cols: usize, rows: usize, image: &mut crate::tui::halfblock::RgbImage| {
+        let mut ms = Vec::new();
+        for _ in 0..20 {
+            let t = Instant::now();
+            image.decode(&mut decoder, jpeg, cols, rows)?;
+            ms.push(t.elapsed().as_secs_f64() * 1e3);
+        }
+        Ok::<f64, crate::encode::DecodeError>(super::encode::median(&mut ms))
+    };
+    let full = time(usize::MAX / 4, usize::MAX / 4, &mut image)?;
+    let preview = time(cols, rows, &mut image)?;
+    Ok((image, preview, full))
 }

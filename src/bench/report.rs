@@ -1,5 +1,6 @@
 //! The benchmark's results: tables on stdout, JSON for `--json`, and the
-//! performance targets judged against what was measured in this run.
+//! performance targets judged against what was measured in this run. Every
+//! row names the encoder it ran with.
 
 use serde::Serialize;
 
@@ -34,7 +35,8 @@ pub struct Report {
     /// Test-pattern drawing cost per size.
     pub source: Vec<SourceRow>,
     pub pipeline: Vec<PipelineRow>,
-    pub ui: Option<UiRow>,
+    /// Per service size and codec.
+    pub ui: Vec<UiRow>,
     pub fanout: Vec<FanoutRow>,
     pub mqtt: Option<MqttRow>,
     pub quiet: Vec<QuietRow>,
@@ -54,7 +56,7 @@ impl Report {
             encode: Vec::new(),
             source: Vec::new(),
             pipeline: Vec::new(),
-            ui: None,
+            ui: Vec::new(),
             fanout: Vec::new(),
             mqtt: None,
             quiet: Vec::new(),
@@ -73,15 +75,23 @@ impl Report {
             self.quality
         );
         println!(
-            "{:<14} {:>10} {:>10} {:>8} {:>10} {:>14} {:>9}",
-            "encoder", "size", "ms/frame", "MP/s", "fps/core", "fps N threads", "JPEG KB"
+            "{:<14} {:>10} {:>10} {:>10} {:>8} {:>10} {:>14} {:>9}",
+            "encoder",
+            "size",
+            "ms/frame",
+            "CPU ms/f",
+            "MP/s",
+            "fps/core",
+            "fps N threads",
+            "JPEG KB"
         );
         for r in &self.encode {
             println!(
-                "{:<14} {:>10} {:>10.2} {:>8.1} {:>10.1} {:>14} {:>9.1}",
+                "{:<14} {:>10} {:>10.2} {:>10.2} {:>8.1} {:>10.1} {:>14} {:>9.1}",
                 r.encoder,
                 format!("{}x{}", r.width, r.height),
                 r.ms_per_frame,
+                r.cpu_ms_per_frame,
                 r.mp_per_s,
                 r.fps_one_core,
                 format!("{:.1} ({})", r.fps_parallel, r.threads),
@@ -101,12 +111,20 @@ impl Report {
             "\nPipeline, unpaced: test pattern -> encode pool -> hub -> 1 /stream reader (loopback) + MQTT 2 Hz (embedded broker)"
         );
         println!(
-            "{:<10} {:<14} {:>8} {:>8} {:>12} {:>12} {:>9}",
-            "size", "encoder", "fps", "hub fps", "CPU % proc", "of it reader", "CPU ms/f"
+            "{:<10} {:<14} {:>8} {:>8} {:>12} {:>12} {:>9} {:>9} {:>11}",
+            "size",
+            "encoder",
+            "fps",
+            "hub fps",
+            "CPU % proc",
+            "of it reader",
+            "CPU ms/f",
+            "ms/hub f",
+            "/ bare enc"
         );
         for r in &self.pipeline {
             println!(
-                "{:<10} {:<14} {:>8.1} {:>8.1} {:>12.0} {:>12.0} {:>9.2}",
+                "{:<10} {:<14} {:>8.1} {:>8.1} {:>12.0} {:>12.0} {:>9.2} {:>9.2} {:>11.2}",
                 format!("{}x{}", r.width, r.height),
                 r.encoder,
                 r.fps,
@@ -114,21 +132,31 @@ impl Report {
                 r.cpu_percent,
                 r.reader_cpu_percent,
                 r.cpu_ms_per_frame,
+                r.cpu_ms_per_hub_frame,
+                r.cpu_vs_bare_encode,
             );
         }
     }
 
     pub fn print_ui(&self) {
-        if let Some(u) = &self.ui {
+        if self.ui.is_empty() {
+            return;
+        }
+        println!("\nTerminal UI 120x40 (true colour), preview at 4 fps");
+        println!(
+            "{:<36} {:<14} {:>9} {:>9} {:>8} {:>10} {:>14}",
+            "service", "encoder", "CPU %", "KB/s", "redraws", "decoded", "decode ms/full"
+        );
+        for u in &self.ui {
             println!(
-                "\nUI {}x{} over {}: CPU {:.1} % of one core, {:.1} KB/s to the terminal, {} redraws in {:.0} s",
-                u.cols,
-                u.rows,
+                "{:<36} {:<14} {:>9.1} {:>9.1} {:>8} {:>10} {:>14}",
                 u.service,
+                u.encoder,
                 u.cpu_percent_of_one_core,
                 u.bytes_per_s / 1024.0,
                 u.redraws,
-                u.seconds
+                format!("{}x{}", u.decoded_width, u.decoded_height),
+                format!("{:.2}/{:.2}", u.preview_decode_ms, u.full_decode_ms),
             );
         }
     }
@@ -136,7 +164,8 @@ impl Report {
     pub fn print_fanout(&self) {
         println!("\n/stream fan-out (service in a child process, readers here)");
         println!(
-            "{:>7} {:>10} {:>11} {:>14} {:>13} {:>13} {:>8}",
+            "{:<14} {:>7} {:>10} {:>11} {:>14} {:>13} {:>13} {:>8}",
+            "encoder",
             "clients",
             "size",
             "service fps",
@@ -147,7 +176,8 @@ impl Report {
         );
         for r in &self.fanout {
             println!(
-                "{:>7} {:>10} {:>11.1} {:>14.1} {:>13.1} {:>13.2} {:>8.1}",
+                "{:<14} {:>7} {:>10} {:>11.1} {:>14.1} {:>13.1} {:>13.2} {:>8.1}",
+                r.encoder,
                 r.clients,
                 format!("{}x{}@{}", r.width, r.height, r.target_fps),
                 r.service_fps,
@@ -162,9 +192,10 @@ impl Report {
     pub fn print_mqtt(&self) {
         if let Some(m) = &self.mqtt {
             println!(
-                "\nMQTT {}x{} at {} Hz through {} for {:.1} s: received {}, lost {}, age capture->subscriber p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; service CPU {:.1} %",
+                "\nMQTT {}x{} ({}) at {} Hz through {} for {:.1} s: received {}, lost {}, age capture->subscriber p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; service CPU {:.1} %",
                 m.width,
                 m.height,
+                m.encoder,
                 m.rate_hz,
                 m.broker,
                 m.seconds,
@@ -182,8 +213,8 @@ impl Report {
         println!("\nQuiet: 640x480@10, MQTT 2 Hz, no HTTP client");
         for q in &self.quiet {
             println!(
-                "{:<28} CPU {:>5.1} % of one core, RSS {:>5.1} MB ({:.0} s)",
-                q.mode, q.cpu_percent_of_one_core, q.rss_mb, q.seconds
+                "{:<28} {:<14} CPU {:>5.1} % of one core, RSS {:>5.1} MB ({:.0} s)",
+                q.mode, q.encoder, q.cpu_percent_of_one_core, q.rss_mb, q.seconds
             );
         }
     }
@@ -191,8 +222,8 @@ impl Report {
     pub fn print_startup(&self) {
         if let Some(s) = &self.startup {
             println!(
-                "\nStart-up to the first frame on /snapshot ({} runs): median {:.0} ms, min {:.0} ms, max {:.0} ms",
-                s.runs, s.ms_median, s.ms_min, s.ms_max
+                "\nStart-up to the first frame on /snapshot ({} runs, {}): median {:.0} ms, min {:.0} ms, max {:.0} ms",
+                s.runs, s.encoder, s.ms_median, s.ms_min, s.ms_max
             );
         }
     }
@@ -200,11 +231,12 @@ impl Report {
     pub fn print_soak(&self) {
         if let Some(s) = &self.soak {
             println!(
-                "\nSoak {} clients at {}x{}@{} for {:.0} s: RSS start {:.1} MB, end {:.1} MB, max {:.1} MB; slowest client {:.1} fps; service CPU {:.1} %",
+                "\nSoak {} clients at {}x{}@{} ({}) for {:.0} s: RSS start {:.1} MB, end {:.1} MB, max {:.1} MB; slowest client {:.1} fps; service CPU {:.1} %",
                 s.clients,
                 s.width,
                 s.height,
                 s.fps,
+                s.encoder,
                 s.seconds,
                 s.rss_mb_start,
                 s.rss_mb_end,
@@ -215,55 +247,26 @@ impl Report {
         }
     }
 
-    fn encode_fps(&self, encoder: &str, w: u32, h: u32) -> Option<f64> {
+    pub(super) fn encode_fps(&self, encoder: &str, w: u32, h: u32) -> Option<f64> {
         self.encode
             .iter()
             .find(|r| r.encoder == encoder && (r.width, r.height) == (w, h))
             .map(|r| r.fps_one_core)
     }
 
-    fn pipeline_fps(&self, encoder: &str, w: u32, h: u32) -> Option<f64> {
-        self.pipeline
+    /// The bare encode's CPU ms per frame (one thread).
+    #[must_use]
+    pub fn encode_cpu_ms(&self, encoder: &str, w: u32, h: u32) -> Option<f64> {
+        self.encode
             .iter()
             .find(|r| r.encoder == encoder && (r.width, r.height) == (w, h))
-            .map(|r| r.fps)
+            .map(|r| r.cpu_ms_per_frame)
     }
 
     /// Fill `targets` from what was measured.
     pub fn judge(&mut self) {
         let mut t = Vec::new();
-        let turbo = self.encode_fps("libjpeg-turbo", 1280, 720);
-        for (encoder, wanted, name) in [
-            (
-                "jpeg-encoder",
-                0.8,
-                "720p pipeline / 1-thread libjpeg-turbo (default build encoder)",
-            ),
-            (
-                "libjpeg-turbo",
-                1.6,
-                "720p pipeline / 1-thread libjpeg-turbo (turbojpeg build)",
-            ),
-        ] {
-            let pipe = self.pipeline_fps(encoder, 1280, 720);
-            let (measured, met) = match (pipe, turbo) {
-                (Some(p), Some(r)) => (
-                    format!("{:.2} ({p:.0} fps / {r:.0} fps)", p / r),
-                    Some(p / r >= wanted),
-                ),
-                (Some(p), None) => (
-                    format!("pipeline {p:.0} fps; no reference (build with --features turbojpeg)"),
-                    None,
-                ),
-                _ => ("not measured".into(), None),
-            };
-            t.push(Target {
-                name,
-                wanted: format!(">= {wanted}"),
-                measured,
-                met,
-            });
-        }
+        self.judge_pipeline(&mut t);
         if let [one, many] = self.fanout.as_slice() {
             let ratio = many.service_cpu_ms_per_frame / one.service_cpu_ms_per_frame.max(1e-9);
             t.push(Target {

@@ -16,6 +16,7 @@ use super::encode::median;
 use super::reader::StreamReader;
 use super::subscriber::Subscriber;
 use super::sys::{CpuMeter, rss_bytes};
+use crate::encode::EncoderKind;
 
 #[expect(
     clippy::cast_precision_loss,
@@ -32,6 +33,8 @@ fn sleep_s(s: f64) {
 /// One fan-out measurement.
 #[derive(Debug, Clone, Serialize)]
 pub struct FanoutRow {
+    /// The service's JPEG encoder.
+    pub encoder: &'static str,
     pub clients: usize,
     pub width: u32,
     pub height: u32,
@@ -89,8 +92,9 @@ pub fn fanout(
     seconds: f64,
     quality: u8,
     broker_url: &str,
+    encoder: EncoderKind,
 ) -> eyre::Result<Vec<FanoutRow>> {
-    let config = fanout_config(broker_url, quality);
+    let config = fanout_config(broker_url, quality, encoder, clients);
     let mut rows = Vec::new();
     for n in [1, clients.max(1)] {
         let service = ChildService::start(&config)?;
@@ -100,6 +104,7 @@ pub fn fanout(
         let (mut fps, service_fps, service_cpu, wall) = measured?;
         let min = fps.iter().copied().fold(f64::INFINITY, f64::min);
         rows.push(FanoutRow {
+            encoder: encoder.name(),
             clients: n,
             width: config.width,
             height: config.height,
@@ -119,6 +124,8 @@ pub fn fanout(
 /// Frames through an MQTT broker at the full frame rate.
 #[derive(Debug, Clone, Serialize)]
 pub struct MqttRow {
+    /// The service's JPEG encoder.
+    pub encoder: &'static str,
     pub broker: String,
     pub width: u32,
     pub height: u32,
@@ -157,6 +164,7 @@ pub fn mqtt(
     broker_name: &str,
     seconds: f64,
     quality: u8,
+    encoder: EncoderKind,
 ) -> eyre::Result<MqttRow> {
     let config = ChildConfig {
         width: 640,
@@ -165,6 +173,8 @@ pub fn mqtt(
         quality,
         mqtt_rate: 30.0,
         mqtt_url: url.to_owned(),
+        encoder,
+        max_clients: 16,
     };
     let subscriber = rt.block_on(Subscriber::start(url, "camera/frame"))?;
     let service = ChildService::start(&config)?;
@@ -191,6 +201,7 @@ pub fn mqtt(
     let mut ages: Vec<f64> = arrivals.iter().map(|a| a.age_ms).collect();
     ages.sort_by(f64::total_cmp);
     Ok(MqttRow {
+        encoder: encoder.name(),
         broker: broker_name.to_owned(),
         width: config.width,
         height: config.height,
@@ -208,14 +219,22 @@ pub fn mqtt(
 /// Quiet running: CPU and RSS of an idle-ish service.
 #[derive(Debug, Clone, Serialize)]
 pub struct QuietRow {
+    /// The service's JPEG encoder.
+    pub encoder: &'static str,
     pub mode: String,
     pub cpu_percent_of_one_core: f64,
     pub rss_mb: f64,
     pub seconds: f64,
 }
 
-/// 1280x720@30, MQTT 2 Hz: the fan-out and soak setting.
-fn fanout_config(broker_url: &str, quality: u8) -> ChildConfig {
+/// 1280x720@30, MQTT 2 Hz, room for `clients` readers (and a probe): the
+/// fan-out and soak setting.
+fn fanout_config(
+    broker_url: &str,
+    quality: u8,
+    encoder: EncoderKind,
+    clients: usize,
+) -> ChildConfig {
     ChildConfig {
         width: 1280,
         height: 720,
@@ -223,10 +242,12 @@ fn fanout_config(broker_url: &str, quality: u8) -> ChildConfig {
         quality,
         mqtt_rate: 2.0,
         mqtt_url: broker_url.to_owned(),
+        encoder,
+        max_clients: (clients + 1).clamp(16, 1024),
     }
 }
 
-fn quiet_config(broker_url: &str, quality: u8) -> ChildConfig {
+fn quiet_config(broker_url: &str, quality: u8, encoder: EncoderKind) -> ChildConfig {
     ChildConfig {
         width: 640,
         height: 480,
@@ -234,6 +255,8 @@ fn quiet_config(broker_url: &str, quality: u8) -> ChildConfig {
         quality,
         mqtt_rate: 2.0,
         mqtt_url: broker_url.to_owned(),
+        encoder,
+        max_clients: 16,
     }
 }
 
@@ -249,12 +272,18 @@ fn measure_pid(pid: u32, seconds: f64) -> (f64, f64) {
 ///
 /// # Errors
 /// The service failed to start.
-pub fn quiet(seconds: f64, quality: u8, broker_url: &str) -> eyre::Result<Vec<QuietRow>> {
-    let config = quiet_config(broker_url, quality);
+pub fn quiet(
+    seconds: f64,
+    quality: u8,
+    broker_url: &str,
+    encoder: EncoderKind,
+) -> eyre::Result<Vec<QuietRow>> {
+    let config = quiet_config(broker_url, quality, encoder);
     let service = ChildService::start(&config)?;
     let (cpu, rss) = measure_pid(service.pid(), seconds);
     service.stop();
     let mut rows = vec![QuietRow {
+        encoder: encoder.name(),
         mode: "headless".into(),
         cpu_percent_of_one_core: cpu,
         rss_mb: rss,
@@ -264,6 +293,7 @@ pub fn quiet(seconds: f64, quality: u8, broker_url: &str) -> eyre::Result<Vec<Qu
         Ok(ui) => {
             let (cpu, rss) = measure_pid(ui.pid, seconds);
             rows.push(QuietRow {
+                encoder: encoder.name(),
                 mode: "terminal UI 120x40 (tmux)".into(),
                 cpu_percent_of_one_core: cpu,
                 rss_mb: rss,
@@ -278,6 +308,8 @@ pub fn quiet(seconds: f64, quality: u8, broker_url: &str) -> eyre::Result<Vec<Qu
 /// Start-up to the first frame on `/snapshot`.
 #[derive(Debug, Clone, Serialize)]
 pub struct StartupRow {
+    /// The service's JPEG encoder.
+    pub encoder: &'static str,
     pub runs: usize,
     pub ms_median: f64,
     pub ms_min: f64,
@@ -288,8 +320,13 @@ pub struct StartupRow {
 ///
 /// # Errors
 /// A start failed.
-pub fn startup(runs: usize, quality: u8, broker_url: &str) -> eyre::Result<StartupRow> {
-    let config = quiet_config(broker_url, quality);
+pub fn startup(
+    runs: usize,
+    quality: u8,
+    broker_url: &str,
+    encoder: EncoderKind,
+) -> eyre::Result<StartupRow> {
+    let config = quiet_config(broker_url, quality, encoder);
     let mut ms = Vec::new();
     for _ in 0..runs.max(1) {
         let service = ChildService::start(&config)?;
@@ -299,6 +336,7 @@ pub fn startup(runs: usize, quality: u8, broker_url: &str) -> eyre::Result<Start
     let min = ms.iter().copied().fold(f64::INFINITY, f64::min);
     let max = ms.iter().copied().fold(0.0, f64::max);
     Ok(StartupRow {
+        encoder: encoder.name(),
         runs: ms.len(),
         ms_median: median(&mut ms),
         ms_min: min,
@@ -309,6 +347,8 @@ pub fn startup(runs: usize, quality: u8, broker_url: &str) -> eyre::Result<Start
 /// RSS over a soak with many `/stream` clients.
 #[derive(Debug, Clone, Serialize)]
 pub struct SoakRow {
+    /// The service's JPEG encoder.
+    pub encoder: &'static str,
     pub clients: usize,
     pub width: u32,
     pub height: u32,
@@ -326,8 +366,14 @@ pub struct SoakRow {
 ///
 /// # Errors
 /// The service or a reader failed.
-pub fn soak(clients: usize, seconds: f64, quality: u8, broker_url: &str) -> eyre::Result<SoakRow> {
-    let config = fanout_config(broker_url, quality);
+pub fn soak(
+    clients: usize,
+    seconds: f64,
+    quality: u8,
+    broker_url: &str,
+    encoder: EncoderKind,
+) -> eyre::Result<SoakRow> {
+    let config = fanout_config(broker_url, quality, encoder, clients);
     let service = ChildService::start(&config)?;
     let pid = service.pid().to_string();
     let readers = (0..clients.max(1))
@@ -352,6 +398,7 @@ pub fn soak(clients: usize, seconds: f64, quality: u8, broker_url: &str) -> eyre
     }
     service.stop();
     Ok(SoakRow {
+        encoder: encoder.name(),
         clients,
         width: config.width,
         height: config.height,

@@ -102,6 +102,7 @@ pub struct Machine {
     pub kernel: String,
     pub build: String,
     pub features: Vec<&'static str>,
+    /// What `--encoder auto` uses on this machine.
     pub service_encoder: &'static str,
     pub version: &'static str,
 }
@@ -119,9 +120,6 @@ impl Machine {
                 |s| s.trim().to_owned(),
             );
         let mut features = Vec::new();
-        if cfg!(feature = "turbojpeg") {
-            features.push("turbojpeg");
-        }
         if cfg!(feature = "embedded-broker") {
             features.push("embedded-broker");
         }
@@ -140,7 +138,7 @@ impl Machine {
                 "release".to_owned()
             },
             features,
-            service_encoder: crate::encode::EncoderKind::SERVICE.name(),
+            service_encoder: crate::encode::Codec::auto().name(),
             version: env!("CARGO_PKG_VERSION"),
         }
     }

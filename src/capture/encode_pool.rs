@@ -23,7 +23,7 @@ use std::time::{Duration, Instant, SystemTime};
 use bytes::Bytes;
 
 use super::CaptureError;
-use crate::encode::{Encoder, Transform, decode_rgb};
+use crate::encode::{Codec, Decoder, Encoder, Transform};
 
 /// Most workers, whatever the core count (the robot's other services need CPU too).
 pub const MAX_WORKERS: usize = 4;
@@ -109,6 +109,7 @@ struct Inner<S> {
     room: Condvar,
     sequencer: Mutex<Sequencer<S>>,
     transform: Transform,
+    codec: Codec,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -132,8 +133,9 @@ impl<S: Sink> std::fmt::Debug for EncodePool<S> {
 }
 
 impl<S: Sink> EncodePool<S> {
-    /// A pool of at most `max_workers` (at least 1) applying `transform`.
-    pub fn new(max_workers: usize, transform: Transform, sink: S) -> Self {
+    /// A pool of at most `max_workers` (at least 1) applying `transform`,
+    /// each worker with its own encoder and decoder of `codec`.
+    pub fn new(max_workers: usize, transform: Transform, codec: Codec, sink: S) -> Self {
         Self {
             inner: Arc::new(Inner {
                 state: Mutex::new(State {
@@ -153,6 +155,7 @@ impl<S: Sink> EncodePool<S> {
                     sink,
                 }),
                 transform,
+                codec,
             }),
             max_workers: max_workers.max(1),
             handles: Vec::new(),
@@ -255,7 +258,7 @@ impl<S: Sink> EncodePool<S> {
                             st.next_ticket += 1;
                             st.next_ticket - 1
                         };
-                        let mut worker = Worker::new(self.inner.transform);
+                        let mut worker = Worker::new(self.inner.transform, &self.inner.codec);
                         let (result, pixels) = worker.encode(job);
                         if let Some(p) = pixels {
                             lock(&self.inner.state).free.push(p);
@@ -291,7 +294,7 @@ impl<S: Sink> Drop for EncodePool<S> {
 
 impl<S: Sink> Inner<S> {
     fn work_loop(&self) {
-        let mut worker = Worker::new(self.transform);
+        let mut worker = Worker::new(self.transform, &self.codec);
         loop {
             let (job, ticket) = {
                 let st = lock(&self.state);
@@ -341,15 +344,17 @@ impl<S: Sink> Inner<S> {
 /// One worker's encoder and scratch buffers, reused across frames.
 struct Worker {
     encoder: Encoder,
+    decoder: Decoder,
     transform: Transform,
     decoded: Vec<u8>,
     transformed: Vec<u8>,
 }
 
 impl Worker {
-    fn new(transform: Transform) -> Self {
+    fn new(transform: Transform, codec: &Codec) -> Self {
         Self {
-            encoder: Encoder::for_service(),
+            encoder: codec.encoder(),
+            decoder: codec.decoder(),
             transform,
             decoded: Vec::new(),
             transformed: Vec::new(),
@@ -370,9 +375,11 @@ impl Worker {
             ),
             Picture::Jpeg { data, .. } => {
                 let mut decoded = std::mem::take(&mut self.decoded);
-                let result = decode_rgb(&data, &mut decoded)
-                    .map_err(CaptureError::Corrupt)
-                    .and_then(|(w, h)| self.encode_rgb(&decoded, w, h, job.quality));
+                let result = self
+                    .decoder
+                    .decode(&data, &mut decoded)
+                    .map_err(|e| CaptureError::Corrupt(e.to_string()))
+                    .and_then(|d| self.encode_rgb(&decoded, d.width, d.height, job.quality));
                 self.decoded = decoded;
                 (result, None)
             }
@@ -457,7 +464,12 @@ mod tests {
     #[test]
     fn frames_come_out_in_capture_order_and_the_newest_wins() {
         let seen = Arc::new(Mutex::new(Vec::new()));
-        let mut pool = EncodePool::new(4, Transform::default(), Order(Arc::clone(&seen)));
+        let mut pool = EncodePool::new(
+            4,
+            Transform::default(),
+            Codec::auto(),
+            Order(Arc::clone(&seen)),
+        );
         let t0 = Instant::now();
         // Pictures of different sizes finish at different times.
         let mut submitted = 0u64;
@@ -498,7 +510,7 @@ mod tests {
     #[test]
     fn failures_are_reported_in_order_and_buffers_come_back() {
         let (tx, rx) = mpsc::channel();
-        let mut pool = EncodePool::new(2, Transform::default(), Collect(tx));
+        let mut pool = EncodePool::new(2, Transform::default(), Codec::auto(), Collect(tx));
         // A buffer too short for its size is an encode failure, not a panic.
         pool.submit(job(vec![0; 10], 64, 64, Instant::now()));
         assert!(
@@ -529,7 +541,12 @@ mod tests {
     #[test]
     fn a_ready_frame_waits_for_older_ones_and_drops_a_pending_one() {
         let seen = Arc::new(Mutex::new(Vec::new()));
-        let mut pool = EncodePool::new(1, Transform::default(), Order(Arc::clone(&seen)));
+        let mut pool = EncodePool::new(
+            1,
+            Transform::default(),
+            Codec::auto(),
+            Order(Arc::clone(&seen)),
+        );
         let t0 = Instant::now();
         pool.submit(job(vec![1; 640 * 480 * 3], 640, 480, t0));
         let t1 = t0 + Duration::from_millis(1);

@@ -17,7 +17,7 @@ use tokio::sync::watch;
 use super::encode_pool::{EncodePool, Encoded, Job, Picture, Sink, default_workers};
 use super::{CaptureError, FrameSource, SourceFrame, SourceInfo};
 use crate::backoff::Backoff;
-use crate::encode::Transform;
+use crate::encode::{Codec, Transform};
 use crate::frame::{Frame, FrameHub};
 use crate::stats::{CaptureStatus, EncoderStatus, History, RateMeter};
 
@@ -41,6 +41,8 @@ pub struct CaptureSettings {
     pub source_name: String,
     pub target_fps: f64,
     pub transform: Transform,
+    /// The JPEG codec of the encode workers.
+    pub codec: Codec,
     pub reopen_min: Duration,
     pub reopen_max: Duration,
 }
@@ -293,7 +295,12 @@ impl Capture {
             shared: Arc::clone(&shared),
             seq: 0,
         };
-        let pool = EncodePool::new(default_workers(), settings.transform, publisher);
+        let pool = EncodePool::new(
+            default_workers(),
+            settings.transform,
+            settings.codec.clone(),
+            publisher,
+        );
         Self {
             source,
             settings,

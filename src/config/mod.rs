@@ -87,6 +87,10 @@ pub struct Config {
     pub no_tui: bool,
     pub demo: bool,
     pub log_level: String,
+    /// Headless status line period; zero: none.
+    pub status_interval: Duration,
+    /// The JPEG codec (`--encoder`), its library already loaded.
+    pub encoder: crate::encode::Codec,
     pub fail_schedule: Option<Schedule>,
     /// Warnings found while validating (e.g. rate capped), logged at start.
     pub warnings: Vec<String>,

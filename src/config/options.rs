@@ -120,6 +120,15 @@ pub struct Options {
     /// Log level: error, warn, info, debug, trace [default: info]
     #[arg(long, env = "LOG_LEVEL")]
     pub log_level: Option<String>,
+    /// Headless: log a status line this often; 0 = never [default: 10s]
+    #[arg(long, env = "CAMERA_STATUS_INTERVAL", value_name = "DURATION")]
+    pub status_interval: Option<DurationValue>,
+    /// JPEG codec: auto (libjpeg-turbo when installed, else pure Rust), turbo, or rust [default: auto]
+    #[arg(long, env = "CAMERA_ENCODER", value_name = "auto|turbo|rust")]
+    pub encoder: Option<String>,
+    /// The libjpeg-turbo library to load [default: libturbojpeg.so.0]
+    #[arg(long, hide = true, env = "CAMERA_TURBOJPEG_LIB", value_name = "FILE")]
+    pub turbojpeg_lib: Option<String>,
     /// Test only: make the source fail on a schedule (e.g. "ok*20,timeout*5,ok*")
     #[arg(long, hide = true, env = "CAMERA_FAIL_SCHEDULE")]
     pub fail_schedule: Option<String>,
@@ -161,6 +170,9 @@ impl Options {
             http_token,
             preview_fps,
             log_level,
+            status_interval,
+            encoder,
+            turbojpeg_lib,
             fail_schedule
         )
     }

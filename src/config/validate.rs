@@ -254,6 +254,9 @@ pub fn validate(o: Options) -> Result<Config, ConfigError> {
         no_tui: o.no_tui,
         demo: o.demo,
         log_level: log_level(o.log_level.as_deref())?,
+        status_interval: o.status_interval.map_or(Duration::from_secs(10), |d| d.0),
+        encoder: crate::encode::codec_option(o.encoder.as_deref(), o.turbojpeg_lib.as_deref())
+            .map_err(|m| ConfigError::new("--encoder", m))?,
         fail_schedule: o
             .fail_schedule
             .as_deref()

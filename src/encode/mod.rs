@@ -1,21 +1,24 @@
-//! JPEG encoding, and the rotation/flip applied before it.
+//! JPEG encoding and decoding, and the rotation/flip applied before encoding.
 //!
 //! Runs on the encode workers (see `capture::encode_pool`); never allocates
-//! per pixel, and reuses its buffers across frames. Two encoders: the
-//! pure-Rust `jpeg-encoder` (the default build) and libjpeg-turbo (feature
-//! `turbojpeg`, needs cmake and nasm to build), both 4:2:0 baseline.
+//! per pixel, and reuses its buffers across frames. Two codecs, chosen once
+//! per service ([`Codec`], from `--encoder`): libjpeg-turbo, loaded at run
+//! time from the system's `libturbojpeg.so.0` when it is there, and the
+//! pure-Rust `jpeg-encoder` / `zune-jpeg`. Both encode 4:2:0 baseline.
 
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::Arc;
 
 use bytes::Bytes;
 
+mod codec;
+mod decode;
 mod transform;
-#[cfg(feature = "turbojpeg")]
-mod turbo;
+pub mod turbo;
 
+pub use codec::{Codec, EncoderChoice, TurboMissing, codec_option};
+pub use decode::{DecodeError, Decoded, Decoder, MAX_DECODE_SIDE};
 pub use transform::Transform;
-#[cfg(feature = "turbojpeg")]
-pub use turbo::TurboEncoder;
+use turbo::{Compressor, TurboLib};
 
 /// Why a picture could not be encoded.
 #[derive(Debug, thiserror::Error)]
@@ -24,6 +27,8 @@ pub enum EncodeError {
     TooLarge { width: u32, height: u32 },
     #[error("jpeg encoder: {0}")]
     Encoder(String),
+    #[error(transparent)]
+    Turbo(#[from] turbo::TurboError),
 }
 
 /// The pure-Rust encoder (`jpeg-encoder`, AVX2 where the CPU has it), 4:2:0.
@@ -73,35 +78,17 @@ impl JpegEncoder {
 pub enum EncoderKind {
     /// `jpeg-encoder` (pure Rust, AVX2 where the CPU has it).
     JpegEncoder,
-    /// libjpeg-turbo (feature `turbojpeg`).
+    /// libjpeg-turbo, loaded at run time.
     Turbo,
 }
 
 impl EncoderKind {
-    /// The encoder the service uses in this build: libjpeg-turbo when built
-    /// with `turbojpeg`, else `jpeg-encoder`.
-    pub const SERVICE: Self = if cfg!(feature = "turbojpeg") {
-        Self::Turbo
-    } else {
-        Self::JpegEncoder
-    };
-
-    /// The encoder new service workers use: [`Self::SERVICE`] unless the
-    /// benchmark chose another with [`set_service_encoder`].
-    #[must_use]
-    pub fn service() -> Self {
-        match SERVICE_OVERRIDE.load(Ordering::Relaxed) {
-            1 => Self::JpegEncoder,
-            2 => Self::Turbo,
-            _ => Self::SERVICE,
-        }
-    }
-
-    /// Every encoder this build has.
+    /// Every encoder this process can use: `jpeg-encoder`, and
+    /// libjpeg-turbo when the system has it.
     #[must_use]
     pub fn available() -> Vec<Self> {
         let mut kinds = vec![Self::JpegEncoder];
-        if cfg!(feature = "turbojpeg") {
+        if TurboLib::system().is_ok() {
             kinds.push(Self::Turbo);
         }
         kinds
@@ -115,20 +102,17 @@ impl EncoderKind {
             Self::Turbo => "libjpeg-turbo",
         }
     }
-}
 
-static SERVICE_OVERRIDE: AtomicU8 = AtomicU8::new(0);
-
-/// Make services started after this call encode with `kind` (`None`: the
-/// build's default). For `tars-camera bench`, which compares the pipeline
-/// with each encoder in one run; the service itself never calls it.
-pub fn set_service_encoder(kind: Option<EncoderKind>) {
-    let v = match kind {
-        None => 0,
-        Some(EncoderKind::JpegEncoder) => 1,
-        Some(EncoderKind::Turbo) => 2,
-    };
-    SERVICE_OVERRIDE.store(v, Ordering::Relaxed);
+    /// The codec of this kind (libjpeg-turbo from the system's library).
+    ///
+    /// # Errors
+    /// libjpeg-turbo was asked for and is not installed.
+    pub fn codec(self) -> Result<Codec, TurboMissing> {
+        match self {
+            Self::JpegEncoder => Ok(Codec::rust()),
+            Self::Turbo => Codec::from_choice(EncoderChoice::Turbo, None),
+        }
+    }
 }
 
 /// An encoder of either kind; reuses its buffers across frames.
@@ -138,42 +122,42 @@ pub struct Encoder(Inner);
 #[derive(Debug)]
 enum Inner {
     Rust(JpegEncoder),
-    #[cfg(feature = "turbojpeg")]
-    Turbo(Box<TurboEncoder>),
+    Turbo(Box<Compressor>),
 }
 
 impl Encoder {
-    /// An encoder of `kind`.
+    /// An encoder of `kind` (libjpeg-turbo from the system's library).
     ///
     /// # Errors
-    /// libjpeg-turbo could not start, or this build does not have it.
+    /// libjpeg-turbo is not installed or could not start.
     pub fn new(kind: EncoderKind) -> Result<Self, EncodeError> {
         match kind {
-            EncoderKind::JpegEncoder => Ok(Self(Inner::Rust(JpegEncoder::new()))),
-            #[cfg(feature = "turbojpeg")]
-            EncoderKind::Turbo => Ok(Self(Inner::Turbo(Box::new(TurboEncoder::new()?)))),
-            #[cfg(not(feature = "turbojpeg"))]
-            EncoderKind::Turbo => Err(EncodeError::Encoder(
-                "this build has no libjpeg-turbo (feature turbojpeg)".into(),
-            )),
+            EncoderKind::JpegEncoder => Ok(Self::rust()),
+            EncoderKind::Turbo => {
+                let lib = TurboLib::system().map_err(|e| EncodeError::Encoder(e.to_string()))?;
+                Self::turbo(lib)
+            }
         }
     }
 
-    /// The encoder the service uses in this build, falling back to
-    /// `jpeg-encoder` if libjpeg-turbo cannot start.
+    /// The pure-Rust encoder.
     #[must_use]
-    pub fn for_service() -> Self {
-        Self::new(EncoderKind::service()).unwrap_or_else(|e| {
-            tracing::warn!("{e}; encoding with {}", JpegEncoder::NAME);
-            Self(Inner::Rust(JpegEncoder::new()))
-        })
+    pub fn rust() -> Self {
+        Self(Inner::Rust(JpegEncoder::new()))
+    }
+
+    /// libjpeg-turbo from `lib`.
+    ///
+    /// # Errors
+    /// libjpeg-turbo could not allocate a compressor.
+    pub fn turbo(lib: Arc<TurboLib>) -> Result<Self, EncodeError> {
+        Ok(Self(Inner::Turbo(Box::new(Compressor::new(lib)?))))
     }
 
     #[must_use]
     pub fn kind(&self) -> EncoderKind {
         match self.0 {
             Inner::Rust(_) => EncoderKind::JpegEncoder,
-            #[cfg(feature = "turbojpeg")]
             Inner::Turbo(_) => EncoderKind::Turbo,
         }
     }
@@ -191,8 +175,16 @@ impl Encoder {
     ) -> Result<Bytes, EncodeError> {
         match &mut self.0 {
             Inner::Rust(e) => e.encode_rgb(rgb, width, height, quality),
-            #[cfg(feature = "turbojpeg")]
-            Inner::Turbo(e) => e.encode_rgb(rgb, width, height, quality),
+            Inner::Turbo(c) => {
+                if width > 65_535 || height > 65_535 {
+                    return Err(EncodeError::TooLarge { width, height });
+                }
+                check_len(rgb, width, height)?;
+                // One copy of the compressed bytes into a shared buffer.
+                Ok(Bytes::copy_from_slice(
+                    c.compress_rgb(rgb, width, height, quality)?,
+                ))
+            }
         }
     }
 }
@@ -209,33 +201,6 @@ fn check_len(rgb: &[u8], width: u32, height: u32) -> Result<(), EncodeError> {
     Ok(())
 }
 
-/// Decode a JPEG into packed RGB24 in `rgb`; returns its size.
-///
-/// # Errors
-/// The data is not a JPEG this decoder understands.
-#[cfg(feature = "turbojpeg")]
-pub fn decode_rgb(jpeg: &[u8], rgb: &mut Vec<u8>) -> Result<(u32, u32), String> {
-    turbo::decode_rgb(jpeg, rgb)
-}
-
-/// Decode a JPEG into packed RGB24 in `rgb`; returns its size.
-///
-/// # Errors
-/// The data is not a JPEG this decoder understands.
-#[cfg(not(feature = "turbojpeg"))]
-pub fn decode_rgb(jpeg: &[u8], rgb: &mut Vec<u8>) -> Result<(u32, u32), String> {
-    use zune_jpeg::zune_core::colorspace::ColorSpace;
-    use zune_jpeg::zune_core::options::DecoderOptions;
-    let options = DecoderOptions::default().jpeg_set_out_colorspace(ColorSpace::RGB);
-    let mut decoder = zune_jpeg::JpegDecoder::new_with_options(jpeg, options);
-    decoder.decode_headers().map_err(|e| e.to_string())?;
-    let (w, h) = decoder.dimensions().ok_or("no dimensions")?;
-    let len = decoder.output_buffer_size().ok_or("no size")?;
-    rgb.resize(len, 0);
-    decoder.decode_into(rgb).map_err(|e| e.to_string())?;
-    Ok((w as u32, h as u32))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,7 +213,11 @@ mod tests {
         let jpeg = enc.encode_rgb(&rgb, w, h, 90).expect("encode");
         assert_eq!(&jpeg[..2], &[0xFF, 0xD8]);
         let mut out = Vec::new();
-        assert_eq!(decode_rgb(&jpeg, &mut out).expect("decode"), (w, h));
+        let got = Codec::rust()
+            .decoder()
+            .decode(&jpeg, &mut out)
+            .expect("decode");
+        assert_eq!((got.width, got.height), (w, h));
         let px = &out[(20 * w as usize + 30) * 3..][..3];
         for (a, b) in px.iter().zip([200u8, 30, 60]) {
             assert!(a.abs_diff(b) < 8, "{px:?}");
@@ -283,11 +252,11 @@ mod tests {
             assert_eq!(enc.kind(), kind);
             let jpeg = enc.encode_rgb(&rgb, w, h, 85).expect("encode");
             let mut out = Vec::new();
-            assert_eq!(
-                decode_rgb(&jpeg, &mut out).expect("decode"),
-                (w, h),
-                "{kind:?}"
-            );
+            let got = Codec::auto()
+                .decoder()
+                .decode(&jpeg, &mut out)
+                .expect("decode");
+            assert_eq!((got.width, got.height), (w, h), "{kind:?}");
             for (a, b) in out[..3].iter().zip([40u8, 180, 90]) {
                 assert!(a.abs_diff(b) < 8, "{kind:?}: {:?}", &out[..3]);
             }

@@ -29,7 +29,10 @@ pub fn serve(socket: TcpStream, peer: SocketAddr, ctx: &HttpContext) {
             return;
         }
         let deadline = Instant::now() + ctx.limits.head_deadline;
-        let request = match reader.next_request(deadline, &ctx.limits) {
+        let waiting = ctx.heads.enter(reader.stream());
+        let read = reader.next_request(deadline, &ctx.limits);
+        drop(waiting);
+        let request = match read {
             Ok(r) => r,
             Err(e) => {
                 refuse(&mut reader, peer, ctx, &e, served == 0);

@@ -2,8 +2,10 @@
 //! its own (std threads and sockets) that stays bounded whatever clients do.
 //!
 //! One accept thread; each admitted connection gets a thread, and at most
-//! `max_connections` are admitted (more get 503 from one extra thread). A
-//! request's head must arrive within 5 s and stay within the size limits
+//! `max_connections` are admitted: when all are taken, the connection that
+//! has waited longest (over 100 ms) for a request head is closed to make room,
+//! else the newcomer gets 503 from one extra thread. A request's head must
+//! arrive within 5 s and stay within the size limits
 //! (414 / 431 / 413); a `/stream` client that accepts no bytes for
 //! `client_timeout` is dropped. A slow or stalled client blocks only its own
 //! thread, never capture, MQTT or other clients. Frames are written from the
@@ -26,6 +28,7 @@ use crate::tui::EventLog;
 pub mod auth;
 mod connection;
 mod control;
+mod heads;
 pub mod request;
 pub mod response;
 mod routes;
@@ -90,7 +93,8 @@ pub struct StreamCounters {
     pub refused_connections: AtomicU64,
     /// `/stream` clients dropped for taking no bytes for `client_timeout`.
     pub dropped_stalled: AtomicU64,
-    /// Connections closed for not sending a complete request head in time.
+    /// Connections closed for not sending a complete request head in time
+    /// (or, when every slot is taken, for being the slowest to send one).
     pub head_timeouts: AtomicU64,
     /// Requests answered 4xx for being malformed or over a size limit.
     pub bad_requests: AtomicU64,
@@ -139,6 +143,8 @@ pub struct HttpContext {
     pub events: EventLog,
     /// Set when the server stops; streams end within 200 ms.
     stop: Arc<AtomicBool>,
+    /// Connections waiting for a request head, the first to go when full.
+    heads: Arc<heads::Heads>,
 }
 
 impl HttpContext {
@@ -159,6 +165,7 @@ impl HttpContext {
             commands: None,
             events: EventLog::default(),
             stop: Arc::new(AtomicBool::new(false)),
+            heads: Arc::default(),
         }
     }
 

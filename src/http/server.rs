@@ -1,9 +1,10 @@
 //! The accept path: one thread accepts, admits a connection to a thread of
-//! its own while fewer than `max_connections` are open, and hands the rest
-//! to one refusing thread that answers 503. So the server never runs more
+//! its own while fewer than `max_connections` are open (making room by
+//! closing the slowest request head when full), and hands the rest to one
+//! refusing thread that answers 503. So the server never runs more
 //! than `max_connections + 2` threads.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -16,8 +17,9 @@ use super::{HttpContext, StreamCounters, connection, exposure_warning};
 
 /// Refused connections waiting for their 503; more are closed at once.
 const REFUSE_QUEUE: usize = 16;
-/// How long the refusing thread spends on one connection, at most.
-const REFUSE_BUDGET: Duration = Duration::from_millis(500);
+/// How long the refusing thread spends writing to, then reading from, one
+/// connection, at most (so a full queue clears within a few seconds).
+const REFUSE_BUDGET: Duration = Duration::from_millis(100);
 
 /// The running server.
 pub struct HttpServer {
@@ -140,7 +142,9 @@ fn accept_loop(listener: &TcpListener, ctx: &HttpContext, refuse: &SyncSender<Tc
         if ctx.stopping() {
             break;
         }
-        let Some(slot) = ConnectionSlot::take(&ctx.counters, ctx.limits.max_connections) else {
+        let slot = ConnectionSlot::take(&ctx.counters, ctx.limits.max_connections)
+            .or_else(|| make_room(ctx));
+        let Some(slot) = slot else {
             ctx.counters
                 .refused_connections
                 .fetch_add(1, Ordering::Relaxed);
@@ -161,6 +165,24 @@ fn accept_loop(listener: &TcpListener, ctx: &HttpContext, refuse: &SyncSender<Tc
     }
 }
 
+/// Every slot is taken: close the connection that has waited longest for
+/// a request head (if any waited over 100 ms) and take its slot once its
+/// thread has let go (within 200 ms).
+fn make_room(ctx: &HttpContext) -> Option<ConnectionSlot> {
+    if !ctx.heads.evict_oldest() {
+        return None;
+    }
+    ctx.counters.head_timeouts.fetch_add(1, Ordering::Relaxed);
+    let deadline = Instant::now() + Duration::from_millis(200);
+    while Instant::now() < deadline {
+        if let Some(slot) = ConnectionSlot::take(&ctx.counters, ctx.limits.max_connections) {
+            return Some(slot);
+        }
+        std::thread::sleep(Duration::from_micros(100));
+    }
+    None
+}
+
 /// Answer 503 to refused connections, one at a time, each within a budget.
 fn refuse_loop(queue: &Receiver<TcpStream>, max_connections: u32) {
     let response = Response::text(
@@ -169,22 +191,19 @@ fn refuse_loop(queue: &Receiver<TcpStream>, max_connections: u32) {
     )
     .with_header("Retry-After", "2");
     while let Ok(mut socket) = queue.recv() {
-        let deadline = Instant::now() + REFUSE_BUDGET;
-        // Read what the client sent first: closing a socket with unread data
-        // resets it, and the client might never see the 503.
-        let _ = drain(&mut socket, deadline, true);
         let _ = socket.set_write_timeout(Some(REFUSE_BUDGET));
         if response.write_to(&mut socket, false, false).is_ok() {
+            // Read what the client sent before closing: closing a socket
+            // with unread data resets it, and the client might lose the 503.
             let _ = socket.shutdown(Shutdown::Write);
-            let _ = drain(&mut socket, deadline + REFUSE_BUDGET, false);
+            let _ = drain(&mut socket, Instant::now() + REFUSE_BUDGET);
         }
     }
 }
 
-/// Read and discard until the head ends (`head_only`), EOF, or the deadline.
-fn drain(socket: &mut TcpStream, deadline: Instant, head_only: bool) -> io::Result<()> {
+/// Read and discard until EOF or the deadline.
+fn drain(socket: &mut TcpStream, deadline: Instant) -> io::Result<()> {
     let mut buf = [0u8; 4096];
-    let mut seen = Vec::new();
     for _ in 0..64 {
         let Some(left) = deadline
             .checked_duration_since(Instant::now())
@@ -193,16 +212,9 @@ fn drain(socket: &mut TcpStream, deadline: Instant, head_only: bool) -> io::Resu
             break;
         };
         socket.set_read_timeout(Some(left))?;
-        let n = socket.read(&mut buf)?;
-        if n == 0 {
+        if socket.read(&mut buf)? == 0 {
             break;
         }
-        if head_only {
-            seen.extend_from_slice(&buf[..n]);
-            if seen.windows(4).any(|w| w == b"\r\n\r\n") || seen.len() > 32 * 1024 {
-                break;
-            }
-        }
     }
-    socket.flush()
+    Ok(())
 }

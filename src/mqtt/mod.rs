@@ -18,6 +18,7 @@
 pub mod broker;
 pub mod client;
 pub mod config;
+mod connack;
 pub mod dedup;
 mod error;
 pub mod heartbeat;
@@ -36,7 +37,7 @@ use std::sync::{Arc, Mutex};
 pub use client::Client;
 pub use config::{ClientConfig, DEFAULT_SHUTDOWN_TIMEOUT};
 pub use error::MqttError;
-pub use options::native_roots_config;
+pub use options::{native_roots_config, roots_config};
 pub use rumqttc::QoS;
 pub use shared::Message;
 pub use status::{ClientStatus, HealthStatus, HeartbeatStatus, LinkState};

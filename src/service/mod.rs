@@ -81,6 +81,7 @@ fn start_capture(
             flip_h: config.flip_h,
             flip_v: config.flip_v,
         },
+        codec: config.encoder.clone(),
         reopen_min: Duration::from_millis(500),
         reopen_max: Duration::from_secs(10),
     };
@@ -121,6 +122,54 @@ async fn connect_mqtt(
     Ok((client, status, embedded))
 }
 
+/// The channels and shared state the service's tasks run on.
+struct Wiring {
+    commands: mpsc::Receiver<Command>,
+    quit: watch::Sender<bool>,
+    controls: Arc<Controls>,
+    publisher: Arc<publisher::PublisherCounters>,
+    status: watch::Sender<Status>,
+}
+
+/// The service's async tasks: commands, MQTT frames, camera health, status.
+fn spawn_tasks(
+    config: &Config,
+    capture: &CaptureParts,
+    hub: &Arc<FrameHub>,
+    mqtt: &Client,
+    wiring: Wiring,
+    status_source: status::StatusSource,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let quality = {
+        let capture = Arc::clone(&capture.shared);
+        move || capture.quality()
+    };
+    vec![
+        tokio::spawn(crate::control::apply::run(
+            wiring.commands,
+            Arc::clone(&capture.shared),
+            Arc::clone(&wiring.controls),
+            Arc::clone(hub),
+            mqtt.clone(),
+            wiring.quit,
+        )),
+        tokio::spawn(publisher::publish_frames(
+            Arc::clone(hub),
+            mqtt.clone(),
+            wiring.controls,
+            config.frame_topic.clone(),
+            quality,
+            wiring.publisher,
+        )),
+        tokio::spawn(publisher::relay_camera_health(
+            capture.shared.health(),
+            mqtt.clone(),
+            Arc::clone(hub),
+        )),
+        tokio::spawn(status::run(status_source, wiring.status)),
+    ]
+}
+
 impl Service {
     /// Start every part. `listener` is the already-bound HTTP socket.
     /// Must be called inside a tokio runtime.
@@ -157,6 +206,15 @@ impl Service {
         for w in &config.warnings {
             tracing::warn!("{w}");
         }
+        tracing::info!(
+            "tars-camera {}: {} {}x{} at {} fps, JPEG encoder {}",
+            env!("CARGO_PKG_VERSION"),
+            config.source,
+            config.width,
+            config.height,
+            config.fps,
+            config.encoder.describe()
+        );
         let hub = Arc::new(FrameHub::new());
         let source = source.unwrap_or_else(|| source::from_config(&config));
         let capture = start_capture(&config, source, &hub)?;
@@ -182,52 +240,32 @@ impl Service {
         );
         let (mqtt, mqtt_status, embedded_broker) = connect_mqtt(&config).await?;
         let publisher_counters = Arc::new(publisher::PublisherCounters::default());
+
         let (quit_tx, quit_rx) = watch::channel(false);
         let control_counters = Arc::new(crate::control::mqtt::MqttControlCounters::default());
-        let mut tasks = vec![
-            tokio::spawn(crate::control::apply::run(
-                commands_rx,
-                Arc::clone(&capture.shared),
-                Arc::clone(&controls),
-                Arc::clone(&hub),
-                mqtt.clone(),
-                quit_tx,
-            )),
-            tokio::spawn(publisher::publish_frames(
-                Arc::clone(&hub),
-                mqtt.clone(),
-                Arc::clone(&controls),
-                config.frame_topic.clone(),
-                {
-                    let capture = Arc::clone(&capture.shared);
-                    move || capture.quality()
-                },
-                Arc::clone(&publisher_counters),
-            )),
-            tokio::spawn(publisher::relay_camera_health(
-                capture.shared.health(),
-                mqtt.clone(),
-                Arc::clone(&hub),
-            )),
-            tokio::spawn(status::run(
-                status::StatusSource {
-                    started,
-                    config: config.clone(),
-                    settings: capture.settings,
-                    capture: Arc::clone(&capture.shared),
-                    controls,
-                    counters,
-                    stream_url: urls
-                        .first()
-                        .map_or_else(String::new, |u| format!("{u}stream")),
-                    mqtt_status,
-                    embedded_broker,
-                    publisher: publisher_counters,
-                    control: Arc::clone(&control_counters),
-                },
-                status_tx,
-            )),
-        ];
+        let status_source = status::StatusSource {
+            started,
+            config: config.clone(),
+            settings: capture.settings.clone(),
+            capture: Arc::clone(&capture.shared),
+            controls: Arc::clone(&controls),
+            counters,
+            stream_url: urls
+                .first()
+                .map_or_else(String::new, |u| format!("{u}stream")),
+            mqtt_status,
+            embedded_broker,
+            publisher: Arc::clone(&publisher_counters),
+            control: Arc::clone(&control_counters),
+        };
+        let wiring = Wiring {
+            commands: commands_rx,
+            quit: quit_tx,
+            controls,
+            publisher: publisher_counters,
+            status: status_tx,
+        };
+        let mut tasks = spawn_tasks(&config, &capture, &hub, &mqtt, wiring, status_source);
         if let Some(topic) = &config.control_topic {
             let started =
                 crate::control::mqtt::start(&mqtt, topic, commands_tx.clone(), control_counters);

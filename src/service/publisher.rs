@@ -81,8 +81,13 @@ pub fn next_due(previous_due: Instant, now: Instant, rate_hz: f64) -> Instant {
     }
 }
 
-/// Offer frames to MQTT at the rate the controls say (read per frame, so a
-/// change applies to the next one).
+/// How early a frame may be taken before it is due.
+const EARLY: Duration = Duration::from_millis(5);
+/// Longest sleep between looks at the rate and pause settings.
+const MAX_NAP: Duration = Duration::from_millis(100);
+
+/// Offer frames to MQTT at the rate the controls say (read at least every
+/// `MAX_NAP`, so a change applies within a tenth of a second).
 pub async fn publish_frames(
     hub: Arc<FrameHub>,
     client: Client,
@@ -93,14 +98,28 @@ pub async fn publish_frames(
 ) {
     let mut seqs = hub.subscribe();
     let mut due = Instant::now();
-    while seqs.changed().await.is_ok() {
+    loop {
+        // Sleep until shortly before the next frame is due rather than wake
+        // for every frame in between (a fast source makes hundreds a
+        // second); rate and pause changes apply within `MAX_NAP`.
+        let now = Instant::now();
+        let nap_until = due.checked_sub(EARLY).unwrap_or(now).min(now + MAX_NAP);
+        if nap_until > now {
+            tokio::time::sleep_until(nap_until.into()).await;
+            // Frames made during the nap are stale: wait for a fresh one.
+            seqs.borrow_and_update();
+        }
+        if seqs.changed().await.is_err() {
+            break;
+        }
         let rate_hz = controls.mqtt_rate_hz();
         if rate_hz <= 0.0 || controls.mqtt_paused() {
+            due = Instant::now() + MAX_NAP;
             continue;
         }
         let now = Instant::now();
         // Allow a little early (frames arrive on the capture grid).
-        if now + Duration::from_millis(5) < due {
+        if now + EARLY < due {
             continue;
         }
         due = next_due(due.min(now), now, rate_hz);

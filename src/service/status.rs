@@ -10,7 +10,6 @@ use tokio::sync::watch;
 use crate::capture::thread::{CaptureSettings, CaptureShared};
 use crate::config::Config;
 use crate::control::Controls;
-use crate::encode::EncoderKind;
 use crate::http::StreamCounters;
 use crate::mqtt::ClientStatus;
 use crate::stats::{CounterRate, Status};
@@ -45,7 +44,7 @@ pub(super) async fn run(source: StatusSource, tx: watch::Sender<Status>) {
         let now = Instant::now();
         let (capture, mut encoder) = source
             .capture
-            .snapshot(&source.settings, EncoderKind::service().name());
+            .snapshot(&source.settings, source.settings.codec.name());
         encoder.last_saved = source.controls.last_saved();
         let mut stream = source.counters.status(
             source.stream_url.clone(),

@@ -58,6 +58,7 @@ where
         commands,
         preview_fps,
         events,
+        codec,
     } = link;
     let first = status.borrow_and_update().clone();
     let mut app = App::new(
@@ -67,7 +68,8 @@ where
         preview_fps,
         events,
         options.color,
-    );
+    )
+    .with_preview_codec(&codec);
     if let Some(remote) = options.remote.clone() {
         app.attach(remote);
     }

@@ -8,9 +8,8 @@
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Color;
-use zune_jpeg::JpegDecoder;
-use zune_jpeg::zune_core::colorspace::ColorSpace;
-use zune_jpeg::zune_core::options::DecoderOptions;
+
+use crate::encode::{DecodeError, Decoder};
 
 pub use super::color::{ColorMode, Rgb};
 
@@ -22,9 +21,6 @@ pub const UPPER_HALF: &str = "▀";
 /// (1280 → 80 averages 4×4 of the 16×15 box), which keeps 720p → 80×48 far
 /// under a millisecond.
 pub const MAX_TAPS: usize = 4;
-
-/// Largest picture the preview decodes (guards memory against a bad header).
-const MAX_DECODE_SIDE: usize = 8192;
 
 /// One terminal cell: the upper pixel, and the lower one unless the picture
 /// has an odd number of rows and this is the last.
@@ -169,12 +165,15 @@ pub fn downscale(rgb: &[u8], src_w: usize, src_h: usize, dst_w: usize, dst_h: us
     out
 }
 
-/// A decoded picture, packed RGB.
+/// A decoded picture, packed RGB, possibly reduced from its source size.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RgbImage {
     pub width: usize,
     pub height: usize,
     pub pixels: Vec<u8>,
+    /// The size of the JPEG it was decoded from.
+    pub source_width: usize,
+    pub source_height: usize,
 }
 
 impl RgbImage {
@@ -189,30 +188,28 @@ impl RgbImage {
         let small = downscale(&self.pixels, self.width, self.height, w, h);
         half_blocks(&small, w, h)
     }
-}
 
-/// Decode a JPEG into RGB, reusing `into`'s buffer. Errors are text for the pane.
-pub fn decode_jpeg(jpeg: &[u8], into: &mut RgbImage) -> Result<(), String> {
-    let options = DecoderOptions::default()
-        .jpeg_set_out_colorspace(ColorSpace::RGB)
-        .set_max_width(MAX_DECODE_SIDE)
-        .set_max_height(MAX_DECODE_SIDE);
-    let mut decoder = JpegDecoder::new_with_options(jpeg, options);
-    decoder.decode_headers().map_err(|e| e.to_string())?;
-    let (width, height) = decoder.dimensions().ok_or("no dimensions")?;
-    let size = decoder.output_buffer_size().ok_or("picture too large")?;
-    if size != width * height * 3 {
-        return Err(format!(
-            "unexpected output size {size} for {width}x{height}"
-        ));
+    /// Decode `jpeg` into this picture (reusing its buffer) with `decoder`,
+    /// reduced as far as it still covers `cols × rows` cells (two pixels per
+    /// cell vertically) when the decoder can reduce.
+    ///
+    /// # Errors
+    /// Not a JPEG, or too large.
+    pub fn decode(
+        &mut self,
+        decoder: &mut Decoder,
+        jpeg: &[u8],
+        cols: usize,
+        rows: usize,
+    ) -> Result<(), DecodeError> {
+        let min = |n: usize| u32::try_from(n).unwrap_or(u32::MAX).max(1);
+        let got = decoder.decode_at_least(jpeg, min(cols), min(rows * 2), &mut self.pixels)?;
+        self.width = got.width as usize;
+        self.height = got.height as usize;
+        self.source_width = got.source_width as usize;
+        self.source_height = got.source_height as usize;
+        Ok(())
     }
-    into.pixels.resize(size, 0);
-    decoder
-        .decode_into(&mut into.pixels)
-        .map_err(|e| e.to_string())?;
-    into.width = width;
-    into.height = height;
-    Ok(())
 }
 
 #[cfg(test)]
@@ -303,16 +300,18 @@ mod tests {
             .encode(&rgb, 16, 8, jpeg_encoder::ColorType::Rgb)
             .expect("encode");
         let mut img = RgbImage::default();
-        decode_jpeg(&jpeg, &mut img).expect("decode");
+        let mut decoder = crate::encode::Codec::auto().decoder();
+        img.decode(&mut decoder, &jpeg, 80, 24).expect("decode");
         assert_eq!(
             (img.width, img.height, img.pixels.len()),
             (16, 8, 16 * 8 * 3)
         );
+        assert_eq!((img.source_width, img.source_height), (16, 8));
         assert!(
             img.pixels[0] > 150 && img.pixels[1] < 80,
             "{:?}",
             &img.pixels[..3]
         );
-        assert!(decode_jpeg(b"not a jpeg", &mut img).is_err());
+        assert!(img.decode(&mut decoder, b"not a jpeg", 80, 24).is_err());
     }
 }

@@ -59,6 +59,8 @@ pub struct UiLink {
     pub preview_fps: f64,
     /// Recent log lines for the Events pane.
     pub events: EventLog,
+    /// The service's JPEG codec, which also decodes the preview.
+    pub codec: crate::encode::Codec,
 }
 
 /// Take over the terminal (alternate screen, raw mode, a panic hook that

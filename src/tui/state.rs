@@ -94,6 +94,14 @@ impl App {
         self.remote = Some(remote);
     }
 
+    /// Decode the preview with `codec` (default: libjpeg-turbo when the
+    /// system has it, else zune-jpeg).
+    #[must_use]
+    pub fn with_preview_codec(mut self, codec: &crate::encode::Codec) -> Self {
+        self.preview.set_codec(codec);
+        self
+    }
+
     #[must_use]
     pub fn status(&self) -> &Status {
         &self.status

@@ -1,8 +1,10 @@
 //! Preview pane: the latest frame as half-blocks, decoded at the preview rate.
 //!
 //! Decodes only when visible, only when a newer frame exists, and at most
-//! `preview_fps` times a second; the downscale to the pane size is cached and
-//! redone only for a new picture or a new pane size. Reads the frame hub
+//! `preview_fps` times a second, reduced in the decoder (libjpeg-turbo: 1/2,
+//! 1/4 or 1/8) to the smallest size that still covers the pane; the
+//! downscale to the pane size is cached and redone only for a new picture or
+//! a new pane size. Reads the frame hub
 //! (a short pointer swap), never anything the capture thread waits on.
 
 use std::sync::Arc;
@@ -17,8 +19,9 @@ use ratatui::widgets::{Block, Paragraph};
 use tokio::sync::watch;
 
 use super::{Action, Hint, View, plain_char};
+use crate::encode::{Codec, Decoder};
 use crate::frame::FrameHub;
-use crate::tui::halfblock::{Cells, ColorMode, RgbImage, decode_jpeg};
+use crate::tui::halfblock::{Cells, ColorMode, RgbImage};
 
 /// Used when `--preview-fps` is zero, negative or not a number.
 pub const DEFAULT_PREVIEW_FPS: f64 = 4.0;
@@ -52,6 +55,9 @@ pub struct PreviewPane {
     /// divide the interval still average `preview_fps`, never more.
     next_decode: Option<Instant>,
     visible: bool,
+    decoder: Decoder,
+    /// Inner size of the pane at the last render (cells); full size until known.
+    pane: (usize, usize),
     image: RgbImage,
     /// Sequence number of the frame in `image` (0: none yet).
     shown_seq: u64,
@@ -75,12 +81,26 @@ impl PreviewPane {
             min_interval: Duration::from_secs_f64(1.0 / fps),
             next_decode: None,
             visible: true,
+            decoder: Codec::auto().decoder(),
+            pane: (usize::MAX / 4, usize::MAX / 4),
             image: RgbImage::default(),
             shown_seq: 0,
             error: None,
             cached: None,
             decodes: 0,
         }
+    }
+
+    /// Decode with `codec` from now on.
+    pub fn set_codec(&mut self, codec: &Codec) {
+        self.decoder = codec.decoder();
+    }
+
+    /// Size of the last decoded picture (reduced or not), if any.
+    #[must_use]
+    pub fn decoded_size(&self) -> Option<(usize, usize)> {
+        (self.shown_seq > 0 && self.image.width > 0)
+            .then_some((self.image.width, self.image.height))
     }
 
     #[must_use]
@@ -98,11 +118,11 @@ impl PreviewPane {
         self.decodes
     }
 
-    /// Width and height of the decoded picture, if any.
+    /// Width and height of the picture shown (its source size), if any.
     #[must_use]
     pub fn picture_size(&self) -> Option<(usize, usize)> {
         (self.shown_seq > 0 && self.image.width > 0)
-            .then_some((self.image.width, self.image.height))
+            .then_some((self.image.source_width, self.image.source_height))
     }
 
     /// Decode the newest frame if it is time and there is one; true when the
@@ -128,14 +148,18 @@ impl PreviewPane {
         self.next_decode = Some(base + self.min_interval);
         self.shown_seq = frame.seq;
         self.cached = None;
-        match decode_jpeg(&frame.jpeg, &mut self.image) {
+        let (cols, rows) = self.pane;
+        match self
+            .image
+            .decode(&mut self.decoder, &frame.jpeg, cols, rows)
+        {
             Ok(()) => {
                 self.decodes += 1;
                 self.error = None;
             }
             Err(e) => {
                 self.image = RgbImage::default();
-                self.error = Some(e);
+                self.error = Some(e.to_string());
             }
         }
         true
@@ -149,6 +173,7 @@ impl PreviewPane {
         let block = Block::bordered().title(title);
         let inner = block.inner(area);
         frame.render_widget(block, area);
+        self.pane = (usize::from(inner.width), usize::from(inner.height));
         if self.image.pixels.is_empty() {
             let text = match &self.error {
                 Some(e) => Line::from(format!("cannot decode: {e}")).red(),

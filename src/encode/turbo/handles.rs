@@ -1,0 +1,263 @@
+//! Compressor and decompressor instances: the per-picture calls.
+
+use std::ffi::{c_int, c_ulong, c_void};
+use std::ptr::NonNull;
+use std::sync::Arc;
+
+use super::{TJFLAG_NOREALLOC, TJPF_RGB, TJSAMP_420, TurboError, TurboLib};
+
+/// Packed RGB dimensions as C ints, refusing what JPEG cannot hold.
+pub(super) fn dims(width: u32, height: u32) -> Result<(c_int, c_int), TurboError> {
+    if width == 0 || height == 0 || width > 65_535 || height > 65_535 {
+        return Err(TurboError(format!("picture {width}x{height} out of range")));
+    }
+    // Both fit: at most 65535.
+    Ok((
+        c_int::try_from(width).unwrap_or(c_int::MAX),
+        c_int::try_from(height).unwrap_or(c_int::MAX),
+    ))
+}
+
+pub(super) fn rgb_len(width: u32, height: u32) -> usize {
+    width as usize * height as usize * 3
+}
+
+/// A TurboJPEG compressor: packed RGB in, 4:2:0 baseline JPEG out, into an
+/// output buffer it keeps (sized once per picture size for the worst case;
+/// zero-filled by `calloc`, so only the pages written become resident).
+pub struct Compressor {
+    lib: Arc<TurboLib>,
+    handle: NonNull<c_void>,
+    out: Vec<u8>,
+    out_for: (u32, u32),
+}
+
+// SAFETY: a TurboJPEG instance has no thread affinity; it may move between
+// threads as long as one thread uses it at a time, which `&mut self` ensures.
+unsafe impl Send for Compressor {}
+
+impl std::fmt::Debug for Compressor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Compressor")
+            .field("out_for", &self.out_for)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Compressor {
+    /// # Errors
+    /// libjpeg-turbo could not allocate an instance.
+    pub fn new(lib: Arc<TurboLib>) -> Result<Self, TurboError> {
+        // SAFETY: no arguments; returns a new instance or NULL.
+        let handle = unsafe { (lib.init_compress)() };
+        let Some(handle) = NonNull::new(handle) else {
+            return Err(lib.error(std::ptr::null_mut()));
+        };
+        Ok(Self {
+            lib,
+            handle,
+            out: Vec::new(),
+            out_for: (0, 0),
+        })
+    }
+
+    /// Compress the packed RGB picture in `rgb` (at least `width * height *
+    /// 3` bytes) at `quality` (1-100); the JPEG is valid until the next call.
+    ///
+    /// # Errors
+    /// A size out of range, a short buffer, or a libjpeg-turbo failure.
+    pub fn compress_rgb(
+        &mut self,
+        rgb: &[u8],
+        width: u32,
+        height: u32,
+        quality: u8,
+    ) -> Result<&[u8], TurboError> {
+        let (w, h) = dims(width, height)?;
+        if rgb.len() < rgb_len(width, height) {
+            return Err(TurboError(format!(
+                "buffer of {} bytes is short for {width}x{height} RGB",
+                rgb.len()
+            )));
+        }
+        if self.out_for != (width, height) {
+            // SAFETY: pure function of its arguments (w, h in range).
+            let worst = unsafe { (self.lib.buf_size)(w, h, TJSAMP_420) };
+            let worst = usize::try_from(worst)
+                .ok()
+                .filter(|&n| n > 0 && n != usize::MAX)
+                .ok_or_else(|| self.lib.error(std::ptr::null_mut()))?;
+            self.out = vec![0; worst];
+            self.out_for = (width, height);
+        }
+        let mut out_ptr = self.out.as_mut_ptr();
+        let mut out_len = c_ulong::try_from(self.out.len()).unwrap_or(0);
+        // pitch: w * 3 fits (w <= 65535).
+        let pitch = w * 3;
+        // SAFETY: the handle is a live compressor used by this thread only;
+        // `rgb` holds `pitch * h` readable bytes (checked above); `out_ptr`
+        // points to `out_len` writable bytes, the worst case for this size
+        // (tjBufSize), and TJFLAG_NOREALLOC forbids the library to
+        // reallocate or free it: it writes at most `out_len` bytes there
+        // and stores the JPEG's length in `out_len`.
+        let rc = unsafe {
+            (self.lib.compress2)(
+                self.handle.as_ptr(),
+                rgb.as_ptr(),
+                w,
+                pitch,
+                h,
+                TJPF_RGB,
+                &raw mut out_ptr,
+                &raw mut out_len,
+                TJSAMP_420,
+                c_int::from(quality.clamp(1, 100)),
+                TJFLAG_NOREALLOC,
+            )
+        };
+        if rc != 0 {
+            return Err(self.lib.error(self.handle.as_ptr()));
+        }
+        let len = usize::try_from(out_len).unwrap_or(usize::MAX);
+        if out_ptr != self.out.as_mut_ptr() || len > self.out.len() {
+            return Err(TurboError("output buffer was replaced".into()));
+        }
+        Ok(&self.out[..len])
+    }
+}
+
+impl Drop for Compressor {
+    fn drop(&mut self) {
+        // SAFETY: the handle is live and never used again.
+        unsafe { (self.lib.destroy)(self.handle.as_ptr()) };
+    }
+}
+
+/// Size and subsampling of a JPEG, from its header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Header {
+    pub width: u32,
+    pub height: u32,
+}
+
+/// A TurboJPEG decompressor: JPEG in, packed RGB out, optionally reduced
+/// 1/2, 1/4 or 1/8 inside the IDCT (far cheaper than a full decode).
+pub struct Decompressor {
+    lib: Arc<TurboLib>,
+    handle: NonNull<c_void>,
+}
+
+// SAFETY: as for `Compressor`: no thread affinity, one user at a time.
+unsafe impl Send for Decompressor {}
+
+impl std::fmt::Debug for Decompressor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Decompressor").finish_non_exhaustive()
+    }
+}
+
+fn jpeg_len(jpeg: &[u8]) -> Result<c_ulong, TurboError> {
+    c_ulong::try_from(jpeg.len()).map_err(|_| TurboError("JPEG too large".into()))
+}
+
+impl Decompressor {
+    /// # Errors
+    /// libjpeg-turbo could not allocate an instance.
+    pub fn new(lib: Arc<TurboLib>) -> Result<Self, TurboError> {
+        // SAFETY: no arguments; returns a new instance or NULL.
+        let handle = unsafe { (lib.init_decompress)() };
+        let Some(handle) = NonNull::new(handle) else {
+            return Err(lib.error(std::ptr::null_mut()));
+        };
+        Ok(Self { lib, handle })
+    }
+
+    /// The library this decompressor uses.
+    #[must_use]
+    pub fn lib(&self) -> &TurboLib {
+        &self.lib
+    }
+
+    /// Read the picture size from the JPEG header.
+    ///
+    /// # Errors
+    /// Not a JPEG libjpeg-turbo understands.
+    pub fn header(&mut self, jpeg: &[u8]) -> Result<Header, TurboError> {
+        let len = jpeg_len(jpeg)?;
+        let (mut w, mut h, mut subsamp, mut colorspace): (c_int, c_int, c_int, c_int) =
+            (0, 0, 0, 0);
+        // SAFETY: live decompressor used by this thread only; `jpeg` is
+        // `len` readable bytes; the four out-pointers are valid `int`s.
+        let rc = unsafe {
+            (self.lib.decompress_header3)(
+                self.handle.as_ptr(),
+                jpeg.as_ptr(),
+                len,
+                &raw mut w,
+                &raw mut h,
+                &raw mut subsamp,
+                &raw mut colorspace,
+            )
+        };
+        if rc != 0 {
+            return Err(self.lib.error(self.handle.as_ptr()));
+        }
+        match (u32::try_from(w), u32::try_from(h)) {
+            (Ok(width @ 1..), Ok(height @ 1..)) => Ok(Header { width, height }),
+            _ => Err(TurboError(format!("bad picture size {w}x{h}"))),
+        }
+    }
+
+    /// Decompress `jpeg` (whose header is `header`) into packed RGB in `out`,
+    /// reduced by `1 / denom` (1, or one of [`TurboLib::reductions`]);
+    /// returns the output size.
+    ///
+    /// # Errors
+    /// Corrupt data, or a reduction the library does not offer.
+    pub fn decompress_rgb(
+        &mut self,
+        jpeg: &[u8],
+        header: Header,
+        denom: u32,
+        out: &mut Vec<u8>,
+    ) -> Result<(u32, u32), TurboError> {
+        if denom != 1 && !self.lib.reductions.contains(&denom) {
+            return Err(TurboError(format!("no 1/{denom} scaling")));
+        }
+        let len = jpeg_len(jpeg)?;
+        // TJSCALED: ceil(dimension / denom).
+        let (sw, sh) = (header.width.div_ceil(denom), header.height.div_ceil(denom));
+        let (w, h) = dims(sw, sh)?;
+        out.resize(rgb_len(sw, sh), 0);
+        let pitch = w * 3;
+        // SAFETY: live decompressor used by this thread only; `jpeg` is
+        // `len` readable bytes; `out` holds `pitch * h` writable bytes. The
+        // library writes the largest scaled picture that fits in `w` x `h`
+        // with rows `pitch` apart: with (w, h) = TJSCALED(size, 1/denom) for
+        // a factor it offers, exactly `h` rows of `w` pixels, inside `out`.
+        let rc = unsafe {
+            (self.lib.decompress2)(
+                self.handle.as_ptr(),
+                jpeg.as_ptr(),
+                len,
+                out.as_mut_ptr(),
+                w,
+                pitch,
+                h,
+                TJPF_RGB,
+                0,
+            )
+        };
+        if rc != 0 && !self.lib.warning_only(self.handle.as_ptr()) {
+            return Err(self.lib.error(self.handle.as_ptr()));
+        }
+        Ok((sw, sh))
+    }
+}
+
+impl Drop for Decompressor {
+    fn drop(&mut self) {
+        // SAFETY: the handle is live and never used again.
+        unsafe { (self.lib.destroy)(self.handle.as_ptr()) };
+    }
+}
