@@ -108,9 +108,16 @@ pub struct Options {
     #[arg(long, env = "CAMERA_CONFIG", value_name = "FILE")]
     #[serde(skip)]
     pub config: Option<PathBuf>,
-    /// Frame source: `camera` or `test-pattern` [default: camera]
+    /// Frame source: `camera`, `test-pattern` or `file` [default: camera]
     #[arg(long, env = "CAMERA_SOURCE", value_name = "SOURCE")]
     pub source: Option<String>,
+    /// Recording for `--source file`: raw MJPEG, a saved /stream, or a folder of JPEGs
+    #[arg(long, env = "CAMERA_FILE", value_name = "PATH")]
+    pub file: Option<PathBuf>,
+    /// Play the recording again from the start at its end; false: stop as an unplugged camera [default: true]
+    #[arg(long = "loop", env = "CAMERA_LOOP", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
+    #[serde(rename = "loop")]
+    pub loop_playback: Option<bool>,
     /// Camera: index N or /dev/videoN [default: 0]
     #[arg(long, env = "CAMERA_DEVICE_INDEX", value_name = "N")]
     pub device: Option<String>,
@@ -197,6 +204,8 @@ pub struct Options {
 pub enum SourceKind {
     Camera,
     TestPattern,
+    /// A recording (`--file`).
+    File,
 }
 
 impl fmt::Display for SourceKind {
@@ -204,6 +213,7 @@ impl fmt::Display for SourceKind {
         f.write_str(match self {
             Self::Camera => "camera",
             Self::TestPattern => "test-pattern",
+            Self::File => "file",
         })
     }
 }
@@ -221,6 +231,9 @@ pub enum BrokerChoice {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     pub source: SourceKind,
+    /// The recording for `SourceKind::File`, checked to hold a JPEG.
+    pub file: Option<PathBuf>,
+    pub loop_playback: bool,
     pub device: String,
     pub width: u32,
     pub height: u32,
@@ -320,6 +333,8 @@ impl Options {
         pick!(
             config,
             source,
+            file,
+            loop_playback,
             device,
             width,
             height,
@@ -476,13 +491,24 @@ pub fn validate(o: Options) -> Result<Config, ConfigError> {
     let source = match (o.source.as_deref(), o.demo) {
         (None, true) | (Some("test-pattern"), _) => SourceKind::TestPattern,
         (None, false) | (Some("camera"), _) => SourceKind::Camera,
+        (Some("file"), _) => SourceKind::File,
         (Some(other), _) => {
             return Err(ConfigError::new(
                 "--source",
-                format!("must be camera or test-pattern (got '{other}')"),
+                format!("must be camera, test-pattern or file (got '{other}')"),
             ));
         }
     };
+    let (file, recorded_size) =
+        crate::capture::file::config::check(source == SourceKind::File, o.file, &mut warnings)
+            .map_err(|e| ConfigError::new("--file", e.to_string()))?;
+    let (width, height) = crate::capture::file::config::size(
+        recorded_size,
+        int_in("--width", o.width, 640, 1, 8192, " pixels")?,
+        int_in("--height", o.height, 480, 1, 8192, " pixels")?,
+        o.width.is_some() || o.height.is_some(),
+        &mut warnings,
+    );
     let fps = positive_at_most("--fps", o.fps, 10.0, 240.0)?;
     let quality: u8 = int_in("--quality", o.quality, 80, 1, 100, "")?;
     let mut mqtt_rate_hz = o.mqtt_rate.unwrap_or(2.0);
@@ -556,8 +582,10 @@ pub fn validate(o: Options) -> Result<Config, ConfigError> {
     Ok(Config {
         source,
         device: device(o.device)?,
-        width: int_in("--width", o.width, 640, 1, 8192, " pixels")?,
-        height: int_in("--height", o.height, 480, 1, 8192, " pixels")?,
+        file,
+        loop_playback: o.loop_playback.unwrap_or(true),
+        width,
+        height,
         fps,
         quality,
         mqtt_rate_hz,

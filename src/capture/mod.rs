@@ -7,6 +7,7 @@
 pub mod camera;
 pub mod convert;
 pub mod encode_pool;
+pub mod file;
 pub mod flaky;
 pub mod format;
 pub mod jpeg_check;

@@ -15,6 +15,7 @@ pub mod publisher;
 
 use crate::capture::FrameSource;
 use crate::capture::camera::{CameraSource, parse_device};
+use crate::capture::file::FileSource;
 use crate::capture::flaky::{FlakySource, Schedule};
 use crate::capture::test_pattern::{Clock, TestPattern};
 use crate::capture::thread::{CaptureSettings, CaptureShared};
@@ -112,6 +113,11 @@ fn make_source(config: &Config) -> Box<dyn FrameSource> {
             let fps = config.fps.round().max(1.0) as u32;
             Box::new(CameraSource::new(index, config.width, config.height, fps))
         }
+        SourceKind::File => Box::new(FileSource::new(
+            config.file.clone().unwrap_or_default(),
+            config.loop_playback,
+            config.fps,
+        )),
     };
     match config.fail_schedule.as_deref().map(Schedule::parse) {
         Some(Ok(schedule)) => Box::new(FlakySource::new(source, schedule)),

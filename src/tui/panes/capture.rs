@@ -94,7 +94,7 @@ pub fn lines(view: &View) -> (Vec<Line<'static>>, Vec<Line<'static>>) {
         format!(", {} total  reopens {}", c.total_failures, c.reopens).into(),
     ]);
     let mut transform = if c.passthrough {
-        "passthrough (camera JPEG)".to_owned()
+        "passthrough (source JPEG)".to_owned()
     } else {
         format!("re-encode {}", e.encoder)
     };
