@@ -75,6 +75,11 @@ pub struct BenchArgs {
     /// Length of the `soak` section in seconds.
     #[arg(long, default_value_t = 600.0)]
     pub soak_seconds: f64,
+    /// Also measure encode and pipeline on this recording (MJPEG file, saved
+    /// /stream or folder of JPEGs), next to the test pattern at its size
+    /// [default sizes: the recording's]
+    #[arg(long, value_name = "PATH")]
+    pub file: Option<PathBuf>,
 }
 
 /// A part of `tars-camera bench`.

@@ -14,6 +14,7 @@
 
 mod child;
 pub mod encode;
+pub mod footage;
 mod pipeline;
 mod reader;
 mod report;
@@ -79,8 +80,10 @@ pub fn run(args: &BenchArgs) -> Result<(), String> {
             args.seconds
         ));
     }
+    let footage_size = args.file.as_deref().map(footage::size).transpose()?;
     let sizes = if args.sizes.is_empty() {
-        SIZES.to_vec()
+        // With footage, the test pattern is measured at its size.
+        footage_size.map_or_else(|| SIZES.to_vec(), |size| vec![size])
     } else {
         args.sizes
             .iter()
@@ -117,6 +120,10 @@ pub fn run(args: &BenchArgs) -> Result<(), String> {
             });
         }
         report.print_encode();
+        if let Some(path) = &args.file {
+            eprintln!("encode on {} ...", path.display());
+            report.footage = Some(footage::measure_encode(path, args.quality, args.runs)?);
+        }
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -156,6 +163,22 @@ pub fn run(args: &BenchArgs) -> Result<(), String> {
             }
         }
         report.print_pipeline();
+        if let Some(path) = &args.file {
+            let rows =
+                footage::measure_pipeline(&runtime, path, args.quality, args.seconds, broker)?;
+            match report.footage.as_mut() {
+                Some(f) => f.pipeline = rows,
+                None => {
+                    let mut f = footage::measure_encode(path, args.quality, 1)?;
+                    f.encode.clear();
+                    f.pipeline = rows;
+                    report.footage = Some(f);
+                }
+            }
+        }
+    }
+    if let Some(f) = &report.footage {
+        footage::print(f, &report.encode, &report.pipeline);
     }
     if wants(args, BenchSection::Ui) {
         eprintln!("ui 120x40 over 640x480@30 ...");

@@ -90,8 +90,26 @@ pub fn measure(
     broker_url: &str,
     encoder: EncoderKind,
 ) -> Result<PipelineRow, String> {
-    set_service_encoder(Some(encoder));
     let config = service_config(width, height, 100_000.0, quality, 2.0, broker_url)?;
+    measure_config(rt, config, seconds, broker_url, encoder, false)
+}
+
+/// Measure the unpaced pipeline of a service configured as `config` (its
+/// `fps` far above what it can deliver) with one encoder; `re_encode` sets
+/// the quality at start, which ends passthrough of a source's own JPEGs.
+///
+/// # Errors
+/// The service, the reader or the subscriber failed.
+pub fn measure_config(
+    rt: &Runtime,
+    config: Config,
+    seconds: f64,
+    broker_url: &str,
+    encoder: EncoderKind,
+    re_encode: bool,
+) -> Result<PipelineRow, String> {
+    let (width, height) = (config.width, config.height);
+    set_service_encoder(Some(encoder));
     let topic = config.frame_topic.clone();
     let subscriber = rt.block_on(Subscriber::start(broker_url, &topic))?;
     // Workers start lazily and pick their encoder then: keep the choice
@@ -104,6 +122,12 @@ pub fn measure(
             return Err(e);
         }
     };
+    if re_encode {
+        // An operator's quality change, even to the same value, ends passthrough.
+        let _ = service
+            .commands
+            .try_send(crate::control::Command::AdjustQuality(0));
+    }
     let result = (|| {
         if super::reader::wait_first_frame(service.http_addr, Duration::from_secs(5)).is_none() {
             return Err("no first frame within 5 s".to_owned());

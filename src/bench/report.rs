@@ -40,6 +40,8 @@ pub struct Report {
     pub quiet: Vec<QuietRow>,
     pub startup: Option<StartupRow>,
     pub soak: Option<SoakRow>,
+    /// `--file`: the same rows on recorded footage.
+    pub footage: Option<super::footage::FootageReport>,
     pub targets: Vec<Target>,
     pub machine: Machine,
 }
@@ -58,6 +60,7 @@ impl Report {
             quiet: Vec::new(),
             startup: None,
             soak: None,
+            footage: None,
             targets: Vec::new(),
             machine: Machine::describe(),
         }

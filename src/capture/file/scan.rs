@@ -155,11 +155,9 @@ pub fn part_length(junk: &[u8]) -> Option<usize> {
     // Only this part's headers: after the last blank line before them, and
     // never more than a header block's worth.
     let head = &head[head.len().saturating_sub(MAX_PART_HEAD)..];
-    let start = head
-        .windows(2)
-        .rposition(|w| w == b"\n\n")
-        .or_else(|| head.windows(4).rposition(|w| w == b"\r\n\r\n"))
-        .map_or(0, |i| i + 2);
+    let lf = head.windows(2).rposition(|w| w == b"\n\n").map(|i| i + 2);
+    let crlf = head.windows(4).rposition(|w| w == b"\r\n\r\n").map(|i| i + 4);
+    let start = lf.max(crlf).unwrap_or(0);
     let text = String::from_utf8_lossy(&head[start..]);
     text.lines().rev().find_map(|line| {
         let (name, value) = line.split_once(':')?;
