@@ -504,11 +504,11 @@ pub fn validate(o: Options) -> Result<Config, ConfigError> {
             ));
         }
     };
-    let (file, recorded_size) =
+    let recording =
         crate::capture::file::config::check(source == SourceKind::File, o.file, &mut warnings)
             .map_err(|e| ConfigError::new("--file", e.to_string()))?;
     let (width, height) = crate::capture::file::config::size(
-        recorded_size,
+        recording.as_ref().map(|r| r.size),
         int_in("--width", o.width, 640, 1, 8192, " pixels")?,
         int_in("--height", o.height, 480, 1, 8192, " pixels")?,
         o.width.is_some() || o.height.is_some(),
@@ -587,7 +587,7 @@ pub fn validate(o: Options) -> Result<Config, ConfigError> {
     Ok(Config {
         source,
         device: device(o.device)?,
-        file,
+        file: recording.map(|r| r.path),
         loop_playback: o.loop_playback.unwrap_or(true),
         width,
         height,

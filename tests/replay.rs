@@ -18,16 +18,13 @@ use common::{BIN, Running, StreamClient, eventually, get, status_json};
 /// The service playing `path`, with no reachable broker.
 fn play(path: &Path, extra: &[&str]) -> Running {
     let file = path.to_str().expect("utf-8 path");
-    let mut args = vec![
-        "--source",
-        "file",
-        "--file",
-        file,
-        "--fps",
-        "30",
-        "--mqtt-url",
-        "mqtt://127.0.0.1:1",
-    ];
+    let mut args = vec!["--source", "file", "--file", file];
+    // 30 fps and no reachable broker, unless `extra` says otherwise.
+    for (flag, value) in [("--fps", "30"), ("--mqtt-url", "mqtt://127.0.0.1:1")] {
+        if !extra.contains(&flag) {
+            args.extend([flag, value]);
+        }
+    }
     args.extend_from_slice(extra);
     Running::headless(&args, &[])
 }
@@ -41,6 +38,15 @@ fn stop(mut svc: Running) {
     svc.signal("TERM");
     let status = svc.wait_exit(Duration::from_secs(3)).expect("exits");
     assert!(status.success(), "{status:?}");
+}
+
+/// The status once it reports frames (it is refreshed every 250 ms).
+fn status_after_frames(addr: std::net::SocketAddr) -> serde_json::Value {
+    eventually(Duration::from_secs(5), || {
+        let v = status_json(addr);
+        (v["capture"]["frames"].as_u64()? > 0).then_some(v)
+    })
+    .expect("a status with frames")
 }
 
 #[test]
@@ -63,7 +69,11 @@ fn every_layout_is_served_byte_identical_and_shown_as_passthrough() {
             let r = get(addr, "/snapshot");
             if r.status == 200 {
                 let i = index_of(&frames, &r.body);
-                assert!(i.is_some(), "{}: /snapshot is not a recorded frame", path.display());
+                assert!(
+                    i.is_some(),
+                    "{}: /snapshot is not a recorded frame",
+                    path.display()
+                );
                 seen.extend(i);
             }
             (seen.len() >= 3).then_some(())
@@ -72,13 +82,23 @@ fn every_layout_is_served_byte_identical_and_shown_as_passthrough() {
         let mut stream = StreamClient::connect(addr);
         for _ in 0..5 {
             let part = stream.next_part();
-            assert!(index_of(&frames, &part.jpeg).is_some(), "{}", path.display());
+            assert!(
+                index_of(&frames, &part.jpeg).is_some(),
+                "{}",
+                path.display()
+            );
         }
-        let status = status_json(addr);
+        let status = status_after_frames(addr);
         let c = &status["capture"];
         assert_eq!(c["passthrough"], true, "{status}");
-        assert_eq!((c["source"].as_str(), c["backend"].as_str()), (Some("file"), Some("file")));
-        assert_eq!((c["width"].as_u64(), c["height"].as_u64()), (Some(96), Some(64)));
+        assert_eq!(
+            (c["source"].as_str(), c["backend"].as_str()),
+            (Some("file"), Some("file"))
+        );
+        assert_eq!(
+            (c["width"].as_u64(), c["height"].as_u64()),
+            (Some(96), Some(64))
+        );
         assert_eq!(c["pixel_format"], "MJPEG");
         assert_eq!(c["total_failures"], 0, "{status}");
         stop(svc);
@@ -97,11 +117,14 @@ fn a_rotation_decodes_and_re_encodes_the_recording() {
         (r.status == 200).then_some(r.body)
     })
     .expect("a frame");
-    assert!(index_of(&frames, &snap).is_none(), "re-encoded, not passed through");
+    assert!(
+        index_of(&frames, &snap).is_none(),
+        "re-encoded, not passed through"
+    );
     let mut rgb = Vec::new();
     let size = tars_camera::encode::decode_rgb(&snap, &mut rgb).expect("a JPEG");
     assert_eq!(size, (64, 96), "rotated");
-    let status = status_json(addr);
+    let status = status_after_frames(addr);
     assert_eq!(status["capture"]["passthrough"], false, "{status}");
     assert_eq!(status["encoder"]["quality"], 70);
     stop(svc);
@@ -147,8 +170,16 @@ async fn without_looping_the_end_is_a_camera_gone_and_the_service_stays_up() {
     let mut svc = play(
         &path,
         &[
-            "--loop", "false", "--fps", "15", "--mqtt-url", &url, "--service-name",
-            "replay-end", "--client-id", "replay-end",
+            "--loop",
+            "false",
+            "--fps",
+            "15",
+            "--mqtt-url",
+            &url,
+            "--service-name",
+            "replay-end",
+            "--client-id",
+            "replay-end",
         ],
     );
     let addr = svc.http_addr();
@@ -164,7 +195,13 @@ async fn without_looping_the_end_is_a_camera_gone_and_the_service_stays_up() {
         .await
         .expect("camera_error at the end");
     let v = err.json();
-    assert!(v["err"].as_str().expect("err").contains("end of the recording"), "{v}");
+    assert!(
+        v["err"]
+            .as_str()
+            .expect("err")
+            .contains("end of the recording"),
+        "{v}"
+    );
     let part = viewer.await.expect("join").expect("a NO SIGNAL part");
     assert_eq!(&part.jpeg[..2], &[0xFF, 0xD8]);
     let (snap, status) = tokio::task::spawn_blocking(move || {
@@ -173,7 +210,10 @@ async fn without_looping_the_end_is_a_camera_gone_and_the_service_stays_up() {
     })
     .await
     .expect("join");
-    assert_eq!(snap.status, 503, "no stale picture once the recording ended");
+    assert_eq!(
+        snap.status, 503,
+        "no stale picture once the recording ended"
+    );
     assert_eq!(status["capture"]["frames"], 30, "each frame once: {status}");
     stop(svc);
 }
@@ -186,7 +226,10 @@ fn run(args: &[&str], envs: &[(&str, &str)]) -> (Option<i32>, String) {
         cmd.env(k, v);
     }
     let out = cmd.output().expect("run");
-    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[test]
@@ -200,9 +243,18 @@ fn unplayable_recordings_exit_2_naming_file_before_anything_starts() {
     std::fs::create_dir_all(&empty).expect("dir");
     let missing = dir.join("missing.mjpeg");
     let cases: [(&[&str], &str); 5] = [
-        (&["--file", missing.to_str().expect("utf-8")], "missing.mjpeg"),
-        (&["--file", text.to_str().expect("utf-8")], "no JPEG in the first 8 MiB"),
-        (&["--file", late.to_str().expect("utf-8")], "no JPEG in the first 8 MiB"),
+        (
+            &["--file", missing.to_str().expect("utf-8")],
+            "missing.mjpeg",
+        ),
+        (
+            &["--file", text.to_str().expect("utf-8")],
+            "no JPEG in the first 8 MiB",
+        ),
+        (
+            &["--file", late.to_str().expect("utf-8")],
+            "no JPEG in the first 8 MiB",
+        ),
         (&["--file", empty.to_str().expect("utf-8")], "no *.jpg"),
         (&[], "required with --source file"),
     ];
@@ -226,8 +278,19 @@ fn environment_names_the_file_and_a_disagreeing_size_is_one_log_line() {
     let path = clips::write(&dir, "clip.mjpeg", &clips::raw(&clips::frames(3, 96, 64)));
     let file = path.to_str().expect("utf-8");
     let mut svc = Running::headless(
-        &["--width", "640", "--height", "480", "--mqtt-url", "mqtt://127.0.0.1:1"],
-        &[("CAMERA_SOURCE", "file"), ("CAMERA_FILE", file), ("CAMERA_LOOP", "0")],
+        &[
+            "--width",
+            "640",
+            "--height",
+            "480",
+            "--mqtt-url",
+            "mqtt://127.0.0.1:1",
+        ],
+        &[
+            ("CAMERA_SOURCE", "file"),
+            ("CAMERA_FILE", file),
+            ("CAMERA_LOOP", "0"),
+        ],
     );
     let addr = svc.http_addr();
     let status = eventually(Duration::from_secs(10), || {

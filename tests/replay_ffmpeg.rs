@@ -19,7 +19,15 @@ use common::{Running, eventually, get, status_json};
 fn ffmpeg_clip(dir: &Path) -> (PathBuf, PathBuf, Vec<Vec<u8>>) {
     let clip = dir.join("clip.mjpeg");
     let ok = Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i"])
+        .args([
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+        ])
         .arg("testsrc=size=320x240:rate=15")
         .args(["-frames:v", "30", "-q:v", "5", "-f", "mjpeg"])
         .arg(&clip)
@@ -30,7 +38,15 @@ fn ffmpeg_clip(dir: &Path) -> (PathBuf, PathBuf, Vec<Vec<u8>>) {
     let folder = dir.join("frames");
     std::fs::create_dir_all(&folder).expect("dir");
     let ok = Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-y", "-f", "mjpeg", "-i"])
+        .args([
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "mjpeg",
+            "-i",
+        ])
         .arg(&clip)
         .args(["-c", "copy", "-f", "image2"])
         .arg(folder.join("%04d.jpg"))
@@ -52,16 +68,14 @@ fn ffmpeg_clip(dir: &Path) -> (PathBuf, PathBuf, Vec<Vec<u8>>) {
 }
 
 fn play(path: &Path, extra: &[&str]) -> Running {
-    let mut args = vec![
-        "--source",
-        "file",
-        "--file",
-        path.to_str().expect("utf-8"),
-        "--fps",
-        "30",
-        "--mqtt-url",
-        "mqtt://127.0.0.1:1",
-    ];
+    let file = path.to_str().expect("utf-8 path");
+    let mut args = vec!["--source", "file", "--file", file];
+    // 30 fps and no reachable broker, unless `extra` says otherwise.
+    for (flag, value) in [("--fps", "30"), ("--mqtt-url", "mqtt://127.0.0.1:1")] {
+        if !extra.contains(&flag) {
+            args.extend([flag, value]);
+        }
+    }
     args.extend_from_slice(extra);
     Running::headless(&args, &[])
 }
@@ -106,6 +120,15 @@ fn capture_stream(addr: SocketAddr, secs: f64) -> Vec<u8> {
     all.split_off(body + 4)
 }
 
+/// The status once it reports frames (it is refreshed every 250 ms).
+fn status_after_frames(addr: std::net::SocketAddr) -> serde_json::Value {
+    eventually(Duration::from_secs(5), || {
+        let v = status_json(addr);
+        (v["capture"]["frames"].as_u64()? > 0).then_some(v)
+    })
+    .expect("a status with frames")
+}
+
 #[test]
 #[ignore = "needs ffmpeg; run by .ci/run"]
 fn ffmpeg_footage_plays_as_raw_mjpeg_as_a_folder_and_as_a_capture_of_stream() {
@@ -116,7 +139,7 @@ fn ffmpeg_footage_plays_as_raw_mjpeg_as_a_folder_and_as_a_capture_of_stream() {
         let mut svc = play(path, &[]);
         let addr = svc.http_addr();
         snapshots_are_recorded_frames(addr, &frames, 5);
-        let status = status_json(addr);
+        let status = status_after_frames(addr);
         assert_eq!(status["capture"]["passthrough"], true, "{status}");
         assert_eq!(status["capture"]["width"], 320);
         assert_eq!(status["capture"]["height"], 240);
@@ -124,8 +147,12 @@ fn ffmpeg_footage_plays_as_raw_mjpeg_as_a_folder_and_as_a_capture_of_stream() {
         if path == &clip {
             // Record our own /stream of it, as the README says to.
             let mut capture = capture_stream(addr, 2.0);
-            // However the capture ended, end it inside a frame.
-            capture.truncate(capture.len() - 100);
+            // However the time cut it, end it inside its last frame.
+            let last = capture
+                .windows(3)
+                .rposition(|w| w == [0xFF, 0xD8, 0xFF])
+                .expect("frames captured");
+            capture.truncate(last + 200);
             let saved = clips::write(&dir, "capture.mjpeg", &capture);
             svc.signal("TERM");
             svc.wait_exit(Duration::from_secs(3)).expect("exits");
@@ -160,7 +187,10 @@ fn play_capture(saved: &Path, frames: &[Vec<u8>]) {
     let addr = svc.http_addr();
     let status = eventually(Duration::from_secs(15), || {
         let v = status_json(addr);
-        (v["capture"]["last_error"].as_str()?.contains("end of the recording")).then_some(v)
+        (v["capture"]["last_error"]
+            .as_str()?
+            .contains("end of the recording"))
+        .then_some(v)
     })
     .expect("the capture ends");
     assert_eq!(status["capture"]["frames"], whole, "{status}");

@@ -68,7 +68,13 @@ pub fn median(v: &mut [f64]) -> f64 {
 /// # Errors
 /// An encoder failed.
 pub fn measure(width: u32, height: u32, quality: u8, runs: u32) -> Result<Vec<EncodeRow>, String> {
-    measure_frames(&test_frames(width, height, 4)?, width, height, quality, runs)
+    measure_frames(
+        &test_frames(width, height, 4)?,
+        width,
+        height,
+        quality,
+        runs,
+    )
 }
 
 /// Encode rows for `frames` (packed RGB at `width` x `height`), as [`measure`].

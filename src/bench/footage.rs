@@ -111,8 +111,7 @@ pub fn measure_encode(path: &Path, quality: u8, runs: u32) -> Result<FootageRepo
         )?;
         row.threads = threads;
     }
-    let source_jpeg_bytes =
-        jpegs.iter().map(Bytes::len).sum::<usize>() as f64 / jpegs.len() as f64;
+    let source_jpeg_bytes = jpegs.iter().map(Bytes::len).sum::<usize>() as f64 / jpegs.len() as f64;
     Ok(FootageReport {
         path: path.display().to_string(),
         width,
@@ -182,6 +181,28 @@ pub fn measure_pipeline(
         )?);
     }
     Ok(rows)
+}
+
+/// Keep the pipeline rows in the footage report (made now, without encode
+/// rows, when the encode section did not run).
+///
+/// # Errors
+/// The recording could not be sampled.
+pub fn attach_pipeline(
+    report: &mut Option<FootageReport>,
+    path: &Path,
+    quality: u8,
+    rows: Vec<PipelineRow>,
+) -> Result<(), String> {
+    if report.is_none() {
+        let mut fresh = measure_encode(path, quality, 1)?;
+        fresh.encode.clear();
+        *report = Some(fresh);
+    }
+    if let Some(f) = report.as_mut() {
+        f.pipeline = rows;
+    }
+    Ok(())
 }
 
 /// Print the footage's rows, in the test pattern's table layout.

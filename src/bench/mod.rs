@@ -6,7 +6,9 @@
 //!   through the embedded broker, with each encoder of this build;
 //! - ui: the terminal UI's CPU and bytes/s;
 //! - fanout, mqtt, quiet, startup, soak: the service as a child process,
-//!   measured from outside (see `service_runs`).
+//!   measured from outside (see `service_runs`);
+//! - with `--file`, encode and pipeline rows on recorded footage too (see
+//!   `footage`).
 //!
 //! Prints a table per section and the targets of issue 6 with their
 //! verdicts; `--json FILE` writes the same numbers. Speed is judged here,
@@ -166,15 +168,7 @@ pub fn run(args: &BenchArgs) -> Result<(), String> {
         if let Some(path) = &args.file {
             let rows =
                 footage::measure_pipeline(&runtime, path, args.quality, args.seconds, broker)?;
-            match report.footage.as_mut() {
-                Some(f) => f.pipeline = rows,
-                None => {
-                    let mut f = footage::measure_encode(path, args.quality, 1)?;
-                    f.encode.clear();
-                    f.pipeline = rows;
-                    report.footage = Some(f);
-                }
-            }
+            footage::attach_pipeline(&mut report.footage, path, args.quality, rows)?;
         }
     }
     if let Some(f) = &report.footage {

@@ -14,8 +14,16 @@ pub enum FileOptionError {
     Probe(#[from] ProbeError),
 }
 
-/// With the file source: `--file` given and holding a JPEG; returns it and
-/// its picture size. Without: `--file` is ignored (with a warning).
+/// A recording checked to be playable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checked {
+    pub path: PathBuf,
+    /// Size of its first picture.
+    pub size: (u32, u32),
+}
+
+/// With the file source: `--file` given and holding a JPEG. Without: `None`
+/// (a `--file` given anyway is ignored, with a warning).
 ///
 /// # Errors
 /// No `--file`, or a recording that cannot be played.
@@ -23,20 +31,23 @@ pub fn check(
     file_source: bool,
     file: Option<PathBuf>,
     warnings: &mut Vec<String>,
-) -> Result<(Option<PathBuf>, Option<(u32, u32)>), FileOptionError> {
+) -> Result<Option<Checked>, FileOptionError> {
     match (file_source, file) {
-        (false, None) => Ok((None, None)),
+        (false, None) => Ok(None),
         (false, Some(path)) => {
             warnings.push(format!(
                 "--file {} is ignored: it is read only with --source file",
                 path.display()
             ));
-            Ok((None, None))
+            Ok(None)
         }
         (true, None) => Err(FileOptionError::Missing),
         (true, Some(path)) => {
             let recording = probe(&path)?;
-            Ok((Some(path), Some((recording.width, recording.height))))
+            Ok(Some(Checked {
+                path,
+                size: (recording.width, recording.height),
+            }))
         }
     }
 }

@@ -66,7 +66,9 @@ pub fn probe(path: &Path) -> Result<Recording, ProbeError> {
             width,
             height,
         }),
-        None if layout == Layout::Folder && super::folder::list(path).is_ok_and(|f| f.is_empty()) => {
+        None if layout == Layout::Folder
+            && super::folder::list(path).is_ok_and(|f| f.is_empty()) =>
+        {
             Err(ProbeError::EmptyFolder { path: shown })
         }
         None => Err(ProbeError::NoJpeg { path: shown }),

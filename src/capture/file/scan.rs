@@ -68,7 +68,10 @@ impl Walk {
     /// One marker segment; `None` to go on.
     fn segment(&mut self, frame: &[u8]) -> Option<Step> {
         let mut at = self.pos;
-        if *frame.get(at)? != 0xFF {
+        let Some(&first) = frame.get(at) else {
+            return Some(Step::NeedMore);
+        };
+        if first != 0xFF {
             return Some(broken(at, "expected a marker"));
         }
         // Fill bytes: any number of 0xFF before the marker code.
@@ -106,7 +109,9 @@ impl Walk {
 
     /// Entropy-coded data up to the next real marker; `None` to go on.
     fn scan(&mut self, frame: &[u8]) -> Option<Step> {
-        let rest = frame.get(self.pos..)?;
+        let Some(rest) = frame.get(self.pos..) else {
+            return Some(Step::NeedMore);
+        };
         let Some(ff) = rest.iter().position(|&b| b == 0xFF) else {
             self.pos = frame.len();
             return Some(Step::NeedMore);
@@ -156,7 +161,10 @@ pub fn part_length(junk: &[u8]) -> Option<usize> {
     // never more than a header block's worth.
     let head = &head[head.len().saturating_sub(MAX_PART_HEAD)..];
     let lf = head.windows(2).rposition(|w| w == b"\n\n").map(|i| i + 2);
-    let crlf = head.windows(4).rposition(|w| w == b"\r\n\r\n").map(|i| i + 4);
+    let crlf = head
+        .windows(4)
+        .rposition(|w| w == b"\r\n\r\n")
+        .map(|i| i + 4);
     let start = lf.max(crlf).unwrap_or(0);
     let text = String::from_utf8_lossy(&head[start..]);
     text.lines().rev().find_map(|line| {

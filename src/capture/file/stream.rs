@@ -97,6 +97,12 @@ impl<R: Read> StreamFrames<R> {
         let mut walk = Walk::new();
         loop {
             match walk.advance(&self.buf[self.start..]) {
+                Step::Complete { len } if len > self.max_frame => {
+                    self.start += len;
+                    return Err(FrameFault::TooLarge {
+                        max: self.max_frame,
+                    });
+                }
                 Step::Complete { len } => return Ok(self.take(len)),
                 Step::Broken { resume, reason } => {
                     self.start += resume;

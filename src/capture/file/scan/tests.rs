@@ -91,7 +91,8 @@ fn no_length_without_headers_right_before_the_image() {
     assert_eq!(part_length(b""), None);
     assert_eq!(part_length(b"\x00\x00\x00"), None);
     // A length from an older part, not this one.
-    let old = b"Content-Length: 10\r\n\r\n\xFF\xD9garbage\r\n--frame\r\nContent-Type: image/jpeg\r\n\r\n";
+    let old =
+        b"Content-Length: 10\r\n\r\n\xFF\xD9garbage\r\n--frame\r\nContent-Type: image/jpeg\r\n\r\n";
     assert_eq!(part_length(old), None);
     // Headers not ended by a blank line right before the image.
     assert_eq!(part_length(b"Content-Length: 10\r\n"), None);
