@@ -12,14 +12,13 @@
 //! `tars-camera bench` encodes.
 
 use std::hint::black_box;
-use std::time::{Instant, SystemTime};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use tars_camera::bench::encode::test_frames;
 use tars_camera::encode::{Encoder, EncoderKind, Transform};
 use tars_camera::frame::Frame;
 use tars_camera::service::publisher::frame_payload;
-use tars_camera::tui::preview::{downscale, half_blocks};
+use tars_camera::tui::halfblock::{downscale, half_blocks};
 
 const SIZES: [(u32, u32); 2] = [(640, 480), (1280, 720)];
 
@@ -111,19 +110,9 @@ fn payload(c: &mut Criterion) {
             continue;
         };
         group.throughput(Throughput::Bytes(jpeg.len() as u64));
-        let frame = Frame {
-            seq: 1,
-            jpeg,
-            width: w,
-            height: h,
-            quality: Some(80),
-            captured_at: Instant::now(),
-            captured_wall: SystemTime::now(),
-            backend: "test-pattern",
-            consecutive_failures: 0,
-        };
+        let frame = Frame::captured_now(1, jpeg, (w, h), 80);
         group.bench_function(format!("{w}x{h}"), |b| {
-            b.iter(|| frame_payload(black_box(&frame), 80, 2.0).len());
+            b.iter(|| frame_payload(black_box(&frame), 80, 2.0).map_or(0, |p| p.len()));
         });
     }
     group.finish();

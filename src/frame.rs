@@ -33,6 +33,23 @@ pub struct Frame {
 }
 
 impl Frame {
+    /// A test-pattern frame captured now, encoded at `quality` (tests,
+    /// benchmarks and demos; the capture thread fills every field itself).
+    #[must_use]
+    pub fn captured_now(seq: u64, jpeg: Bytes, (width, height): (u32, u32), quality: u8) -> Self {
+        Self {
+            seq,
+            jpeg,
+            width,
+            height,
+            quality: Some(quality),
+            captured_at: Instant::now(),
+            captured_wall: SystemTime::now(),
+            backend: "test-pattern",
+            consecutive_failures: 0,
+        }
+    }
+
     /// Unix time of capture in seconds, as payloads carry it.
     #[must_use]
     pub fn timestamp(&self) -> f64 {
@@ -152,17 +169,7 @@ mod tests {
     use super::*;
 
     fn frame(seq: u64) -> Frame {
-        Frame {
-            seq,
-            jpeg: Bytes::from(vec![0xFF, 0xD8, seq as u8]),
-            width: 2,
-            height: 2,
-            quality: Some(80),
-            captured_at: Instant::now(),
-            captured_wall: SystemTime::now(),
-            backend: "test",
-            consecutive_failures: 0,
-        }
+        Frame::captured_now(seq, Bytes::from(vec![0xFF, 0xD8, seq as u8]), (2, 2), 80)
     }
 
     #[test]

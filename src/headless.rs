@@ -1,13 +1,11 @@
-//! The `--no-tui` runner: logs to stderr, a status line every 10 s, and a
-//! clean stop on SIGINT/SIGTERM (or a `Quit` command) within 2 s.
+//! The `--no-tui` runner: logs to stderr, a status line every
+//! `--status-interval` (10 s), and a clean stop on SIGINT/SIGTERM (or a
+//! `Quit` command) within 2 s.
 
 use std::time::Duration;
 
 use crate::service::Service;
 use crate::stats::Status;
-
-/// How often the status line is logged.
-pub const STATUS_LINE_PERIOD: Duration = Duration::from_secs(10);
 
 /// One line that says how the service is doing.
 #[must_use]
@@ -35,31 +33,21 @@ pub fn status_line(s: &Status) -> String {
     line
 }
 
-/// Resolves on SIGINT or SIGTERM.
-///
-/// # Errors
-/// The signal handlers could not be installed.
-pub async fn termination() -> std::io::Result<&'static str> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate())?;
-    let mut int = signal(SignalKind::interrupt())?;
-    Ok(tokio::select! {
-        _ = term.recv() => "SIGTERM",
-        _ = int.recv() => "SIGINT",
-    })
-}
-
 /// Run until a signal or a quit command, then shut down.
 ///
 /// # Errors
 /// The signal handlers could not be installed.
 pub async fn run(service: Service) -> std::io::Result<()> {
-    let stop = termination();
+    let stop = crate::signals::termination();
     tokio::pin!(stop);
-    let mut tick = tokio::time::interval_at(
-        tokio::time::Instant::now() + STATUS_LINE_PERIOD,
-        STATUS_LINE_PERIOD,
-    );
+    let period = service.config.status_interval;
+    // Zero turns the line off: a tick that never comes.
+    let every = if period.is_zero() {
+        Duration::from_secs(86_400 * 365)
+    } else {
+        period
+    };
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     loop {
         tokio::select! {
             signal = &mut stop => {

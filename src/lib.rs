@@ -1,21 +1,28 @@
 //! tars-camera: the camera service of the TARS robot.
 //!
 //! Module map (data flows source → capture → encode → frame hub → consumers):
-//! - [`config`]: command line, environment and TOML file, validated.
+//! - [`cli`]: the program's edge: command line, exit status, error reports.
+//! - [`config`]: options from flags, environment and TOML file, parsed once.
 //! - [`capture`]: frame sources (test pattern, camera) and the capture thread.
 //! - [`encode`]: JPEG encoding and rotation/flip.
 //! - [`frame`]: the `Frame` type and the latest-frame hub.
-//! - [`http`]: `/stream`, `/snapshot`, `/status` over tiny_http.
+//! - [`http`]: `/stream`, `/snapshot`, `/status`.
 //! - [`mqtt`]: the reusable MQTT client (reconnect, health, heartbeat, dedup).
-//! - [`control`]: commands that change the running service.
-//! - [`stats`]: meters, counters and the status snapshot.
+//! - [`control`]: commands that change the running service, and their effect.
+//! - [`stats`]: meters, counters and the status snapshot's types.
 //! - [`service`]: starts, wires and stops the parts.
-//! - [`headless`]: the `--no-tui` runner.
-//! - [`tui`]: the terminal UI.
+//! - [`headless`]: the `--no-tui` runner; [`tui`]: the terminal UI;
+//!   [`signals`]: SIGINT/SIGTERM for both.
+//! - [`stream_client`]: a client of the HTTP side (`GET`, the `/stream`
+//!   multipart reader) for the bench, the tests and tools.
+//! - [`backoff`]: retry delays (camera re-opens, MQTT reconnects).
+//! - [`bench`]: `tars-camera bench`, measurements of this machine; nothing
+//!   else depends on it.
 
-pub mod app;
+pub mod backoff;
 pub mod bench;
 pub mod capture;
+pub mod cli;
 pub mod config;
 pub mod control;
 pub mod encode;
@@ -24,5 +31,7 @@ pub mod headless;
 pub mod http;
 pub mod mqtt;
 pub mod service;
+pub mod signals;
 pub mod stats;
+pub mod stream_client;
 pub mod tui;

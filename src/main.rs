@@ -1,12 +1,10 @@
 //! tars-camera: parse the command line, then run the service, a subcommand,
-//! or exit 2 with one line naming the bad option.
+//! or exit 2 with one line naming the bad option. Failures after start-up
+//! and panics are reported by color-eyre (the terminal restored first).
 
 use std::process::ExitCode;
 
-use clap::Parser;
-use tars_camera::app;
-use tars_camera::config::Cli;
-
-fn main() -> ExitCode {
-    app::main(Cli::parse())
+fn main() -> color_eyre::Result<ExitCode> {
+    color_eyre::install()?;
+    tars_camera::cli::main()
 }

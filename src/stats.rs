@@ -1,8 +1,9 @@
 //! FPS meters, counters, and the status snapshot that `/status` and the UI show.
 //!
 //! Counters are atomics or short locks written by the capture thread and the
-//! HTTP threads; a snapshot is assembled on demand and never holds a lock
-//! that the capture path waits on for longer than a copy.
+//! HTTP threads; the service's status task assembles a snapshot from them
+//! every 250 ms (`service::STATUS_PERIOD`) and shares it through a `watch`,
+//! never holding a lock that the capture path waits on for longer than a copy.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -201,6 +202,9 @@ pub struct MqttSection {
     /// Set when `--demo` runs the broker inside the process.
     pub embedded_broker: Option<String>,
     pub frames_published: u64,
+    /// Frames whose payload could not be built (logged, not sent).
+    #[serde(default)]
+    pub payload_errors: u64,
     #[serde(flatten)]
     pub client: ClientStatus,
 }

@@ -39,7 +39,12 @@ fn bad_options_exit_2_naming_the_option() {
             "--source: must be camera or test-pattern",
         ),
         (&["--mqtt-url", "http://x"], &[], "--mqtt-url"),
-        (&[], &[("CAMERA_QUALITY", "0")], "--quality"),
+        (
+            &[],
+            &[("CAMERA_QUALITY", "0")],
+            "CAMERA_QUALITY=0: must be 1 to 100",
+        ),
+        (&[], &[("CAMERA_FPS", "zero")], "CAMERA_FPS=zero"),
         (&[], &[("CAMERA_FPS", "zero")], "--fps"),
     ];
     for (args, envs, needle) in cases {
@@ -236,10 +241,12 @@ fn the_mqtt_password_never_shows_in_logs_or_status() {
 }
 
 #[test]
-fn headless_logs_a_status_line_every_10_s() {
+fn headless_logs_a_status_line_every_status_interval() {
     let mut svc = Running::headless(
         &[
             "--demo",
+            "--status-interval",
+            "300ms",
             "--mqtt-url",
             "mqtt://127.0.0.1:1",
             "--width",
@@ -249,7 +256,7 @@ fn headless_logs_a_status_line_every_10_s() {
         ],
         &[],
     );
-    let line = svc.wait_line("capture 160x120", Duration::from_secs(13));
+    let line = svc.wait_line("capture 160x120", Duration::from_secs(5));
     assert!(
         line.contains("fps") && line.contains("stream") && line.contains("mqtt"),
         "{line}"

@@ -2,8 +2,7 @@
 //! one that kicks the client right after CONNACK, one that refuses the
 //! credentials. No real broker needed.
 
-#[path = "common/broker.rs"]
-mod broker;
+mod common;
 
 use std::time::{Duration, Instant};
 
@@ -97,7 +96,7 @@ async fn errors_are_classified_and_the_password_never_shows() {
     assert!(s.broker.contains("tars:***@"), "{}", s.broker);
 
     // Nothing listening: refused.
-    let port = broker::free_port();
+    let port = common::broker::free_port();
     let (_client, mut status) =
         mqtt::connect(config(&format!("mqtt://u:hunter2@127.0.0.1:{port}")));
     let s = tokio::time::timeout(

@@ -2,13 +2,12 @@
 #![cfg(feature = "embedded-broker")]
 
 #[macro_use]
-#[path = "common/broker.rs"]
-mod broker;
+mod common;
 
 use std::net::TcpListener;
 use std::time::Instant;
 
-use broker::{Observer, WAIT, config, connected, retained};
+use common::broker::{Observer, WAIT, config, connected, retained};
 use tars_camera::mqtt::{self, broker as embedded};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,13 +4,12 @@
 //! default: `.ci/run` runs them with --ignored).
 
 #[macro_use]
-#[path = "common/broker.rs"]
-mod broker;
+mod common;
 
 use std::time::{Duration, Instant};
 
-use broker::{
-    BrokerKind, BrokerProcess, Observer, WAIT, config, connected, is_event, retained, wait_status,
+use common::broker::{
+    BrokerKind, Observer, WAIT, config, connected, is_event, retained, start_broker, wait_status,
 };
 use serde_json::json;
 use tars_camera::mqtt::{self, LinkState, QoS};
@@ -25,7 +24,7 @@ on_both_brokers!(
 );
 
 async fn ready_is_retained_and_bad_health_survives_reconnect(kind: BrokerKind) {
-    let mut broker = BrokerProcess::start(kind);
+    let mut broker = start_broker(kind);
     let (client, mut status) = mqtt::connect(config(&broker.url(), "ready"));
     connected(&mut status).await;
     let ready = retained(broker.port, "system/health/ready").await;
@@ -50,7 +49,7 @@ async fn ready_is_retained_and_bad_health_survives_reconnect(kind: BrokerKind) {
     wait_status(&mut status, WAIT, |s| s.state != LinkState::Connected)
         .await
         .expect("link loss noticed");
-    broker.restart();
+    broker.restart().expect("broker restart");
     connected(&mut status).await;
     watcher
         .next(WAIT, is_event("ready"))
@@ -67,7 +66,7 @@ async fn ready_is_retained_and_bad_health_survives_reconnect(kind: BrokerKind) {
 }
 
 async fn heartbeat_keeps_cadence_and_comes_back(kind: BrokerKind) {
-    let broker = BrokerProcess::start(kind);
+    let broker = start_broker(kind);
     let mut observer = Observer::connect(broker.port, &["system/keepalive/beat"]).await;
     let mut cfg = config(&broker.url(), "beat");
     cfg.heartbeat_interval = Duration::from_millis(400);
@@ -106,7 +105,7 @@ async fn heartbeat_keeps_cadence_and_comes_back(kind: BrokerKind) {
 }
 
 async fn big_payloads_pass_and_oversize_is_refused(kind: BrokerKind) {
-    let broker = BrokerProcess::start(kind);
+    let broker = start_broker(kind);
     let mut observer = Observer::connect(broker.port, &["camera/frame"]).await;
     let mut cfg = config(&broker.url(), "big");
     cfg.max_packet_bytes = 2 * 1024 * 1024;
@@ -139,7 +138,7 @@ async fn big_payloads_pass_and_oversize_is_refused(kind: BrokerKind) {
 }
 
 async fn shutdown_publishes_retained_stopped(kind: BrokerKind) {
-    let broker = BrokerProcess::start(kind);
+    let broker = start_broker(kind);
     let (client, mut status) = mqtt::connect(config(&broker.url(), "stop"));
     connected(&mut status).await;
     let started = Instant::now();
@@ -165,7 +164,7 @@ async fn shutdown_publishes_retained_stopped(kind: BrokerKind) {
 }
 
 async fn killed_process_leaves_retained_offline(kind: BrokerKind) {
-    let broker = BrokerProcess::start(kind);
+    let broker = start_broker(kind);
     let mut observer = Observer::connect(broker.port, &["system/health/child"]).await;
     let mut child = std::process::Command::new(std::env::current_exe().expect("test exe"))
         .args(["--exact", "helper_child_client", "--ignored", "--nocapture"])
@@ -207,7 +206,7 @@ async fn helper_child_client() {
 }
 
 async fn duplicates_are_handled_once(kind: BrokerKind) {
-    let broker = BrokerProcess::start(kind);
+    let broker = start_broker(kind);
     let (client, mut status) = mqtt::connect(config(&broker.url(), "dedup"));
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     client

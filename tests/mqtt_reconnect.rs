@@ -2,16 +2,15 @@
 //! `reconnect_now`. Embedded broker by default, Mosquitto with --ignored.
 
 #[macro_use]
-#[path = "common/broker.rs"]
-mod broker;
+mod common;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use broker::{
-    BrokerKind, BrokerProcess, Observer, RECONNECT_MAX, WAIT, config, connected, is_event,
-    retained, wait_status,
+use common::broker::{
+    BrokerKind, Observer, RECONNECT_MAX, WAIT, config, connected, is_event, retained, start_broker,
+    start_broker_on, wait_status,
 };
 use serde_json::json;
 use tars_camera::mqtt::{self, LinkState, QoS};
@@ -23,7 +22,7 @@ on_both_brokers!(
 );
 
 async fn survives_ten_broker_restarts(kind: BrokerKind) {
-    let mut broker = BrokerProcess::start(kind);
+    let mut broker = start_broker(kind);
     let (client, mut status) = mqtt::connect(config(&broker.url(), "restart"));
     let calls = Arc::new(AtomicUsize::new(0));
     let counter = calls.clone();
@@ -52,7 +51,7 @@ async fn survives_ten_broker_restarts(kind: BrokerKind) {
             captured_before
         ));
         stale_seqs.push(seq);
-        broker.restart();
+        broker.restart().expect("broker restart");
         let restarted = Instant::now();
         let s = connected(&mut status).await;
         let took = restarted.elapsed();
@@ -115,7 +114,7 @@ async fn survives_ten_broker_restarts(kind: BrokerKind) {
 }
 
 async fn connects_when_the_broker_appears(kind: BrokerKind) {
-    let port = broker::free_port();
+    let port = common::broker::free_port();
     let (client, mut status) = mqtt::connect(config(&format!("mqtt://127.0.0.1:{port}"), "late"));
     let waiting = wait_status(&mut status, WAIT, |s| {
         // From attempt 5 the wait (~0.8 s) spans several 250 ms updates.
@@ -141,14 +140,14 @@ async fn connects_when_the_broker_appears(kind: BrokerKind) {
     );
     assert!(!client.try_publish_frame("camera/frame", 1, b"x".to_vec(), Instant::now()));
     assert!(client.status().dropped >= 1);
-    let _broker = BrokerProcess::start_on(kind, port);
+    let _broker = start_broker_on(kind, port);
     let appeared = Instant::now();
     connected(&mut status).await;
     assert!(appeared.elapsed() <= RECONNECT_MAX + Duration::from_secs(1));
 }
 
 async fn reconnect_now_reconnects_and_stays_ready(kind: BrokerKind) {
-    let broker = BrokerProcess::start(kind);
+    let broker = start_broker(kind);
     let (client, mut status) = mqtt::connect(config(&broker.url(), "again"));
     connected(&mut status).await;
     let mut watcher = Observer::connect(broker.port, &["system/health/again"]).await;

@@ -3,15 +3,14 @@
 //! accepted), and the same broker is reached once its certificate is trusted.
 //! Needs `mosquitto` and `openssl`; `.ci/run` installs them and runs it.
 
-#[path = "common/broker.rs"]
-mod broker;
+mod common;
 
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use broker::{config, free_port, wait_status};
+use common::broker::{config, free_port, wait_status};
 use tars_camera::mqtt::{self, LinkState};
 
 fn run(cmd: &mut Command) {
@@ -54,15 +53,6 @@ fn make_certificate(dir: &Path) {
         .expect("chmod");
 }
 
-struct Mosquitto(std::process::Child);
-
-impl Drop for Mosquitto {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs mosquitto and openssl; .ci/run runs it"]
 async fn mqtts_refuses_an_untrusted_broker_and_connects_to_a_trusted_one() {
@@ -79,20 +69,8 @@ async fn mqtts_refuses_an_untrusted_broker_and_connects_to_a_trusted_one() {
         ),
     )
     .expect("conf");
-    let mosquitto = if Path::new("/usr/sbin/mosquitto").exists() {
-        "/usr/sbin/mosquitto"
-    } else {
-        "mosquitto"
-    };
-    let _broker = Mosquitto(
-        Command::new(mosquitto)
-            .arg("-c")
-            .arg(&conf)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("mosquitto"),
-    );
+    let _broker = common::broker::BrokerProcess::mosquitto_with_config(&conf, port)
+        .expect("mosquitto with a TLS listener");
     let url = format!("mqtts://127.0.0.1:{port}");
 
     // The system roots do not know this certificate: a TLS error, no link.
@@ -113,13 +91,7 @@ async fn mqtts_refuses_an_untrusted_broker_and_connects_to_a_trusted_one() {
     roots
         .add(rustls::pki_types::CertificateDer::from(der))
         .expect("root");
-    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .expect("protocols")
-    .with_root_certificates(roots)
-    .with_no_client_auth();
+    let tls = mqtt::roots_config(roots).expect("tls config");
     let mut trusted = config(&url, "tls-trusted");
     trusted.tls = Some(Arc::new(tls));
     let (client, mut status) = mqtt::connect(trusted);

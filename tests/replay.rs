@@ -2,17 +2,14 @@
 //! passthrough on /snapshot and /stream, re-encode on a rotation, the end of
 //! a recording without looping, damaged frames counted, bad input refused.
 
-#[path = "common/broker.rs"]
-mod broker;
-#[path = "common/clips.rs"]
-mod clips;
 mod common;
 
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use broker::{BrokerKind, BrokerProcess, Observer, is_event};
+use common::broker::{BrokerKind, Observer, is_event, start_broker};
+use common::clips;
 use common::{BIN, Running, StreamClient, eventually, get, status_json};
 
 /// The service playing `path`, with no reachable broker.
@@ -161,7 +158,7 @@ fn damaged_and_cut_frames_are_counted_and_skipped() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_looping_the_end_is_a_camera_gone_and_the_service_stays_up() {
-    let broker = BrokerProcess::start(BrokerKind::Embedded);
+    let broker = start_broker(BrokerKind::Embedded);
     let mut obs = Observer::connect(broker.port, &["system/health/replay-end"]).await;
     let frames = clips::frames(30, 64, 48);
     let dir = clips::temp_dir("once");

@@ -2,8 +2,6 @@
 //! MJPEG, as a folder of JPEGs, and as a multipart capture of this service's
 //! own `/stream`. Needs `ffmpeg`: ignored by `cargo test`, run by `.ci/run`.
 
-#[path = "common/clips.rs"]
-mod clips;
 mod common;
 
 use std::io::{Read, Write};
@@ -12,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use common::clips;
 use common::{Running, eventually, get, status_json};
 
 /// ffmpeg's test source as raw MJPEG, and the same JPEGs split by ffmpeg

@@ -3,14 +3,14 @@
 //! failures reaching health. Each scenario runs on the embedded broker, and
 //! on Mosquitto when ignored tests are run (`.ci/run`).
 
-#[path = "common/broker.rs"]
-mod broker;
 mod common;
 
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use broker::{BrokerKind, BrokerProcess, Observer, free_port, is_event, retained};
+use common::broker::{
+    BrokerKind, Observer, free_port, is_event, retained, start_broker, start_broker_on,
+};
 use common::{Running, eventually, get, status_json};
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -43,7 +43,7 @@ fn service(url: &str, name: &str, extra: &[&str]) -> Running {
 }
 
 async fn frames_carry_every_field_at_the_asked_rate(kind: BrokerKind) {
-    let broker = BrokerProcess::start(kind);
+    let broker = start_broker(kind);
     let mut obs = Observer::connect(broker.port, &["camera/frame"]).await;
     let mut svc = service(
         &broker.url(),
@@ -90,7 +90,7 @@ async fn frames_carry_every_field_at_the_asked_rate(kind: BrokerKind) {
 }
 
 async fn rate_zero_sends_no_frames_but_heartbeats_go_on(kind: BrokerKind) {
-    let broker = BrokerProcess::start(kind);
+    let broker = start_broker(kind);
     let mut obs =
         Observer::connect(broker.port, &["camera/frame", "system/keepalive/cam-zero"]).await;
     let _svc = service(&broker.url(), "cam-zero", &["--mqtt-rate", "0"]);
@@ -106,7 +106,7 @@ async fn rate_zero_sends_no_frames_but_heartbeats_go_on(kind: BrokerKind) {
 }
 
 async fn sigterm_leaves_stopped_and_kill_leaves_offline(kind: BrokerKind) {
-    let broker = BrokerProcess::start(kind);
+    let broker = start_broker(kind);
     let mut obs = Observer::connect(broker.port, &["system/health/cam-life"]).await;
     let mut svc = service(&broker.url(), "cam-life", &[]);
     obs.next(WAIT, is_event("ready")).await.expect("ready");
@@ -153,7 +153,7 @@ async fn broker_down_at_start_then_up(kind: BrokerKind) {
         waiting["mqtt"]["dropped"].as_u64().expect("dropped") > 0
             || waiting["mqtt"]["last_error"].is_string()
     );
-    let broker = BrokerProcess::start_on(kind, port);
+    let broker = start_broker_on(kind, port);
     let mut obs = Observer::connect(broker.port, &["camera/frame"]).await;
     obs.next(WAIT, |m| m.topic == "camera/frame")
         .await
@@ -165,7 +165,7 @@ async fn broker_down_at_start_then_up(kind: BrokerKind) {
 }
 
 async fn camera_failures_reach_health_and_recover(kind: BrokerKind) {
-    let broker = BrokerProcess::start(kind);
+    let broker = start_broker(kind);
     let mut obs = Observer::connect(broker.port, &["system/health/cam-fail", "camera/frame"]).await;
     // 20 good frames, 6 read timeouts (→ camera_error after 3, close after
     // 5), 2 failed re-opens (backoff 0.5 s, 1 s, 2 s), then good again.

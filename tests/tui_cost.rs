@@ -7,14 +7,15 @@
 use std::hint::black_box;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use tars_camera::bench::ui_cost as cost;
 use tars_camera::frame::{Frame, FrameHub};
 use tars_camera::mqtt::{HealthStatus, LinkState};
 use tars_camera::stats::Status;
-use tars_camera::tui::preview::{RgbImage, decode_jpeg, downscale, half_blocks};
-use tars_camera::tui::{EventLog, UiLink, cost};
+use tars_camera::tui::halfblock::{RgbImage, decode_jpeg, downscale, half_blocks};
+use tars_camera::tui::{EventLog, UiLink};
 use tokio::sync::{mpsc, watch};
 
 /// A moving test picture with a little sensor-like noise.
@@ -151,17 +152,12 @@ async fn ui_cost_with_the_service_at_640x480_30fps() {
                 let mut seq = 0;
                 while !stop.load(Ordering::Relaxed) {
                     seq += 1;
-                    hub.publish(Frame {
+                    hub.publish(Frame::captured_now(
                         seq,
-                        jpeg: frames[(seq as usize) % frames.len()].clone(),
-                        width: 640,
-                        height: 480,
-                        quality: Some(80),
-                        captured_at: Instant::now(),
-                        captured_wall: SystemTime::now(),
-                        backend: "test-pattern",
-                        consecutive_failures: 0,
-                    });
+                        frames[(seq as usize) % frames.len()].clone(),
+                        (640, 480),
+                        80,
+                    ));
                     std::thread::sleep(Duration::from_millis(33));
                 }
             })

@@ -1,8 +1,10 @@
 //! Keys → commands, the preview cadence, and the real `run_loop` driven by a
 //! stream of key events. Every wait is bounded.
 
+mod common;
+
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
@@ -15,9 +17,7 @@ use tars_camera::stats::Status;
 use tars_camera::tui::{App, ColorMode, EventLog, Refresh, UiLink, run_loop};
 use tokio::sync::{mpsc, watch};
 
-#[path = "common/ui.rs"]
-mod ui;
-use ui::{SharedBackend, key_channel, wait_for_screen};
+use common::ui::{SharedBackend, key_channel, wait_for_screen};
 
 const BOUND: Duration = Duration::from_secs(5);
 
@@ -132,17 +132,7 @@ fn test_jpeg() -> Bytes {
 }
 
 fn publish(hub: &FrameHub, seq: u64, jpeg: &Bytes) {
-    hub.publish(VideoFrame {
-        seq,
-        jpeg: jpeg.clone(),
-        width: 16,
-        height: 8,
-        quality: Some(80),
-        captured_at: Instant::now(),
-        captured_wall: SystemTime::now(),
-        backend: "test-pattern",
-        consecutive_failures: 0,
-    });
+    hub.publish(VideoFrame::captured_now(seq, jpeg.clone(), (16, 8), 80));
 }
 
 #[test]

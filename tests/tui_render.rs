@@ -2,7 +2,7 @@
 //! the whole screen at 80x24 and 200x60.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use ratatui::backend::TestBackend;
@@ -13,8 +13,8 @@ use ratatui::{Frame, Terminal};
 use tars_camera::frame::{Frame as VideoFrame, FrameHub};
 use tars_camera::mqtt::{HealthStatus, LinkState};
 use tars_camera::stats::Status;
+use tars_camera::tui::halfblock::{ColorMode, half_blocks};
 use tars_camera::tui::panes::{View, capture, keepalive, mqtt, stream};
-use tars_camera::tui::preview::{ColorMode, half_blocks};
 use tars_camera::tui::{App, EventLog};
 use tokio::sync::mpsc;
 
@@ -316,17 +316,7 @@ fn jpeg_top_red_bottom_blue(w: u16, h: u16) -> Bytes {
 }
 
 fn publish(hub: &FrameHub, seq: u64, jpeg: Bytes, w: u32, h: u32) {
-    hub.publish(VideoFrame {
-        seq,
-        jpeg,
-        width: w,
-        height: h,
-        quality: Some(90),
-        captured_at: Instant::now(),
-        captured_wall: SystemTime::now(),
-        backend: "test-pattern",
-        consecutive_failures: 0,
-    });
+    hub.publish(VideoFrame::captured_now(seq, jpeg, (w, h), 90));
 }
 
 fn app(s: Status, hub: Arc<FrameHub>, events: EventLog) -> App {
@@ -393,6 +383,27 @@ fn whole_screen_at_80x24_and_200x60_has_every_pane_and_the_preview_picture() {
             "{:?}",
             bottom.bg
         );
+    }
+}
+
+#[test]
+fn a_long_event_line_is_wrapped_whole_at_80x24() {
+    let hub = Arc::new(FrameHub::new());
+    publish(&hub, 1, jpeg_top_red_bottom_blue(64, 48), 64, 48);
+    let events = EventLog::new(50);
+    events.push(
+        tracing::Level::WARN,
+        "12:00:00 WARN  tars_camera::mqtt: connection to mqtt://robot.local:1883 refused: the broker is not running, retrying in 5.0 s",
+    );
+    let mut app = app(status(), hub, events);
+    let buf = draw_app(&mut app, 80, 24);
+    let t = text(&buf);
+    for words in [
+        "connection to",
+        "broker is not",
+        "running, retrying in 5.0 s",
+    ] {
+        assert!(t.contains(words), "{words:?} lost at 80x24:\n{t}");
     }
 }
 

@@ -1,23 +1,19 @@
 //! End to end: keys typed into the UI change the running service, and the
 //! change shows on screen, in `/status` and in the next MQTT frame payload.
 
-#[path = "common/broker.rs"]
-mod broker;
 mod common;
-#[path = "common/ui.rs"]
-mod ui;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use broker::{BrokerKind, BrokerProcess, Observer};
+use common::broker::{BrokerKind, Observer, start_broker};
 use common::status_json;
+use common::ui::{SharedBackend, key_channel, wait_for_screen};
 use crossterm::event::{Event, KeyCode, KeyEvent};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use tars_camera::service::Service;
 use tars_camera::tui::{EventLog, UiLink, run_loop};
-use ui::{SharedBackend, key_channel, wait_for_screen};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -43,7 +39,7 @@ async fn status_until(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keys_change_quality_rate_and_pause_everywhere() {
-    let broker = BrokerProcess::start(BrokerKind::Embedded);
+    let broker = start_broker(BrokerKind::Embedded);
     let mut obs = Observer::connect(broker.port, &["camera/frame"]).await;
     let url = broker.url();
     let (config, listener) = common::test_config(&[

@@ -2,7 +2,9 @@
 //! measure what the service alone costs: its CPU and RSS come from
 //! `/proc/<pid>`, while the clients run here.
 
-use std::net::{SocketAddr, TcpListener};
+use color_eyre::eyre;
+
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -58,14 +60,8 @@ impl ChildConfig {
 }
 
 /// This binary.
-fn exe() -> Result<PathBuf, String> {
-    std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))
-}
-
-/// A free loopback port (bound then released: a small race, fine for a bench).
-fn free_port() -> Result<u16, String> {
-    let l = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-    l.local_addr().map(|a| a.port()).map_err(|e| e.to_string())
+fn exe() -> eyre::Result<PathBuf> {
+    std::env::current_exe().map_err(|e| eyre::eyre!("cannot find this program: {e}"))
 }
 
 impl ChildService {
@@ -73,8 +69,8 @@ impl ChildService {
     ///
     /// # Errors
     /// It could not start or served no frame within 5 s.
-    pub fn start(config: &ChildConfig) -> Result<Self, String> {
-        let port = free_port()?;
+    pub fn start(config: &ChildConfig) -> eyre::Result<Self> {
+        let port = super::broker_process::free_port();
         let started = Instant::now();
         let child = Command::new(exe()?)
             .args(config.args(port))
@@ -83,11 +79,11 @@ impl ChildService {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .map_err(|e| format!("cannot start the service: {e}"))?;
+            .map_err(|e| eyre::eyre!("cannot start the service: {e}"))?;
         Self::ready(child, port, started)
     }
 
-    fn ready(mut child: Child, port: u16, started: Instant) -> Result<Self, String> {
+    fn ready(mut child: Child, port: u16, started: Instant) -> eyre::Result<Self> {
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         let waited = super::reader::wait_first_frame(addr, Duration::from_secs(5));
         match waited {
@@ -99,7 +95,7 @@ impl ChildService {
             None => {
                 let _ = child.kill();
                 let _ = child.wait();
-                Err("the service served no frame within 5 s".into())
+                Err(eyre::eyre!("the service served no frame within 5 s"))
             }
         }
     }
@@ -147,8 +143,8 @@ impl TmuxService {
     ///
     /// # Errors
     /// tmux is not installed or the service did not come up.
-    pub fn start(config: &ChildConfig) -> Result<Self, String> {
-        let port = free_port()?;
+    pub fn start(config: &ChildConfig) -> eyre::Result<Self> {
+        let port = super::broker_process::free_port();
         let session = format!("tars-bench-{}", std::process::id());
         let exe = exe()?;
         let mut command = format!("exec '{}'", exe.display());
@@ -161,22 +157,24 @@ impl TmuxService {
             .env("TERM", "xterm-256color")
             .env("COLORTERM", "truecolor")
             .status()
-            .map_err(|e| format!("tmux: {e}"))?;
+            .map_err(|e| eyre::eyre!("tmux: {e}"))?;
         if !status.success() {
-            return Err("tmux could not start a session".into());
+            return Err(eyre::eyre!("tmux could not start a session"));
         }
         let mut this = Self { session, pid: 0 };
         let out = Command::new("tmux")
             .args(["list-panes", "-t", &this.session, "-F", "#{pane_pid}"])
             .output()
-            .map_err(|e| format!("tmux: {e}"))?;
+            .map_err(|e| eyre::eyre!("tmux: {e}"))?;
         let pid = String::from_utf8_lossy(&out.stdout)
             .trim()
             .parse::<u32>()
-            .map_err(|_| "tmux gave no pane pid".to_owned())?;
+            .map_err(|_| eyre::eyre!("tmux gave no pane pid"))?;
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         if super::reader::wait_first_frame(addr, Duration::from_secs(5)).is_none() {
-            return Err("the service under tmux served no frame within 5 s".into());
+            return Err(eyre::eyre!(
+                "the service under tmux served no frame within 5 s"
+            ));
         }
         this.pid = pid;
         Ok(this)
@@ -188,53 +186,5 @@ impl Drop for TmuxService {
         let _ = Command::new("tmux")
             .args(["kill-session", "-t", &self.session])
             .status();
-    }
-}
-
-/// `mosquitto -p PORT` on loopback, killed on drop.
-#[derive(Debug)]
-pub struct Mosquitto {
-    child: Child,
-    pub url: String,
-}
-
-impl Mosquitto {
-    /// Start it and wait until it accepts connections.
-    ///
-    /// # Errors
-    /// `mosquitto` is not installed or did not listen within 3 s.
-    pub fn start() -> Result<Self, String> {
-        let port = free_port()?;
-        let child = Command::new("mosquitto")
-            .args(["-p", &port.to_string()])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| {
-                format!(
-                    "cannot start mosquitto (apt-get install mosquitto, or give --mqtt-url): {e}"
-                )
-            })?;
-        let this = Self {
-            child,
-            url: format!("mqtt://127.0.0.1:{port}"),
-        };
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        let deadline = Instant::now() + Duration::from_secs(3);
-        while Instant::now() < deadline {
-            if std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(100)).is_ok() {
-                return Ok(this);
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Err("mosquitto did not listen within 3 s".into())
-    }
-}
-
-impl Drop for Mosquitto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }

@@ -1,6 +1,7 @@
 //! Encode throughput: every encoder of this build on the same test-pattern
 //! frames, median over many encodes.
 
+use color_eyre::eyre;
 use std::time::Instant;
 
 use serde::Serialize;
@@ -32,13 +33,15 @@ pub struct EncodeRow {
 ///
 /// # Errors
 /// The pattern could not be drawn.
-pub fn test_frames(width: u32, height: u32, count: usize) -> Result<Vec<Vec<u8>>, String> {
+pub fn test_frames(width: u32, height: u32, count: usize) -> eyre::Result<Vec<Vec<u8>>> {
     let mut pattern = TestPattern::new(width, height, 30.0, Clock::FromFrameCount);
-    pattern.open().map_err(|e| e.to_string())?;
+    pattern.open().map_err(|e| eyre::eyre!("{e}"))?;
     let mut frames = Vec::with_capacity(count);
     for i in 0..count * 7 {
         let mut rgb = Vec::new();
-        pattern.next_frame(&mut rgb).map_err(|e| e.to_string())?;
+        pattern
+            .next_frame(&mut rgb)
+            .map_err(|e| eyre::eyre!("{e}"))?;
         // Spread over ~1 s of motion so the bars and text differ.
         if i % 7 == 0 {
             frames.push(rgb);
@@ -67,7 +70,7 @@ pub fn median(v: &mut [f64]) -> f64 {
 ///
 /// # Errors
 /// An encoder failed.
-pub fn measure(width: u32, height: u32, quality: u8, runs: u32) -> Result<Vec<EncodeRow>, String> {
+pub fn measure(width: u32, height: u32, quality: u8, runs: u32) -> eyre::Result<Vec<EncodeRow>> {
     measure_frames(
         &test_frames(width, height, 4)?,
         width,
@@ -87,11 +90,11 @@ pub fn measure_frames(
     height: u32,
     quality: u8,
     runs: u32,
-) -> Result<Vec<EncodeRow>, String> {
+) -> eyre::Result<Vec<EncodeRow>> {
     let kinds = EncoderKind::available();
     let mut encoders = kinds
         .iter()
-        .map(|&k| Encoder::new(k).map_err(|e| e.to_string()))
+        .map(|&k| Encoder::new(k).map_err(|e| eyre::eyre!("{e}")))
         .collect::<Result<Vec<_>, _>>()?;
     let mut times: Vec<Vec<f64>> = vec![Vec::new(); kinds.len()];
     let mut sizes = vec![0usize; kinds.len()];
@@ -99,7 +102,7 @@ pub fn measure_frames(
     for enc in &mut encoders {
         for f in frames {
             enc.encode_rgb(f, width, height, quality)
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| eyre::eyre!("{e}"))?;
         }
     }
     for _ in 0..runs.max(1) {
@@ -108,7 +111,7 @@ pub fn measure_frames(
                 let t = Instant::now();
                 let jpeg = enc
                     .encode_rgb(f, width, height, quality)
-                    .map_err(|e| e.to_string())?;
+                    .map_err(|e| eyre::eyre!("{e}"))?;
                 times[i].push(t.elapsed().as_secs_f64() * 1e3);
                 sizes[i] = jpeg.len();
             }
@@ -151,7 +154,7 @@ pub fn parallel_fps(
     quality: u8,
     threads: usize,
     seconds: f64,
-) -> Result<f64, String> {
+) -> eyre::Result<f64> {
     let frames = std::sync::Arc::new(test_frames(width, height, 4)?);
     parallel_fps_on(frames, kind, width, height, quality, threads, seconds)
 }
@@ -168,18 +171,18 @@ pub fn parallel_fps_on(
     quality: u8,
     threads: usize,
     seconds: f64,
-) -> Result<f64, String> {
+) -> eyre::Result<f64> {
     let deadline = Instant::now() + std::time::Duration::from_secs_f64(seconds);
     let handles: Vec<_> = (0..threads.max(1))
         .map(|_| {
             let frames = std::sync::Arc::clone(&frames);
-            std::thread::spawn(move || -> Result<u64, String> {
-                let mut enc = Encoder::new(kind).map_err(|e| e.to_string())?;
+            std::thread::spawn(move || -> eyre::Result<u64> {
+                let mut enc = Encoder::new(kind).map_err(|e| eyre::eyre!("{e}"))?;
                 let mut n = 0u64;
                 while Instant::now() < deadline {
                     for f in frames.iter() {
                         enc.encode_rgb(f, width, height, quality)
-                            .map_err(|e| e.to_string())?;
+                            .map_err(|e| eyre::eyre!("{e}"))?;
                         n += 1;
                     }
                 }
@@ -192,7 +195,7 @@ pub fn parallel_fps_on(
     for h in handles {
         total += h
             .join()
-            .map_err(|_| "encode thread panicked".to_owned())??;
+            .map_err(|_| eyre::eyre!("encode thread panicked"))??;
     }
     #[expect(clippy::cast_precision_loss, reason = "frame counts far below 2^52")]
     Ok(total as f64 / start.elapsed().as_secs_f64().max(seconds))
@@ -202,15 +205,19 @@ pub fn parallel_fps_on(
 ///
 /// # Errors
 /// The pattern could not be drawn.
-pub fn render_ms(width: u32, height: u32, frames: u32) -> Result<f64, String> {
+pub fn render_ms(width: u32, height: u32, frames: u32) -> eyre::Result<f64> {
     let mut pattern = TestPattern::new(width, height, 30.0, Clock::Wall);
-    pattern.open().map_err(|e| e.to_string())?;
+    pattern.open().map_err(|e| eyre::eyre!("{e}"))?;
     let mut rgb = Vec::new();
-    pattern.next_frame(&mut rgb).map_err(|e| e.to_string())?;
+    pattern
+        .next_frame(&mut rgb)
+        .map_err(|e| eyre::eyre!("{e}"))?;
     let mut times = Vec::new();
     for _ in 0..frames.max(1) {
         let t = Instant::now();
-        pattern.next_frame(&mut rgb).map_err(|e| e.to_string())?;
+        pattern
+            .next_frame(&mut rgb)
+            .map_err(|e| eyre::eyre!("{e}"))?;
         times.push(t.elapsed().as_secs_f64() * 1e3);
     }
     Ok(median(&mut times))

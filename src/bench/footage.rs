@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
+use color_eyre::eyre;
 use serde::Serialize;
 use tokio::runtime::Runtime;
 
@@ -40,16 +41,16 @@ pub struct FootageReport {
 ///
 /// # Errors
 /// The recording cannot be played (named as `--file`).
-pub fn size(path: &Path) -> Result<(u32, u32), String> {
+pub fn size(path: &Path) -> eyre::Result<(u32, u32)> {
     crate::capture::file::probe(path)
         .map(|r| (r.width, r.height))
-        .map_err(|e| format!("--file: {e}"))
+        .map_err(|e| eyre::eyre!("--file: {e}"))
 }
 
 /// Up to `SAMPLES` frames of the recording at its first frame's size.
-fn samples(path: &Path) -> Result<(Vec<Bytes>, u32, u32), String> {
+fn samples(path: &Path) -> eyre::Result<(Vec<Bytes>, u32, u32)> {
     let mut source = FileSource::new(path, true, 30.0);
-    let info = source.open().map_err(|e| format!("--file: {e}"))?;
+    let info = source.open().map_err(|e| eyre::eyre!("--file: {e}"))?;
     let mut rgb = Vec::new();
     let mut out = Vec::new();
     for i in 0..SAMPLES * SPREAD * 4 {
@@ -62,14 +63,14 @@ fn samples(path: &Path) -> Result<(Vec<Bytes>, u32, u32), String> {
                 out.push(data);
             }
             Ok(_) | Err(crate::capture::CaptureError::Corrupt(_)) => {}
-            Err(e) => return Err(format!("--file: {e}")),
+            Err(e) => return Err(eyre::eyre!("--file: {e}")),
         }
         if out.len() == SAMPLES {
             break;
         }
     }
     if out.is_empty() {
-        return Err(format!("--file: no usable frame in {}", path.display()));
+        return Err(eyre::eyre!("--file: no usable frame in {}", path.display()));
     }
     Ok((out, info.width, info.height))
 }
@@ -78,7 +79,7 @@ fn samples(path: &Path) -> Result<(Vec<Bytes>, u32, u32), String> {
 ///
 /// # Errors
 /// Unplayable recording, undecodable pictures or a failing encoder.
-pub fn measure_encode(path: &Path, quality: u8, runs: u32) -> Result<FootageReport, String> {
+pub fn measure_encode(path: &Path, quality: u8, runs: u32) -> eyre::Result<FootageReport> {
     let (jpegs, width, height) = samples(path)?;
     let mut pictures = Vec::new();
     let mut decode_times = Vec::new();
@@ -87,7 +88,7 @@ pub fn measure_encode(path: &Path, quality: u8, runs: u32) -> Result<FootageRepo
         for jpeg in &jpegs {
             let mut rgb = Vec::new();
             let t = Instant::now();
-            decode_rgb(jpeg, &mut rgb).map_err(|e| format!("--file: {e}"))?;
+            decode_rgb(jpeg, &mut rgb).map_err(|e| eyre::eyre!("--file: {e}"))?;
             decode_times.push(t.elapsed().as_secs_f64() * 1e3);
             pictures.push(rgb);
         }
@@ -134,7 +135,7 @@ pub fn measure_pipeline(
     quality: u8,
     seconds: f64,
     broker_url: &str,
-) -> Result<Vec<PipelineRow>, String> {
+) -> eyre::Result<Vec<PipelineRow>> {
     let config = || {
         let options = Options {
             source: Some("file".into()),
@@ -148,10 +149,10 @@ pub fn measure_pipeline(
             log_level: Some("warn".into()),
             ..Options::default()
         };
-        let mut config = crate::config::resolve(options).map_err(|e| e.to_string())?;
+        let mut config = crate::config::validate(options).map_err(|e| eyre::eyre!("{e}"))?;
         // Unpaced, as the test pattern's rows.
         config.fps = 100_000.0;
-        Ok::<_, String>(config)
+        Ok::<_, eyre::Report>(config)
     };
     let mut rows = Vec::new();
     eprintln!("pipeline on {}: passthrough ...", path.display());
@@ -193,7 +194,7 @@ pub fn attach_pipeline(
     path: &Path,
     quality: u8,
     rows: Vec<PipelineRow>,
-) -> Result<(), String> {
+) -> eyre::Result<()> {
     if report.is_none() {
         let mut fresh = measure_encode(path, quality, 1)?;
         fresh.encode.clear();

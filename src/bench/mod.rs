@@ -10,10 +10,15 @@
 //! - with `--file`, encode and pipeline rows on recorded footage too (see
 //!   `footage`).
 //!
-//! Prints a table per section and the targets of issue 6 with their
+//! Prints a table per section and the performance targets with their
 //! verdicts; `--json FILE` writes the same numbers. Speed is judged here,
 //! never in `cargo test`.
 
+use color_eyre::eyre;
+use color_eyre::eyre::WrapErr as _;
+
+mod args;
+pub mod broker_process;
 mod child;
 pub mod encode;
 pub mod footage;
@@ -23,9 +28,10 @@ mod report;
 mod service_runs;
 mod subscriber;
 pub mod sys;
+pub mod ui_cost;
 
-use crate::config::{BenchArgs, BenchSection};
 use crate::encode::EncoderKind;
+pub use args::{BenchArgs, BenchSection};
 
 pub use report::Report;
 
@@ -33,13 +39,13 @@ pub use report::Report;
 ///
 /// # Errors
 /// Not two positive numbers joined by `x`, or larger than JPEG allows.
-pub fn parse_size(s: &str) -> Result<(u32, u32), String> {
-    let bad = || format!("--sizes: '{s}' is not a size like 1280x720");
+pub fn parse_size(s: &str) -> eyre::Result<(u32, u32)> {
+    let bad = || eyre::eyre!("--sizes: '{s}' is not a size like 1280x720");
     let (w, h) = s.trim().split_once(['x', 'X']).ok_or_else(bad)?;
     let w: u32 = w.trim().parse().map_err(|_| bad())?;
     let h: u32 = h.trim().parse().map_err(|_| bad())?;
     if !(16..=8192).contains(&w) || !(16..=8192).contains(&h) {
-        return Err(format!("--sizes: '{s}': each side must be 16 to 8192"));
+        return Err(eyre::eyre!("--sizes: '{s}': each side must be 16 to 8192"));
     }
     Ok((w, h))
 }
@@ -60,24 +66,26 @@ fn wants(args: &BenchArgs, section: BenchSection) -> bool {
 
 /// The embedded broker for the sections that need one, started once.
 #[cfg(feature = "embedded-broker")]
-fn embedded_broker() -> Result<String, String> {
+fn embedded_broker() -> eyre::Result<String> {
     crate::mqtt::broker::spawn_embedded("127.0.0.1", 0)
         .map(|addr| format!("mqtt://{addr}"))
-        .map_err(|e| format!("embedded broker: {e}"))
+        .map_err(|e| eyre::eyre!("embedded broker: {e}"))
 }
 
 #[cfg(not(feature = "embedded-broker"))]
-fn embedded_broker() -> Result<String, String> {
-    Err("this build has no embedded broker (feature embedded-broker)".into())
+fn embedded_broker() -> eyre::Result<String> {
+    Err(eyre::eyre!(
+        "this build has no embedded broker (feature embedded-broker)"
+    ))
 }
 
 /// Run the benchmark and print the tables.
 ///
 /// # Errors
 /// A bad argument, a failed measurement, or an unwritable JSON file.
-pub fn run(args: &BenchArgs) -> Result<(), String> {
+pub fn run(args: &BenchArgs) -> eyre::Result<()> {
     if !(args.seconds.is_finite() && args.seconds > 0.0 && args.seconds <= 3600.0) {
-        return Err(format!(
+        return Err(eyre::eyre!(
             "--seconds: must be above 0 and at most 3600 (got {})",
             args.seconds
         ));
@@ -132,7 +140,7 @@ pub fn run(args: &BenchArgs) -> Result<(), String> {
         .thread_name("bench-rt")
         .enable_all()
         .build()
-        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+        .map_err(|e| eyre::eyre!("cannot start the runtime: {e}"))?;
     let needs_broker = [
         BenchSection::Pipeline,
         BenchSection::Ui,
@@ -193,8 +201,15 @@ pub fn run(args: &BenchArgs) -> Result<(), String> {
         let (url, name, _mosquitto) = match &args.mqtt_url {
             Some(url) => (url.clone(), url.clone(), None),
             None => {
-                let m = child::Mosquitto::start()?;
-                (m.url.clone(), format!("mosquitto ({})", m.url), Some(m))
+                let exe = std::env::current_exe()?;
+                let m = broker_process::BrokerProcess::start(
+                    broker_process::BrokerKind::Mosquitto,
+                    &exe,
+                )
+                .wrap_err(
+                    "cannot start mosquitto (apt-get install mosquitto, or give --mqtt-url)",
+                )?;
+                (m.url(), format!("mosquitto ({})", m.url()), Some(m))
             }
         };
         eprintln!("mqtt 640x480 at 30 Hz through {name} for 8 s ...");
@@ -233,9 +248,9 @@ pub fn run(args: &BenchArgs) -> Result<(), String> {
     report.judge();
     report.print_targets();
     if let Some(path) = &args.json {
-        let text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
+        let text = serde_json::to_string_pretty(&report).map_err(|e| eyre::eyre!("{e}"))?;
         std::fs::write(path, text + "\n")
-            .map_err(|e| format!("--json: cannot write {}: {e}", path.display()))?;
+            .map_err(|e| eyre::eyre!("--json: cannot write {}: {e}", path.display()))?;
         eprintln!("wrote {}", path.display());
     }
     Ok(())
@@ -247,11 +262,11 @@ mod tests {
 
     #[test]
     fn sizes_parse_or_name_the_option() {
-        assert_eq!(parse_size("1280x720"), Ok((1280, 720)));
-        assert_eq!(parse_size(" 640X480 "), Ok((640, 480)));
+        assert_eq!(parse_size("1280x720").ok(), Some((1280, 720)));
+        assert_eq!(parse_size(" 640X480 ").ok(), Some((640, 480)));
         for bad in ["1280", "x720", "0x10", "axb", "99999x10"] {
             let e = parse_size(bad).expect_err(bad);
-            assert!(e.starts_with("--sizes"), "{e}");
+            assert!(e.to_string().starts_with("--sizes"), "{e}");
         }
     }
 }

@@ -3,6 +3,8 @@
 //! over loopback, MQTT at 2 Hz through the broker; and the UI's cost over a
 //! 640x480@30 service.
 
+use color_eyre::eyre;
+
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -46,7 +48,7 @@ pub fn service_config(
     quality: u8,
     mqtt_rate: f64,
     broker_url: &str,
-) -> Result<Config, String> {
+) -> eyre::Result<Config> {
     let options = Options {
         source: Some("test-pattern".into()),
         width: Some(i64::from(width)),
@@ -61,7 +63,7 @@ pub fn service_config(
         log_level: Some("warn".into()),
         ..Options::default()
     };
-    let mut config = crate::config::resolve(options).map_err(|e| e.to_string())?;
+    let mut config = crate::config::validate(options).map_err(|e| eyre::eyre!("{e}"))?;
     // Unpaced: far above what --fps allows, so the encoders set the pace.
     config.fps = fps;
     Ok(config)
@@ -71,10 +73,10 @@ pub fn service_config(
 ///
 /// # Errors
 /// The port or the service could not start.
-pub fn start_service(rt: &Runtime, config: Config) -> Result<Service, String> {
-    let listener = crate::http::bind(config.http_host, 0).map_err(|e| e.to_string())?;
+pub fn start_service(rt: &Runtime, config: Config) -> eyre::Result<Service> {
+    let listener = crate::http::bind(config.http_host, 0).map_err(|e| eyre::eyre!("{e}"))?;
     rt.block_on(Service::start(config, listener))
-        .map_err(|e| e.to_string())
+        .map_err(|e| eyre::eyre!("{e}"))
 }
 
 /// Measure the unpaced pipeline at one size with one encoder.
@@ -89,7 +91,7 @@ pub fn measure(
     seconds: f64,
     broker_url: &str,
     encoder: EncoderKind,
-) -> Result<PipelineRow, String> {
+) -> eyre::Result<PipelineRow> {
     let config = service_config(width, height, 100_000.0, quality, 2.0, broker_url)?;
     measure_config(rt, config, seconds, broker_url, encoder, false)
 }
@@ -107,7 +109,7 @@ pub fn measure_config(
     broker_url: &str,
     encoder: EncoderKind,
     re_encode: bool,
-) -> Result<PipelineRow, String> {
+) -> eyre::Result<PipelineRow> {
     let (width, height) = (config.width, config.height);
     set_service_encoder(Some(encoder));
     let topic = config.frame_topic.clone();
@@ -130,9 +132,9 @@ pub fn measure_config(
     }
     let result = (|| {
         if super::reader::wait_first_frame(service.http_addr, Duration::from_secs(5)).is_none() {
-            return Err("no first frame within 5 s".to_owned());
+            return Err(eyre::eyre!("no first frame within 5 s"));
         }
-        let reader = StreamReader::start(service.http_addr).map_err(|e| e.to_string())?;
+        let reader = StreamReader::start(service.http_addr).map_err(|e| eyre::eyre!("{e}"))?;
         std::thread::sleep(Duration::from_millis(700)); // warm up: workers, buffers, MQTT link
         let _ = subscriber.take();
         let frames0 = reader
@@ -178,7 +180,7 @@ pub fn measure_config(
     result
 }
 
-/// The UI's cost, as `tui::cost::measure` reports it.
+/// The UI's cost, as `ui_cost::measure` reports it.
 #[derive(Debug, Clone, Serialize)]
 pub struct UiRow {
     pub cols: u16,
@@ -194,7 +196,7 @@ pub struct UiRow {
 ///
 /// # Errors
 /// The service failed to start.
-pub fn measure_ui(rt: &Runtime, seconds: f64, broker_url: &str) -> Result<UiRow, String> {
+pub fn measure_ui(rt: &Runtime, seconds: f64, broker_url: &str) -> eyre::Result<UiRow> {
     let config = service_config(640, 480, 30.0, 80, 2.0, broker_url)?;
     let preview_fps = config.preview_fps;
     let service = start_service(rt, config)?;
@@ -206,7 +208,7 @@ pub fn measure_ui(rt: &Runtime, seconds: f64, broker_url: &str) -> Result<UiRow,
         events: crate::tui::EventLog::new(100),
     };
     let (cols, rows) = (120, 40);
-    let cost = rt.block_on(crate::tui::cost::measure(
+    let cost = rt.block_on(super::ui_cost::measure(
         link,
         cols,
         rows,

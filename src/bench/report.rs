@@ -1,5 +1,5 @@
 //! The benchmark's results: tables on stdout, JSON for `--json`, and the
-//! targets of issue 6 judged against what was measured in this run.
+//! performance targets judged against what was measured in this run.
 
 use serde::Serialize;
 
@@ -339,7 +339,7 @@ impl Report {
         if self.targets.is_empty() {
             return;
         }
-        println!("\nTargets (issue 6)");
+        println!("\nTargets");
         for t in &self.targets {
             let verdict = match t.met {
                 Some(true) => "met   ",

@@ -2,6 +2,8 @@
 //! outside: `/stream` fan-out, MQTT loss and age, quiet running, start-up,
 //! and an RSS soak.
 
+use color_eyre::eyre;
+
 use std::collections::BTreeSet;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -49,9 +51,9 @@ fn measure_readers(
     service: &ChildService,
     clients: usize,
     seconds: f64,
-) -> Result<(Vec<f64>, f64, f64, f64), String> {
+) -> eyre::Result<(Vec<f64>, f64, f64, f64)> {
     let readers = (0..clients)
-        .map(|_| StreamReader::start(service.addr).map_err(|e| e.to_string()))
+        .map(|_| StreamReader::start(service.addr).map_err(|e| eyre::eyre!("{e}")))
         .collect::<Result<Vec<_>, _>>()?;
     sleep_s(1.0);
     let frames0: Vec<u64> = readers
@@ -87,7 +89,7 @@ pub fn fanout(
     seconds: f64,
     quality: u8,
     broker_url: &str,
-) -> Result<Vec<FanoutRow>, String> {
+) -> eyre::Result<Vec<FanoutRow>> {
     let config = fanout_config(broker_url, quality);
     let mut rows = Vec::new();
     for n in [1, clients.max(1)] {
@@ -155,7 +157,7 @@ pub fn mqtt(
     broker_name: &str,
     seconds: f64,
     quality: u8,
-) -> Result<MqttRow, String> {
+) -> eyre::Result<MqttRow> {
     let config = ChildConfig {
         width: 640,
         height: 480,
@@ -212,7 +214,7 @@ pub struct QuietRow {
     pub seconds: f64,
 }
 
-/// 1280x720@30, MQTT 2 Hz: the fan-out and soak setting of issue 6.
+/// 1280x720@30, MQTT 2 Hz: the fan-out and soak setting.
 fn fanout_config(broker_url: &str, quality: u8) -> ChildConfig {
     ChildConfig {
         width: 1280,
@@ -247,7 +249,7 @@ fn measure_pid(pid: u32, seconds: f64) -> (f64, f64) {
 ///
 /// # Errors
 /// The service failed to start.
-pub fn quiet(seconds: f64, quality: u8, broker_url: &str) -> Result<Vec<QuietRow>, String> {
+pub fn quiet(seconds: f64, quality: u8, broker_url: &str) -> eyre::Result<Vec<QuietRow>> {
     let config = quiet_config(broker_url, quality);
     let service = ChildService::start(&config)?;
     let (cpu, rss) = measure_pid(service.pid(), seconds);
@@ -286,7 +288,7 @@ pub struct StartupRow {
 ///
 /// # Errors
 /// A start failed.
-pub fn startup(runs: usize, quality: u8, broker_url: &str) -> Result<StartupRow, String> {
+pub fn startup(runs: usize, quality: u8, broker_url: &str) -> eyre::Result<StartupRow> {
     let config = quiet_config(broker_url, quality);
     let mut ms = Vec::new();
     for _ in 0..runs.max(1) {
@@ -324,17 +326,12 @@ pub struct SoakRow {
 ///
 /// # Errors
 /// The service or a reader failed.
-pub fn soak(
-    clients: usize,
-    seconds: f64,
-    quality: u8,
-    broker_url: &str,
-) -> Result<SoakRow, String> {
+pub fn soak(clients: usize, seconds: f64, quality: u8, broker_url: &str) -> eyre::Result<SoakRow> {
     let config = fanout_config(broker_url, quality);
     let service = ChildService::start(&config)?;
     let pid = service.pid().to_string();
     let readers = (0..clients.max(1))
-        .map(|_| StreamReader::start(service.addr).map_err(|e| e.to_string()))
+        .map(|_| StreamReader::start(service.addr).map_err(|e| eyre::eyre!("{e}")))
         .collect::<Result<Vec<_>, _>>()?;
     let cpu = CpuMeter::start(Some(service.pid()));
     let t0 = Instant::now();

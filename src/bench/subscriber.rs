@@ -2,6 +2,8 @@
 //! and how old each was on arrival (capture wall time in the payload to the
 //! wall time it arrived here).
 
+use color_eyre::eyre;
+
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
@@ -38,8 +40,8 @@ impl Subscriber {
     ///
     /// # Errors
     /// Bad URL, or no SUBACK within 5 s.
-    pub async fn start(url: &str, topic: &str) -> Result<Self, String> {
-        let url = BrokerUrl::parse(url).map_err(|e| format!("--mqtt-url: {e}"))?;
+    pub async fn start(url: &str, topic: &str) -> eyre::Result<Self> {
+        let url = BrokerUrl::parse(url).map_err(|e| eyre::eyre!("--mqtt-url: {e}"))?;
         let id = format!("tars-bench-{}", std::process::id());
         let mut options = MqttOptions::new(id, url.host.clone(), url.port);
         options.set_max_packet_size(16 << 20, 16 << 20);
@@ -86,8 +88,8 @@ impl Subscriber {
         };
         tokio::time::timeout(Duration::from_secs(5), ready_rx)
             .await
-            .map_err(|_| "MQTT subscriber: no SUBACK within 5 s".to_owned())?
-            .map_err(|_| "MQTT subscriber stopped".to_owned())?;
+            .map_err(|_| eyre::eyre!("MQTT subscriber: no SUBACK within 5 s"))?
+            .map_err(|_| eyre::eyre!("MQTT subscriber stopped"))?;
         Ok(Self {
             arrivals,
             client,

@@ -26,6 +26,24 @@ pub fn process_cpu(pid: &str) -> Option<Duration> {
     parse_stat_cpu(&stat)
 }
 
+/// CPU time of the calling thread: `schedstat` (nanoseconds), else `stat`
+/// (utime + stime).
+///
+/// # Errors
+/// Neither file is readable.
+pub fn thread_cpu_time() -> std::io::Result<Duration> {
+    if let Ok(text) = std::fs::read_to_string("/proc/thread-self/schedstat")
+        && let Some(ns) = text
+            .split_whitespace()
+            .next()
+            .and_then(|v| v.parse::<u64>().ok())
+    {
+        return Ok(Duration::from_nanos(ns));
+    }
+    let text = std::fs::read_to_string("/proc/thread-self/stat")?;
+    parse_stat_cpu(&text).ok_or_else(|| std::io::Error::other("unreadable /proc/thread-self/stat"))
+}
+
 /// Resident set size of process `pid` in bytes.
 #[must_use]
 pub fn rss_bytes(pid: &str) -> Option<u64> {
@@ -152,6 +170,18 @@ mod tests {
             Some(12_345 * 1024)
         );
         assert_eq!(parse_rss("Name: x\n"), None);
+    }
+
+    #[test]
+    fn thread_cpu_time_grows_with_work() {
+        let start = thread_cpu_time().expect("cpu time");
+        let mut x = 0u64;
+        let t = std::time::Instant::now();
+        while t.elapsed() < Duration::from_millis(30) {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        }
+        std::hint::black_box(x);
+        assert!(thread_cpu_time().expect("cpu time") > start);
     }
 
     #[test]

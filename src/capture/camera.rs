@@ -11,29 +11,31 @@
 //! Never blocks without a bound: opening fails fast, a read waits at most the
 //! read timeout. `v4l` panics in a few places on odd driver data (a
 //! non-UTF-8 card name, an unknown colorspace, a failing STREAMOFF in
-//! `Drop`); those calls go through [`guard`] so a bad device is an error, not
+//! `Drop`); those calls go through `driver::guard` so a bad device is an error, not
 //! a crash.
 
 use std::io;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Duration;
 
 use bytes::Bytes;
 use v4l::buffer::{Flags as BufferFlags, Type};
 use v4l::capability::Flags as CapFlags;
-use v4l::frameinterval::FrameIntervalEnum;
-use v4l::framesize::FrameSizeEnum;
 use v4l::io::traits::CaptureStream;
 use v4l::prelude::{Device, MmapStream};
 use v4l::video::Capture;
 use v4l::video::capture::Parameters;
 use v4l::{Format, FourCC, Fraction};
 
-use super::format::{self, Mode, PixelFormat, Request};
+use super::camera_mode::{self, PixelFormat, Request};
 use super::{CaptureError, FrameSource, SourceFrame, SourceInfo, convert};
 
+mod driver;
 mod list;
+mod modes;
+
+use driver::guard;
 pub use list::{CameraInfo, FormatInfo, SizeInfo, list_cameras, print_camera_list};
+use modes::offered_modes;
 
 /// Default bound on waiting for one frame once frames flow.
 pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(2);
@@ -46,37 +48,6 @@ const BUFFER_COUNT: u32 = 4;
 const ENXIO: i32 = 6;
 const ENODEV: i32 = 19;
 const ESHUTDOWN: i32 = 108;
-
-/// Parses `--device`: `N` or `/dev/videoN`.
-///
-/// # Errors
-/// A message for the configuration error.
-pub fn parse_device(text: &str) -> Result<u32, String> {
-    let t = text.trim();
-    let digits = t.strip_prefix("/dev/video").unwrap_or(t);
-    if !digits.is_empty()
-        && digits.bytes().all(|b| b.is_ascii_digit())
-        && let Ok(n) = digits.parse::<u32>()
-    {
-        return Ok(n);
-    }
-    Err(format!(
-        "invalid camera device '{text}': expected a number (0) or a path like /dev/video0"
-    ))
-}
-
-/// Runs a `v4l` call that may panic on odd driver data, turning the panic
-/// into an error message.
-fn guard<T>(what: &str, f: impl FnOnce() -> io::Result<T>) -> Result<io::Result<T>, String> {
-    catch_unwind(AssertUnwindSafe(f)).map_err(|p| {
-        let msg = p
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_string())
-            .or_else(|| p.downcast_ref::<String>().cloned())
-            .unwrap_or_default();
-        format!("{what}: driver returned data the V4L2 library cannot read ({msg})")
-    })
-}
 
 /// Drops a stream (STREAMOFF, unmap, free buffers), which `v4l` does in a
 /// `Drop` that panics on any error but "device gone".
@@ -167,96 +138,6 @@ fn describe_open_error(e: &io::Error) -> String {
     }
 }
 
-/// The modes the device offers, with stepwise sizes and rates reduced to the
-/// values worth considering for `req`.
-fn offered_modes(device: &Device, req: &Request) -> Result<Vec<Mode>, String> {
-    let descriptions = guard("listing formats", || device.enum_formats())?
-        .map_err(|e| format!("listing formats: {e}"))?;
-    let mut modes = Vec::new();
-    for desc in descriptions {
-        let fourcc = desc.fourcc.repr;
-        if PixelFormat::from_fourcc(fourcc).is_none() {
-            continue;
-        }
-        // Drivers that cannot enumerate sizes get asked for the request.
-        let sizes = match device.enum_framesizes(desc.fourcc) {
-            Ok(sizes) if !sizes.is_empty() => sizes
-                .into_iter()
-                .flat_map(|s| sizes_for(s.size, req))
-                .collect(),
-            _ => vec![(req.width, req.height)],
-        };
-        for (width, height) in sizes {
-            let intervals = device
-                .enum_frameintervals(desc.fourcc, width, height)
-                .unwrap_or_default();
-            let mut any = false;
-            for iv in intervals {
-                for (num, den) in intervals_for(iv.interval, req) {
-                    modes.push(Mode {
-                        fourcc,
-                        width,
-                        height,
-                        interval_num: num,
-                        interval_den: den,
-                    });
-                    any = true;
-                }
-            }
-            if !any {
-                modes.push(Mode {
-                    fourcc,
-                    width,
-                    height,
-                    interval_num: 1,
-                    interval_den: req.fps,
-                });
-            }
-        }
-    }
-    Ok(modes)
-}
-
-/// A discrete size as is; a stepwise range as its ends plus the request
-/// snapped onto the grid.
-fn sizes_for(size: FrameSizeEnum, req: &Request) -> Vec<(u32, u32)> {
-    match size {
-        FrameSizeEnum::Discrete(d) => vec![(d.width, d.height)],
-        FrameSizeEnum::Stepwise(s) => {
-            let snap = |v: u32, min: u32, max: u32, step: u32| {
-                let v = v.clamp(min, max.max(min));
-                let step = step.max(1);
-                min + (v - min) / step * step
-            };
-            vec![
-                (s.min_width, s.min_height),
-                (s.max_width, s.max_height),
-                (
-                    snap(req.width, s.min_width, s.max_width, s.step_width),
-                    snap(req.height, s.min_height, s.max_height, s.step_height),
-                ),
-            ]
-        }
-    }
-}
-
-/// A discrete interval as is; a range as its fastest end plus the requested
-/// rate when it lies inside.
-fn intervals_for(interval: FrameIntervalEnum, req: &Request) -> Vec<(u32, u32)> {
-    match interval {
-        FrameIntervalEnum::Discrete(f) => vec![(f.numerator, f.denominator)],
-        FrameIntervalEnum::Stepwise(s) => {
-            let secs = |f: &Fraction| f64::from(f.numerator) / f64::from(f.denominator.max(1));
-            let mut out = vec![(s.min.numerator, s.min.denominator)];
-            let wanted = 1.0 / f64::from(req.fps.max(1));
-            if secs(&s.min) <= wanted && wanted <= secs(&s.max) {
-                out.push((1, req.fps));
-            }
-            out
-        }
-    }
-}
-
 fn new_stream(device: &Device, timeout_ms: u64) -> io::Result<MmapStream<'static>> {
     let mut stream = MmapStream::with_buffers(device, Type::VideoCapture, BUFFER_COUNT)?;
     stream.set_timeout(Duration::from_millis(timeout_ms.min(i32::MAX as u64)));
@@ -273,8 +154,7 @@ impl FrameSource for CameraSource {
         let device =
             Device::with_path(&self.path).map_err(|e| self.open_error(describe_open_error(&e)))?;
         let caps = guard("querying the device", || device.query_caps())
-            .map_err(|e| self.open_error(e))?
-            .map_err(|e| self.open_error(format!("querying the device: {e}")))?;
+            .map_err(|e| self.open_error(e.to_string()))?;
         if !caps
             .capabilities
             .contains(CapFlags::VIDEO_CAPTURE | CapFlags::STREAMING)
@@ -284,8 +164,9 @@ impl FrameSource for CameraSource {
                 caps.card, caps.driver
             )));
         }
-        let modes = offered_modes(&device, &self.request).map_err(|e| self.open_error(e))?;
-        let Some(mode) = format::choose(&modes, &self.request) else {
+        let modes =
+            offered_modes(&device, &self.request).map_err(|e| self.open_error(e.to_string()))?;
+        let Some(mode) = camera_mode::choose(&modes, &self.request) else {
             return Err(self.open_error(format!(
                 "'{}' offers none of the formats this service can use (MJPEG, YUYV, NV12); \
                  run `tars-camera list-cameras` to see what it offers",
@@ -293,16 +174,14 @@ impl FrameSource for CameraSource {
             )));
         };
         let wanted = Format::new(mode.width, mode.height, FourCC::new(&mode.fourcc));
-        let actual = guard("setting the format", || device.set_format(&wanted))
-            .map_err(|e| self.open_error(e))?
-            .map_err(|e| {
-                self.open_error(format!(
-                    "setting {}x{} {}: {e}",
-                    mode.width,
-                    mode.height,
-                    FourCC::new(&mode.fourcc)
-                ))
-            })?;
+        let setting = format!(
+            "setting {}x{} {}",
+            mode.width,
+            mode.height,
+            FourCC::new(&mode.fourcc)
+        );
+        let actual = guard(&setting, || device.set_format(&wanted))
+            .map_err(|e| self.open_error(e.to_string()))?;
         let Some(pixel_format) = PixelFormat::from_fourcc(actual.fourcc.repr) else {
             return Err(self.open_error(format!(
                 "driver switched to unusable format {}",
@@ -454,31 +333,6 @@ mod tests {
     use std::time::Instant;
 
     #[test]
-    fn parse_device_accepts_numbers_and_paths() {
-        assert_eq!(parse_device("0"), Ok(0));
-        assert_eq!(parse_device("12"), Ok(12));
-        assert_eq!(parse_device("/dev/video2"), Ok(2));
-        assert_eq!(parse_device(" /dev/video0 "), Ok(0));
-    }
-
-    #[test]
-    fn parse_device_rejects_the_rest() {
-        for bad in [
-            "",
-            "-1",
-            "video0",
-            "/dev/video",
-            "/dev/video-1",
-            "/dev/v4l/by-id/x",
-            "0x1",
-            "99999999999",
-        ] {
-            let err = parse_device(bad).expect_err(bad);
-            assert!(err.contains("/dev/video0"), "{bad}: {err}");
-        }
-    }
-
-    #[test]
     fn missing_device_fails_fast_with_open() {
         // /dev/video250 does not exist here (nor on any normal machine).
         let mut cam = CameraSource::new(250, 640, 480, 30);
@@ -529,42 +383,5 @@ mod tests {
             stream_error("/dev/video0", &other, 2000, &mut none),
             CaptureError::Other(_)
         ));
-    }
-
-    #[test]
-    fn stepwise_sizes_snap_the_request_onto_the_grid() {
-        let req = Request {
-            width: 641,
-            height: 479,
-            fps: 30,
-        };
-        let s = v4l::framesize::Stepwise {
-            min_width: 32,
-            max_width: 2592,
-            step_width: 2,
-            min_height: 32,
-            max_height: 1944,
-            step_height: 2,
-        };
-        let sizes = sizes_for(FrameSizeEnum::Stepwise(s), &req);
-        assert_eq!(sizes, [(32, 32), (2592, 1944), (640, 478)]);
-    }
-
-    #[test]
-    fn stepwise_rates_include_the_request() {
-        let req = Request {
-            width: 640,
-            height: 480,
-            fps: 25,
-        };
-        let iv = v4l::frameinterval::Stepwise {
-            min: Fraction::new(1, 90),
-            max: Fraction::new(1, 1),
-            step: Fraction::new(1, 1),
-        };
-        assert_eq!(
-            intervals_for(FrameIntervalEnum::Stepwise(iv), &req),
-            [(1, 90), (1, 25)]
-        );
     }
 }

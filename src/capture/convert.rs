@@ -73,12 +73,7 @@ pub fn yuyv_to_rgb(
     let (w, h) = check_size(width, height)?;
     let stride = stride.max(w * 2);
     let needed = stride * (h - 1) + w * 2;
-    if src.len() < needed {
-        return Err(CaptureError::Corrupt(format!(
-            "YUYV frame has {} bytes, {width}x{height} needs {needed}",
-            src.len()
-        )));
-    }
+    long_enough("YUYV", src, needed, (width, height))?;
     rgb.resize(w * h * 3, 0);
     for (row, out_row) in rgb.chunks_exact_mut(w * 3).enumerate() {
         let line = &src[row * stride..row * stride + w * 2];
@@ -87,6 +82,22 @@ pub fn yuyv_to_rgb(
             pixel(yuyv[0], c, &mut out[..3]);
             pixel(yuyv[2], c, &mut out[3..]);
         }
+    }
+    Ok(())
+}
+
+/// A frame of `format` at `size` needs `needed` bytes: a shorter one is corrupt.
+fn long_enough(
+    format: &str,
+    src: &[u8],
+    needed: usize,
+    (width, height): (u32, u32),
+) -> Result<(), CaptureError> {
+    if src.len() < needed {
+        return Err(CaptureError::Corrupt(format!(
+            "{format} frame has {} bytes, {width}x{height} needs {needed}",
+            src.len()
+        )));
     }
     Ok(())
 }
@@ -116,12 +127,7 @@ pub fn nv12_to_rgb(
     let stride = stride.max(w);
     let uv_start = stride * h;
     let needed = uv_start + stride * (h / 2 - 1) + w;
-    if src.len() < needed {
-        return Err(CaptureError::Corrupt(format!(
-            "NV12 frame has {} bytes, {width}x{height} needs {needed}",
-            src.len()
-        )));
-    }
+    long_enough("NV12", src, needed, (width, height))?;
     rgb.resize(w * h * 3, 0);
     for (row, out_row) in rgb.chunks_exact_mut(w * 3).enumerate() {
         let luma = &src[row * stride..row * stride + w];

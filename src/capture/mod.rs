@@ -5,11 +5,11 @@
 //! who reads the frames.
 
 pub mod camera;
+pub mod camera_mode;
 pub mod convert;
 pub mod encode_pool;
 pub mod file;
 pub mod flaky;
-pub mod format;
 pub mod jpeg_check;
 pub mod test_pattern;
 pub mod thread;

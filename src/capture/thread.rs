@@ -16,6 +16,7 @@ use tokio::sync::watch;
 
 use super::encode_pool::{EncodePool, Encoded, Job, Picture, Sink, default_workers};
 use super::{CaptureError, FrameSource, SourceFrame, SourceInfo};
+use crate::backoff::Backoff;
 use crate::encode::Transform;
 use crate::frame::{Frame, FrameHub};
 use crate::stats::{CaptureStatus, EncoderStatus, History, RateMeter};
@@ -193,32 +194,6 @@ impl CaptureShared {
     }
 }
 
-/// Exponential backoff for re-opening the source.
-#[derive(Debug, Clone)]
-struct Backoff {
-    min: Duration,
-    max: Duration,
-    next: Duration,
-}
-
-impl Backoff {
-    fn new(min: Duration, max: Duration) -> Self {
-        Self {
-            min,
-            max,
-            next: min,
-        }
-    }
-    fn next_delay(&mut self) -> Duration {
-        let d = self.next;
-        self.next = (self.next * 2).min(self.max);
-        d
-    }
-    fn reset(&mut self) {
-        self.next = self.min;
-    }
-}
-
 /// Start the capture thread.
 ///
 /// # Errors
@@ -330,7 +305,8 @@ impl Capture {
 
     fn run(mut self) {
         let period = Duration::from_secs_f64(1.0 / self.settings.target_fps.max(0.001));
-        let mut backoff = Backoff::new(self.settings.reopen_min, self.settings.reopen_max);
+        // No jitter: one camera, nobody to collide with.
+        let mut backoff = Backoff::new(self.settings.reopen_min, self.settings.reopen_max, 0.0, 0);
         let mut retry_at = Instant::now();
         let mut opened: Option<SourceInfo> = None;
         let mut ever_opened = false;

@@ -1,4 +1,9 @@
+use std::path::Path;
+
 use super::*;
+use crate::cli::Cli;
+use crate::mqtt::BrokerUrl;
+use clap::Parser as _;
 
 fn parse(args: &[&str]) -> Result<Config, String> {
     let mut argv = vec!["tars-camera"];
@@ -24,7 +29,7 @@ fn defaults_match_the_spec() {
     assert!((c.mqtt_rate_hz - 2.0).abs() < f64::EPSILON);
     assert_eq!(
         c.broker,
-        BrokerChoice::External("mqtt://127.0.0.1:1883".into())
+        BrokerChoice::External(BrokerUrl::parse("mqtt://127.0.0.1:1883").expect("url"))
     );
     assert_eq!(c.heartbeat_interval, Duration::from_secs(5));
     assert_eq!(c.reconnect_min, Duration::from_millis(500));
@@ -130,12 +135,18 @@ fn flags_beat_the_file_and_the_file_beats_defaults() {
 
 #[test]
 fn a_broken_file_reports_line_and_column() {
-    let e = parse_file("fps = 10\nquality = = 3\n").expect_err("syntax error");
+    let e = parse_file("fps = 10\nquality = = 3\n")
+        .expect_err("syntax error")
+        .to_string();
     assert!(e.starts_with("line 2, column"), "{e}");
-    let e = parse_file("fps = 10\ncolour = \"red\"\n").expect_err("unknown key");
+    let e = parse_file("fps = 10\ncolour = \"red\"\n")
+        .expect_err("unknown key")
+        .to_string();
     assert!(e.starts_with("line 2, column 1"), "{e}");
     assert!(e.contains("colour"), "{e}");
-    let e = parse_file("quality = \"high\"\n").expect_err("wrong type");
+    let e = parse_file("quality = \"high\"\n")
+        .expect_err("wrong type")
+        .to_string();
     assert!(e.starts_with("line 1"), "{e}");
 }
 
@@ -154,16 +165,22 @@ fn demo_means_test_pattern_and_embedded_broker() {
     assert_eq!(c.source, SourceKind::TestPattern);
     assert_eq!(c.broker, BrokerChoice::Embedded);
     let c = parse(&["--demo", "--mqtt-url", "mqtt://10.0.0.2"]).expect("valid");
-    assert_eq!(c.broker, BrokerChoice::External("mqtt://10.0.0.2".into()));
+    assert_eq!(
+        c.broker,
+        BrokerChoice::External(BrokerUrl::parse("mqtt://10.0.0.2").expect("url"))
+    );
 }
 
 #[test]
 fn device_accepts_index_or_path() {
     assert_eq!(
         parse(&["--device", "/dev/video2"]).expect("path").device,
-        "/dev/video2"
+        Device::new(2)
     );
-    assert_eq!(parse(&["--device", "1"]).expect("index").device, "1");
+    assert_eq!(
+        parse(&["--device", "1"]).expect("index").device,
+        Device::new(1)
+    );
     assert!(err(&["--device", "usb"]).starts_with("--device:"));
 }
 
@@ -173,4 +190,47 @@ fn bad_http_options_are_refused() {
     assert!(err(&["--http-host", "localhost:80"]).starts_with("--http-host:"));
     assert!(err(&["--max-clients", "0"]).starts_with("--max-clients:"));
     assert!(err(&["--log-level", "loud"]).starts_with("--log-level:"));
+}
+
+#[test]
+fn a_bad_value_from_the_file_names_the_file_and_key() {
+    let dir = std::env::temp_dir().join(format!("tars-config-origin-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("camera.toml");
+    std::fs::write(&path, "fps = 12\nquality = 0\n").expect("write");
+    let options = Options {
+        config: Some(path.clone()),
+        ..Options::default()
+    };
+    let e = resolve(options, Origins::default()).expect_err("quality 0");
+    assert_eq!(
+        e.to_string(),
+        format!("{}: quality: must be 1 to 100 (got 0)", path.display())
+    );
+    // A flag over the file's key is named as the flag.
+    let argv = ["tars-camera", "--quality", "101", "--config"];
+    let argv = argv
+        .iter()
+        .map(|a| (*a).to_owned())
+        .chain([path.display().to_string()]);
+    let command = <Cli as clap::CommandFactory>::command();
+    let matches = command.clone().try_get_matches_from(argv).expect("args");
+    let cli = <Cli as clap::FromArgMatches>::from_arg_matches(&matches).expect("cli");
+    let origins = Origins::from_matches(&command, &matches);
+    let e = resolve(cli.options, origins).expect_err("quality 101");
+    assert!(
+        e.to_string().starts_with("--quality: must be 1 to 100"),
+        "{e}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn the_fail_schedule_is_parsed_once_here() {
+    let c = parse(&["--fail-schedule", "ok*2,timeout*"]).expect("valid");
+    assert_eq!(
+        c.fail_schedule,
+        Some(Schedule::new().ok(2).forever(Fault::Timeout))
+    );
+    assert!(err(&["--fail-schedule", "explode"]).starts_with("--fail-schedule:"));
 }

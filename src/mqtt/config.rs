@@ -52,7 +52,7 @@ impl ClientConfig {
             heartbeat_interval: DEFAULT_HEARTBEAT_INTERVAL,
             reconnect_min: DEFAULT_RECONNECT_MIN,
             reconnect_max: DEFAULT_RECONNECT_MAX,
-            reconnect_jitter: super::backoff::DEFAULT_JITTER,
+            reconnect_jitter: crate::backoff::DEFAULT_JITTER,
             stable_after: DEFAULT_STABLE_AFTER,
             max_packet_bytes: DEFAULT_MAX_PACKET_BYTES,
             keep_alive: Duration::from_secs(15),

@@ -9,8 +9,8 @@ use std::time::Instant;
 use rumqttc::{Event, Incoming, Outgoing, Publish, SubscribeReasonCode};
 use serde::Deserialize;
 
-use super::client::{Handler, Message, call_handlers, unix_now};
 use super::dedup::message_key;
+use super::shared::{Handler, Message, call_handlers, unix_now};
 use super::status::HealthStatus;
 use super::task::{LinkStats, Task};
 use super::topic;

@@ -10,19 +10,21 @@
 //! - [`config`]: [`ClientConfig`] and its defaults.
 //! - [`client`]: the [`Client`] handle.
 //! - `task`: the connection owner (backoff, health, heartbeat, shutdown).
-//! - [`backoff`], [`dedup`], [`heartbeat`], [`topic`]: pure logic, unit-tested.
+//! - [`dedup`], [`heartbeat`], [`topic`]: pure logic, unit-tested (the
+//!   reconnect delays come from [`crate::backoff`]).
 //! - [`broker`]: the embedded rumqttd broker (feature `embedded-broker`).
 
-pub mod backoff;
 #[cfg(feature = "embedded-broker")]
 pub mod broker;
 pub mod client;
 pub mod config;
+mod connack;
 pub mod dedup;
 mod error;
 pub mod heartbeat;
 mod inbound;
 mod options;
+mod shared;
 mod shutdown;
 mod status;
 mod task;
@@ -31,13 +33,13 @@ pub mod url;
 
 use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
 
-pub use client::{Client, Message};
+pub use client::Client;
 pub use config::{ClientConfig, DEFAULT_SHUTDOWN_TIMEOUT};
 pub use error::MqttError;
-pub use options::native_roots_config;
+pub use options::{native_roots_config, roots_config};
 pub use rumqttc::QoS;
+pub use shared::Message;
 pub use status::{ClientStatus, HealthStatus, HeartbeatStatus, LinkState};
 use tokio::sync::{mpsc, watch};
 pub use url::{BrokerUrl, Scheme, UrlError};
@@ -48,12 +50,11 @@ pub use url::{BrokerUrl, Scheme, UrlError};
 /// until [`Client::shutdown`].
 #[must_use]
 pub fn connect(config: ClientConfig) -> (Client, watch::Receiver<ClientStatus>) {
-    let now = Instant::now();
     let status = ClientStatus {
         broker: config.url.redacted(),
         client_id: config.client_id.clone(),
         attempt: 1,
-        since_unix_ms: client::unix_ms(),
+        since_unix_ms: shared::unix_ms(),
         heartbeat: HeartbeatStatus {
             interval_ms: u64::try_from(config.heartbeat_interval.as_millis()).unwrap_or(u64::MAX),
             ..HeartbeatStatus::default()
@@ -61,11 +62,11 @@ pub fn connect(config: ClientConfig) -> (Client, watch::Receiver<ClientStatus>) 
         ..ClientStatus::default()
     };
     let (status_tx, status_rx) = watch::channel(status);
-    let shared = Arc::new(client::Shared {
+    let shared = Arc::new(shared::Shared {
         health_topic: config.health_topic(),
         keepalive_topic: config.keepalive_topic(),
         max_packet_bytes: config.max_packet_bytes,
-        inner: Mutex::new(client::Inner {
+        inner: Mutex::new(shared::Inner {
             link: None,
             subs: Vec::new(),
             sent_frames: dedup::DedupCache::new(config.dedup_ttl, config.dedup_capacity),
@@ -79,27 +80,7 @@ pub fn connect(config: ClientConfig) -> (Client, watch::Receiver<ClientStatus>) 
         status: status_tx,
     });
     let (commands_tx, commands_rx) = mpsc::channel(8);
-    let task = task::Task {
-        shared: shared.clone(),
-        options: options::mqtt_options(&config),
-        network: options::network_options(&config),
-        capacity: config.request_capacity.max(1),
-        backoff: backoff::Backoff::new(
-            config.reconnect_min,
-            config.reconnect_max,
-            config.reconnect_jitter,
-            fastrand::u64(..),
-        ),
-        stable_after: config.stable_after,
-        schedule: heartbeat::Schedule::new(config.heartbeat_interval),
-        rtt: heartbeat::RoundTrips::default(),
-        inbound: dedup::DedupCache::new(config.dedup_ttl, config.dedup_capacity),
-        started: now,
-        heartbeat_seq: 0,
-        attempt: 1,
-        connections: 0,
-        commands: commands_rx,
-    };
+    let task = task::Task::new(&config, Arc::clone(&shared), commands_rx);
     tokio::spawn(task.run());
     let client = Client {
         shared,

@@ -54,6 +54,9 @@ pub(crate) fn network_options(config: &ClientConfig) -> NetworkOptions {
 }
 
 /// A rustls client config with the ring provider and the system's roots.
+///
+/// # Errors
+/// No system root certificate could be loaded.
 pub fn native_roots_config() -> Result<rustls::ClientConfig, MqttError> {
     let mut roots = rustls::RootCertStore::empty();
     let loaded = rustls_native_certs::load_native_certs();
@@ -70,6 +73,14 @@ pub fn native_roots_config() -> Result<rustls::ClientConfig, MqttError> {
             "no system root certificates: {why}"
         )));
     }
+    roots_config(roots)
+}
+
+/// A rustls client config with the ring provider that trusts `roots`.
+///
+/// # Errors
+/// The provider offers no safe protocol version (never with ring).
+pub fn roots_config(roots: rustls::RootCertStore) -> Result<rustls::ClientConfig, MqttError> {
     rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
         .with_safe_default_protocol_versions()
         .map_err(|e| MqttError::Tls(e.to_string()))
@@ -108,14 +119,7 @@ mod tests {
     fn mqtts_uses_rustls_with_given_config() {
         let url = BrokerUrl::parse("mqtts://broker.example.org").expect("valid");
         let mut cfg = ClientConfig::new(url, "cid", "camera");
-        let roots = rustls::RootCertStore::empty();
-        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .expect("protocols")
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+        let tls = roots_config(rustls::RootCertStore::empty()).expect("tls config");
         cfg.tls = Some(Arc::new(tls));
         let o = mqtt_options(&cfg).expect("options");
         assert!(matches!(

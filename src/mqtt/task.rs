@@ -15,27 +15,17 @@ use std::time::{Duration, Instant};
 
 use rumqttc::{
     AsyncClient, ConnectionError, Event, EventLoop, Incoming, MqttOptions, NetworkOptions, QoS,
-    SubscribeFilter,
 };
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::{sleep, sleep_until};
 
-use super::backoff::Backoff;
-use super::client::{Link, Shared, unix_ms, unix_now};
+use super::config::ClientConfig;
 use super::error::MqttError;
 use super::heartbeat::{Heartbeat, RoundTrips, Schedule};
-use super::status::{HealthStatus, LinkState};
-
-/// What handles ask of the task.
-#[derive(Debug)]
-pub(crate) enum Command {
-    ReconnectNow,
-    Shutdown {
-        deadline: Instant,
-        done: oneshot::Sender<Result<(), MqttError>>,
-    },
-}
+use super::shared::{Command, Shared, unix_ms, unix_now};
+use super::status::LinkState;
+use crate::backoff::Backoff;
 
 type Reply = Option<oneshot::Sender<Result<(), MqttError>>>;
 pub(crate) type EventResult = Result<Event, ConnectionError>;
@@ -53,21 +43,22 @@ const TICK: Duration = Duration::from_millis(250);
 /// Time allowed for DISCONNECT to go out on `reconnect_now`.
 const DISCONNECT_WAIT: Duration = Duration::from_millis(300);
 
+/// The connection owner: one per client, spawned by [`super::connect`].
 pub(crate) struct Task {
-    pub shared: Arc<Shared>,
-    pub options: Result<MqttOptions, MqttError>,
-    pub network: NetworkOptions,
-    pub capacity: usize,
-    pub backoff: Backoff,
-    pub stable_after: Duration,
-    pub schedule: Schedule,
-    pub rtt: RoundTrips,
-    pub inbound: super::dedup::DedupCache,
-    pub started: Instant,
-    pub heartbeat_seq: u64,
-    pub attempt: u32,
-    pub connections: u64,
-    pub commands: mpsc::Receiver<Command>,
+    pub(super) shared: Arc<Shared>,
+    pub(super) options: Result<MqttOptions, MqttError>,
+    pub(super) network: NetworkOptions,
+    pub(super) capacity: usize,
+    pub(super) backoff: Backoff,
+    pub(super) stable_after: Duration,
+    pub(super) schedule: Schedule,
+    pub(super) rtt: RoundTrips,
+    pub(super) inbound: super::dedup::DedupCache,
+    pub(super) started: Instant,
+    pub(super) heartbeat_seq: u64,
+    pub(super) attempt: u32,
+    pub(super) connections: u64,
+    pub(super) commands: mpsc::Receiver<Command>,
 }
 
 /// Per-connection bookkeeping of what actually went out.
@@ -101,6 +92,36 @@ async fn poll_loop(mut eventloop: EventLoop, events: mpsc::Sender<EventResult>) 
 }
 
 impl Task {
+    /// The task for `config`, sharing `shared` with the handles and taking
+    /// their commands from `commands`.
+    pub(super) fn new(
+        config: &ClientConfig,
+        shared: Arc<Shared>,
+        commands: mpsc::Receiver<Command>,
+    ) -> Self {
+        Self {
+            shared,
+            options: super::options::mqtt_options(config),
+            network: super::options::network_options(config),
+            capacity: config.request_capacity.max(1),
+            backoff: Backoff::new(
+                config.reconnect_min,
+                config.reconnect_max,
+                config.reconnect_jitter,
+                fastrand::u64(..),
+            ),
+            stable_after: config.stable_after,
+            schedule: Schedule::new(config.heartbeat_interval),
+            rtt: RoundTrips::default(),
+            inbound: super::dedup::DedupCache::new(config.dedup_ttl, config.dedup_capacity),
+            started: Instant::now(),
+            heartbeat_seq: 0,
+            attempt: 1,
+            connections: 0,
+            commands,
+        }
+    }
+
     pub async fn run(mut self) {
         let (reply, result) = loop {
             let outcome = match self.options.clone() {
@@ -234,64 +255,6 @@ impl Task {
             .status
             .send_modify(|s| s.heartbeat.next_due_in_ms = None);
         outcome
-    }
-
-    /// CONNACK: install the link, subscribe everything, publish `ready` (and
-    /// the remembered health if it is not ok), start the heartbeat.
-    fn on_connack(&mut self, client: AsyncClient) {
-        let now = Instant::now();
-        self.connections += 1;
-        let ready = HealthStatus {
-            ok: true,
-            event: "ready".into(),
-            err: None,
-            timestamp: unix_now(),
-        };
-        {
-            let mut inner = self.shared.lock();
-            let mut filters: Vec<SubscribeFilter> = vec![
-                SubscribeFilter::new(self.shared.keepalive_topic.clone(), QoS::AtMostOnce),
-                SubscribeFilter::new(self.shared.health_topic.clone(), QoS::AtMostOnce),
-            ];
-            for sub in &inner.subs {
-                if !filters
-                    .iter()
-                    .any(|f| f.path == sub.filter && f.qos == sub.qos)
-                {
-                    filters.push(SubscribeFilter::new(sub.filter.clone(), sub.qos));
-                }
-            }
-            if let Err(e) = client.try_subscribe_many(filters) {
-                tracing::warn!(error = %e, "MQTT subscribe could not be queued");
-            }
-            inner.link = Some(Link {
-                client,
-                connected_at: now,
-                enqueued: 0,
-                enqueued_acked: 0,
-            });
-            if let Err(e) = self.shared.publish_health_locked(&mut inner, &ready) {
-                tracing::warn!(error = %e, "MQTT health `ready` not published");
-            }
-            if let Some(health) = inner.health.clone().filter(|h| !h.ok) {
-                let again = HealthStatus {
-                    timestamp: unix_now(),
-                    ..health
-                };
-                if let Err(e) = self.shared.publish_health_locked(&mut inner, &again) {
-                    tracing::warn!(error = %e, "MQTT health not republished");
-                }
-            }
-        }
-        self.schedule.resume(now);
-        let reconnect = u64::from(self.connections > 1);
-        self.shared.status.send_modify(|s| {
-            s.state = LinkState::Connected;
-            s.since_unix_ms = unix_ms();
-            s.next_attempt_in_ms = None;
-            s.reconnects += reconnect;
-        });
-        tracing::info!(connections = self.connections, "MQTT connected");
     }
 
     async fn connected(

@@ -11,9 +11,9 @@ use base64::Engine as _;
 use serde::Serialize;
 use tokio::sync::watch;
 
-use super::Controls;
 use crate::capture::thread::CameraHealth;
-use crate::frame::{Frame, FrameHub, NoSignal};
+use crate::control::Controls;
+use crate::frame::{Frame, FrameHub};
 use crate::mqtt::Client;
 
 /// The frame payload (field names as the Python service had them, plus `seq`).
@@ -34,8 +34,15 @@ pub struct FramePayload<'a> {
 }
 
 /// Serialize `frame` as the JSON payload.
-#[must_use]
-pub fn frame_payload(frame: &Frame, quality_setting: u8, rate_hz: f64) -> Vec<u8> {
+///
+/// # Errors
+/// The payload does not serialise (never with these plain fields; the
+/// caller logs and counts it instead of sending something empty).
+pub fn frame_payload(
+    frame: &Frame,
+    quality_setting: u8,
+    rate_hz: f64,
+) -> Result<Vec<u8>, serde_json::Error> {
     let b64 = base64::engine::general_purpose::STANDARD.encode(&frame.jpeg);
     let payload = FramePayload {
         frame: &b64,
@@ -49,8 +56,16 @@ pub fn frame_payload(frame: &Frame, quality_setting: u8, rate_hz: f64) -> Vec<u8
         seq: frame.seq,
         passthrough: frame.quality.is_none(),
     };
-    // Serializing plain fields into a Vec cannot fail.
-    serde_json::to_vec(&payload).unwrap_or_default()
+    serde_json::to_vec(&payload)
+}
+
+/// What the frame publisher counts (read by the status).
+#[derive(Debug, Default)]
+pub struct PublisherCounters {
+    /// Frames handed to the MQTT client.
+    pub published: AtomicU64,
+    /// Frames whose payload could not be built (logged, never sent).
+    pub payload_errors: AtomicU64,
 }
 
 /// When the next frame is due at `rate_hz`, given the one just taken at `now`.
@@ -74,7 +89,7 @@ pub async fn publish_frames(
     controls: Arc<Controls>,
     topic: String,
     quality: impl Fn() -> u8 + Send,
-    published: Arc<AtomicU64>,
+    counters: Arc<PublisherCounters>,
 ) {
     let mut seqs = hub.subscribe();
     let mut due = Instant::now();
@@ -93,24 +108,21 @@ pub async fn publish_frames(
         // Build the payload only when it can be sent; otherwise the client
         // drops and counts the frame without the base64 work.
         let payload = if client.is_connected() {
-            frame_payload(&frame, quality(), rate_hz)
+            match frame_payload(&frame, quality(), rate_hz) {
+                Ok(payload) => payload,
+                Err(e) => {
+                    counters.payload_errors.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!("frame {} not published: payload: {e}", frame.seq);
+                    continue;
+                }
+            }
         } else {
             Vec::new()
         };
         if client.try_publish_frame(&topic, frame.seq, payload, frame.captured_at) {
-            published.fetch_add(1, Ordering::Relaxed);
+            counters.published.fetch_add(1, Ordering::Relaxed);
         }
     }
-}
-
-/// The "no signal" state for the hub: the reason and a picture at `size`.
-fn no_signal(reason: String, size: (u32, u32)) -> NoSignal {
-    let (w, h) = (size.0.max(16), size.1.max(16));
-    let rgb = crate::capture::test_pattern::no_signal_picture(w, h);
-    let jpeg = crate::encode::JpegEncoder::new()
-        .encode_rgb(&rgb, w, h, 70)
-        .unwrap_or_default();
-    NoSignal { reason, jpeg }
 }
 
 /// Turn camera health changes into `camera_error` / `camera_ok` health
@@ -127,7 +139,7 @@ pub async fn relay_camera_health(
             CameraHealth::Failing(err) if !failing => {
                 failing = true;
                 let size = hub.latest().map_or((640, 480), |f| (f.width, f.height));
-                hub.set_no_signal(Some(no_signal(err.clone(), size)));
+                hub.set_no_signal(Some(super::no_signal::state(err.clone(), size)));
                 // Remembered by the client and republished on reconnect even
                 // when this call finds the link down.
                 let _ = client.set_health(false, "camera_error", Some(err));
@@ -165,7 +177,8 @@ mod tests {
             consecutive_failures: 0,
         };
         let v: serde_json::Value =
-            serde_json::from_slice(&frame_payload(&frame, 80, 2.0)).expect("json");
+            serde_json::from_slice(&frame_payload(&frame, 80, 2.0).expect("payload"))
+                .expect("json");
         let jpeg = base64::engine::general_purpose::STANDARD
             .decode(v["frame"].as_str().expect("frame"))
             .expect("base64");

@@ -14,8 +14,8 @@ use ratatui::backend::Backend;
 use tokio::time::{Instant, MissedTickBehavior};
 
 use super::UiLink;
-use super::app::{App, Refresh};
-use super::preview::ColorMode;
+use super::halfblock::ColorMode;
+use super::state::{App, Refresh};
 use crate::control::Command;
 
 /// Countdowns, the preview cadence and deferred redraws run on this tick.

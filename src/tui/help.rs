@@ -51,7 +51,7 @@ pub fn render_footer(frame: &mut Frame, area: Rect, hints: &[Hint], note: Option
     }
     if let Some(note) = note {
         let room = width.saturating_sub(used + 1);
-        let note = crate::tui::format::clip(note, room);
+        let note = crate::tui::units::clip(note, room);
         let pad = width.saturating_sub(used + note.chars().count());
         spans.push(" ".repeat(pad).into());
         spans.push(Span::styled(note, Style::new().yellow()));

@@ -7,10 +7,10 @@
 //! the service: commands go with `try_send`, the preview decodes on this task
 //! at `--preview-fps` only.
 //!
-//! - [`app`]: state and input handling; [`event_loop`]: the `select!` loop.
+//! - [`state`]: state and input handling; [`event_loop`]: the `select!` loop.
 //! - [`panes`]: one module per pane (drawing and keys); [`layout`], [`help`].
-//! - [`preview`]: JPEG → half-block cells, [`color`] for the terminal; [`log`]: the Events pane's tracing layer.
-//! - [`cost`]: measures the CPU and bytes the UI costs.
+//! - [`halfblock`]: JPEG → half-block cells, [`color`] for the terminal;
+//!   [`units`]: how numbers read in the panes; [`log`]: the Events pane's tracing layer.
 
 use std::io::{self, BufWriter, Stdout, Write};
 use std::panic::PanicHookInfo;
@@ -31,20 +31,19 @@ use crate::control::Command;
 use crate::frame::FrameHub;
 use crate::stats::Status;
 
-pub mod app;
 pub mod color;
-pub mod cost;
 pub mod event_loop;
-pub mod format;
+pub mod halfblock;
 pub mod help;
 pub mod layout;
 pub mod log;
 pub mod panes;
-pub mod preview;
+pub mod state;
+pub mod units;
 
-pub use app::{App, Refresh};
 pub use color::ColorMode;
 pub use log::EventLog;
+pub use state::{App, Refresh};
 
 /// What the UI needs from the running service.
 #[derive(Debug)]

@@ -1,10 +1,7 @@
 //! Test helpers: real MQTT brokers as child processes (so a test can kill -9
 //! and restart them on the same port), and a small observer client built on
 //! rumqttc. Ports are free loopback ports, never fixed ones.
-#![allow(dead_code)] // each test binary uses a different part
 
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -13,152 +10,34 @@ use tars_camera::mqtt::{BrokerUrl, ClientConfig, ClientStatus, LinkState};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
-/// Which broker to run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BrokerKind {
-    /// This crate's embedded rumqttd, through `tars-camera broker`.
-    Embedded,
-    /// `mosquitto -p PORT` (must be installed).
-    Mosquitto,
-}
+pub use tars_camera::bench::broker_process::BrokerKind;
 
-/// A free loopback port for a broker, outside the kernel's ephemeral range.
-///
-/// A test restarts its broker on the same port, so the port is free for a
-/// moment. A port from `bind(0)` lies in the ephemeral range, where any
-/// outgoing connection may take it as its source port in that moment; worst
-/// of all, the client reconnecting to it can get it and connect to itself
-/// (TCP self-connect), and the broker then cannot bind. Ports below the
-/// range are never handed out that way.
+/// A free loopback port outside the ephemeral range; see the library's launcher.
 pub fn free_port() -> u16 {
-    let low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
-        .ok()
-        .and_then(|s| {
-            s.split_whitespace()
-                .next()
-                .and_then(|v| v.parse::<u16>().ok())
-        })
-        .unwrap_or(32768);
-    let floor = low.saturating_sub(12_000).max(1024);
-    for _ in 0..200 {
-        let port = fastrand::u16(floor..low);
-        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
-            return port;
-        }
-    }
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
+    tars_camera::bench::broker_process::free_port()
 }
 
-/// A broker child process on a fixed port for its whole life.
-pub struct BrokerProcess {
-    pub kind: BrokerKind,
-    pub port: u16,
-    child: Option<Child>,
+/// A broker child process; see the library's launcher.
+pub type BrokerProcess = tars_camera::bench::broker_process::BrokerProcess;
+
+/// Starts a broker of `kind` on a free port (this build's binary for the
+/// embedded one) and waits until it accepts.
+pub fn start_broker(kind: BrokerKind) -> BrokerProcess {
+    BrokerProcess::start(
+        kind,
+        std::path::Path::new(env!("CARGO_BIN_EXE_tars-camera")),
+    )
+    .unwrap_or_else(|e| panic!("cannot start {kind:?} broker: {e}"))
 }
 
-impl BrokerProcess {
-    /// Starts a broker on a free port and waits until it accepts.
-    pub fn start(kind: BrokerKind) -> BrokerProcess {
-        BrokerProcess::start_on(kind, free_port())
-    }
-
-    /// Starts a broker on `port` and waits until it accepts.
-    pub fn start_on(kind: BrokerKind, port: u16) -> BrokerProcess {
-        let mut broker = BrokerProcess {
-            kind,
-            port,
-            child: None,
-        };
-        broker.restart();
-        broker
-    }
-
-    pub fn url(&self) -> String {
-        format!("mqtt://127.0.0.1:{}", self.port)
-    }
-
-    pub fn addr(&self) -> SocketAddr {
-        SocketAddr::from(([127, 0, 0, 1], self.port))
-    }
-
-    /// kill -9 and reap.
-    pub fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    /// (Re)starts the broker on the same port and waits until it accepts.
-    pub fn restart(&mut self) {
-        self.kill();
-        let port = self.port.to_string();
-        let mut command = match self.kind {
-            BrokerKind::Embedded => {
-                let mut c = Command::new(env!("CARGO_BIN_EXE_tars-camera"));
-                c.args(["broker", "--host", "127.0.0.1", "--port", &port]);
-                c
-            }
-            BrokerKind::Mosquitto => {
-                let mut c = Command::new(mosquitto_path());
-                c.args(["-p", &port]);
-                c
-            }
-        };
-        // The port was just freed by the killed broker; retry the start a
-        // few times in case the old socket still lingers.
-        let deadline = Instant::now() + Duration::from_secs(10);
-        for _ in 0..20 {
-            let mut child = command
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap_or_else(|e| panic!("cannot start {:?} broker: {e}", self.kind));
-            if wait_listening(self.addr(), &mut child, deadline) {
-                self.child = Some(child);
-                return;
-            }
-            let _ = child.kill();
-            let _ = child.wait();
-            if Instant::now() >= deadline {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!("{:?} broker did not start on port {port}", self.kind);
-    }
-}
-
-impl Drop for BrokerProcess {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-fn mosquitto_path() -> &'static str {
-    if std::path::Path::new("/usr/sbin/mosquitto").exists() {
-        "/usr/sbin/mosquitto"
-    } else {
-        "mosquitto"
-    }
-}
-
-/// True once `addr` accepts TCP; false if the child exits or time runs out.
-fn wait_listening(addr: SocketAddr, child: &mut Child, deadline: Instant) -> bool {
-    while Instant::now() < deadline {
-        if let Ok(Some(_)) = child.try_wait() {
-            return false;
-        }
-        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    false
+/// Starts a broker of `kind` on `port` and waits until it accepts.
+pub fn start_broker_on(kind: BrokerKind, port: u16) -> BrokerProcess {
+    BrokerProcess::start_on(
+        kind,
+        std::path::Path::new(env!("CARGO_BIN_EXE_tars-camera")),
+        port,
+    )
+    .unwrap_or_else(|e| panic!("cannot start {kind:?} broker on {port}: {e}"))
 }
 
 /// One message the observer saw.
@@ -327,12 +206,12 @@ macro_rules! on_both_brokers {
             #[cfg(feature = "embedded-broker")]
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn embedded() {
-                super::$scenario($crate::broker::BrokerKind::Embedded).await;
+                super::$scenario($crate::common::broker::BrokerKind::Embedded).await;
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             #[ignore = "needs mosquitto; .ci/run runs them"]
             async fn mosquitto() {
-                super::$scenario($crate::broker::BrokerKind::Mosquitto).await;
+                super::$scenario($crate::common::broker::BrokerKind::Mosquitto).await;
             }
         }
     )*};

@@ -1,6 +1,5 @@
 //! Recordings for the replay tests, made with the service's own test
 //! pattern and encoder (nothing to install).
-#![allow(dead_code)] // each test binary uses a different part
 
 use std::path::{Path, PathBuf};
 

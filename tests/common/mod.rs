@@ -1,5 +1,15 @@
-//! Shared helpers for the end-to-end tests: real sockets, the real binary.
-#![allow(dead_code)]
+//! Shared helpers for the end-to-end tests: real sockets, the real binary
+//! ([`broker`]: MQTT brokers as child processes and an observer client;
+//! [`clips`]: recordings made with the service's own encoder;
+//! [`ui`]: a readable TestBackend and keys from a channel).
+#![expect(
+    dead_code,
+    reason = "each test binary uses its own part of the helpers"
+)]
+
+pub mod broker;
+pub mod clips;
+pub mod ui;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -20,10 +30,7 @@ pub struct HttpResponse {
 
 impl HttpResponse {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        tars_camera::stream_client::header(&self.headers, name)
     }
 }
 
@@ -34,11 +41,10 @@ pub fn raw_request(addr: SocketAddr, request: &[u8]) -> HttpResponse {
         .expect("timeout");
     s.write_all(request).expect("write");
     let mut reader = BufReader::new(s);
-    let (status, headers) = read_head(&mut reader);
-    let len = headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, v)| v.parse::<usize>().ok());
+    let (status, headers) =
+        tars_camera::stream_client::read_head(&mut reader).expect("a response head");
+    let len = tars_camera::stream_client::header(&headers, "Content-Length")
+        .and_then(|v| v.parse::<usize>().ok());
     let head_only = request.starts_with(b"HEAD");
     let mut body = Vec::new();
     if !head_only {
@@ -66,97 +72,35 @@ pub fn get(addr: SocketAddr, path: &str) -> HttpResponse {
     )
 }
 
-pub fn read_head(reader: &mut impl BufRead) -> (u16, Vec<(String, String)>) {
-    let mut line = String::new();
-    reader.read_line(&mut line).expect("status line");
-    let status = line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let headers = read_headers(reader);
-    (status, headers)
-}
-
-pub fn read_headers(reader: &mut impl BufRead) -> Vec<(String, String)> {
-    let mut headers = Vec::new();
-    for _ in 0..100 {
-        let mut line = String::new();
-        if reader.read_line(&mut line).expect("header line") == 0 {
-            break;
-        }
-        let line = line.trim_end();
-        if line.is_empty() {
-            break;
-        }
-        if let Some((k, v)) = line.split_once(':') {
-            headers.push((k.trim().to_owned(), v.trim().to_owned()));
-        }
-    }
-    headers
-}
-
-/// A `/stream` client that reads the multipart stream part by part.
+/// A `/stream` client (the library's reader) that panics on any failure.
 pub struct StreamClient {
-    reader: BufReader<TcpStream>,
+    inner: tars_camera::stream_client::StreamClient,
     pub headers: Vec<(String, String)>,
     pub status: u16,
 }
 
-/// One part of the stream.
-#[derive(Debug)]
-pub struct Part {
-    pub headers: Vec<(String, String)>,
-    pub jpeg: Vec<u8>,
-    pub seq: u64,
-}
+pub use tars_camera::stream_client::Part;
 
 impl StreamClient {
     pub fn connect(addr: SocketAddr) -> Self {
-        let mut s = TcpStream::connect(addr).expect("connect");
-        s.set_read_timeout(Some(Duration::from_secs(5)))
-            .expect("timeout");
-        s.write_all(b"GET /stream HTTP/1.1\r\nHost: test\r\n\r\n")
-            .expect("write");
-        let mut reader = BufReader::new(s);
-        let (status, headers) = read_head(&mut reader);
+        let inner =
+            tars_camera::stream_client::StreamClient::connect(addr, "", Duration::from_secs(5))
+                .expect("GET /stream");
         Self {
-            reader,
-            headers,
-            status,
+            headers: inner.headers.clone(),
+            status: inner.status,
+            inner,
         }
     }
 
     /// Read the next part; checks the boundary and Content-Length framing.
     pub fn next_part(&mut self) -> Part {
-        let mut line = String::new();
-        // The boundary line (skip the blank line that ends the previous part).
-        for _ in 0..3 {
-            line.clear();
-            self.reader.read_line(&mut line).expect("boundary");
-            if !line.trim().is_empty() {
-                break;
-            }
-        }
-        assert_eq!(line.trim_end(), "--frame", "boundary line");
-        let headers = read_headers(&mut self.reader);
-        let find = |name: &str| {
-            headers
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v.clone())
-        };
-        assert_eq!(find("Content-Type").as_deref(), Some("image/jpeg"));
-        let len: usize = find("Content-Length")
-            .expect("Content-Length")
-            .parse()
-            .expect("number");
-        let mut jpeg = vec![0; len];
-        self.reader.read_exact(&mut jpeg).expect("part body");
-        let seq = find("X-Frame-Seq")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
-        Part { headers, jpeg, seq }
+        let part = self.inner.next_part().expect("a well-framed part");
+        assert_eq!(
+            tars_camera::stream_client::header(&part.headers, "Content-Type"),
+            Some("image/jpeg")
+        );
+        part
     }
 }
 
@@ -275,8 +219,8 @@ pub fn test_config(args: &[&str]) -> (tars_camera::config::Config, std::net::Tcp
         "0",
     ];
     argv.extend_from_slice(args);
-    let cli = tars_camera::config::Cli::try_parse_from(argv).expect("args");
-    let config = tars_camera::config::resolve(cli.options).expect("config");
+    let cli = tars_camera::cli::Cli::try_parse_from(argv).expect("args");
+    let config = tars_camera::config::validate(cli.options).expect("config");
     let listener = tars_camera::http::bind(config.http_host, config.http_port).expect("bind");
     (config, listener)
 }

@@ -1,6 +1,5 @@
 //! Shared by the UI tests: a TestBackend the test can read while the loop
 //! draws, keys fed from a channel, and a bounded wait for the screen.
-#![allow(dead_code)]
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -15,8 +15,8 @@ use v4l::prelude::Device;
 use v4l::video::Capture;
 use v4l::{FourCC, Fraction};
 
-use super::super::format::PixelFormat;
-use super::guard;
+use super::super::camera_mode::PixelFormat;
+use super::driver::guard;
 
 /// One capture device.
 #[derive(Debug, Clone, PartialEq)]
@@ -98,13 +98,9 @@ fn inspect(index: u32) -> Option<CameraInfo> {
         }
     };
     let caps = match guard("querying the device", || device.query_caps()) {
-        Ok(Ok(caps)) => caps,
-        Ok(Err(e)) => {
-            info.error = Some(format!("querying the device: {e}"));
-            return Some(info);
-        }
+        Ok(caps) => caps,
         Err(e) => {
-            info.error = Some(e);
+            info.error = Some(e.to_string());
             return Some(info);
         }
     };
@@ -115,13 +111,9 @@ fn inspect(index: u32) -> Option<CameraInfo> {
     info.driver = caps.driver;
     info.bus = caps.bus;
     let descriptions = match guard("listing formats", || device.enum_formats()) {
-        Ok(Ok(d)) => d,
-        Ok(Err(e)) => {
-            info.error = Some(format!("listing formats: {e}"));
-            return Some(info);
-        }
+        Ok(d) => d,
         Err(e) => {
-            info.error = Some(e);
+            info.error = Some(e.to_string());
             return Some(info);
         }
     };

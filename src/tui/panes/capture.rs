@@ -10,7 +10,7 @@ use ratatui::widgets::{Block, Paragraph, Sparkline};
 
 use super::{Action, Hint, View, plain_char};
 use crate::control::Command;
-use crate::tui::format;
+use crate::tui::units;
 
 /// Quality change per key press.
 pub const QUALITY_STEP: i32 = 5;
@@ -124,8 +124,8 @@ pub fn lines(view: &View) -> (Vec<Line<'static>>, Vec<Line<'static>>) {
     let tail = vec![
         Line::from(format!(
             "frame {}  jpeg {}  q{}",
-            format::millis(c.frame_time_ms),
-            format::bytes(e.jpeg_bytes),
+            units::millis(c.frame_time_ms),
+            units::bytes(e.jpeg_bytes),
             e.quality
         )),
         failures,

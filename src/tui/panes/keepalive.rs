@@ -9,7 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
 use super::View;
-use crate::tui::format;
+use crate::tui::units;
 
 /// Rows this pane wants, borders included.
 pub const HEIGHT: u16 = 7;
@@ -19,15 +19,15 @@ pub fn lines(view: &View) -> Vec<Line<'static>> {
     let h = &view.status.mqtt.client.heartbeat;
     let last = h.last_unix_ms.map_or_else(
         || "last –".to_owned(),
-        |t| format!("last {} ago", format::duration(view.since(t))),
+        |t| format!("last {} ago", units::duration(view.since(t))),
     );
     let next = h.next_due_in_ms.map_or_else(
         || "next –".to_owned(),
-        |ms| format!("next in {}", format::duration(view.remaining(ms))),
+        |ms| format!("next in {}", units::duration(view.remaining(ms))),
     );
     let round_trip = h
         .round_trip_ms
-        .map_or_else(|| "–".to_owned(), format::millis);
+        .map_or_else(|| "–".to_owned(), units::millis);
     let health = match &view.status.mqtt.client.health {
         None => Line::from("health not published yet").dim(),
         Some(health) => {
@@ -49,12 +49,12 @@ pub fn lines(view: &View) -> Vec<Line<'static>> {
     vec![
         Line::from(format!(
             "every {}  sent {}",
-            format::duration(Duration::from_millis(h.interval_ms)),
+            units::duration(Duration::from_millis(h.interval_ms)),
             h.sent
         )),
         Line::from(format!("{last}  {next}")),
         Line::from(format!("broker round trip {round_trip}")),
-        Line::from(format!("max drift {}", format::millis(h.max_drift_ms))),
+        Line::from(format!("max drift {}", units::millis(h.max_drift_ms))),
         health,
     ]
 }

@@ -11,7 +11,7 @@ use ratatui::widgets::{Block, Paragraph};
 use super::{Action, Hint, View, plain_char};
 use crate::control::Command;
 use crate::mqtt::LinkState;
-use crate::tui::format;
+use crate::tui::units;
 
 /// Rows this pane wants, borders included.
 pub const HEIGHT: u16 = 8;
@@ -64,7 +64,7 @@ pub fn state_text(view: &View) -> String {
         LinkState::Connected => {
             format!(
                 "connected for {}",
-                format::duration(view.since(c.since_unix_ms))
+                units::duration(view.since(c.since_unix_ms))
             )
         }
         LinkState::Connecting => format!("connecting (attempt {})", c.attempt),
@@ -75,7 +75,7 @@ pub fn state_text(view: &View) -> String {
             format!(
                 "waiting: attempt {}, next try in {}",
                 c.attempt,
-                format::duration(wait)
+                units::duration(wait)
             )
         }
         LinkState::Stopped => "stopped".to_owned(),
@@ -92,14 +92,14 @@ pub fn lines(view: &View) -> Vec<Line<'static>> {
     }
     let frames = if m.paused {
         Line::from(vec![
-            format!("frames → {} {} ", m.frame_topic, format::hz(m.rate_hz)).into(),
+            format!("frames → {} {} ", m.frame_topic, units::hz(m.rate_hz)).into(),
             "PAUSED".yellow().bold(),
         ])
     } else {
         Line::from(format!(
             "frames → {} {}  sent {}",
             m.frame_topic,
-            format::hz(m.rate_hz),
+            units::hz(m.rate_hz),
             m.frames_published
         ))
     };

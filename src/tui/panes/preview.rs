@@ -18,7 +18,7 @@ use tokio::sync::watch;
 
 use super::{Action, Hint, View, plain_char};
 use crate::frame::FrameHub;
-use crate::tui::preview::{Cells, ColorMode, RgbImage, decode_jpeg};
+use crate::tui::halfblock::{Cells, ColorMode, RgbImage, decode_jpeg};
 
 /// Used when `--preview-fps` is zero, negative or not a number.
 pub const DEFAULT_PREVIEW_FPS: f64 = 4.0;

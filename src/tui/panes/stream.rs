@@ -7,7 +7,7 @@ use ratatui::text::Line;
 use ratatui::widgets::{Block, Paragraph};
 
 use super::View;
-use crate::tui::format;
+use crate::tui::units;
 
 /// Rows this pane wants, borders included.
 pub const HEIGHT: u16 = 5;
@@ -34,7 +34,7 @@ pub fn lines(view: &View) -> Vec<Line<'static>> {
         Line::from(format!(
             "{:.1} frames/s  {}",
             s.frames_per_s,
-            format::byte_rate(s.bytes_per_s)
+            units::byte_rate(s.bytes_per_s)
         )),
     ]
 }

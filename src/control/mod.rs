@@ -1,7 +1,13 @@
-//! Commands that change the running service (from the UI, later from remote).
+//! Commands that change the running service, the live settings they
+//! change ([`Controls`]), and the task that applies them ([`apply`]).
 //!
 //! One bounded channel owned by the service carries these; the service
 //! applies them and the change shows in the next status snapshot.
+
+pub mod apply;
+mod controls;
+
+pub use controls::Controls;
 
 /// MQTT frame rates the rate keys step through (Hz), capped at the fps.
 pub const RATE_STEPS_HZ: &[f64] = &[0.0, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 15.0, 20.0, 30.0, 60.0];

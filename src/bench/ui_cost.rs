@@ -15,9 +15,10 @@ use ratatui::backend::CrosstermBackend;
 use ratatui::layout::Rect;
 use ratatui::{Terminal, TerminalOptions, Viewport};
 
-use super::UiLink;
-use super::event_loop::{LoopOptions, run_loop_with};
-use super::preview::ColorMode;
+use super::sys::thread_cpu_time;
+use crate::tui::UiLink;
+use crate::tui::event_loop::{LoopOptions, run_loop_with};
+use crate::tui::halfblock::ColorMode;
 
 /// The measured cost of the UI.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -106,54 +107,5 @@ impl Write for CountingSink {
 
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
-    }
-}
-
-/// CPU time of the calling thread: `schedstat` (nanoseconds), else `stat`
-/// (utime + stime in clock ticks of 1/100 s, the Linux USER_HZ).
-pub fn thread_cpu_time() -> io::Result<Duration> {
-    if let Ok(text) = std::fs::read_to_string("/proc/thread-self/schedstat")
-        && let Some(ns) = text
-            .split_whitespace()
-            .next()
-            .and_then(|v| v.parse::<u64>().ok())
-    {
-        return Ok(Duration::from_nanos(ns));
-    }
-    let text = std::fs::read_to_string("/proc/thread-self/stat")?;
-    parse_stat_cpu(&text).ok_or_else(|| io::Error::other("unreadable /proc/thread-self/stat"))
-}
-
-/// utime + stime from a `/proc/*/stat` line (fields 14 and 15; the command
-/// name in parentheses may contain spaces).
-fn parse_stat_cpu(stat: &str) -> Option<Duration> {
-    let after_name = &stat[stat.rfind(')')? + 1..];
-    let mut fields = after_name.split_whitespace().skip(11);
-    let utime: u64 = fields.next()?.parse().ok()?;
-    let stime: u64 = fields.next()?.parse().ok()?;
-    Some(Duration::from_millis((utime + stime) * 10))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_stat_even_with_spaces_in_the_name() {
-        let stat = "1234 (tui cost) S 1 2 3 4 5 6 7 8 9 10 250 50 0 0 20 0 1 0";
-        assert_eq!(parse_stat_cpu(stat), Some(Duration::from_millis(3000)));
-        assert_eq!(parse_stat_cpu("garbage"), None);
-    }
-
-    #[test]
-    fn thread_cpu_time_grows_with_work() {
-        let start = thread_cpu_time().expect("cpu time");
-        let mut x = 0u64;
-        let t = Instant::now();
-        while t.elapsed() < Duration::from_millis(30) {
-            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-        }
-        std::hint::black_box(x);
-        assert!(thread_cpu_time().expect("cpu time") > start);
     }
 }

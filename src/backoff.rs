@@ -1,4 +1,5 @@
-//! Reconnect delays: exponential from `min` to `max`, doubling, with jitter.
+//! Retry delays, for the MQTT reconnects and the camera re-opens:
+//! exponential from `min` to `max`, doubling, with optional jitter.
 //!
 //! Pure logic with a seedable random source, so the schedule is unit-tested
 //! without sleeping.

@@ -10,12 +10,12 @@ use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui::Frame;
 use tokio::sync::mpsc::{self, error::TrySendError};
 
+use super::halfblock::ColorMode;
 use super::help;
 use super::layout;
 use super::log::EventLog;
 use super::panes::preview::PreviewPane;
 use super::panes::{self, Action, Hint, View, capture, events, keepalive, mqtt, stream};
-use super::preview::ColorMode;
 use crate::control::Command;
 use crate::frame::FrameHub;
 use crate::mqtt::LinkState;

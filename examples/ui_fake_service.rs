@@ -1,9 +1,9 @@
 //! The UI on a real terminal against a fake service, to try by hand (tmux,
-//! SSH): `cargo test --test tui_demo -- --ignored --nocapture`.
+//! SSH): `cargo run --example ui_fake_service`.
 //!
 //! The fake applies the UI's commands to its status (quality, rate, pause,
 //! snapshot path, reconnect) and cycles the MQTT link through connected →
-//! waiting (countdown) → connecting. `TUI_DEMO_PANIC=3` panics the test after
+//! waiting (countdown) → connecting. `TUI_DEMO_PANIC=3` panics the program after
 //! 3 s to check that the terminal is restored before the report prints.
 
 use std::sync::Arc;
@@ -27,9 +27,8 @@ fn unix_ms() -> u64 {
         .map_or(0, |d| d.as_millis() as u64)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "interactive: takes over the terminal"]
-async fn demo() {
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
     let events = EventLog::default();
     let subscriber = tracing_subscriber::registry().with(events.layer());
     let _ = tracing::subscriber::set_global_default(subscriber);
@@ -54,17 +53,7 @@ async fn demo() {
                 };
                 if let Some(jpeg) = jpeg {
                     bytes.store(jpeg.len() as u64, Ordering::Relaxed);
-                    hub.publish(Frame {
-                        seq,
-                        jpeg,
-                        width: 640,
-                        height: 480,
-                        quality: Some(q),
-                        captured_at: Instant::now(),
-                        captured_wall: SystemTime::now(),
-                        backend: "test-pattern",
-                        consecutive_failures: 0,
-                    });
+                    hub.publish(Frame::captured_now(seq, jpeg, (640, 480), q));
                 }
                 std::thread::sleep(Duration::from_millis(100));
             }

@@ -1,0 +1,237 @@
+//! The program's edge: the command line, and what it turns into — a running
+//! service, a subcommand, or an exit status (2 for bad input, before
+//! anything starts). Errors past that point are reported with color-eyre.
+
+use std::ffi::OsString;
+use std::io::IsTerminal;
+use std::net::IpAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use color_eyre::eyre::{Result, WrapErr, eyre};
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::Layer as _;
+
+use crate::bench::BenchArgs;
+use crate::config::{self, Config, EXIT_USAGE, Options, Origins};
+use crate::service::Service;
+use crate::tui::EventLog;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tars-camera",
+    version,
+    about = "Camera service of the TARS robot: MJPEG over HTTP, frames, health and heartbeat over MQTT, and a terminal UI",
+    after_help = "Every option also reads its environment variable and the TOML file given by --config (keys as the long option, with _ for -). Precedence: flag > env > file > default."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Subcommands>,
+    #[command(flatten)]
+    pub options: Options,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Subcommands {
+    /// List cameras with their formats, resolutions and frame rates.
+    ListCameras,
+    /// Measure this machine: encode throughput and pipeline FPS per resolution.
+    Bench(BenchArgs),
+    /// Run only the embedded MQTT broker, in the foreground (for tests and demos).
+    Broker {
+        #[arg(long, default_value = "127.0.0.1")]
+        host: IpAddr,
+        #[arg(long, default_value_t = 1883)]
+        port: u16,
+    },
+}
+
+fn usage_error(message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(EXIT_USAGE)
+}
+
+/// Parse `argv`; on a bad value, one line naming its flag or, when the
+/// value came from the environment, the variable and its value.
+fn parse(argv: Vec<OsString>) -> Result<(Cli, Origins), ExitCode> {
+    let command = Cli::command();
+    let parsed = command
+        .clone()
+        .try_get_matches_from(&argv)
+        .and_then(|m| Cli::from_arg_matches(&m).map(|cli| (cli, m)));
+    match parsed {
+        Ok((cli, matches)) => Ok((cli, Origins::from_matches(&command, &matches))),
+        Err(e) => Err(clap_error(&command, &argv, e)),
+    }
+}
+
+/// A clap error; a bad value from an environment variable names the variable.
+fn clap_error(command: &clap::Command, argv: &[OsString], e: clap::Error) -> ExitCode {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if matches!(
+        e.kind(),
+        ErrorKind::ValueValidation | ErrorKind::InvalidValue
+    ) && let Some(ContextValue::String(arg)) = e.get(ContextKind::InvalidArg)
+    {
+        let long = arg.split([' ', '=']).next().unwrap_or("");
+        let on_line = argv.iter().any(|a| {
+            let a = a.to_string_lossy();
+            a == long || a.starts_with(&format!("{long}="))
+        });
+        let var = command
+            .get_arguments()
+            .find(|a| a.get_long().is_some_and(|l| format!("--{l}") == long))
+            .and_then(|a| a.get_env());
+        if !on_line && let Some(var) = var {
+            let value = std::env::var_os(var).unwrap_or_default();
+            let why = std::error::Error::source(&e)
+                .map_or_else(|| "invalid value".to_owned(), ToString::to_string);
+            return usage_error(&format!(
+                "{}={}: {why} (the variable of {long})",
+                var.to_string_lossy(),
+                value.to_string_lossy()
+            ));
+        }
+    }
+    // Help and version print to stdout and exit 0; errors exit 2.
+    e.exit()
+}
+
+fn filter(level: &str) -> EnvFilter {
+    // Third-party crates stay at warn unless asked for debug/trace.
+    let others = if matches!(level, "debug" | "trace") {
+        level
+    } else {
+        "warn"
+    };
+    // rumqttd logs routine disconnects at ERROR: keep it off.
+    EnvFilter::new(format!("{others},tars_camera={level},rumqttd=off"))
+}
+
+/// `tars-camera broker`: the embedded broker alone, in the foreground.
+#[cfg(feature = "embedded-broker")]
+fn run_broker(host: IpAddr, port: u16) -> Result<ExitCode> {
+    tracing_subscriber::fmt()
+        .with_env_filter(filter("info"))
+        .with_writer(std::io::stderr)
+        .init();
+    crate::mqtt::broker::run_foreground(std::net::SocketAddr::new(host, port), |addr| {
+        println!("broker listening on {addr}");
+    })
+    .wrap_err("broker")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(not(feature = "embedded-broker"))]
+fn run_broker(_host: IpAddr, _port: u16) -> Result<ExitCode> {
+    Ok(usage_error(
+        "broker: this build has no embedded broker (feature embedded-broker)",
+    ))
+}
+
+/// Run the program with the process's arguments; returns the exit status.
+///
+/// # Errors
+/// A failure after start-up (terminal, runtime, a subcommand), reported by
+/// the caller through color-eyre.
+pub fn main() -> Result<ExitCode> {
+    let (cli, origins) = match parse(std::env::args_os().collect()) {
+        Ok(parsed) => parsed,
+        Err(code) => return Ok(code),
+    };
+    match cli.command {
+        Some(Subcommands::ListCameras) => {
+            let cameras = crate::capture::camera::list_cameras();
+            let mut out = std::io::stdout().lock();
+            crate::capture::camera::print_camera_list(&cameras, &mut out)
+                .wrap_err("list-cameras")?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Subcommands::Bench(args)) => match crate::bench::run(&args) {
+            Ok(()) => Ok(ExitCode::SUCCESS),
+            Err(e) => Ok(usage_error(&e.to_string())),
+        },
+        Some(Subcommands::Broker { host, port }) => run_broker(host, port),
+        None => match config::resolve(cli.options, origins) {
+            Ok(config) => run_service(config),
+            Err(e) => Ok(usage_error(&e.to_string())),
+        },
+    }
+}
+
+/// Logs go to stderr headless, and to the Events pane under the UI.
+fn init_logging(config: &Config, headless: bool, events: &EventLog) {
+    if headless {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter(&config.log_level))
+            .with_writer(std::io::stderr)
+            .with_ansi(std::io::stderr().is_terminal())
+            .init();
+    } else {
+        use tracing_subscriber::layer::SubscriberExt as _;
+        use tracing_subscriber::util::SubscriberInitExt as _;
+        tracing_subscriber::registry()
+            .with(events.layer().with_filter(filter(&config.log_level)))
+            .init();
+    }
+}
+
+fn run_service(config: Config) -> Result<ExitCode> {
+    let listener = match crate::http::bind(config.http_host, config.http_port) {
+        Ok(l) => l,
+        Err(e) => {
+            let what = if e.kind() == std::io::ErrorKind::AddrInUse {
+                "is already in use".to_owned()
+            } else {
+                e.to_string()
+            };
+            return Ok(usage_error(&format!(
+                "--http-port: {}:{} {what}",
+                config.http_host, config.http_port
+            )));
+        }
+    };
+    let headless = config.no_tui || !std::io::stdout().is_terminal();
+    let events = EventLog::new(200);
+    init_logging(&config, headless, &events);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("tars-rt")
+        .enable_all()
+        .build()
+        .wrap_err("cannot start the runtime")?;
+    let result = runtime.block_on(async move {
+        let service = Service::start(config, listener).await?;
+        if headless {
+            crate::headless::run(service).await?;
+            Ok(())
+        } else {
+            run_ui(service, events).await
+        }
+    });
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    result.map(|()| ExitCode::SUCCESS)
+}
+
+/// The UI over the service in this process, until `q` or a signal.
+async fn run_ui(service: Service, events: EventLog) -> Result<()> {
+    let link = crate::tui::UiLink {
+        status: service.status.clone(),
+        frames: Arc::clone(&service.hub),
+        commands: service.commands.clone(),
+        preview_fps: service.config.preview_fps,
+        events,
+    };
+    let ui = tokio::select! {
+        r = crate::tui::run_terminal(link) => r.wrap_err("terminal"),
+        signal = crate::signals::termination() => {
+            // Dropping the UI future restores the terminal.
+            signal
+                .map(|s| tracing::info!("{s}: stopping"))
+                .map_err(|e| eyre!("signals: {e}"))
+        }
+    };
+    service.shutdown().await;
+    ui
+}

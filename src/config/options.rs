@@ -1,0 +1,150 @@
+//! The options as a user gives them: one struct read by clap (flags and
+//! environment) and by serde (the TOML file), merged by precedence.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use serde::Deserialize;
+
+use super::values::DurationValue;
+
+/// The options as given: `None` means "not set here", so the layers can merge.
+#[derive(Debug, Clone, Default, Args, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub struct Options {
+    /// TOML file with any of these options (keys with `_`, e.g. `http_port = 8081`).
+    #[arg(long, env = "CAMERA_CONFIG", value_name = "FILE")]
+    #[serde(skip)]
+    pub config: Option<PathBuf>,
+    /// Frame source: `camera`, `test-pattern` or `file` [default: camera]
+    #[arg(long, env = "CAMERA_SOURCE", value_name = "SOURCE")]
+    pub source: Option<String>,
+    /// Recording for `--source file`: raw MJPEG, a saved /stream, or a folder of JPEGs
+    #[arg(long, env = "CAMERA_FILE", value_name = "PATH")]
+    pub file: Option<PathBuf>,
+    /// Play the recording again from the start at its end; false: stop as an unplugged camera [default: true]
+    #[arg(long = "loop", env = "CAMERA_LOOP", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
+    #[serde(rename = "loop")]
+    pub loop_playback: Option<bool>,
+    /// Camera: index N or /dev/videoN [default: 0]
+    #[arg(long, env = "CAMERA_DEVICE_INDEX", value_name = "N")]
+    pub device: Option<String>,
+    /// Requested width in pixels [default: 640]
+    #[arg(long, env = "CAMERA_WIDTH", allow_negative_numbers = true)]
+    pub width: Option<i64>,
+    /// Requested height in pixels [default: 480]
+    #[arg(long, env = "CAMERA_HEIGHT", allow_negative_numbers = true)]
+    pub height: Option<i64>,
+    /// Capture rate, frames per second [default: 10]
+    #[arg(long, env = "CAMERA_FPS", allow_negative_numbers = true)]
+    pub fps: Option<f64>,
+    /// JPEG quality 1-100 [default: 80]
+    #[arg(long, env = "CAMERA_QUALITY", allow_negative_numbers = true)]
+    pub quality: Option<i64>,
+    /// Frames per second published to MQTT; 0 = off; fractional allowed [default: 2]
+    #[arg(
+        long,
+        env = "CAMERA_MQTT_RATE",
+        value_name = "HZ",
+        allow_negative_numbers = true
+    )]
+    pub mqtt_rate: Option<f64>,
+    /// Rotation in degrees: 0, 90, 180 or 270 [default: 0]
+    #[arg(long, env = "CAMERA_ROTATION", allow_negative_numbers = true)]
+    pub rotation: Option<i64>,
+    /// Mirror left-right
+    #[arg(long, env = "CAMERA_FLIP_H", num_args = 0..=1, default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
+    pub flip_h: Option<bool>,
+    /// Mirror top-bottom
+    #[arg(long, env = "CAMERA_FLIP_V", num_args = 0..=1, default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
+    pub flip_v: Option<bool>,
+    /// Broker: mqtt://[user[:pass]@]host[:port] or mqtts:// [default: mqtt://127.0.0.1:1883]
+    #[arg(long, env = "MQTT_URL", value_name = "URL")]
+    pub mqtt_url: Option<String>,
+    /// MQTT client id [default: tars-camera]
+    #[arg(long, env = "MQTT_CLIENT_ID")]
+    pub client_id: Option<String>,
+    /// Topic for frames [default: camera/frame]
+    #[arg(long, env = "CAMERA_FRAME_TOPIC")]
+    pub frame_topic: Option<String>,
+    /// Name in system/health/<name> and system/keepalive/<name> [default: camera]
+    #[arg(long, env = "CAMERA_SERVICE_NAME")]
+    pub service_name: Option<String>,
+    /// Heartbeat interval: seconds (5, 0.5) or 500ms / 5s [default: 5s]
+    #[arg(long, env = "MQTT_HEARTBEAT_INTERVAL", value_name = "DURATION")]
+    pub heartbeat_interval: Option<DurationValue>,
+    /// Shortest wait before reconnecting [default: 0.5s]
+    #[arg(long, env = "MQTT_RECONNECT_MIN", value_name = "DURATION")]
+    pub reconnect_min: Option<DurationValue>,
+    /// Longest wait before reconnecting [default: 5s]
+    #[arg(long, env = "MQTT_RECONNECT_MAX", value_name = "DURATION")]
+    pub reconnect_max: Option<DurationValue>,
+    /// HTTP address to bind [default: 0.0.0.0]
+    #[arg(long, env = "CAMERA_HTTP_HOST")]
+    pub http_host: Option<String>,
+    /// HTTP port; 0 = any free port [default: 8080]
+    #[arg(long, env = "CAMERA_HTTP_PORT", allow_negative_numbers = true)]
+    pub http_port: Option<i64>,
+    /// Concurrent /stream clients; more get 503 [default: 16]
+    #[arg(long, env = "CAMERA_MAX_CLIENTS", allow_negative_numbers = true)]
+    pub max_clients: Option<i64>,
+    /// Preview redraws per second in the UI [default: 4]
+    #[arg(long, env = "CAMERA_PREVIEW_FPS", allow_negative_numbers = true)]
+    pub preview_fps: Option<f64>,
+    /// Run without the terminal UI (automatic when stdout is not a terminal)
+    #[arg(long)]
+    #[serde(default)]
+    pub no_tui: bool,
+    /// Test pattern + embedded broker: works with no camera and no broker
+    #[arg(long)]
+    #[serde(default)]
+    pub demo: bool,
+    /// Log level: error, warn, info, debug, trace [default: info]
+    #[arg(long, env = "LOG_LEVEL")]
+    pub log_level: Option<String>,
+    /// Headless: log a status line this often; 0 = never [default: 10s]
+    #[arg(long, env = "CAMERA_STATUS_INTERVAL", value_name = "DURATION")]
+    pub status_interval: Option<DurationValue>,
+    /// Test only: make the source fail on a schedule (e.g. "ok*20,timeout*5,ok*")
+    #[arg(long, hide = true, env = "CAMERA_FAIL_SCHEDULE")]
+    pub fail_schedule: Option<String>,
+}
+
+impl Options {
+    /// Fill every unset field from `lower` (a layer of lower precedence).
+    #[must_use]
+    pub fn or(self, lower: Self) -> Self {
+        macro_rules! pick {
+            ($($f:ident),*) => { Self { $($f: self.$f.or(lower.$f),)* no_tui: self.no_tui || lower.no_tui, demo: self.demo || lower.demo } };
+        }
+        pick!(
+            config,
+            source,
+            file,
+            loop_playback,
+            device,
+            width,
+            height,
+            fps,
+            quality,
+            mqtt_rate,
+            rotation,
+            flip_h,
+            flip_v,
+            mqtt_url,
+            client_id,
+            frame_topic,
+            service_name,
+            heartbeat_interval,
+            reconnect_min,
+            reconnect_max,
+            http_host,
+            http_port,
+            max_clients,
+            preview_fps,
+            log_level,
+            status_interval,
+            fail_schedule
+        )
+    }
+}

@@ -1,0 +1,245 @@
+//! Merged options → a [`Config`] of parsed values, or the first bad value.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use super::options::Options;
+use super::values::{ConfigError, Device};
+use super::{BrokerChoice, Config, SourceKind};
+use crate::mqtt::BrokerUrl;
+
+/// An integer option within `lo..=hi` (`unit` names what it counts).
+fn int_in<T: TryFrom<i64>>(
+    option: &str,
+    v: Option<i64>,
+    default: T,
+    (lo, hi): (i64, i64),
+    unit: &str,
+) -> Result<T, ConfigError> {
+    match v {
+        None => Ok(default),
+        Some(n) if (lo..=hi).contains(&n) => {
+            T::try_from(n).map_err(|_| ConfigError::new(option, format!("{n} does not fit")))
+        }
+        Some(n) => Err(ConfigError::new(
+            option,
+            format!("must be {lo} to {hi}{unit} (got {n})"),
+        )),
+    }
+}
+
+/// A number option above 0 and at most `hi`.
+fn positive_at_most(
+    option: &str,
+    v: Option<f64>,
+    default: f64,
+    hi: f64,
+) -> Result<f64, ConfigError> {
+    let x = v.unwrap_or(default);
+    if x > 0.0 && x <= hi {
+        Ok(x)
+    } else {
+        Err(ConfigError::new(
+            option,
+            format!("must be above 0 and at most {hi} (got {x})"),
+        ))
+    }
+}
+
+/// A duration option of at least `min`.
+fn duration(
+    option: &str,
+    v: Option<super::DurationValue>,
+    default: Duration,
+    min: Duration,
+) -> Result<Duration, ConfigError> {
+    let d = v.map_or(default, |d| d.0);
+    if d < min {
+        return Err(ConfigError::new(
+            option,
+            format!("must be at least {min:?} (got {d:?})"),
+        ));
+    }
+    Ok(d)
+}
+
+fn non_empty(option: &str, v: Option<String>, default: &str) -> Result<String, ConfigError> {
+    let s = v.unwrap_or_else(|| default.to_owned());
+    if s.trim().is_empty() {
+        return Err(ConfigError::new(option, "must not be empty"));
+    }
+    Ok(s)
+}
+
+fn source(o: &Options) -> Result<SourceKind, ConfigError> {
+    match (o.source.as_deref(), o.demo) {
+        (None, true) | (Some("test-pattern"), _) => Ok(SourceKind::TestPattern),
+        (None, false) | (Some("camera"), _) => Ok(SourceKind::Camera),
+        (Some("file"), _) => Ok(SourceKind::File),
+        (Some(other), _) => Err(ConfigError::new(
+            "--source",
+            format!("must be camera, test-pattern or file (got '{other}')"),
+        )),
+    }
+}
+
+/// The MQTT rate, capped at the frame rate with a warning.
+fn mqtt_rate(v: Option<f64>, fps: f64, warnings: &mut Vec<String>) -> Result<f64, ConfigError> {
+    let rate = v.unwrap_or(2.0);
+    if !(rate.is_finite() && rate >= 0.0) {
+        return Err(ConfigError::new(
+            "--mqtt-rate",
+            format!("must be 0 (off) or a positive number of frames per second (got {rate})"),
+        ));
+    }
+    if rate > fps {
+        warnings.push(format!(
+            "--mqtt-rate {rate} is above --fps {fps}: capped at {fps}"
+        ));
+        return Ok(fps);
+    }
+    Ok(rate)
+}
+
+fn rotation(v: Option<i64>) -> Result<u16, ConfigError> {
+    match v {
+        None => Ok(0),
+        Some(0) => Ok(0),
+        Some(90) => Ok(90),
+        Some(180) => Ok(180),
+        Some(270) => Ok(270),
+        Some(r) => Err(ConfigError::new(
+            "--rotation",
+            format!("must be 0, 90, 180 or 270 (got {r})"),
+        )),
+    }
+}
+
+fn broker(o: &Options) -> Result<BrokerChoice, ConfigError> {
+    if o.demo && o.mqtt_url.is_none() {
+        return Ok(BrokerChoice::Embedded);
+    }
+    let text = o.mqtt_url.as_deref().unwrap_or("mqtt://127.0.0.1:1883");
+    BrokerUrl::parse(text)
+        .map(BrokerChoice::External)
+        .map_err(|e| ConfigError::new("--mqtt-url", e.to_string()))
+}
+
+/// The reconnect bounds, `min <= max`.
+fn reconnect(o: &Options) -> Result<(Duration, Duration), ConfigError> {
+    let floor = Duration::from_millis(10);
+    let min = duration(
+        "--reconnect-min",
+        o.reconnect_min,
+        Duration::from_millis(500),
+        floor,
+    )?;
+    let max = duration(
+        "--reconnect-max",
+        o.reconnect_max,
+        Duration::from_secs(5),
+        floor,
+    )?;
+    if max < min {
+        return Err(ConfigError::new(
+            "--reconnect-max",
+            format!("must not be below --reconnect-min ({max:?} < {min:?})"),
+        ));
+    }
+    Ok((min, max))
+}
+
+fn http_host(v: Option<&str>) -> Result<IpAddr, ConfigError> {
+    let text = v.unwrap_or("0.0.0.0");
+    text.parse::<IpAddr>().map_err(|_| {
+        ConfigError::new(
+            "--http-host",
+            format!("must be an IP address like 0.0.0.0 or 127.0.0.1 (got '{text}')"),
+        )
+    })
+}
+
+fn log_level(v: Option<&str>) -> Result<String, ConfigError> {
+    let level = v.unwrap_or("info").to_ascii_lowercase();
+    if ["error", "warn", "info", "debug", "trace"].contains(&level.as_str()) {
+        return Ok(level);
+    }
+    Err(ConfigError::new(
+        "--log-level",
+        format!("must be error, warn, info, debug or trace (got '{level}')"),
+    ))
+}
+
+fn device(v: Option<&str>) -> Result<Device, ConfigError> {
+    v.map_or(Ok(Device::default()), |text| {
+        text.parse()
+            .map_err(|e: super::values::ValueError| ConfigError::new("--device", e.to_string()))
+    })
+}
+
+/// Validate merged options into a `Config`.
+///
+/// # Errors
+/// The first bad value, naming its option and what is allowed.
+pub fn validate(o: Options) -> Result<Config, ConfigError> {
+    let mut warnings = Vec::new();
+    let fps = positive_at_most("--fps", o.fps, 10.0, 240.0)?;
+    let (reconnect_min, reconnect_max) = reconnect(&o)?;
+    let source = source(&o)?;
+    let recording = crate::capture::file::config::check(
+        source == SourceKind::File,
+        o.file.clone(),
+        &mut warnings,
+    )
+    .map_err(|e| ConfigError::new("--file", e.to_string()))?;
+    let (width, height) = crate::capture::file::config::size(
+        recording.as_ref().map(|r| r.size),
+        int_in("--width", o.width, 640, (1, 8192), " pixels")?,
+        int_in("--height", o.height, 480, (1, 8192), " pixels")?,
+        o.width.is_some() || o.height.is_some(),
+        &mut warnings,
+    );
+    Ok(Config {
+        source,
+        file: recording.map(|r| r.path),
+        loop_playback: o.loop_playback.unwrap_or(true),
+        device: device(o.device.as_deref())?,
+        width,
+        height,
+        fps,
+        quality: int_in("--quality", o.quality, 80, (1, 100), "")?,
+        mqtt_rate_hz: mqtt_rate(o.mqtt_rate, fps, &mut warnings)?,
+        rotation: rotation(o.rotation)?,
+        flip_h: o.flip_h.unwrap_or(false),
+        flip_v: o.flip_v.unwrap_or(false),
+        broker: broker(&o)?,
+        client_id: non_empty("--client-id", o.client_id, "tars-camera")?,
+        frame_topic: non_empty("--frame-topic", o.frame_topic, "camera/frame")?,
+        service_name: non_empty("--service-name", o.service_name, "camera")?,
+        heartbeat_interval: duration(
+            "--heartbeat-interval",
+            o.heartbeat_interval,
+            Duration::from_secs(5),
+            Duration::from_millis(50),
+        )?,
+        reconnect_min,
+        reconnect_max,
+        http_host: http_host(o.http_host.as_deref())?,
+        http_port: int_in("--http-port", o.http_port, 8080, (0, 65535), "")?,
+        max_clients: int_in("--max-clients", o.max_clients, 16, (1, 1024), "")?,
+        preview_fps: positive_at_most("--preview-fps", o.preview_fps, 4.0, 30.0)?,
+        no_tui: o.no_tui,
+        demo: o.demo,
+        log_level: log_level(o.log_level.as_deref())?,
+        status_interval: o.status_interval.map_or(Duration::from_secs(10), |d| d.0),
+        fail_schedule: o
+            .fail_schedule
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .map_err(|e: super::ScheduleError| {
+                ConfigError::new("--fail-schedule", e.to_string())
+            })?,
+        warnings,
+    })
+}

@@ -1,0 +1,57 @@
+//! Live settings that commands change and the publisher and status read.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+/// Live settings changed by commands; read by the publisher and the status.
+#[derive(Debug)]
+pub struct Controls {
+    mqtt_rate_bits: AtomicU64,
+    pub(super) mqtt_paused: AtomicBool,
+    pub(super) max_rate_hz: f64,
+    pub(super) last_saved: Mutex<Option<String>>,
+}
+
+impl Controls {
+    #[must_use]
+    pub fn new(rate_hz: f64, max_rate_hz: f64) -> Self {
+        Self {
+            mqtt_rate_bits: AtomicU64::new(rate_hz.to_bits()),
+            mqtt_paused: AtomicBool::new(false),
+            max_rate_hz,
+            last_saved: Mutex::new(None),
+        }
+    }
+
+    /// MQTT frame rate in Hz (0 = off).
+    #[must_use]
+    pub fn mqtt_rate_hz(&self) -> f64 {
+        f64::from_bits(self.mqtt_rate_bits.load(Ordering::Relaxed))
+    }
+
+    /// Set the MQTT rate, capped to 0..=max; returns what was set.
+    pub fn set_mqtt_rate_hz(&self, hz: f64) -> f64 {
+        let capped = if hz.is_finite() {
+            hz.clamp(0.0, self.max_rate_hz)
+        } else {
+            0.0
+        };
+        self.mqtt_rate_bits
+            .store(capped.to_bits(), Ordering::Relaxed);
+        capped
+    }
+
+    #[must_use]
+    pub fn mqtt_paused(&self) -> bool {
+        self.mqtt_paused.load(Ordering::Relaxed)
+    }
+
+    /// The path of the last snapshot saved, if any.
+    #[must_use]
+    pub fn last_saved(&self) -> Option<String> {
+        self.last_saved
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+}

@@ -1,0 +1,85 @@
+//! The status snapshot: built from every part's counters four times a
+//! second and shared through a `watch`.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+
+use crate::capture::thread::{CaptureSettings, CaptureShared};
+use crate::config::Config;
+use crate::control::Controls;
+use crate::encode::EncoderKind;
+use crate::http::StreamCounters;
+use crate::mqtt::ClientStatus;
+use crate::stats::{CounterRate, Status, StreamStatus};
+
+/// How often the status snapshot is refreshed.
+pub const STATUS_PERIOD: Duration = Duration::from_millis(250);
+
+/// Everything the status snapshot is built from.
+pub(super) struct StatusSource {
+    pub(super) started: Instant,
+    pub(super) config: Config,
+    pub(super) settings: CaptureSettings,
+    pub(super) capture: Arc<CaptureShared>,
+    pub(super) controls: Arc<Controls>,
+    pub(super) counters: Arc<StreamCounters>,
+    /// Where a viewer opens the stream.
+    pub(super) stream_url: String,
+    pub(super) mqtt_status: watch::Receiver<ClientStatus>,
+    pub(super) embedded_broker: Option<String>,
+    pub(super) publisher: Arc<super::publisher::PublisherCounters>,
+}
+
+/// Refresh the status snapshot every [`STATUS_PERIOD`] until aborted.
+pub(super) async fn run(source: StatusSource, tx: watch::Sender<Status>) {
+    let mut frames_rate = CounterRate::default();
+    let mut bytes_rate = CounterRate::default();
+    let mut tick = tokio::time::interval(STATUS_PERIOD);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let now = Instant::now();
+        let (capture, mut encoder) = source
+            .capture
+            .snapshot(&source.settings, EncoderKind::service().name());
+        encoder.last_saved = source.controls.last_saved();
+        let c = &source.counters;
+        let frames_served = c.frames_served.load(Ordering::Relaxed);
+        let bytes_served = c.bytes_served.load(Ordering::Relaxed);
+        let stream = StreamStatus {
+            address: source.stream_url.clone(),
+            clients: c.clients.load(Ordering::Relaxed),
+            max_clients: source.config.max_clients,
+            frames_served,
+            bytes_served,
+            frames_per_s: frames_rate.update(now, frames_served),
+            bytes_per_s: bytes_rate.update(now, bytes_served),
+            rejected: c.rejected.load(Ordering::Relaxed),
+        };
+        let mut status = Status {
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            uptime_s: source.started.elapsed().as_secs_f64(),
+            capture,
+            encoder,
+            stream,
+            mqtt: crate::stats::MqttSection::default(),
+        };
+        status
+            .mqtt
+            .frame_topic
+            .clone_from(&source.config.frame_topic);
+        status.mqtt.rate_hz = source.controls.mqtt_rate_hz();
+        status.mqtt.paused = source.controls.mqtt_paused();
+        status
+            .mqtt
+            .embedded_broker
+            .clone_from(&source.embedded_broker);
+        status.mqtt.frames_published = source.publisher.published.load(Ordering::Relaxed);
+        status.mqtt.payload_errors = source.publisher.payload_errors.load(Ordering::Relaxed);
+        status.mqtt.client = source.mqtt_status.borrow().clone();
+        tx.send_replace(status);
+    }
+}
