@@ -170,8 +170,12 @@ impl Running {
         let line = self.wait_line("HTTP on http://", Duration::from_secs(10));
         let start = line.find("http://").expect("url") + 7;
         let rest = &line[start..];
-        rest[..rest.find('/').expect("slash")]
+        let host_port = &rest[..rest.find('/').expect("slash")];
+        // A loopback bind is printed as `localhost:PORT`; the service listens
+        // on 127.0.0.1 then (the tests bind there).
+        host_port
             .parse()
+            .or_else(|_| host_port.replace("localhost", "127.0.0.1").parse())
             .expect("addr")
     }
 
