@@ -8,6 +8,8 @@
 //! - fanout, mqtt, quiet, startup, soak: the service as a child process,
 //!   measured from outside (see `service_runs`);
 //! - chaos: the service under faults for `--chaos-seconds` (see `chaos`).
+//! - with `--file`, encode and pipeline rows on recorded footage too (see
+//!   `footage`).
 //!
 //! Prints a table per section (each row names its encoder) and the targets
 //! with their verdicts; `--json FILE` writes the same numbers. Speed is
@@ -22,6 +24,7 @@ mod chaos;
 mod chaos_load;
 mod child;
 pub mod encode;
+pub mod footage;
 mod pipeline;
 mod reader;
 mod report;
@@ -91,8 +94,10 @@ pub fn run(args: &BenchArgs) -> eyre::Result<()> {
             args.seconds
         ));
     }
+    let footage_size = args.file.as_deref().map(footage::size).transpose()?;
     let sizes = if args.sizes.is_empty() {
-        SIZES.to_vec()
+        // With footage, the test pattern is measured at its size.
+        footage_size.map_or_else(|| SIZES.to_vec(), |size| vec![size])
     } else {
         args.sizes
             .iter()
@@ -132,6 +137,10 @@ pub fn run(args: &BenchArgs) -> eyre::Result<()> {
             });
         }
         report.print_encode();
+        if let Some(path) = &args.file {
+            eprintln!("encode on {} ...", path.display());
+            report.footage = Some(footage::measure_encode(path, args.quality, args.runs)?);
+        }
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -168,6 +177,14 @@ pub fn run(args: &BenchArgs) -> eyre::Result<()> {
             }
         }
         report.print_pipeline();
+        if let Some(path) = &args.file {
+            let rows =
+                footage::measure_pipeline(&runtime, path, args.quality, args.seconds, broker)?;
+            footage::attach_pipeline(&mut report.footage, path, args.quality, rows)?;
+        }
+    }
+    if let Some(f) = &report.footage {
+        footage::print(f, &report.encode, &report.pipeline);
     }
     if wants(args, BenchSection::Ui) {
         // Rust codecs first (the preview's full decode), then libjpeg-turbo

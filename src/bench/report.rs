@@ -43,6 +43,8 @@ pub struct Report {
     pub startup: Option<StartupRow>,
     pub soak: Option<SoakRow>,
     pub chaos: Option<super::chaos::ChaosRow>,
+    /// `--file`: the same rows on recorded footage.
+    pub footage: Option<super::footage::FootageReport>,
     pub targets: Vec<Target>,
     pub machine: Machine,
 }
@@ -62,6 +64,7 @@ impl Report {
             startup: None,
             soak: None,
             chaos: None,
+            footage: None,
             targets: Vec::new(),
             machine: Machine::describe(),
         }
