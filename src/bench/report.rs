@@ -5,8 +5,9 @@
 use serde::Serialize;
 
 use super::encode::EncodeRow;
+use super::mqtt_run::MqttRow;
 use super::pipeline::{PipelineRow, UiRow};
-use super::service_runs::{FanoutRow, MqttRow, QuietRow, SoakRow, StartupRow};
+use super::service_runs::{FanoutRow, QuietRow, SoakRow, StartupRow};
 use super::sys::Machine;
 
 /// One target, its threshold and what this run measured.
