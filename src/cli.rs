@@ -239,7 +239,8 @@ fn run_service(config: Config) -> Result<ExitCode> {
         Ok(l) => l,
         Err(e)
             if e.kind() == std::io::ErrorKind::AddrInUse
-                && !(config.no_tui || !std::io::stdout().is_terminal()) =>
+                && !config.no_tui
+                && std::io::stdout().is_terminal() =>
         {
             // UI mode: a service already running there gets the UI attached.
             if let Some(target) = running_service(&config) {

@@ -17,7 +17,6 @@ use ratatui::backend::TestBackend;
 use tars_camera::attach::{self, Credentials, Target};
 use tars_camera::tui::{EventLog, run_loop_attached};
 
-
 /// The HTTP address the service printed (`http://localhost:PORT/` on loopback).
 fn http_addr(svc: &mut Running) -> SocketAddr {
     let line = svc.wait_line("HTTP on http://", Duration::from_secs(10));

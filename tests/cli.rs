@@ -36,7 +36,7 @@ fn bad_options_exit_2_naming_the_option() {
         (
             &["--source", "webcam"],
             &[],
-            "--source: must be camera or test-pattern",
+            "--source: must be camera, test-pattern or file",
         ),
         (&["--mqtt-url", "http://x"], &[], "--mqtt-url"),
         (

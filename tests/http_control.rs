@@ -10,7 +10,6 @@ use base64::Engine as _;
 use common::{HttpResponse, Running, eventually, get, raw_request, status_json};
 use serde_json::Value;
 
-
 /// The HTTP address the service printed (`http://localhost:PORT/` on loopback).
 fn http_addr(svc: &mut Running) -> SocketAddr {
     let line = svc.wait_line("HTTP on http://", Duration::from_secs(10));

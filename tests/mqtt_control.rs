@@ -11,7 +11,6 @@ use std::time::Duration;
 use common::broker::{BrokerKind, Observer, start_broker};
 use common::{Running, eventually, status_json};
 
-
 /// The HTTP address the service printed (`http://localhost:PORT/` on loopback).
 fn http_addr(svc: &mut Running) -> SocketAddr {
     let line = svc.wait_line("HTTP on http://", Duration::from_secs(10));

@@ -37,6 +37,11 @@ pub struct BenchArgs {
     /// Length of the `chaos` section in seconds (at least 30).
     #[arg(long, default_value_t = 600.0)]
     pub chaos_seconds: f64,
+    /// Also measure encode and pipeline on this recording (MJPEG file, saved
+    /// /stream or folder of JPEGs), next to the test pattern at its size
+    /// [default sizes: the recording's]
+    #[arg(long, value_name = "PATH")]
+    pub file: Option<PathBuf>,
 }
 
 /// A part of `tars-camera bench`.

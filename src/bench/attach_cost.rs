@@ -67,6 +67,8 @@ pub fn measure(
         quality,
         mqtt_rate: 2.0,
         mqtt_url: broker_url.to_owned(),
+        encoder: crate::encode::Codec::auto().kind(),
+        max_clients: 16,
     };
     let service = ChildService::start(&config)?;
     let span = Duration::from_secs_f64(seconds);

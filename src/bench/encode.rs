@@ -75,7 +75,26 @@ pub fn median(v: &mut [f64]) -> f64 {
 /// # Errors
 /// An encoder failed.
 pub fn measure(width: u32, height: u32, quality: u8, runs: u32) -> eyre::Result<Vec<EncodeRow>> {
-    let frames = test_frames(width, height, 4)?;
+    measure_frames(
+        &test_frames(width, height, 4)?,
+        width,
+        height,
+        quality,
+        runs,
+    )
+}
+
+/// Encode rows for `frames` (packed RGB at `width` x `height`), as [`measure`].
+///
+/// # Errors
+/// An encoder failed.
+pub fn measure_frames(
+    frames: &[Vec<u8>],
+    width: u32,
+    height: u32,
+    quality: u8,
+    runs: u32,
+) -> eyre::Result<Vec<EncodeRow>> {
     let kinds = EncoderKind::available();
     let mut encoders = kinds
         .iter()
@@ -86,13 +105,13 @@ pub fn measure(width: u32, height: u32, quality: u8, runs: u32) -> eyre::Result<
     let mut sizes = vec![0usize; kinds.len()];
     // Warm up (buffers, caches, frequency).
     for enc in &mut encoders {
-        for f in &frames {
+        for f in frames {
             enc.encode_rgb(f, width, height, quality)
                 .map_err(|e| eyre::eyre!("{e}"))?;
         }
     }
     for _ in 0..runs.max(1) {
-        for f in &frames {
+        for f in frames {
             for (i, enc) in encoders.iter_mut().enumerate() {
                 let c = super::sys::thread_cpu_time().unwrap_or_default();
                 let t = Instant::now();
@@ -150,6 +169,22 @@ pub fn parallel_fps(
     seconds: f64,
 ) -> eyre::Result<f64> {
     let frames = std::sync::Arc::new(test_frames(width, height, 4)?);
+    parallel_fps_on(frames, kind, width, height, quality, threads, seconds)
+}
+
+/// [`parallel_fps`] on given RGB frames.
+///
+/// # Errors
+/// An encoder failed.
+pub fn parallel_fps_on(
+    frames: std::sync::Arc<Vec<Vec<u8>>>,
+    kind: EncoderKind,
+    width: u32,
+    height: u32,
+    quality: u8,
+    threads: usize,
+    seconds: f64,
+) -> eyre::Result<f64> {
     let deadline = Instant::now() + std::time::Duration::from_secs_f64(seconds);
     let handles: Vec<_> = (0..threads.max(1))
         .map(|_| {

@@ -8,6 +8,8 @@
 //! - fanout, mqtt, quiet, startup, soak: the service as a child process,
 //!   measured from outside (see `service_runs`);
 //! - chaos: the service under faults for `--chaos-seconds` (see `chaos`).
+//! - with `--file`, encode and pipeline rows on recorded footage too (see
+//!   `footage`).
 //!
 //! Prints a table per section (each row names its encoder) and the targets
 //! with their verdicts; `--json FILE` writes the same numbers. Speed is
@@ -23,6 +25,8 @@ mod chaos;
 mod chaos_load;
 mod child;
 pub mod encode;
+pub mod footage;
+mod mqtt_run;
 mod pipeline;
 mod reader;
 mod report;
@@ -92,47 +96,22 @@ pub fn run(args: &BenchArgs) -> eyre::Result<()> {
             args.seconds
         ));
     }
-    let sizes = if args.sizes.is_empty() {
-        SIZES.to_vec()
-    } else {
-        args.sizes
-            .iter()
-            .map(|s| parse_size(s))
-            .collect::<Result<Vec<_>, _>>()?
-    };
+    let sizes = sizes(args)?;
     let mut report = Report::new(args.quality);
     if cfg!(debug_assertions) {
         eprintln!("warning: a debug build; run `cargo run --release -- bench` for real numbers");
     }
     // The encoder `--encoder auto` picks here; child services run with it.
-    let service_codec = Codec::auto();
+    let codec = Codec::auto();
     eprintln!(
         "tars-camera bench on {} ({} cores), service encoder {}",
         report.machine.cpu,
         report.machine.cores,
-        service_codec.describe()
+        codec.describe()
     );
     // The pipeline is judged against the bare encode: measure it too.
     if wants(args, BenchSection::Encode) || wants(args, BenchSection::Pipeline) {
-        for &(w, h) in &sizes {
-            eprintln!("encode {w}x{h} ...");
-            let threads = crate::capture::encode_pool::default_workers();
-            for mut row in encode::measure(w, h, args.quality, args.runs)? {
-                let kind = EncoderKind::available()
-                    .into_iter()
-                    .find(|k| k.name() == row.encoder)
-                    .unwrap_or(EncoderKind::JpegEncoder);
-                row.fps_parallel = encode::parallel_fps(kind, w, h, args.quality, threads, 0.7)?;
-                row.threads = threads;
-                report.encode.push(row);
-            }
-            report.source.push(report::SourceRow {
-                width: w,
-                height: h,
-                render_ms: encode::render_ms(w, h, 30)?,
-            });
-        }
-        report.print_encode();
+        run_encode(args, &sizes, &mut report)?;
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -152,126 +131,29 @@ pub fn run(args: &BenchArgs) -> eyre::Result<()> {
     .iter()
     .any(|&s| wants(args, s));
     let broker = if needs_broker {
-        Some(embedded_broker()?)
+        embedded_broker()?
     } else {
-        None
+        String::new()
     };
-    let broker = broker.as_deref().unwrap_or_default();
+    let ctx = Ctx {
+        args,
+        runtime: &runtime,
+        broker: &broker,
+        codec: &codec,
+    };
     if wants(args, BenchSection::Pipeline) {
-        for &(w, h) in &sizes {
-            for kind in EncoderKind::available() {
-                eprintln!("pipeline {w}x{h} with {} ...", kind.name());
-                let mut row =
-                    pipeline::measure(&runtime, w, h, args.quality, args.seconds, broker, kind)?;
-                row.cpu_vs_bare_encode = report
-                    .encode_cpu_ms(kind.name(), w, h)
-                    .map_or(0.0, |ms| row.cpu_ms_per_hub_frame / ms.max(1e-9));
-                report.pipeline.push(row);
-            }
-        }
-        report.print_pipeline();
+        run_pipeline(&ctx, &sizes, &mut report)?;
+    }
+    if let Some(f) = &report.footage {
+        footage::print(f, &report.encode, &report.pipeline);
     }
     if wants(args, BenchSection::Ui) {
-        // Rust codecs first (the preview's full decode), then libjpeg-turbo
-        // (reduced decode), on the same service sizes.
-        let codecs: Vec<Codec> = EncoderKind::available()
-            .into_iter()
-            .filter_map(|k| k.codec().ok())
-            .collect();
-        for size in [(640, 480), (1920, 1080)] {
-            for codec in &codecs {
-                eprintln!(
-                    "ui 120x40 over {}x{}@30 with {} ...",
-                    size.0,
-                    size.1,
-                    codec.name()
-                );
-                report.ui.push(pipeline::measure_ui(
-                    &runtime,
-                    size,
-                    codec,
-                    args.seconds.max(3.0),
-                    broker,
-                )?);
-            }
-        }
-        report.print_ui();
+        run_ui(&ctx, &mut report)?;
     }
-    let clients = usize::try_from(args.clients.max(1)).unwrap_or(16);
-    if wants(args, BenchSection::Fanout) {
-        eprintln!("fanout 1280x720@30: 1 and {clients} clients ...");
-        report.fanout = service_runs::fanout(
-            clients,
-            args.seconds * 2.0,
-            args.quality,
-            broker,
-            service_codec.kind(),
-        )?;
-        report.print_fanout();
-    }
-    if wants(args, BenchSection::Mqtt) {
-        let (url, name, _mosquitto) = match &args.mqtt_url {
-            Some(url) => (url.clone(), url.clone(), None),
-            None => {
-                let exe = std::env::current_exe()?;
-                let m = broker_process::BrokerProcess::start(
-                    broker_process::BrokerKind::Mosquitto,
-                    &exe,
-                )
-                .wrap_err(
-                    "cannot start mosquitto (apt-get install mosquitto, or give --mqtt-url)",
-                )?;
-                (m.url(), format!("mosquitto ({})", m.url()), Some(m))
-            }
-        };
-        eprintln!("mqtt 640x480 at 30 Hz through {name} for 8 s ...");
-        report.mqtt = Some(service_runs::mqtt(
-            &runtime,
-            &url,
-            &name,
-            8.0,
-            args.quality,
-            service_codec.kind(),
-        )?);
-        report.print_mqtt();
-    }
-    if wants(args, BenchSection::Quiet) {
-        eprintln!("quiet 640x480@10, MQTT 2 Hz ...");
-        report.quiet = service_runs::quiet(
-            (args.seconds * 3.0).max(6.0),
-            args.quality,
-            broker,
-            service_codec.kind(),
-        )?;
-        report.print_quiet();
-    }
-    if wants(args, BenchSection::Startup) {
-        eprintln!("startup to first frame, 5 runs ...");
-        report.startup = Some(service_runs::startup(
-            5,
-            args.quality,
-            broker,
-            service_codec.kind(),
-        )?);
-        report.print_startup();
-    }
-    if wants(args, BenchSection::Soak) {
-        eprintln!(
-            "soak {clients} clients at 1280x720@30 for {} s ...",
-            args.soak_seconds
-        );
-        report.soak = Some(service_runs::soak(
-            clients,
-            args.soak_seconds.max(5.0),
-            args.quality,
-            broker,
-            service_codec.kind(),
-        )?);
-        report.print_soak();
-    }
+    run_service_sections(&ctx, &mut report)?;
     if wants(args, BenchSection::Attach) {
         eprintln!("attach 80x24 over 640x480@10 ...");
-        let row = attach_cost::measure(&runtime, args.seconds.max(5.0), args.quality, broker)?;
+        let row = attach_cost::measure(&runtime, args.seconds.max(5.0), args.quality, &broker)?;
         row.print();
         report.attach = Some(row);
     }
@@ -289,6 +171,176 @@ pub fn run(args: &BenchArgs) -> eyre::Result<()> {
             .map_err(|e| eyre::eyre!("--json: cannot write {}: {e}", path.display()))?;
         eprintln!("wrote {}", path.display());
     }
+    Ok(())
+}
+
+/// What the sections that run services share.
+struct Ctx<'a> {
+    args: &'a BenchArgs,
+    runtime: &'a tokio::runtime::Runtime,
+    /// The embedded broker's URL (empty when no section needs it).
+    broker: &'a str,
+    /// The codec `--encoder auto` picks on this machine.
+    codec: &'a Codec,
+}
+
+/// `--sizes`, or the defaults (with footage: the recording's size).
+fn sizes(args: &BenchArgs) -> eyre::Result<Vec<(u32, u32)>> {
+    let footage_size = args.file.as_deref().map(footage::size).transpose()?;
+    if args.sizes.is_empty() {
+        return Ok(footage_size.map_or_else(|| SIZES.to_vec(), |size| vec![size]));
+    }
+    args.sizes.iter().map(|s| parse_size(s)).collect()
+}
+
+/// Every encoder on the test pattern at each size (and on the footage).
+fn run_encode(args: &BenchArgs, sizes: &[(u32, u32)], report: &mut Report) -> eyre::Result<()> {
+    for &(w, h) in sizes {
+        eprintln!("encode {w}x{h} ...");
+        let threads = crate::capture::encode_pool::default_workers();
+        for mut row in encode::measure(w, h, args.quality, args.runs)? {
+            let kind = EncoderKind::available()
+                .into_iter()
+                .find(|k| k.name() == row.encoder)
+                .unwrap_or(EncoderKind::JpegEncoder);
+            row.fps_parallel = encode::parallel_fps(kind, w, h, args.quality, threads, 0.7)?;
+            row.threads = threads;
+            report.encode.push(row);
+        }
+        report.source.push(report::SourceRow {
+            width: w,
+            height: h,
+            render_ms: encode::render_ms(w, h, 30)?,
+        });
+    }
+    report.print_encode();
+    if let Some(path) = &args.file {
+        eprintln!("encode on {} ...", path.display());
+        report.footage = Some(footage::measure_encode(path, args.quality, args.runs)?);
+    }
+    Ok(())
+}
+
+/// The unpaced pipeline with every encoder at each size (and on the footage).
+fn run_pipeline(ctx: &Ctx<'_>, sizes: &[(u32, u32)], report: &mut Report) -> eyre::Result<()> {
+    let args = ctx.args;
+    for &(w, h) in sizes {
+        for kind in EncoderKind::available() {
+            eprintln!("pipeline {w}x{h} with {} ...", kind.name());
+            let mut row = pipeline::measure(
+                ctx.runtime,
+                w,
+                h,
+                args.quality,
+                args.seconds,
+                ctx.broker,
+                kind,
+            )?;
+            row.cpu_vs_bare_encode = report
+                .encode_cpu_ms(kind.name(), w, h)
+                .map_or(0.0, |ms| row.cpu_ms_per_hub_frame / ms.max(1e-9));
+            report.pipeline.push(row);
+        }
+    }
+    report.print_pipeline();
+    if let Some(path) = &args.file {
+        let rows =
+            footage::measure_pipeline(ctx.runtime, path, args.quality, args.seconds, ctx.broker)?;
+        footage::attach_pipeline(&mut report.footage, path, args.quality, rows)?;
+    }
+    Ok(())
+}
+
+/// The UI's cost with each codec: Rust codecs first (the preview's full
+/// decode), then libjpeg-turbo (reduced decode), on the same service sizes.
+fn run_ui(ctx: &Ctx<'_>, report: &mut Report) -> eyre::Result<()> {
+    let codecs: Vec<Codec> = EncoderKind::available()
+        .into_iter()
+        .filter_map(|k| k.codec().ok())
+        .collect();
+    for size in [(640, 480), (1920, 1080)] {
+        for codec in &codecs {
+            eprintln!(
+                "ui 120x40 over {}x{}@30 with {} ...",
+                size.0,
+                size.1,
+                codec.name()
+            );
+            let seconds = ctx.args.seconds.max(3.0);
+            let row = pipeline::measure_ui(ctx.runtime, size, codec, seconds, ctx.broker)?;
+            report.ui.push(row);
+        }
+    }
+    report.print_ui();
+    Ok(())
+}
+
+/// The sections that run the service as a child process.
+fn run_service_sections(ctx: &Ctx<'_>, report: &mut Report) -> eyre::Result<()> {
+    let (args, broker, kind) = (ctx.args, ctx.broker, ctx.codec.kind());
+    let clients = usize::try_from(args.clients.max(1)).unwrap_or(16);
+    if wants(args, BenchSection::Fanout) {
+        eprintln!("fanout 1280x720@30: 1 and {clients} clients ...");
+        report.fanout =
+            service_runs::fanout(clients, args.seconds * 2.0, args.quality, broker, kind)?;
+        report.print_fanout();
+    }
+    if wants(args, BenchSection::Mqtt) {
+        run_mqtt(ctx, report)?;
+    }
+    if wants(args, BenchSection::Quiet) {
+        eprintln!("quiet 640x480@10, MQTT 2 Hz ...");
+        let seconds = (args.seconds * 3.0).max(6.0);
+        report.quiet = service_runs::quiet(seconds, args.quality, broker, kind)?;
+        report.print_quiet();
+    }
+    if wants(args, BenchSection::Startup) {
+        eprintln!("startup to first frame, 5 runs ...");
+        report.startup = Some(service_runs::startup(5, args.quality, broker, kind)?);
+        report.print_startup();
+    }
+    if wants(args, BenchSection::Soak) {
+        eprintln!(
+            "soak {clients} clients at 1280x720@30 for {} s ...",
+            args.soak_seconds
+        );
+        let seconds = args.soak_seconds.max(5.0);
+        report.soak = Some(service_runs::soak(
+            clients,
+            seconds,
+            args.quality,
+            broker,
+            kind,
+        )?);
+        report.print_soak();
+    }
+    Ok(())
+}
+
+/// 30 Hz frames through `--mqtt-url`, or a Mosquitto of its own.
+fn run_mqtt(ctx: &Ctx<'_>, report: &mut Report) -> eyre::Result<()> {
+    let (url, name, _mosquitto) = match &ctx.args.mqtt_url {
+        Some(url) => (url.clone(), url.clone(), None),
+        None => {
+            let exe = std::env::current_exe()?;
+            let m =
+                broker_process::BrokerProcess::start(broker_process::BrokerKind::Mosquitto, &exe)
+                    .wrap_err(
+                    "cannot start mosquitto (apt-get install mosquitto, or give --mqtt-url)",
+                )?;
+            (m.url(), format!("mosquitto ({})", m.url()), Some(m))
+        }
+    };
+    eprintln!("mqtt 640x480 at 30 Hz through {name} for 8 s ...");
+    report.mqtt = Some(mqtt_run::mqtt(
+        ctx.runtime,
+        &url,
+        &name,
+        8.0,
+        ctx.args.quality,
+        ctx.codec.kind(),
+    )?);
+    report.print_mqtt();
     Ok(())
 }
 

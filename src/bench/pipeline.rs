@@ -98,11 +98,36 @@ pub fn measure(
     broker_url: &str,
     encoder: EncoderKind,
 ) -> eyre::Result<PipelineRow> {
-    let mut config = service_config(width, height, 100_000.0, quality, 2.0, broker_url)?;
+    let config = service_config(width, height, 100_000.0, quality, 2.0, broker_url)?;
+    measure_config(rt, config, seconds, broker_url, encoder, false)
+}
+
+/// Measure the unpaced pipeline of a service configured as `config` (its
+/// `fps` far above what it can deliver) with one encoder; `re_encode` sets
+/// the quality at start, which ends passthrough of a source's own JPEGs.
+///
+/// # Errors
+/// The encoder is not available, or the service, the reader or the
+/// subscriber failed.
+pub fn measure_config(
+    rt: &Runtime,
+    mut config: Config,
+    seconds: f64,
+    broker_url: &str,
+    encoder: EncoderKind,
+    re_encode: bool,
+) -> eyre::Result<PipelineRow> {
+    let (width, height) = (config.width, config.height);
     config.encoder = encoder.codec()?;
     let topic = config.frame_topic.clone();
     let subscriber = rt.block_on(Subscriber::start(broker_url, &topic))?;
     let service = start_service(rt, config)?;
+    if re_encode {
+        // An operator's quality change, even to the same value, ends passthrough.
+        let _ = service
+            .commands
+            .try_send(crate::control::Command::AdjustQuality(0));
+    }
     let result = (|| {
         if super::reader::wait_first_frame(service.http_addr, Duration::from_secs(5)).is_none() {
             return Err(eyre::eyre!("no first frame within 5 s"));

@@ -5,8 +5,9 @@
 use serde::Serialize;
 
 use super::encode::EncodeRow;
+use super::mqtt_run::MqttRow;
 use super::pipeline::{PipelineRow, UiRow};
-use super::service_runs::{FanoutRow, MqttRow, QuietRow, SoakRow, StartupRow};
+use super::service_runs::{FanoutRow, QuietRow, SoakRow, StartupRow};
 use super::sys::Machine;
 
 /// One target, its threshold and what this run measured.
@@ -44,6 +45,8 @@ pub struct Report {
     pub soak: Option<SoakRow>,
     pub chaos: Option<super::chaos::ChaosRow>,
     pub attach: Option<super::attach_cost::AttachRow>,
+    /// `--file`: the same rows on recorded footage.
+    pub footage: Option<super::footage::FootageReport>,
     pub targets: Vec<Target>,
     pub machine: Machine,
 }
@@ -64,6 +67,7 @@ impl Report {
             soak: None,
             chaos: None,
             attach: None,
+            footage: None,
             targets: Vec::new(),
             machine: Machine::describe(),
         }

@@ -8,6 +8,7 @@ pub mod camera;
 pub mod camera_mode;
 pub mod convert;
 pub mod encode_pool;
+pub mod file;
 pub mod flaky;
 pub mod jpeg_check;
 pub mod test_pattern;

@@ -34,6 +34,8 @@ pub const EXIT_USAGE: u8 = 2;
 pub enum SourceKind {
     Camera,
     TestPattern,
+    /// A recording (`--file`).
+    File,
 }
 
 impl fmt::Display for SourceKind {
@@ -41,6 +43,7 @@ impl fmt::Display for SourceKind {
         f.write_str(match self {
             Self::Camera => "camera",
             Self::TestPattern => "test-pattern",
+            Self::File => "file",
         })
     }
 }
@@ -58,6 +61,10 @@ pub enum BrokerChoice {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     pub source: SourceKind,
+    /// The recording for `SourceKind::File`, checked to hold a JPEG.
+    pub file: Option<std::path::PathBuf>,
+    /// Play the recording again at its end.
+    pub loop_playback: bool,
     pub device: Device,
     pub width: u32,
     pub height: u32,

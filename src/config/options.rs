@@ -16,9 +16,16 @@ pub struct Options {
     #[arg(long, env = "CAMERA_CONFIG", value_name = "FILE")]
     #[serde(skip)]
     pub config: Option<PathBuf>,
-    /// Frame source: `camera` or `test-pattern` [default: camera]
+    /// Frame source: `camera`, `test-pattern` or `file` [default: camera]
     #[arg(long, env = "CAMERA_SOURCE", value_name = "SOURCE")]
     pub source: Option<String>,
+    /// Recording for `--source file`: raw MJPEG, a saved /stream, or a folder of JPEGs
+    #[arg(long, env = "CAMERA_FILE", value_name = "PATH")]
+    pub file: Option<PathBuf>,
+    /// Play the recording again from the start at its end; false: stop as an unplugged camera [default: true]
+    #[arg(long = "loop", env = "CAMERA_LOOP", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
+    #[serde(rename = "loop")]
+    pub loop_playback: Option<bool>,
     /// Camera: index N or /dev/videoN [default: 0]
     #[arg(long, env = "CAMERA_DEVICE_INDEX", value_name = "N")]
     pub device: Option<String>,
@@ -144,6 +151,8 @@ impl Options {
         pick!(
             config,
             source,
+            file,
+            loop_playback,
             device,
             width,
             height,

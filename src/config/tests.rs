@@ -81,7 +81,10 @@ fn zero_width_or_height_is_refused() {
 #[test]
 fn unknown_source_is_refused() {
     let e = err(&["--source", "webcam"]);
-    assert_eq!(e, "--source: must be camera or test-pattern (got 'webcam')");
+    assert_eq!(
+        e,
+        "--source: must be camera, test-pattern or file (got 'webcam')"
+    );
 }
 
 #[test]

@@ -91,9 +91,10 @@ fn source(o: &Options) -> Result<SourceKind, ConfigError> {
     match (o.source.as_deref(), o.demo) {
         (None, true) | (Some("test-pattern"), _) => Ok(SourceKind::TestPattern),
         (None, false) | (Some("camera"), _) => Ok(SourceKind::Camera),
+        (Some("file"), _) => Ok(SourceKind::File),
         (Some(other), _) => Err(ConfigError::new(
             "--source",
-            format!("must be camera or test-pattern (got '{other}')"),
+            format!("must be camera, test-pattern or file (got '{other}')"),
         )),
     }
 }
@@ -215,11 +216,27 @@ pub fn validate(o: Options) -> Result<Config, ConfigError> {
     let mut warnings = Vec::new();
     let fps = positive_at_most("--fps", o.fps, 10.0, 240.0)?;
     let (reconnect_min, reconnect_max) = reconnect(&o)?;
+    let source = source(&o)?;
+    let recording = crate::capture::file::config::check(
+        source == SourceKind::File,
+        o.file.clone(),
+        &mut warnings,
+    )
+    .map_err(|e| ConfigError::new("--file", e.to_string()))?;
+    let (width, height) = crate::capture::file::config::size(
+        recording.as_ref().map(|r| r.size),
+        int_in("--width", o.width, 640, (1, 8192), " pixels")?,
+        int_in("--height", o.height, 480, (1, 8192), " pixels")?,
+        o.width.is_some() || o.height.is_some(),
+        &mut warnings,
+    );
     Ok(Config {
-        source: source(&o)?,
+        source,
+        file: recording.map(|r| r.path),
+        loop_playback: o.loop_playback.unwrap_or(true),
         device: device(o.device.as_deref())?,
-        width: int_in("--width", o.width, 640, (1, 8192), " pixels")?,
-        height: int_in("--height", o.height, 480, (1, 8192), " pixels")?,
+        width,
+        height,
         fps,
         quality: int_in("--quality", o.quality, 80, (1, 100), "")?,
         mqtt_rate_hz: mqtt_rate(o.mqtt_rate, fps, &mut warnings)?,

@@ -2,6 +2,7 @@
 
 use crate::capture::FrameSource;
 use crate::capture::camera::CameraSource;
+use crate::capture::file::FileSource;
 use crate::capture::flaky::FlakySource;
 use crate::capture::test_pattern::{Clock, TestPattern};
 use crate::config::{Config, SourceKind};
@@ -27,6 +28,11 @@ pub fn from_config(config: &Config) -> Box<dyn FrameSource> {
                 fps,
             ))
         }
+        SourceKind::File => Box::new(FileSource::new(
+            config.file.clone().unwrap_or_default(),
+            config.loop_playback,
+            config.fps,
+        )),
     };
     match &config.fail_schedule {
         Some(schedule) => Box::new(FlakySource::new(source, schedule.clone())),

@@ -1,5 +1,6 @@
 //! Shared helpers for the end-to-end tests: real sockets, the real binary
 //! ([`broker`]: MQTT brokers as child processes and an observer client;
+//! [`clips`]: recordings made with the service's own encoder;
 //! [`ui`]: a readable TestBackend and keys from a channel).
 #![expect(
     dead_code,
@@ -7,6 +8,7 @@
 )]
 
 pub mod broker;
+pub mod clips;
 pub mod ui;
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -168,8 +170,12 @@ impl Running {
         let line = self.wait_line("HTTP on http://", Duration::from_secs(10));
         let start = line.find("http://").expect("url") + 7;
         let rest = &line[start..];
-        rest[..rest.find('/').expect("slash")]
+        let host_port = &rest[..rest.find('/').expect("slash")];
+        // A loopback bind is printed as `localhost:PORT`; the service listens
+        // on 127.0.0.1 then (the tests bind there).
+        host_port
             .parse()
+            .or_else(|_| host_port.replace("localhost", "127.0.0.1").parse())
             .expect("addr")
     }
 

@@ -94,7 +94,7 @@ pub fn lines(view: &View) -> (Vec<Line<'static>>, Vec<Line<'static>>) {
         format!(", {} total  reopens {}", c.total_failures, c.reopens).into(),
     ]);
     let mut transform = if c.passthrough {
-        format!("passthrough (camera JPEG), {} idle", e.encoder)
+        format!("passthrough (source JPEG), {} idle", e.encoder)
     } else {
         format!("re-encode {}", e.encoder)
     };

@@ -7,194 +7,19 @@
 //! A failing source is re-opened with backoff (0.5 s doubling to 10 s), so a
 //! missing camera costs almost nothing.
 
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
-
-use tokio::sync::watch;
 
 use super::encode_pool::{EncodePool, Encoded, Job, Picture, Sink, default_workers};
 use super::{CaptureError, FrameSource, SourceFrame, SourceInfo};
 use crate::backoff::Backoff;
-use crate::encode::{Codec, Transform};
 use crate::frame::{Frame, FrameHub};
-use crate::stats::{CaptureStatus, EncoderStatus, History, RateMeter};
 
-/// Failures in a row after which health turns `camera_error`.
-pub const ERROR_THRESHOLD: u64 = 3;
-/// Read failures in a row after which the source is closed and re-opened.
-pub const REOPEN_AFTER: u64 = 5;
+mod shared;
 
-/// Whether frames flow; the service turns changes into health events.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CameraHealth {
-    /// No frame yet and no failure yet.
-    Starting,
-    Ok,
-    Failing(String),
-}
-
-/// What the capture thread needs to know, fixed for its life.
-#[derive(Debug, Clone)]
-pub struct CaptureSettings {
-    pub source_name: String,
-    pub target_fps: f64,
-    pub transform: Transform,
-    /// The JPEG codec of the encode workers.
-    pub codec: Codec,
-    pub reopen_min: Duration,
-    pub reopen_max: Duration,
-}
-
-/// Shared between the capture thread, the service and the status readers.
-#[derive(Debug)]
-pub struct CaptureShared {
-    quality: AtomicU8,
-    quality_overridden: AtomicBool,
-    stop: AtomicBool,
-    /// Pictures in a row the workers failed to decode or encode.
-    encode_failures: AtomicU64,
-    counters: Mutex<Counters>,
-    health: watch::Sender<CameraHealth>,
-}
-
-#[derive(Debug, Default)]
-struct Counters {
-    backend: &'static str,
-    info: Option<SourceInfo>,
-    meter: RateMeter,
-    history: History,
-    frame_time_ms: f64,
-    encode_ms: f64,
-    jpeg_bytes: u64,
-    out_size: (u32, u32),
-    frames: u64,
-    consecutive_failures: u64,
-    total_failures: u64,
-    reopens: u64,
-    last_error: Option<String>,
-    passthrough: bool,
-}
-
-impl CaptureShared {
-    #[must_use]
-    pub fn new(quality: u8) -> Arc<Self> {
-        Arc::new(Self {
-            quality: AtomicU8::new(quality.clamp(1, 100)),
-            quality_overridden: AtomicBool::new(false),
-            stop: AtomicBool::new(false),
-            encode_failures: AtomicU64::new(0),
-            counters: Mutex::new(Counters::default()),
-            health: watch::Sender::new(CameraHealth::Starting),
-        })
-    }
-
-    /// Current JPEG quality.
-    #[must_use]
-    pub fn quality(&self) -> u8 {
-        self.quality.load(Ordering::Relaxed)
-    }
-
-    /// Change the JPEG quality; applies to the next frame. A change made while
-    /// running also ends MJPEG passthrough (the operator asked for a quality).
-    pub fn set_quality(&self, quality: u8) {
-        self.quality.store(quality.clamp(1, 100), Ordering::Relaxed);
-        self.quality_overridden.store(true, Ordering::Relaxed);
-    }
-
-    /// Ask the thread to stop; it notices within ~50 ms (or one frame read).
-    pub fn stop(&self) {
-        self.stop.store(true, Ordering::Relaxed);
-    }
-
-    fn stopping(&self) -> bool {
-        self.stop.load(Ordering::Relaxed)
-    }
-
-    /// Health changes (for the MQTT health events).
-    #[must_use]
-    pub fn health(&self) -> watch::Receiver<CameraHealth> {
-        self.health.subscribe()
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Counters> {
-        self.counters.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// The capture and encoder sections of the status.
-    #[must_use]
-    pub fn snapshot(
-        &self,
-        settings: &CaptureSettings,
-        encoder: &str,
-    ) -> (CaptureStatus, EncoderStatus) {
-        let now = Instant::now();
-        let mut c = self.lock();
-        let measured_fps = c.meter.rate(now);
-        c.history.sample(now, measured_fps);
-        let info = c.info.clone();
-        let capture = CaptureStatus {
-            source: settings.source_name.clone(),
-            backend: c.backend.to_owned(),
-            device: info.as_ref().map(|i| i.device.clone()).unwrap_or_default(),
-            width: info.as_ref().map_or(0, |i| i.width),
-            height: info.as_ref().map_or(0, |i| i.height),
-            pixel_format: info
-                .as_ref()
-                .map(|i| i.pixel_format.clone())
-                .unwrap_or_default(),
-            target_fps: settings.target_fps,
-            measured_fps,
-            fps_history: c.history.values(),
-            frame_time_ms: c.frame_time_ms,
-            frames: c.frames,
-            consecutive_failures: c.consecutive_failures,
-            total_failures: c.total_failures,
-            reopens: c.reopens,
-            last_error: c.last_error.clone(),
-            rotation: settings.transform.rotation,
-            flip_h: settings.transform.flip_h,
-            flip_v: settings.transform.flip_v,
-            passthrough: c.passthrough,
-        };
-        let encoder = EncoderStatus {
-            encoder: encoder.to_owned(),
-            quality: self.quality(),
-            encode_ms: c.encode_ms,
-            jpeg_bytes: c.jpeg_bytes,
-            width: c.out_size.0,
-            height: c.out_size.1,
-            last_saved: None,
-        };
-        (capture, encoder)
-    }
-
-    fn record_failure(&self, error: &CaptureError) -> u64 {
-        let mut c = self.lock();
-        c.consecutive_failures += 1;
-        c.total_failures += 1;
-        c.last_error = Some(error.to_string());
-        let n = c.consecutive_failures;
-        drop(c);
-        if n >= ERROR_THRESHOLD
-            || matches!(
-                error,
-                CaptureError::Open { .. } | CaptureError::Disconnected(_)
-            )
-        {
-            let failing = CameraHealth::Failing(error.to_string());
-            self.health.send_if_modified(|h| {
-                let changed = !matches!(h, CameraHealth::Failing(_));
-                if changed {
-                    *h = failing;
-                }
-                changed
-            });
-        }
-        n
-    }
-}
+pub use shared::{CameraHealth, CaptureSettings, CaptureShared, ERROR_THRESHOLD, REOPEN_AFTER};
 
 /// Start the capture thread.
 ///
@@ -323,22 +148,13 @@ impl Capture {
                 if !sleep_until(retry_at, &self.shared) {
                     break;
                 }
-                match self.source.open() {
+                match self.open_source(ever_opened) {
                     Ok(info) => {
-                        tracing::info!(device = %info.device, "source open: {}x{} {} at {} fps", info.width, info.height, info.pixel_format, info.fps);
-                        let mut c = self.shared.lock();
-                        if ever_opened {
-                            c.reopens += 1;
-                        }
-                        c.info = Some(info.clone());
-                        c.backend = self.source.backend();
-                        drop(c);
                         ever_opened = true;
                         opened = Some(info);
                         next_due = Instant::now();
                     }
                     Err(e) => {
-                        self.shared.record_failure(&e);
                         let wait = backoff.next_delay();
                         tracing::warn!("{e}; retrying in {:.1} s", wait.as_secs_f64());
                         retry_at = Instant::now() + wait;
@@ -387,25 +203,10 @@ impl Capture {
                 next_due = (next_due + period).max(started + period / 2);
             }
             let submitted = result.and_then(|frame| self.submit(frame, buffer, started));
-            let failed = match submitted {
-                Ok(()) => {
-                    backoff.reset();
-                    // Decode/encode failures come back from the workers.
-                    let in_row = self.shared.encode_failures.load(Ordering::Relaxed);
-                    (in_row >= REOPEN_AFTER).then(|| {
-                        self.shared.encode_failures.store(0, Ordering::Relaxed);
-                        CaptureError::Corrupt(format!("{in_row} frames in a row failed to encode"))
-                    })
-                }
-                Err(e) => {
-                    let failures = self.shared.record_failure(&e);
-                    tracing::warn!("capture failed ({failures} in a row): {e}");
-                    let lost =
-                        matches!(e, CaptureError::Open { .. } | CaptureError::Disconnected(_));
-                    (lost || failures >= REOPEN_AFTER).then_some(e)
-                }
-            };
-            if failed.is_some() {
+            if submitted.is_ok() {
+                backoff.reset();
+            }
+            if self.must_reopen(submitted) {
                 self.source.close();
                 opened = None;
                 let wait = backoff.next_delay();
@@ -419,6 +220,49 @@ impl Capture {
         self.source.close();
         self.pool.shutdown();
         self.hub.wake_all();
+    }
+
+    /// Open the source and record it; a failure is counted.
+    fn open_source(&mut self, reopen: bool) -> Result<SourceInfo, CaptureError> {
+        match self.source.open() {
+            Ok(info) => {
+                tracing::info!(device = %info.device, "source open: {}x{} {} at {} fps", info.width, info.height, info.pixel_format, info.fps);
+                let mut c = self.shared.lock();
+                if reopen {
+                    c.reopens += 1;
+                }
+                c.info = Some(info.clone());
+                c.backend = self.source.backend();
+                Ok(info)
+            }
+            Err(e) => {
+                self.shared.record_failure(&e);
+                Err(e)
+            }
+        }
+    }
+
+    /// Whether the source must be closed and re-opened after this frame: it
+    /// was lost, or failed to read or to encode too often in a row.
+    fn must_reopen(&self, submitted: Result<(), CaptureError>) -> bool {
+        match submitted {
+            Ok(()) => {
+                // Decode/encode failures come back from the workers.
+                let in_row = self.shared.encode_failures.load(Ordering::Relaxed);
+                if in_row >= REOPEN_AFTER {
+                    self.shared.encode_failures.store(0, Ordering::Relaxed);
+                    tracing::warn!("{in_row} frames in a row failed to encode");
+                    return true;
+                }
+                false
+            }
+            Err(e) => {
+                let failures = self.shared.record_failure(&e);
+                tracing::warn!("capture failed ({failures} in a row): {e}");
+                let lost = matches!(e, CaptureError::Open { .. } | CaptureError::Disconnected(_));
+                lost || failures >= REOPEN_AFTER
+            }
+        }
     }
 
     /// Hand a source picture to the encode pool (or publish a camera JPEG

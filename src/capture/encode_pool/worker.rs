@@ -1,0 +1,90 @@
+//! One encode worker: decodes a camera JPEG when it must, rotates or flips,
+//! and encodes, reusing its buffers across frames.
+
+use std::time::Instant;
+
+use bytes::Bytes;
+
+use super::{Encoded, Job, Picture};
+use crate::capture::CaptureError;
+use crate::encode::{Codec, Decoder, Encoder, Transform};
+
+/// One worker's encoder and scratch buffers, reused across frames.
+pub(super) struct Worker {
+    encoder: Encoder,
+    decoder: Decoder,
+    transform: Transform,
+    decoded: Vec<u8>,
+    transformed: Vec<u8>,
+}
+
+impl Worker {
+    pub(super) fn new(transform: Transform, codec: &Codec) -> Self {
+        Self {
+            encoder: codec.encoder(),
+            decoder: codec.decoder(),
+            transform,
+            decoded: Vec::new(),
+            transformed: Vec::new(),
+        }
+    }
+
+    /// Encode `job`; gives back its RGB buffer for the free list.
+    pub(super) fn encode(&mut self, job: Job) -> (Result<Encoded, CaptureError>, Option<Vec<u8>>) {
+        let encode_started = Instant::now();
+        let (result, pixels) = match job.picture {
+            Picture::Rgb {
+                pixels,
+                width,
+                height,
+            } => (
+                self.encode_rgb(&pixels, width, height, job.quality),
+                Some(pixels),
+            ),
+            Picture::Jpeg { data, .. } => {
+                let mut decoded = std::mem::take(&mut self.decoded);
+                let result = self
+                    .decoder
+                    .decode(&data, &mut decoded)
+                    .map_err(|e| CaptureError::Corrupt(e.to_string()))
+                    .and_then(|d| self.encode_rgb(&decoded, d.width, d.height, job.quality));
+                self.decoded = decoded;
+                (result, None)
+            }
+        };
+        let result = result.map(|(jpeg, width, height)| Encoded {
+            jpeg,
+            width,
+            height,
+            quality: Some(job.quality),
+            captured_at: job.captured_at,
+            captured_wall: job.captured_wall,
+            backend: job.backend,
+            encode_started,
+            done: Instant::now(),
+        });
+        (result, pixels)
+    }
+
+    fn encode_rgb(
+        &mut self,
+        src: &[u8],
+        width: u32,
+        height: u32,
+        quality: u8,
+    ) -> Result<(Bytes, u32, u32), CaptureError> {
+        let (pixels, w, h) = if self.transform.is_identity() {
+            (src, width, height)
+        } else {
+            let (w, h) = self
+                .transform
+                .apply(src, width, height, &mut self.transformed);
+            (self.transformed.as_slice(), w, h)
+        };
+        let jpeg = self
+            .encoder
+            .encode_rgb(pixels, w, h, quality)
+            .map_err(|e| CaptureError::Other(e.to_string()))?;
+        Ok((jpeg, w, h))
+    }
+}

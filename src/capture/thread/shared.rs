@@ -1,0 +1,187 @@
+//! What the capture thread shares with the service and the status: the
+//! settings, the counters, the JPEG quality, the camera's health.
+
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+
+use crate::capture::{CaptureError, SourceInfo};
+use crate::encode::{Codec, Transform};
+use crate::stats::{CaptureStatus, EncoderStatus, History, RateMeter};
+
+/// Failures in a row after which health turns `camera_error`.
+pub const ERROR_THRESHOLD: u64 = 3;
+/// Read failures in a row after which the source is closed and re-opened.
+pub const REOPEN_AFTER: u64 = 5;
+
+/// Whether frames flow; the service turns changes into health events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CameraHealth {
+    /// No frame yet and no failure yet.
+    Starting,
+    Ok,
+    Failing(String),
+}
+
+/// What the capture thread needs to know, fixed for its life.
+#[derive(Debug, Clone)]
+pub struct CaptureSettings {
+    pub source_name: String,
+    pub target_fps: f64,
+    pub transform: Transform,
+    /// The JPEG codec of the encode workers.
+    pub codec: Codec,
+    pub reopen_min: Duration,
+    pub reopen_max: Duration,
+}
+
+/// Shared between the capture thread, the service and the status readers.
+#[derive(Debug)]
+pub struct CaptureShared {
+    pub(super) quality: AtomicU8,
+    pub(super) quality_overridden: AtomicBool,
+    pub(super) stop: AtomicBool,
+    /// Pictures in a row the workers failed to decode or encode.
+    pub(super) encode_failures: AtomicU64,
+    pub(super) counters: Mutex<Counters>,
+    pub(super) health: watch::Sender<CameraHealth>,
+}
+
+#[derive(Debug, Default)]
+pub(super) struct Counters {
+    pub(super) backend: &'static str,
+    pub(super) info: Option<SourceInfo>,
+    pub(super) meter: RateMeter,
+    pub(super) history: History,
+    pub(super) frame_time_ms: f64,
+    pub(super) encode_ms: f64,
+    pub(super) jpeg_bytes: u64,
+    pub(super) out_size: (u32, u32),
+    pub(super) frames: u64,
+    pub(super) consecutive_failures: u64,
+    pub(super) total_failures: u64,
+    pub(super) reopens: u64,
+    pub(super) last_error: Option<String>,
+    pub(super) passthrough: bool,
+}
+
+impl CaptureShared {
+    #[must_use]
+    pub fn new(quality: u8) -> Arc<Self> {
+        Arc::new(Self {
+            quality: AtomicU8::new(quality.clamp(1, 100)),
+            quality_overridden: AtomicBool::new(false),
+            stop: AtomicBool::new(false),
+            encode_failures: AtomicU64::new(0),
+            counters: Mutex::new(Counters::default()),
+            health: watch::Sender::new(CameraHealth::Starting),
+        })
+    }
+
+    /// Current JPEG quality.
+    #[must_use]
+    pub fn quality(&self) -> u8 {
+        self.quality.load(Ordering::Relaxed)
+    }
+
+    /// Change the JPEG quality; applies to the next frame. A change made while
+    /// running also ends MJPEG passthrough (the operator asked for a quality).
+    pub fn set_quality(&self, quality: u8) {
+        self.quality.store(quality.clamp(1, 100), Ordering::Relaxed);
+        self.quality_overridden.store(true, Ordering::Relaxed);
+    }
+
+    /// Ask the thread to stop; it notices within ~50 ms (or one frame read).
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+
+    pub(super) fn stopping(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+
+    /// Health changes (for the MQTT health events).
+    #[must_use]
+    pub fn health(&self) -> watch::Receiver<CameraHealth> {
+        self.health.subscribe()
+    }
+
+    pub(super) fn lock(&self) -> std::sync::MutexGuard<'_, Counters> {
+        self.counters.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The capture and encoder sections of the status.
+    #[must_use]
+    pub fn snapshot(
+        &self,
+        settings: &CaptureSettings,
+        encoder: &str,
+    ) -> (CaptureStatus, EncoderStatus) {
+        let now = Instant::now();
+        let mut c = self.lock();
+        let measured_fps = c.meter.rate(now);
+        c.history.sample(now, measured_fps);
+        let info = c.info.clone();
+        let capture = CaptureStatus {
+            source: settings.source_name.clone(),
+            backend: c.backend.to_owned(),
+            device: info.as_ref().map(|i| i.device.clone()).unwrap_or_default(),
+            width: info.as_ref().map_or(0, |i| i.width),
+            height: info.as_ref().map_or(0, |i| i.height),
+            pixel_format: info
+                .as_ref()
+                .map(|i| i.pixel_format.clone())
+                .unwrap_or_default(),
+            target_fps: settings.target_fps,
+            measured_fps,
+            fps_history: c.history.values(),
+            frame_time_ms: c.frame_time_ms,
+            frames: c.frames,
+            consecutive_failures: c.consecutive_failures,
+            total_failures: c.total_failures,
+            reopens: c.reopens,
+            last_error: c.last_error.clone(),
+            rotation: settings.transform.rotation,
+            flip_h: settings.transform.flip_h,
+            flip_v: settings.transform.flip_v,
+            passthrough: c.passthrough,
+        };
+        let encoder = EncoderStatus {
+            encoder: encoder.to_owned(),
+            quality: self.quality(),
+            encode_ms: c.encode_ms,
+            jpeg_bytes: c.jpeg_bytes,
+            width: c.out_size.0,
+            height: c.out_size.1,
+            last_saved: None,
+        };
+        (capture, encoder)
+    }
+
+    pub(super) fn record_failure(&self, error: &CaptureError) -> u64 {
+        let mut c = self.lock();
+        c.consecutive_failures += 1;
+        c.total_failures += 1;
+        c.last_error = Some(error.to_string());
+        let n = c.consecutive_failures;
+        drop(c);
+        if n >= ERROR_THRESHOLD
+            || matches!(
+                error,
+                CaptureError::Open { .. } | CaptureError::Disconnected(_)
+            )
+        {
+            let failing = CameraHealth::Failing(error.to_string());
+            self.health.send_if_modified(|h| {
+                let changed = !matches!(h, CameraHealth::Failing(_));
+                if changed {
+                    *h = failing;
+                }
+                changed
+            });
+        }
+        n
+    }
+}
