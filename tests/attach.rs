@@ -17,19 +17,6 @@ use ratatui::backend::TestBackend;
 use tars_camera::attach::{self, Credentials, Target};
 use tars_camera::tui::{EventLog, run_loop_attached};
 
-/// The HTTP address the service printed (`http://localhost:PORT/` on loopback).
-fn http_addr(svc: &mut Running) -> SocketAddr {
-    let line = svc.wait_line("HTTP on http://", Duration::from_secs(10));
-    let port = line
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .and_then(|host_port| host_port.rsplit(':').next())
-        .and_then(|p| p.parse::<u16>().ok())
-        .expect("port in the HTTP line");
-    SocketAddr::from(([127, 0, 0, 1], port))
-}
-
 const WAIT: Duration = Duration::from_secs(10);
 
 fn key(c: char) -> Event {
@@ -54,7 +41,7 @@ fn service_on(port: u16, extra: &[&str]) -> (Running, SocketAddr) {
     ];
     args.extend_from_slice(extra);
     let mut svc = Running::start(&args, &[]);
-    let addr = http_addr(&mut svc);
+    let addr = svc.http_addr();
     (svc, addr)
 }
 

@@ -4,25 +4,11 @@
 
 mod common;
 
-use std::net::SocketAddr;
 use std::process::Command;
 use std::time::Duration;
 
 use base64::Engine as _;
 use common::{BIN, HttpResponse, Running, eventually, get, raw_request};
-
-/// The HTTP address the service printed (`http://localhost:PORT/` on loopback).
-fn http_addr(svc: &mut Running) -> SocketAddr {
-    let line = svc.wait_line("HTTP on http://", Duration::from_secs(10));
-    let port = line
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .and_then(|host_port| host_port.rsplit(':').next())
-        .and_then(|p| p.parse::<u16>().ok())
-        .expect("port in the HTTP line");
-    SocketAddr::from(([127, 0, 0, 1], port))
-}
 
 const USER: &str = "tars";
 const PASSWORD: &str = "pw-Basic-S3cret";
@@ -79,7 +65,7 @@ fn every_endpoint_needs_a_secret_once_one_is_set() {
             ("MQTT_URL", "mqtt://127.0.0.1:1"),
         ],
     );
-    let addr = http_addr(&mut svc);
+    let addr = svc.http_addr();
     eventually(Duration::from_secs(5), || {
         (request(addr, "/snapshot", Some(&format!("Bearer {TOKEN}"))).status == 200).then_some(())
     })
@@ -156,7 +142,7 @@ fn without_secrets_everything_is_open_and_a_network_address_is_warned_about() {
         warning.contains("--http-auth") && warning.contains("--http-token"),
         "{warning}"
     );
-    let port = http_addr(&mut open).port();
+    let port = open.http_addr().port();
     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
     for path in ENDPOINTS {
         let want = expected_ok(path);
@@ -175,7 +161,7 @@ fn without_secrets_everything_is_open_and_a_network_address_is_warned_about() {
         envs.push(("MQTT_URL", "mqtt://127.0.0.1:1"));
         let args = ["--no-tui", "--source", "test-pattern", "--http-port", "0"];
         let mut svc = Running::start(&[&args[..], &["--http-host", host]].concat(), &envs);
-        http_addr(&mut svc);
+        svc.http_addr();
         assert!(
             !svc.seen.iter().any(|l| l.contains("has no authentication")),
             "{:?}",
@@ -240,7 +226,7 @@ fn the_secrets_never_show_in_logs_status_help_or_errors() {
         &["--source", "test-pattern", "--log-level", "debug"],
         &env_refs,
     );
-    let addr = http_addr(&mut svc);
+    let addr = svc.http_addr();
     // Failed attempts (logged at debug), a near miss, and a good one.
     assert_eq!(get(addr, "/status").status, 401);
     assert_eq!(

@@ -10,19 +10,6 @@ use base64::Engine as _;
 use common::{HttpResponse, Running, eventually, get, raw_request, status_json};
 use serde_json::Value;
 
-/// The HTTP address the service printed (`http://localhost:PORT/` on loopback).
-fn http_addr(svc: &mut Running) -> SocketAddr {
-    let line = svc.wait_line("HTTP on http://", Duration::from_secs(10));
-    let port = line
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .and_then(|host_port| host_port.rsplit(':').next())
-        .and_then(|p| p.parse::<u16>().ok())
-        .expect("port in the HTTP line");
-    SocketAddr::from(([127, 0, 0, 1], port))
-}
-
 fn post(addr: SocketAddr, path: &str, body: &str, authorization: Option<&str>) -> HttpResponse {
     let header = authorization
         .map(|a| format!("Authorization: {a}\r\n"))
@@ -63,7 +50,7 @@ fn demo(args: &[&str]) -> (Running, SocketAddr) {
     ];
     all.extend_from_slice(args);
     let mut svc = Running::headless(&all, &[]);
-    let addr = http_addr(&mut svc);
+    let addr = svc.http_addr();
     (svc, addr)
 }
 

@@ -11,19 +11,6 @@ use std::time::{Duration, Instant};
 
 use common::{Running, StreamClient, eventually, get, status_json};
 
-/// The HTTP address the service printed (`http://localhost:PORT/` on loopback).
-fn http_addr(svc: &mut Running) -> SocketAddr {
-    let line = svc.wait_line("HTTP on http://", Duration::from_secs(10));
-    let port = line
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .and_then(|host_port| host_port.rsplit(':').next())
-        .and_then(|p| p.parse::<u16>().ok())
-        .expect("port in the HTTP line");
-    SocketAddr::from(([127, 0, 0, 1], port))
-}
-
 /// Threads, open file descriptors and RSS (KiB) of a process.
 fn proc_counts(pid: u32) -> (u64, u64, u64) {
     let text = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
@@ -78,7 +65,7 @@ fn stalled_viewers_are_dropped_and_the_next_viewer_is_served() {
             ("MQTT_URL", "mqtt://127.0.0.1:1"),
         ],
     );
-    let addr = http_addr(&mut svc);
+    let addr = svc.http_addr();
     eventually(Duration::from_secs(5), || {
         (get(addr, "/snapshot").status == 200).then_some(())
     })
@@ -179,7 +166,7 @@ fn slow_request_heads_do_not_starve_other_clients() {
             ("MQTT_URL", "mqtt://127.0.0.1:1"),
         ],
     );
-    let addr = http_addr(&mut svc);
+    let addr = svc.http_addr();
     let pid = svc.child.id();
     eventually(Duration::from_secs(5), || {
         (get(addr, "/snapshot").status == 200).then_some(())
@@ -235,7 +222,7 @@ fn connections_beyond_the_cap_get_503_and_the_cap_frees() {
         &["--source", "test-pattern", "--max-connections", "4"],
         &[("MQTT_URL", "mqtt://127.0.0.1:1")],
     );
-    let addr = http_addr(&mut svc);
+    let addr = svc.http_addr();
     let idle: Vec<_> = (0..4)
         .map(|_| TcpStream::connect(addr).expect("connect"))
         .collect();
@@ -355,7 +342,7 @@ fn ten_thousand_malformed_requests_get_4xx_or_a_close_and_leave_nothing_behind()
         ],
         &[("MQTT_URL", "mqtt://127.0.0.1:1")],
     );
-    let addr = http_addr(&mut svc);
+    let addr = svc.http_addr();
     let pid = svc.child.id();
     let run = |seed: u64, count: usize| {
         let workers: Vec<_> = (0..8u64)

@@ -11,19 +11,6 @@ use std::time::Duration;
 use common::broker::{BrokerKind, Observer, start_broker};
 use common::{Running, eventually, status_json};
 
-/// The HTTP address the service printed (`http://localhost:PORT/` on loopback).
-fn http_addr(svc: &mut Running) -> SocketAddr {
-    let line = svc.wait_line("HTTP on http://", Duration::from_secs(10));
-    let port = line
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .and_then(|host_port| host_port.rsplit(':').next())
-        .and_then(|p| p.parse::<u16>().ok())
-        .expect("port in the HTTP line");
-    SocketAddr::from(([127, 0, 0, 1], port))
-}
-
 const WAIT: Duration = Duration::from_secs(10);
 const RESULT: &str = "camera/control/result";
 
@@ -51,7 +38,7 @@ fn service(url: &str, name: &str) -> (Running, SocketAddr) {
         "80",
     ];
     let mut svc = Running::headless(&args, &[]);
-    let addr = http_addr(&mut svc);
+    let addr = svc.http_addr();
     svc.wait_line("MQTT control on camera/control", WAIT);
     (svc, addr)
 }
@@ -191,7 +178,7 @@ async fn subscription_survives_a_broker_restart(kind: BrokerKind) {
 #[test]
 fn an_empty_control_topic_turns_control_off() {
     let mut svc = Running::headless(&["--demo", "--control-topic", ""], &[]);
-    let addr = http_addr(&mut svc);
+    let addr = svc.http_addr();
     assert_eq!(status_json(addr)["mqtt"]["control"]["topic"], "");
     let out = std::process::Command::new(common::BIN)
         .args(["--demo", "--no-tui", "--control-topic", "camera/#"])

@@ -165,18 +165,18 @@ impl Running {
         );
     }
 
-    /// The HTTP address the service printed.
+    /// The HTTP address the service printed: the port of its first
+    /// `http://HOST:PORT/` on loopback (the tests bind 127.0.0.1).
     pub fn http_addr(&mut self) -> SocketAddr {
         let line = self.wait_line("HTTP on http://", Duration::from_secs(10));
-        let start = line.find("http://").expect("url") + 7;
-        let rest = &line[start..];
-        let host_port = &rest[..rest.find('/').expect("slash")];
-        // A loopback bind is printed as `localhost:PORT`; the service listens
-        // on 127.0.0.1 then (the tests bind there).
-        host_port
-            .parse()
-            .or_else(|_| host_port.replace("localhost", "127.0.0.1").parse())
-            .expect("addr")
+        let port = line
+            .split("http://")
+            .nth(1)
+            .and_then(|rest| rest.split('/').next())
+            .and_then(|host_port| host_port.rsplit(':').next())
+            .and_then(|p| p.parse::<u16>().ok())
+            .expect("port in the HTTP line");
+        SocketAddr::from(([127, 0, 0, 1], port))
     }
 
     /// Send a signal with `kill`.
