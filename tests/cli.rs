@@ -4,24 +4,10 @@
 mod common;
 
 use std::net::TcpListener;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::{BIN, Running, eventually, status_json};
-
-/// Run the binary to completion; returns (status code, stderr).
-fn run(args: &[&str], envs: &[(&str, &str)]) -> (Option<i32>, String) {
-    let mut cmd = Command::new(BIN);
-    cmd.args(args).stdin(Stdio::null()).stdout(Stdio::null());
-    for (k, v) in envs {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().expect("run");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 #[test]
 fn bad_options_exit_2_naming_the_option() {
@@ -48,7 +34,7 @@ fn bad_options_exit_2_naming_the_option() {
         (&[], &[("CAMERA_FPS", "zero")], "--fps"),
     ];
     for (args, envs, needle) in cases {
-        let (code, err) = run(args, envs);
+        let (code, err) = common::run(args, envs);
         assert_eq!(code, Some(2), "{args:?} {envs:?}: {err}");
         assert!(err.contains(needle), "{args:?} {envs:?}: {err}");
         assert!(
@@ -64,10 +50,10 @@ fn a_broken_config_file_exits_2_with_line_and_column() {
     std::fs::create_dir_all(&dir).expect("dir");
     let file = dir.join("bad.toml");
     std::fs::write(&file, "fps = 10\nquality = [\n").expect("write");
-    let (code, err) = run(&["--config", file.to_str().expect("utf8")], &[]);
+    let (code, err) = common::run(&["--config", file.to_str().expect("utf8")], &[]);
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("--config") && err.contains("line 2"), "{err}");
-    let (code, err) = run(&["--config", "/nonexistent/x.toml"], &[]);
+    let (code, err) = common::run(&["--config", "/nonexistent/x.toml"], &[]);
     assert_eq!(code, Some(2), "{err}");
     let _ = std::fs::remove_dir_all(dir);
 }
@@ -76,7 +62,7 @@ fn a_broken_config_file_exits_2_with_line_and_column() {
 fn an_http_port_in_use_exits_2() {
     let taken = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = taken.local_addr().expect("addr").port().to_string();
-    let (code, err) = run(
+    let (code, err) = common::run(
         &[
             "--demo",
             "--no-tui",

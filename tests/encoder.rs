@@ -6,10 +6,9 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{BIN, Running, eventually, get, status_json};
+use common::{Running, eventually, get, status_json};
 use tars_camera::capture::FrameSource;
 use tars_camera::capture::test_pattern::{Clock, TestPattern};
 use tars_camera::encode::{Codec, EncoderChoice, EncoderKind, turbo::TurboLib};
@@ -22,20 +21,6 @@ fn installed() -> bool {
         eprintln!("libturbojpeg.so.0 is not installed: libjpeg-turbo half skipped");
     }
     ok
-}
-
-/// Run the binary to completion; returns (status code, stderr).
-fn run(args: &[&str], envs: &[(&str, &str)]) -> (Option<i32>, String) {
-    let mut cmd = Command::new(BIN);
-    cmd.args(args).stdin(Stdio::null()).stdout(Stdio::null());
-    for (k, v) in envs {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().expect("run");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 #[test]
@@ -53,7 +38,7 @@ fn turbo_without_the_library_exits_2_naming_the_option_and_the_package() {
             ][..],
         ),
     ] {
-        let (code, err) = run(args, envs);
+        let (code, err) = common::run(args, envs);
         assert_eq!(code, Some(2), "{err}");
         // Named as given: the flag, or the variable it came from.
         assert!(
@@ -67,7 +52,7 @@ fn turbo_without_the_library_exits_2_naming_the_option_and_the_package() {
 
 #[test]
 fn a_bad_encoder_value_exits_2_naming_the_option() {
-    let (code, err) = run(&["--encoder", "fast"], &[]);
+    let (code, err) = common::run(&["--encoder", "fast"], &[]);
     assert_eq!(code, Some(2), "{err}");
     assert!(
         err.contains("--encoder: must be auto, turbo or rust"),

@@ -5,12 +5,11 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::broker::{BrokerKind, Observer, is_event, start_broker};
 use common::clips;
-use common::{BIN, Running, StreamClient, eventually, get, status_json};
+use common::{Running, StreamClient, eventually, get, status_json};
 
 /// The service playing `path`, with no reachable broker.
 fn play(path: &Path, extra: &[&str]) -> Running {
@@ -219,19 +218,6 @@ async fn without_looping_the_end_is_a_camera_gone_and_the_service_stays_up() {
 }
 
 /// Runs the binary to its exit; (status, stderr).
-fn run(args: &[&str], envs: &[(&str, &str)]) -> (Option<i32>, String) {
-    let mut cmd = Command::new(BIN);
-    cmd.args(args).stdin(Stdio::null()).stdout(Stdio::null());
-    for (k, v) in envs {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().expect("run");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
 #[test]
 fn unplayable_recordings_exit_2_naming_file_before_anything_starts() {
     let dir = clips::temp_dir("bad");
@@ -261,13 +247,13 @@ fn unplayable_recordings_exit_2_naming_file_before_anything_starts() {
     for (args, why) in cases {
         let mut all = vec!["--no-tui", "--source", "file", "--http-port", "0"];
         all.extend_from_slice(args);
-        let (code, stderr) = run(&all, &[]);
+        let (code, stderr) = common::run(&all, &[]);
         assert_eq!(code, Some(2), "{args:?}: {stderr}");
         assert!(stderr.contains("--file"), "{args:?}: {stderr}");
         assert!(stderr.contains(why), "{args:?}: {stderr}");
         assert!(!stderr.contains("HTTP on"), "nothing started: {stderr}");
     }
-    let (code, stderr) = run(&["--no-tui", "--loop", "sometimes"], &[]);
+    let (code, stderr) = common::run(&["--no-tui", "--loop", "sometimes"], &[]);
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("--loop"), "{stderr}");
 }
