@@ -51,6 +51,9 @@ pub struct CaptureShared {
     quality: AtomicU8,
     quality_overridden: AtomicBool,
     stop: AtomicBool,
+    /// Turns of the capture loop (and of its waits): stays still only when
+    /// the thread is stuck, e.g. in a read that never returns.
+    progress: AtomicU64,
     /// Pictures in a row the workers failed to decode or encode.
     encode_failures: AtomicU64,
     counters: Mutex<Counters>,
@@ -82,6 +85,7 @@ impl CaptureShared {
             quality: AtomicU8::new(quality.clamp(1, 100)),
             quality_overridden: AtomicBool::new(false),
             stop: AtomicBool::new(false),
+            progress: AtomicU64::new(0),
             encode_failures: AtomicU64::new(0),
             counters: Mutex::new(Counters::default()),
             health: watch::Sender::new(CameraHealth::Starting),
@@ -108,6 +112,17 @@ impl CaptureShared {
 
     fn stopping(&self) -> bool {
         self.stop.load(Ordering::Relaxed)
+    }
+
+    /// How many turns the capture loop has made; a watchdog compares two
+    /// readings (the loop turns at least every 50 ms, or once per read).
+    #[must_use]
+    pub fn progress(&self) -> u64 {
+        self.progress.load(Ordering::Relaxed)
+    }
+
+    fn tick(&self) {
+        self.progress.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Health changes (for the MQTT health events).
@@ -212,6 +227,7 @@ pub fn spawn(
 /// Sleep until `deadline` in short slices; false if asked to stop meanwhile.
 fn sleep_until(deadline: Instant, shared: &CaptureShared) -> bool {
     loop {
+        shared.tick();
         if shared.stopping() {
             return false;
         }
@@ -312,6 +328,7 @@ impl Capture {
         let mut ever_opened = false;
         let mut next_due = Instant::now();
         'frames: while !self.shared.stopping() {
+            self.shared.tick();
             let Some(info) = opened.as_ref() else {
                 if !sleep_until(retry_at, &self.shared) {
                     break;
@@ -366,6 +383,7 @@ impl Capture {
                 // yet encoded is wasted work: hold it until a worker is free
                 // (drawn ahead, so no worker waits for the drawing).
                 while !self.pool.wait_for_room(Duration::from_millis(50)) {
+                    self.shared.tick();
                     if self.shared.stopping() {
                         break 'frames;
                     }

@@ -26,6 +26,7 @@ use crate::stats::{Status, StreamStatus};
 pub mod auth;
 mod connection;
 mod heads;
+pub mod liveness;
 pub mod request;
 pub mod response;
 mod routes;
@@ -138,6 +139,8 @@ pub struct HttpContext {
     stop: Arc<AtomicBool>,
     /// Connections waiting for a request head, the first to go when full.
     heads: Arc<heads::Heads>,
+    /// Watchdog probes the accept thread has taken.
+    pub liveness: Arc<liveness::Liveness>,
 }
 
 impl HttpContext {
@@ -157,6 +160,7 @@ impl HttpContext {
             auth: Arc::new(auth),
             stop: Arc::new(AtomicBool::new(false)),
             heads: Arc::default(),
+            liveness: Arc::default(),
         }
     }
 

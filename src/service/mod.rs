@@ -21,6 +21,7 @@ pub mod no_signal;
 pub mod publisher;
 pub mod source;
 mod status;
+pub mod systemd;
 
 pub use status::STATUS_PERIOD;
 
@@ -56,6 +57,7 @@ pub struct Service {
     mqtt: Client,
     capture_thread: Option<JoinHandle<()>>,
     http: Option<HttpServer>,
+    systemd: Option<systemd::Systemd>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
@@ -237,6 +239,13 @@ impl Service {
             publisher: publisher_counters,
             status: status_tx,
         };
+        let systemd = systemd::Systemd::start(systemd::Watched {
+            capture: Arc::clone(&capture.shared),
+            health: capture.shared.health(),
+            status: status_rx.clone(),
+            liveness: http.liveness(),
+            http_addr,
+        });
         let tasks = spawn_tasks(&config, &capture, &hub, &mqtt, wiring, status_source);
         Ok(Self {
             hub,
@@ -249,6 +258,7 @@ impl Service {
             mqtt,
             capture_thread: Some(capture.thread),
             http: Some(http),
+            systemd,
             tasks,
         })
     }
@@ -262,6 +272,9 @@ impl Service {
     /// Stop capture, MQTT and HTTP, in that order, within ~1.5 s.
     pub async fn shutdown(mut self) {
         tracing::info!("shutting down");
+        if let Some(systemd) = self.systemd.take() {
+            systemd.stop();
+        }
         self.capture.stop();
         if let Some(http) = self.http.take() {
             http.stop();
