@@ -17,7 +17,7 @@ use color_eyre::eyre::{self, WrapErr as _};
 
 use super::broker_process::{BrokerKind, BrokerProcess, mosquitto_path};
 use super::chaos_load::{ConnectionProbe, Load, status, unix_ms};
-use super::subscriber::Subscriber;
+use super::subscriber::{Arrival, Subscriber};
 
 const VIEWERS: usize = 16;
 const STALLED: usize = 5;
@@ -247,6 +247,38 @@ fn faults(
     Ok(returns)
 }
 
+/// Frames captured before the MQTT connection they came over started
+/// (`since`: the start of each connection, unix ms, in order).
+fn stale_frames(arrivals: &[Arrival], since: &[u64]) -> usize {
+    arrivals
+        .iter()
+        .filter(|a| {
+            let at =
+                a.at.duration_since(SystemTime::UNIX_EPOCH)
+                    .map_or(0.0, |d| d.as_secs_f64() * 1e3);
+            let captured = at - a.age_ms;
+            // The connection the frame came over: the last to start before it arrived.
+            let conn = since.iter().rev().find(|&&s| (s as f64) <= at);
+            // 5 ms: the two clocks are read at different places.
+            conn.is_some_and(|&s| captured + 5.0 < s as f64)
+        })
+        .count()
+}
+
+/// For each broker return (unix ms), how long until the service connected
+/// again (`None`: it did not).
+fn reconnect_lags(returns: &[u64], since: &[u64]) -> Vec<Option<u64>> {
+    returns
+        .iter()
+        .map(|&up| {
+            since
+                .iter()
+                .find(|&&s| s + 50 >= up)
+                .map(|&s| s.saturating_sub(up))
+        })
+        .collect()
+}
+
 /// The whole run.
 ///
 /// # Errors
@@ -297,28 +329,8 @@ pub fn run(rt: &Runtime, seconds: f64) -> eyre::Result<ChaosRow> {
         .args(["-TERM", &pid.to_string()])
         .status();
     let _ = child.wait();
-    let stale = arrivals
-        .iter()
-        .filter(|a| {
-            let at =
-                a.at.duration_since(SystemTime::UNIX_EPOCH)
-                    .map_or(0.0, |d| d.as_secs_f64() * 1e3);
-            let captured = at - a.age_ms;
-            // The connection the frame came over: the last to start before it arrived.
-            let conn = since.iter().rev().find(|&&s| (s as f64) <= at);
-            // 5 ms: the two clocks are read at different places.
-            conn.is_some_and(|&s| captured + 5.0 < s as f64)
-        })
-        .count();
-    let lags: Vec<Option<u64>> = returns
-        .iter()
-        .map(|&up| {
-            since
-                .iter()
-                .find(|&&s| s + 50 >= up)
-                .map(|&s| s.saturating_sub(up))
-        })
-        .collect();
+    let stale = stale_frames(&arrivals, &since);
+    let lags = reconnect_lags(&returns, &since);
     let limit = RECONNECT_MAX_MS + 1000;
     Ok(ChaosRow {
         seconds: wall,

@@ -9,8 +9,9 @@ use clap::parser::ValueSource;
 
 use super::values::ConfigError;
 
-/// Options whose values are secrets: an error names their variable only.
-const SECRETS: [&str; 2] = ["http-auth", "http-token"];
+/// Options whose values are or may hold secrets (a broker URL carries its
+/// password): an error names their variable only.
+const SECRETS: [&str; 3] = ["http-auth", "http-token", "mqtt-url"];
 
 /// How one option was set (an option not listed came from its default).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,6 +1,7 @@
-//! Addresses a viewer can open: the bound address when it is a real one;
-//! for a wildcard bind (`0.0.0.0`, `::`), this host's outbound address and
-//! `localhost` instead of an address no browser can reach.
+//! Addresses a viewer can open: the bound address when it is a real one
+//! (loopback included); for a wildcard bind (`0.0.0.0`, `::`), this host's
+//! outbound address and `localhost` instead of an address no browser can
+//! reach.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
 
@@ -20,9 +21,6 @@ pub fn viewer_urls(bound: SocketAddr) -> Vec<String> {
     let port = bound.port();
     let url = |ip: IpAddr| SocketAddr::new(ip, port);
     let ip = bound.ip();
-    if ip.is_loopback() {
-        return vec![format!("http://localhost:{port}/")];
-    }
     if !ip.is_unspecified() {
         return vec![format!("http://{}/", url(ip))];
     }
@@ -47,7 +45,7 @@ mod tests {
             Some("http://localhost:8080/")
         );
         let urls = viewer_urls("127.0.0.1:81".parse().expect("addr"));
-        assert_eq!(urls, ["http://localhost:81/"]);
+        assert_eq!(urls, ["http://127.0.0.1:81/"]);
         let urls = viewer_urls("192.168.1.20:8080".parse().expect("addr"));
         assert_eq!(urls, ["http://192.168.1.20:8080/"]);
     }

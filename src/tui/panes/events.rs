@@ -20,20 +20,22 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
     let width = width.max(INDENT.len() + 1);
     let mut rows = Vec::new();
     let mut rest: Vec<char> = text.chars().collect();
-    let mut room = width;
+    let room = width;
+    // Continuation rows start with the indent: never break inside it.
+    let mut first_break = 1;
     while rest.len() > room {
-        // Break after the last space that fits, else hard at the edge.
+        // Break at the last space that fits, else hard at the edge.
         let cut = rest[..=room]
             .iter()
             .rposition(|c| *c == ' ')
-            .filter(|&i| i > 0)
+            .filter(|&i| i >= first_break)
             .unwrap_or(room);
         let row: String = rest[..cut].iter().collect();
         rows.push(row.trim_end().to_owned());
         let skip = if rest.get(cut) == Some(&' ') { 1 } else { 0 };
         rest.drain(..cut + skip);
         rest.splice(0..0, INDENT.chars());
-        room = width;
+        first_break = INDENT.len() + 1;
     }
     rows.push(rest.into_iter().collect());
     rows
