@@ -81,10 +81,8 @@ pub fn watchdog_from_env() -> Option<Duration> {
 }
 
 fn watchdog_from(usec: Option<&str>, pid: Option<&str>, own_pid: u32) -> Option<Duration> {
-    if let Some(pid) = pid {
-        if pid.trim().parse::<u32>().ok() != Some(own_pid) {
-            return None;
-        }
+    if pid.is_some_and(|p| p.trim().parse::<u32>().ok() != Some(own_pid)) {
+        return None;
     }
     let usec = usec?.trim().parse::<u64>().ok().filter(|&u| u > 0)?;
     Some(Duration::from_micros(usec))

@@ -151,24 +151,22 @@ fn run(notifier: &Notifier, w: &Watched, ping_every: Option<Duration>, stop: &At
             next_status = now + STATUS_EVERY;
             send(notifier, &status_text(&w.status.borrow()));
         }
-        if let (Some(at), Some(every)) = (next_ping, ping_every) {
-            if now >= at {
-                next_ping = Some(now + every);
-                let seen = Progress::read(w);
-                let capture_moved = seen.capture != last.capture;
-                let http_moved = seen.accepted != last.accepted;
-                if capture_moved && http_moved {
-                    send(notifier, "WATCHDOG=1");
-                } else {
-                    tracing::warn!(
-                        "systemd: no watchdog ping: capture {}, HTTP {}",
-                        if capture_moved { "turns" } else { "stuck" },
-                        if http_moved { "accepts" } else { "stuck" }
-                    );
-                }
-                last = seen;
-                Progress::probe(w);
+        if let Some(every) = ping_every.filter(|_| next_ping.is_some_and(|at| now >= at)) {
+            next_ping = Some(now + every);
+            let seen = Progress::read(w);
+            let capture_moved = seen.capture != last.capture;
+            let http_moved = seen.accepted != last.accepted;
+            if capture_moved && http_moved {
+                send(notifier, "WATCHDOG=1");
+            } else {
+                tracing::warn!(
+                    "systemd: no watchdog ping: capture {}, HTTP {}",
+                    if capture_moved { "turns" } else { "stuck" },
+                    if http_moved { "accepts" } else { "stuck" }
+                );
             }
+            last = seen;
+            Progress::probe(w);
         }
     }
 }
