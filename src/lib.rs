@@ -16,6 +16,7 @@
 //! - [`attach`]: the UI over a service in another process (`tars-camera attach`).
 //! - [`stream_client`]: a client of the HTTP side (`GET`, the `/stream`
 //!   multipart reader) for the bench, the tests and tools.
+//! - [`systemd`]: readiness, status and watchdog messages to systemd.
 //! - [`backoff`]: retry delays (camera re-opens, MQTT reconnects).
 //! - [`bench`]: `tars-camera bench`, measurements of this machine; nothing
 //!   else depends on it.
@@ -36,4 +37,5 @@ pub mod service;
 pub mod signals;
 pub mod stats;
 pub mod stream_client;
+pub mod systemd;
 pub mod tui;

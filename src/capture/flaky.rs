@@ -15,7 +15,9 @@
 //!   as `ok*`.
 //!
 //! A timeout sleeps for the configured duration before it returns, like a
-//! real read timeout: it costs time, never CPU.
+//! real read timeout: it costs time, never CPU. A `hang` never returns (the
+//! read sleeps for ever), as with a wedged driver: the capture thread stops
+//! making progress, which the service watchdog must notice.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -35,6 +37,7 @@ pub struct Injected {
     pub open_failures: AtomicU64,
     pub corrupt_frames: AtomicU64,
     pub disconnects: AtomicU64,
+    pub hangs: AtomicU64,
 }
 
 /// Wraps a source and fails on a [`Schedule`].
@@ -164,6 +167,12 @@ impl<S: FrameSource> FrameSource for FlakySource<S> {
                     height,
                     data: corrupt_jpeg(),
                 })
+            }
+            Fault::Hang => {
+                self.injected.hangs.fetch_add(1, Ordering::Relaxed);
+                loop {
+                    std::thread::sleep(Duration::from_secs(3600));
+                }
             }
             Fault::Disconnect => {
                 self.advance();

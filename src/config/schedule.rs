@@ -22,6 +22,8 @@ pub enum Fault {
     Corrupt,
     /// a disconnect, as when the camera is unplugged.
     Disconnect,
+    /// The read never returns, as with a wedged driver.
+    Hang,
 }
 
 impl Fault {
@@ -32,6 +34,7 @@ impl Fault {
             Self::OpenFail => "open-fail",
             Self::Corrupt => "corrupt",
             Self::Disconnect => "disconnect",
+            Self::Hang => "hang",
         }
     }
 
@@ -42,6 +45,7 @@ impl Fault {
             "open-fail" => Self::OpenFail,
             "corrupt" => Self::Corrupt,
             "disconnect" => Self::Disconnect,
+            "hang" => Self::Hang,
             _ => return None,
         })
     }
@@ -66,7 +70,7 @@ impl Schedule {
     }
 
     /// Parses `kind[*count]` items separated by commas: `ok*20,timeout*5,ok*`.
-    /// Kinds: `ok`, `timeout`, `open-fail`, `corrupt`, `disconnect`. No count
+    /// Kinds: `ok`, `timeout`, `open-fail`, `corrupt`, `disconnect`, `hang`. No count
     /// means once; `*` alone means for ever and must be last.
     ///
     /// # Errors
@@ -101,7 +105,7 @@ impl Schedule {
             };
             let fault = Fault::parse(kind.trim()).ok_or_else(|| {
                 ScheduleError(format!(
-                    "'{item}': unknown step '{kind}' (expected ok, timeout, open-fail, corrupt, disconnect)"
+                    "'{item}': unknown step '{kind}' (expected ok, timeout, open-fail, corrupt, disconnect, hang)"
                 ))
             })?;
             schedule.steps.push(Step { fault, count });
@@ -167,6 +171,10 @@ mod tests {
     #[test]
     fn parse_and_display_round_trip() {
         let text = "ok*20,timeout*5,open-fail*3,corrupt*2,ok*";
+        assert_eq!(
+            Schedule::parse("ok*3,hang").expect("valid").steps()[1].fault,
+            Fault::Hang
+        );
         let s = Schedule::parse(text).expect("valid");
         assert_eq!(s.to_string(), text);
         assert_eq!(s.steps().len(), 5);

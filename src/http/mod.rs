@@ -29,6 +29,7 @@ pub mod auth;
 mod connection;
 mod control;
 mod heads;
+pub mod liveness;
 pub mod request;
 pub mod response;
 mod routes;
@@ -145,6 +146,8 @@ pub struct HttpContext {
     stop: Arc<AtomicBool>,
     /// Connections waiting for a request head, the first to go when full.
     heads: Arc<heads::Heads>,
+    /// Watchdog probes the accept thread has taken.
+    pub liveness: Arc<liveness::Liveness>,
 }
 
 impl HttpContext {
@@ -166,6 +169,7 @@ impl HttpContext {
             events: EventLog::default(),
             stop: Arc::new(AtomicBool::new(false)),
             heads: Arc::default(),
+            liveness: Arc::default(),
         }
     }
 

@@ -24,6 +24,7 @@ const REFUSE_BUDGET: Duration = Duration::from_millis(100);
 /// The running server.
 pub struct HttpServer {
     stop: Arc<AtomicBool>,
+    liveness: Arc<super::liveness::Liveness>,
     accept: Option<JoinHandle<()>>,
     addr: SocketAddr,
 }
@@ -49,6 +50,7 @@ impl HttpServer {
             tracing::warn!("{warning}");
         }
         let stop = Arc::clone(&ctx.stop);
+        let liveness = Arc::clone(&ctx.liveness);
         let (refuse_tx, refuse_rx) = sync_channel(REFUSE_QUEUE);
         let max_connections = ctx.limits.max_connections;
         std::thread::Builder::new()
@@ -59,6 +61,7 @@ impl HttpServer {
             .spawn(move || accept_loop(&listener, &ctx, &refuse_tx))?;
         Ok(Self {
             stop,
+            liveness,
             accept: Some(accept),
             addr,
         })
@@ -67,6 +70,12 @@ impl HttpServer {
     #[must_use]
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// What a watchdog reads to tell the accept thread still turns.
+    #[must_use]
+    pub fn liveness(&self) -> Arc<super::liveness::Liveness> {
+        Arc::clone(&self.liveness)
     }
 
     /// Stop accepting and end every stream (each notices within 200 ms).
@@ -125,6 +134,9 @@ impl Drop for ConnectionSlot {
 
 fn accept_loop(listener: &TcpListener, ctx: &HttpContext, refuse: &SyncSender<TcpStream>) {
     let mut failures = 0u32;
+    let listener_addr = listener
+        .local_addr()
+        .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
     while !ctx.stopping() {
         let (socket, peer) = match listener.accept() {
             Ok(accepted) => {
@@ -141,6 +153,9 @@ fn accept_loop(listener: &TcpListener, ctx: &HttpContext, refuse: &SyncSender<Tc
         };
         if ctx.stopping() {
             break;
+        }
+        if ctx.liveness.take_probe(peer, listener_addr) {
+            continue;
         }
         let slot = ConnectionSlot::take(&ctx.counters, ctx.limits.max_connections)
             .or_else(|| make_room(ctx));

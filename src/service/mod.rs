@@ -21,6 +21,7 @@ pub mod no_signal;
 pub mod publisher;
 pub mod source;
 mod status;
+pub mod systemd;
 
 pub use status::STATUS_PERIOD;
 
@@ -57,6 +58,7 @@ pub struct Service {
     mqtt: Client,
     capture_thread: Option<JoinHandle<()>>,
     http: Option<HttpServer>,
+    systemd: Option<systemd::Systemd>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
@@ -265,6 +267,13 @@ impl Service {
             publisher: publisher_counters,
             status: status_tx,
         };
+        let systemd = systemd::Systemd::start(systemd::Watched {
+            capture: Arc::clone(&capture.shared),
+            health: capture.shared.health(),
+            status: status_rx.clone(),
+            liveness: http.liveness(),
+            http_addr,
+        });
         let mut tasks = spawn_tasks(&config, &capture, &hub, &mqtt, wiring, status_source);
         if let Some(topic) = &config.control_topic {
             let started =
@@ -285,6 +294,7 @@ impl Service {
             mqtt,
             capture_thread: Some(capture.thread),
             http: Some(http),
+            systemd,
             tasks,
         })
     }
@@ -298,6 +308,9 @@ impl Service {
     /// Stop capture, MQTT and HTTP, in that order, within ~1.5 s.
     pub async fn shutdown(mut self) {
         tracing::info!("shutting down");
+        if let Some(systemd) = self.systemd.take() {
+            systemd.stop();
+        }
         self.capture.stop();
         if let Some(http) = self.http.take() {
             http.stop();

@@ -39,6 +39,7 @@ pub fn spawn(
 /// Sleep until `deadline` in short slices; false if asked to stop meanwhile.
 fn sleep_until(deadline: Instant, shared: &CaptureShared) -> bool {
     loop {
+        shared.tick();
         if shared.stopping() {
             return false;
         }
@@ -144,6 +145,7 @@ impl Capture {
         let mut ever_opened = false;
         let mut next_due = Instant::now();
         'frames: while !self.shared.stopping() {
+            self.shared.tick();
             let Some(info) = opened.as_ref() else {
                 if !sleep_until(retry_at, &self.shared) {
                     break;
@@ -189,6 +191,7 @@ impl Capture {
                 // yet encoded is wasted work: hold it until a worker is free
                 // (drawn ahead, so no worker waits for the drawing).
                 while !self.pool.wait_for_room(Duration::from_millis(50)) {
+                    self.shared.tick();
                     if self.shared.stopping() {
                         break 'frames;
                     }

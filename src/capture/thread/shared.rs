@@ -43,6 +43,9 @@ pub struct CaptureShared {
     pub(super) quality: AtomicU8,
     pub(super) quality_overridden: AtomicBool,
     pub(super) stop: AtomicBool,
+    /// Turns of the capture loop (and of its waits): stays still only when
+    /// the thread is stuck, e.g. in a read that never returns.
+    progress: AtomicU64,
     /// Pictures in a row the workers failed to decode or encode.
     pub(super) encode_failures: AtomicU64,
     pub(super) counters: Mutex<Counters>,
@@ -74,6 +77,7 @@ impl CaptureShared {
             quality: AtomicU8::new(quality.clamp(1, 100)),
             quality_overridden: AtomicBool::new(false),
             stop: AtomicBool::new(false),
+            progress: AtomicU64::new(0),
             encode_failures: AtomicU64::new(0),
             counters: Mutex::new(Counters::default()),
             health: watch::Sender::new(CameraHealth::Starting),
@@ -100,6 +104,17 @@ impl CaptureShared {
 
     pub(super) fn stopping(&self) -> bool {
         self.stop.load(Ordering::Relaxed)
+    }
+
+    /// How many turns the capture loop has made; a watchdog compares two
+    /// readings (the loop turns at least every 50 ms, or once per read).
+    #[must_use]
+    pub fn progress(&self) -> u64 {
+        self.progress.load(Ordering::Relaxed)
+    }
+
+    pub(super) fn tick(&self) {
+        self.progress.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Health changes (for the MQTT health events).
