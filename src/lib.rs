@@ -32,6 +32,7 @@ pub mod encode;
 pub mod frame;
 pub mod headless;
 pub mod http;
+pub mod metrics;
 pub mod mqtt;
 pub mod service;
 pub mod signals;

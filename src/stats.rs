@@ -5,7 +5,7 @@
 //! every 250 ms (`service::STATUS_PERIOD`) and shares it through a `watch`,
 //! never holding a lock that the capture path waits on for longer than a copy.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -132,6 +132,9 @@ pub struct Status {
     pub encoder: EncoderStatus,
     pub stream: StreamStatus,
     pub mqtt: MqttSection,
+    /// Commands applied from the UI's keys (in this process).
+    #[serde(default)]
+    pub keys_applied: u64,
 }
 
 /// Capture: what the source delivers and how well.
@@ -153,7 +156,16 @@ pub struct CaptureStatus {
     pub fps_history: Vec<f64>,
     /// Source read + transform + encode of the last frame.
     pub frame_time_ms: f64,
+    /// Frames published (encoded or passed through).
     pub frames: u64,
+    /// Frames read from the source.
+    #[serde(default)]
+    pub captured: u64,
+    /// Frames encoded by the service, and camera JPEGs passed through.
+    #[serde(default)]
+    pub encoded: u64,
+    #[serde(default)]
+    pub passed_through: u64,
     pub consecutive_failures: u64,
     pub total_failures: u64,
     pub reopens: u64,
@@ -177,6 +189,48 @@ pub struct EncoderStatus {
     pub height: u32,
     /// Path of the last snapshot saved with `s`.
     pub last_saved: Option<String>,
+    /// Encode times of every frame encoded (for `/metrics`).
+    #[serde(skip)]
+    pub encode_seconds: TimeBuckets,
+}
+
+/// A histogram of durations in seconds over fixed bounds, as Prometheus
+/// wants it: a count per bucket, the sum and the count.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TimeBuckets {
+    /// Observations per bucket of [`TimeBuckets::BOUNDS`], then above the last.
+    counts: [u64; Self::BOUNDS.len() + 1],
+    pub sum: f64,
+    pub count: u64,
+}
+
+impl TimeBuckets {
+    /// Upper bounds in seconds: 1 ms (a small frame on libjpeg-turbo) to 1 s.
+    pub const BOUNDS: [f64; 11] = [
+        0.001, 0.002, 0.005, 0.010, 0.020, 0.035, 0.050, 0.100, 0.200, 0.500, 1.0,
+    ];
+
+    pub fn record(&mut self, seconds: f64) {
+        let bucket = Self::BOUNDS
+            .iter()
+            .position(|&upper| seconds <= upper)
+            .unwrap_or(Self::BOUNDS.len());
+        self.counts[bucket] += 1;
+        self.sum += seconds;
+        self.count += 1;
+    }
+
+    /// `(upper bound, observations in this bucket only)`, the last bound
+    /// infinite.
+    #[must_use]
+    pub fn buckets(&self) -> Vec<(f64, u64)> {
+        Self::BOUNDS
+            .iter()
+            .copied()
+            .chain(std::iter::once(f64::INFINITY))
+            .zip(self.counts)
+            .collect()
+    }
 }
 
 /// The HTTP stream and the connections around it.
@@ -209,6 +263,11 @@ pub struct StreamStatus {
     pub unauthorized: u64,
     /// "off", "basic", "token" or "basic+token" (never a secret).
     pub auth: String,
+    /// Requests answered, by endpoint ("other" for unknown paths).
+    pub requests: BTreeMap<String, u64>,
+    /// `POST /control` requests applied, and refused (403, 400, 503).
+    pub control_applied: u64,
+    pub control_refused: u64,
 }
 
 /// MQTT: the client's own status plus the camera's frame publishing.
@@ -234,6 +293,21 @@ pub struct MqttSection {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn time_buckets_count_each_bucket_once() {
+        let mut t = TimeBuckets::default();
+        for s in [0.0005, 0.001, 0.004, 0.004, 2.0] {
+            t.record(s);
+        }
+        let b = t.buckets();
+        assert_eq!(b.len(), TimeBuckets::BOUNDS.len() + 1);
+        assert_eq!(b[0], (0.001, 2));
+        assert_eq!(b[2], (0.005, 2));
+        assert_eq!(b[b.len() - 1], (f64::INFINITY, 1));
+        assert_eq!(t.count, 5);
+        assert!((t.sum - 2.0095).abs() < 1e-9);
+    }
 
     #[test]
     fn rate_meter_counts_the_last_second() {

@@ -7,20 +7,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use base64::Engine as _;
-use common::{HttpResponse, Running, eventually, get, raw_request, status_json};
+use common::{HttpResponse, Running, eventually, get, post, status_json};
 use serde_json::Value;
-
-fn post(addr: SocketAddr, path: &str, body: &str, authorization: Option<&str>) -> HttpResponse {
-    let header = authorization
-        .map(|a| format!("Authorization: {a}\r\n"))
-        .unwrap_or_default();
-    let request = format!(
-        "POST {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Type: application/json\r\n\
-         {header}Content-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    raw_request(addr, request.as_bytes())
-}
 
 fn json(r: &HttpResponse) -> Value {
     serde_json::from_slice(&r.body).unwrap_or_else(|e| {

@@ -7,7 +7,7 @@ use clap::Args;
 #[derive(Debug, Clone, Args)]
 pub struct BenchArgs {
     /// Sections to run: encode, pipeline, ui, fanout, mqtt, quiet, startup,
-    /// soak, attach, chaos, or all [default: encode pipeline ui]
+    /// soak, attach, metrics, chaos, or all [default: encode pipeline ui]
     #[arg(value_enum)]
     pub sections: Vec<BenchSection>,
     /// Write the results as JSON to this file.
@@ -65,6 +65,8 @@ pub enum BenchSection {
     Soak,
     /// The attached UI's CPU and the service's extra CPU for serving it (80x24, preview 4 fps).
     Attach,
+    /// `GET /metrics` on a 640x480@10 service, and its rendering alone.
+    Metrics,
     /// Faults for --chaos-seconds: viewers come and go, clients stall, the
     /// broker is killed and restarted (not part of `all`).
     Chaos,

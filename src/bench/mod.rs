@@ -26,6 +26,7 @@ mod chaos_load;
 mod child;
 pub mod encode;
 pub mod footage;
+mod metrics_cost;
 mod mqtt_run;
 mod pipeline;
 mod reader;
@@ -126,6 +127,7 @@ pub fn run(args: &BenchArgs) -> eyre::Result<()> {
         BenchSection::Quiet,
         BenchSection::Startup,
         BenchSection::Soak,
+        BenchSection::Metrics,
         BenchSection::Attach,
     ]
     .iter()
@@ -298,6 +300,11 @@ fn run_service_sections(ctx: &Ctx<'_>, report: &mut Report) -> eyre::Result<()> 
         eprintln!("startup to first frame, 5 runs ...");
         report.startup = Some(service_runs::startup(5, args.quality, broker, kind)?);
         report.print_startup();
+    }
+    if wants(args, BenchSection::Metrics) {
+        eprintln!("metrics: {} scrapes of GET /metrics ...", 200);
+        report.metrics = Some(metrics_cost::measure(broker, args.quality, kind)?);
+        report.print_metrics();
     }
     if wants(args, BenchSection::Soak) {
         eprintln!(

@@ -45,6 +45,7 @@ pub struct Report {
     pub soak: Option<SoakRow>,
     pub chaos: Option<super::chaos::ChaosRow>,
     pub attach: Option<super::attach_cost::AttachRow>,
+    pub metrics: Option<super::metrics_cost::MetricsRow>,
     /// `--file`: the same rows on recorded footage.
     pub footage: Option<super::footage::FootageReport>,
     pub targets: Vec<Target>,
@@ -67,6 +68,7 @@ impl Report {
             soak: None,
             chaos: None,
             attach: None,
+            metrics: None,
             footage: None,
             targets: Vec::new(),
             machine: Machine::describe(),
@@ -228,6 +230,15 @@ impl Report {
             println!(
                 "\nStart-up to the first frame on /snapshot ({} runs, {}): median {:.0} ms, min {:.0} ms, max {:.0} ms",
                 s.runs, s.encoder, s.ms_median, s.ms_min, s.ms_max
+            );
+        }
+    }
+
+    pub fn print_metrics(&self) {
+        if let Some(m) = &self.metrics {
+            println!(
+                "\nmetrics: GET /metrics (fresh connection, {} scrapes, {} bytes): median {:.3} ms, p99 {:.3} ms; rendering alone: median {:.1} µs",
+                m.scrapes, m.bytes, m.get_ms_median, m.get_ms_p99, m.render_us_median
             );
         }
     }

@@ -150,7 +150,7 @@ fn fanout_config(
     }
 }
 
-fn quiet_config(broker_url: &str, quality: u8, encoder: EncoderKind) -> ChildConfig {
+pub(super) fn quiet_config(broker_url: &str, quality: u8, encoder: EncoderKind) -> ChildConfig {
     ChildConfig {
         width: 640,
         height: 480,

@@ -23,6 +23,9 @@ pub async fn run(
     quit: watch::Sender<bool>,
 ) {
     while let Some(command) = commands.recv().await {
+        if !matches!(command, Command::Apply(..) | Command::Quit) {
+            controls.keys_applied.fetch_add(1, Ordering::Relaxed);
+        }
         match command {
             Command::AdjustQuality(delta) => {
                 let q = (i32::from(capture.quality()) + delta).clamp(1, 100);

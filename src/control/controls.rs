@@ -10,6 +10,8 @@ pub struct Controls {
     pub(super) mqtt_paused: AtomicBool,
     pub(super) max_rate_hz: f64,
     pub(super) last_saved: Mutex<Option<String>>,
+    /// Commands applied from the UI's keys.
+    pub(super) keys_applied: AtomicU64,
 }
 
 impl Controls {
@@ -20,6 +22,7 @@ impl Controls {
             mqtt_paused: AtomicBool::new(false),
             max_rate_hz,
             last_saved: Mutex::new(None),
+            keys_applied: AtomicU64::new(0),
         }
     }
 
@@ -44,6 +47,12 @@ impl Controls {
     #[must_use]
     pub fn mqtt_paused(&self) -> bool {
         self.mqtt_paused.load(Ordering::Relaxed)
+    }
+
+    /// Commands applied from the UI's keys so far.
+    #[must_use]
+    pub fn keys_applied(&self) -> u64 {
+        self.keys_applied.load(Ordering::Relaxed)
     }
 
     /// The path of the last snapshot saved, if any.

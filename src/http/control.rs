@@ -5,6 +5,7 @@
 //! authenticated; with none, loopback clients only.
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::Ordering;
 use std::sync::mpsc::sync_channel;
 use std::time::Duration;
 
@@ -54,6 +55,17 @@ fn error_response(status: u16, message: &str) -> Response {
 /// `POST /control`: check who asks, parse the whole body, hand it to the
 /// service's command task, answer with what was applied and the values now.
 pub fn serve(exchange: &Exchange<'_>, ctx: &HttpContext) -> Response {
+    let response = answer(exchange, ctx);
+    let tally = if response.status == 200 {
+        &ctx.counters.control_applied
+    } else {
+        &ctx.counters.control_refused
+    };
+    tally.fetch_add(1, Ordering::Relaxed);
+    response
+}
+
+fn answer(exchange: &Exchange<'_>, ctx: &HttpContext) -> Response {
     if let Some(why) = refusal(ctx.auth.enabled(), exchange.auth, exchange.peer) {
         tracing::info!("http {}: POST /control: {why}", exchange.peer);
         return error_response(403, &why);

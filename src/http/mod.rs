@@ -22,6 +22,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::control::Command;
 use crate::frame::FrameHub;
+use crate::metrics::Metrics;
 use crate::stats::{Status, StreamStatus};
 use crate::tui::EventLog;
 
@@ -101,6 +102,12 @@ pub struct StreamCounters {
     pub bad_requests: AtomicU64,
     /// Requests answered 401.
     pub unauthorized: AtomicU64,
+    /// Requests answered, by route (in [`routes::paths`] order), then
+    /// unknown paths.
+    pub requests: [AtomicU64; routes::COUNT + 1],
+    /// `POST /control` requests applied, and refused.
+    pub control_applied: AtomicU64,
+    pub control_refused: AtomicU64,
 }
 
 impl StreamCounters {
@@ -126,6 +133,13 @@ impl StreamCounters {
             bad_requests: load(&self.bad_requests),
             unauthorized: load(&self.unauthorized),
             auth: auth.mode().to_owned(),
+            requests: routes::paths()
+                .chain(std::iter::once("other"))
+                .zip(&self.requests)
+                .map(|(path, n)| (path.to_owned(), load(n)))
+                .collect(),
+            control_applied: load(&self.control_applied),
+            control_refused: load(&self.control_refused),
         }
     }
 }
@@ -148,6 +162,8 @@ pub struct HttpContext {
     heads: Arc<heads::Heads>,
     /// Watchdog probes the accept thread has taken.
     pub liveness: Arc<liveness::Liveness>,
+    /// `/metrics`, read from the status.
+    pub metrics: Arc<Metrics>,
 }
 
 impl HttpContext {
@@ -159,6 +175,7 @@ impl HttpContext {
         limits: Limits,
         auth: AuthConfig,
     ) -> Self {
+        let status_for_metrics = status.clone();
         Self {
             hub,
             status,
@@ -170,6 +187,7 @@ impl HttpContext {
             stop: Arc::new(AtomicBool::new(false)),
             heads: Arc::default(),
             liveness: Arc::default(),
+            metrics: Arc::new(Metrics::new(status_for_metrics)),
         }
     }
 

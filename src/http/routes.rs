@@ -4,11 +4,13 @@
 //! client only).
 
 use std::net::{SocketAddr, TcpStream};
+use std::sync::atomic::Ordering;
 
 use super::auth::AuthOutcome;
 use super::request::Request;
 use super::response::Response;
 use super::{HttpContext, control, stream};
+use crate::metrics::Format;
 
 /// One request as a handler sees it.
 #[derive(Debug, Clone, Copy)]
@@ -68,13 +70,30 @@ const ROUTES: &[Route] = &[
         methods: &["POST"],
         handler: |exchange, ctx, _| Outcome::Reply(control::serve(exchange, ctx)),
     },
+    Route {
+        path: "/metrics",
+        methods: GET,
+        handler: |exchange, ctx, _| Outcome::Reply(metrics(exchange, ctx)),
+    },
 ];
+
+/// How many routes there are.
+pub const COUNT: usize = ROUTES.len();
+
+/// The routes' paths, in table order.
+pub fn paths() -> impl Iterator<Item = &'static str> {
+    ROUTES.iter().map(|r| r.path)
+}
 
 /// Find the route and run it: 404 for an unknown path, 405 (with `Allow`)
 /// for a method the route does not take.
 pub fn dispatch(exchange: &Exchange<'_>, ctx: &HttpContext, socket: &mut TcpStream) -> Outcome {
     let request = exchange.request;
-    let Some(route) = ROUTES.iter().find(|r| r.path == request.path) else {
+    let found = ROUTES.iter().position(|r| r.path == request.path);
+    if let Some(counter) = ctx.counters.requests.get(found.unwrap_or(COUNT)) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+    let Some(route) = found.and_then(|i| ROUTES.get(i)) else {
         let paths: Vec<&str> = ROUTES.iter().skip(1).map(|r| r.path).collect();
         return Outcome::Reply(Response::text(
             404,
@@ -97,8 +116,20 @@ fn index() -> Response {
         "text/html; charset=utf-8",
         "<!doctype html><title>tars-camera</title><body style=\"background:#111;color:#ddd;font-family:sans-serif\">\
          <h1>tars-camera</h1><p><a href=\"/stream\">/stream</a> · <a href=\"/snapshot\">/snapshot</a> · \
-         <a href=\"/status\">/status</a></p><img src=\"/stream\" style=\"max-width:100%\"></body>",
+         <a href=\"/status\">/status</a> · <a href=\"/metrics\">/metrics</a></p><img src=\"/stream\" style=\"max-width:100%\"></body>",
     )
+}
+
+/// The metrics in the format the scraper asks for (Prometheus text unless
+/// its `Accept` names OpenMetrics).
+fn metrics(exchange: &Exchange<'_>, ctx: &HttpContext) -> Response {
+    let format = Format::from_accept(exchange.request.header("accept"));
+    match ctx.metrics.render(format) {
+        Ok(text) => {
+            Response::new(200, format.content_type(), text).with_header("Cache-Control", "no-store")
+        }
+        Err(e) => Response::text(500, format!("metrics could not be written: {e}\n")),
+    }
 }
 
 fn status(ctx: &HttpContext) -> Response {

@@ -60,6 +60,7 @@ pub(super) async fn run(source: StatusSource, tx: watch::Sender<Status>) {
             encoder,
             stream,
             mqtt: crate::stats::MqttSection::default(),
+            keys_applied: source.controls.keys_applied(),
         };
         status
             .mqtt

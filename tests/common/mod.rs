@@ -243,6 +243,19 @@ pub fn test_config(args: &[&str]) -> (tars_camera::config::Config, std::net::Tcp
     (config, listener)
 }
 
+/// `POST path` with a JSON body and, if given, an `Authorization` value.
+pub fn post(addr: SocketAddr, path: &str, body: &str, authorization: Option<&str>) -> HttpResponse {
+    let header = authorization
+        .map(|a| format!("Authorization: {a}\r\n"))
+        .unwrap_or_default();
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Type: application/json\r\n\
+         {header}Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    raw_request(addr, request.as_bytes())
+}
+
 /// Status JSON of a running service.
 pub fn status_json(addr: SocketAddr) -> serde_json::Value {
     let r = get(addr, "/status");

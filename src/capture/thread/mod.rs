@@ -78,10 +78,17 @@ impl Sink for Publisher {
             c.frames += 1;
             c.meter.record(frame.done);
             c.frame_time_ms = (frame.done - frame.captured_at).as_secs_f64() * 1e3;
-            c.encode_ms = (frame.done - frame.encode_started).as_secs_f64() * 1e3;
+            let encode_s = (frame.done - frame.encode_started).as_secs_f64();
+            c.encode_ms = encode_s * 1e3;
             c.jpeg_bytes = jpeg_len;
             c.out_size = (frame.width, frame.height);
             c.passthrough = frame.quality.is_none();
+            if c.passthrough {
+                c.passed_through += 1;
+            } else {
+                c.encoded += 1;
+                c.encode_seconds.record(encode_s);
+            }
             before
         };
         self.hub.publish(Frame {
@@ -178,6 +185,9 @@ impl Capture {
             let read_started = Instant::now();
             let mut buffer = self.pool.buffer();
             let result = self.source.next_frame(&mut buffer);
+            if result.is_ok() {
+                self.shared.captured.fetch_add(1, Ordering::Relaxed);
+            }
             // A camera's read blocks until its frame arrives: the picture
             // exists from the return, not from the wait. A drawn source's
             // picture begins when drawing starts.

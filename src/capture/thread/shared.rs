@@ -9,7 +9,7 @@ use tokio::sync::watch;
 
 use crate::capture::{CaptureError, SourceInfo};
 use crate::encode::{Codec, Transform};
-use crate::stats::{CaptureStatus, EncoderStatus, History, RateMeter};
+use crate::stats::{CaptureStatus, EncoderStatus, History, RateMeter, TimeBuckets};
 
 /// Failures in a row after which health turns `camera_error`.
 pub const ERROR_THRESHOLD: u64 = 3;
@@ -46,6 +46,8 @@ pub struct CaptureShared {
     /// Turns of the capture loop (and of its waits): stays still only when
     /// the thread is stuck, e.g. in a read that never returns.
     progress: AtomicU64,
+    /// Frames the source delivered (before any is dropped for pace).
+    pub(super) captured: AtomicU64,
     /// Pictures in a row the workers failed to decode or encode.
     pub(super) encode_failures: AtomicU64,
     pub(super) counters: Mutex<Counters>,
@@ -63,6 +65,9 @@ pub(super) struct Counters {
     pub(super) jpeg_bytes: u64,
     pub(super) out_size: (u32, u32),
     pub(super) frames: u64,
+    pub(super) encoded: u64,
+    pub(super) passed_through: u64,
+    pub(super) encode_seconds: TimeBuckets,
     pub(super) consecutive_failures: u64,
     pub(super) total_failures: u64,
     pub(super) reopens: u64,
@@ -78,6 +83,7 @@ impl CaptureShared {
             quality_overridden: AtomicBool::new(false),
             stop: AtomicBool::new(false),
             progress: AtomicU64::new(0),
+            captured: AtomicU64::new(0),
             encode_failures: AtomicU64::new(0),
             counters: Mutex::new(Counters::default()),
             health: watch::Sender::new(CameraHealth::Starting),
@@ -154,6 +160,9 @@ impl CaptureShared {
             fps_history: c.history.values(),
             frame_time_ms: c.frame_time_ms,
             frames: c.frames,
+            captured: self.captured.load(Ordering::Relaxed),
+            encoded: c.encoded,
+            passed_through: c.passed_through,
             consecutive_failures: c.consecutive_failures,
             total_failures: c.total_failures,
             reopens: c.reopens,
@@ -167,6 +176,7 @@ impl CaptureShared {
             encoder: encoder.to_owned(),
             quality: self.quality(),
             encode_ms: c.encode_ms,
+            encode_seconds: c.encode_seconds.clone(),
             jpeg_bytes: c.jpeg_bytes,
             width: c.out_size.0,
             height: c.out_size.1,
