@@ -31,6 +31,7 @@ pub mod control;
 pub mod encode;
 pub mod frame;
 pub mod headless;
+pub mod home_assistant;
 pub mod http;
 pub mod metrics;
 pub mod mqtt;

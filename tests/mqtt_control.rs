@@ -143,6 +143,23 @@ async fn requests_results_dedup_retained_and_bad_payloads(kind: BrokerKind) {
     .expect("two rejected counted");
     assert_eq!(quality(addr), 44, "a refused request changes nothing");
 
+    // Without ids, the same request sent again on purpose applies each time
+    // (what a Home Assistant switch sends: pause, resume, pause).
+    for paused in [true, false, true] {
+        obs.publish("camera/control", format!(r#"{{"paused":{paused}}}"#), false)
+            .await;
+        let r = obs
+            .next(WAIT, |m| m.topic == RESULT)
+            .await
+            .expect("a result for each id-less request");
+        assert_eq!(r.json()["ok"], true);
+        assert_eq!(r.json()["applied"]["paused"], paused);
+    }
+    eventually(WAIT, || {
+        (status_json(addr)["mqtt"]["paused"] == true).then_some(())
+    })
+    .expect("paused at the end");
+
     // The retained request left before the service started: ignored, counted.
     assert!(control_counter(addr, "retained_ignored") >= 1);
     // Clear the retained request.

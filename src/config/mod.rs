@@ -79,6 +79,8 @@ pub struct Config {
     pub frame_topic: String,
     /// Control requests arrive here; `None` = off.
     pub control_topic: Option<String>,
+    /// Home Assistant discovery prefix when discovery is on.
+    pub ha_prefix: Option<String>,
     pub service_name: String,
     pub heartbeat_interval: Duration,
     pub reconnect_min: Duration,

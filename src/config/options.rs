@@ -70,6 +70,12 @@ pub struct Options {
     /// Topic for control requests (JSON, as POST /control); results on <topic>/result; empty = off [default: camera/control]
     #[arg(long, env = "CAMERA_CONTROL_TOPIC", value_name = "TOPIC")]
     pub control_topic: Option<String>,
+    /// Announce the camera, its sensors and controls to Home Assistant (MQTT discovery) [default: false]
+    #[arg(long, env = "CAMERA_HA_DISCOVERY", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
+    pub ha_discovery: Option<bool>,
+    /// Home Assistant's discovery prefix [default: homeassistant]
+    #[arg(long, env = "CAMERA_HA_PREFIX", value_name = "PREFIX")]
+    pub ha_prefix: Option<String>,
     /// Name in system/health/<name> and system/keepalive/<name> [default: camera]
     #[arg(long, env = "CAMERA_SERVICE_NAME")]
     pub service_name: Option<String>,
@@ -166,6 +172,8 @@ impl Options {
             client_id,
             frame_topic,
             control_topic,
+            ha_discovery,
+            ha_prefix,
             service_name,
             heartbeat_interval,
             reconnect_min,

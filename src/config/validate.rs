@@ -87,6 +87,23 @@ fn control_topic(v: Option<String>) -> Result<Option<String>, ConfigError> {
     }
 }
 
+/// The Home Assistant discovery prefix when discovery is on: a topic
+/// without wildcards.
+fn ha_prefix(on: Option<bool>, prefix: Option<String>) -> Result<Option<String>, ConfigError> {
+    if on != Some(true) {
+        return Ok(None);
+    }
+    let prefix = prefix.unwrap_or_else(|| "homeassistant".to_owned());
+    if !prefix.is_empty() && crate::mqtt::topic::valid_topic(&prefix) {
+        Ok(Some(prefix.trim_end_matches('/').to_owned()))
+    } else {
+        Err(ConfigError::new(
+            "--ha-prefix",
+            format!("must be an MQTT topic without + or # (got '{prefix}')"),
+        ))
+    }
+}
+
 fn source(o: &Options) -> Result<SourceKind, ConfigError> {
     match (o.source.as_deref(), o.demo) {
         (None, true) | (Some("test-pattern"), _) => Ok(SourceKind::TestPattern),
@@ -247,6 +264,7 @@ pub fn validate(o: Options) -> Result<Config, ConfigError> {
         client_id: non_empty("--client-id", o.client_id, "tars-camera")?,
         frame_topic: non_empty("--frame-topic", o.frame_topic, "camera/frame")?,
         control_topic: control_topic(o.control_topic)?,
+        ha_prefix: ha_prefix(o.ha_discovery, o.ha_prefix)?,
         service_name: non_empty("--service-name", o.service_name, "camera")?,
         heartbeat_interval: duration(
             "--heartbeat-interval",

@@ -67,7 +67,7 @@ impl ClientConfig {
     /// `system/health/<service_name>`.
     #[must_use]
     pub fn health_topic(&self) -> String {
-        format!("system/health/{}", self.service_name)
+        super::topic::health(&self.service_name)
     }
 
     /// `system/keepalive/<service_name>`.

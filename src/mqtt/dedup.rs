@@ -93,6 +93,13 @@ struct IdFields {
 /// the whole payload.
 #[must_use]
 pub fn message_key(topic: &str, payload: &[u8]) -> u64 {
+    message_identity(topic, payload).0
+}
+
+/// [`message_key`], and whether the message named itself (an `id` or `seq`)
+/// rather than being known by its payload alone.
+#[must_use]
+pub fn message_identity(topic: &str, payload: &[u8]) -> (u64, bool) {
     let mut h = DefaultHasher::new();
     topic.hash(&mut h);
     let looks_like_object = payload
@@ -104,16 +111,21 @@ pub fn message_key(topic: &str, payload: &[u8]) -> u64 {
     } else {
         None
     };
-    match ids {
+    let named = match ids {
         Some(IdFields { id: Some(id), .. }) if !id.is_null() => {
             ("id", id.to_string()).hash(&mut h);
+            true
         }
         Some(IdFields { seq: Some(seq), .. }) if !seq.is_null() => {
             ("seq", seq.to_string()).hash(&mut h);
+            true
         }
-        _ => ("payload", payload).hash(&mut h),
-    }
-    h.finish()
+        _ => {
+            ("payload", payload).hash(&mut h);
+            false
+        }
+    };
+    (h.finish(), named)
 }
 
 /// The identity of an outbound frame: topic and sequence number.

@@ -9,7 +9,7 @@ use std::time::Instant;
 use rumqttc::{Event, Incoming, Outgoing, Publish, SubscribeReasonCode};
 use serde::Deserialize;
 
-use super::dedup::message_key;
+use super::dedup::message_identity;
 use super::shared::{Handler, Message, call_handlers, unix_now};
 use super::status::HealthStatus;
 use super::task::{LinkStats, Task};
@@ -60,6 +60,7 @@ impl Task {
 
     pub(crate) fn on_publish(&mut self, publish: Publish) {
         let now = Instant::now();
+        let dup = publish.dup;
         let message = Message {
             topic: publish.topic,
             payload: publish.payload,
@@ -69,8 +70,13 @@ impl Task {
         if message.topic == self.shared.health_topic {
             self.guard_health(&message);
         }
-        let key = message_key(&message.topic, &message.payload);
-        if !self.inbound.first_seen(key, now) {
+        // A message that names itself (`id`, `seq`) is handled once per
+        // name. One known only by its payload is a duplicate when the broker
+        // delivers it again (DUP, after a reconnect): the same command sent
+        // twice on purpose (pause, resume, pause) is handled each time.
+        let (key, named) = message_identity(&message.topic, &message.payload);
+        let fresh = self.inbound.first_seen(key, now);
+        if !fresh && (named || dup) {
             self.shared.deduplicated.fetch_add(1, Ordering::Relaxed);
             return;
         }

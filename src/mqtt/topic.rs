@@ -1,5 +1,11 @@
 //! MQTT topic filters: validation and `+`/`#` matching (MQTT 3.1.1 §4.7).
 
+/// `system/health/<service>`: the service's health events and last will.
+#[must_use]
+pub fn health(service: &str) -> String {
+    format!("system/health/{service}")
+}
+
 /// True if `filter` is a valid subscription filter: non-empty, `#` only as
 /// the whole last level, `+` only as a whole level, no NUL.
 #[must_use]

@@ -142,11 +142,12 @@ fn spawn_tasks(
     wiring: Wiring,
     status_source: status::StatusSource,
 ) -> Vec<tokio::task::JoinHandle<()>> {
+    let status_updates = wiring.status.subscribe();
     let quality = {
         let capture = Arc::clone(&capture.shared);
         move || capture.quality()
     };
-    vec![
+    let mut tasks = vec![
         tokio::spawn(crate::control::apply::run(
             wiring.commands,
             Arc::clone(&capture.shared),
@@ -160,6 +161,10 @@ fn spawn_tasks(
             mqtt.clone(),
             wiring.controls,
             config.frame_topic.clone(),
+            config
+                .ha_prefix
+                .as_ref()
+                .map(|_| crate::home_assistant::jpeg_topic(&config.frame_topic)),
             quality,
             wiring.publisher,
         )),
@@ -169,7 +174,28 @@ fn spawn_tasks(
             Arc::clone(hub),
         )),
         tokio::spawn(status::run(status_source, wiring.status)),
-    ]
+    ];
+    if let Some(prefix) = &config.ha_prefix {
+        let announce = crate::home_assistant::Announce {
+            prefix: prefix.clone(),
+            client_id: config.client_id.clone(),
+            health_topic: crate::mqtt::topic::health(&config.service_name),
+            frame_topic: config.frame_topic.clone(),
+            control_topic: config.control_topic.clone(),
+            max_rate_hz: config.fps,
+        };
+        if announce.control_topic.is_none() {
+            tracing::warn!(
+                "Home Assistant: control over MQTT is off (--control-topic is empty): no controls announced"
+            );
+        }
+        tasks.push(tokio::spawn(crate::home_assistant::run(
+            announce,
+            mqtt.clone(),
+            status_updates,
+        )));
+    }
+    tasks
 }
 
 impl Service {

@@ -87,12 +87,14 @@ const EARLY: Duration = Duration::from_millis(5);
 const MAX_NAP: Duration = Duration::from_millis(100);
 
 /// Offer frames to MQTT at the rate the controls say (read at least every
-/// `MAX_NAP`, so a change applies within a tenth of a second).
+/// `MAX_NAP`, so a change applies within a tenth of a second); with
+/// `jpeg_topic`, each frame also goes there as bare JPEG bytes.
 pub async fn publish_frames(
     hub: Arc<FrameHub>,
     client: Client,
     controls: Arc<Controls>,
     topic: String,
+    jpeg_topic: Option<String>,
     quality: impl Fn() -> u8 + Send,
     counters: Arc<PublisherCounters>,
 ) {
@@ -140,6 +142,11 @@ pub async fn publish_frames(
         };
         if client.try_publish_frame(&topic, frame.seq, payload, frame.captured_at) {
             counters.published.fetch_add(1, Ordering::Relaxed);
+            // The bare JPEG for Home Assistant's camera, at the same rate.
+            if let Some(jpeg_topic) = &jpeg_topic {
+                let jpeg = frame.jpeg.to_vec();
+                client.try_publish_frame(jpeg_topic, frame.seq, jpeg, frame.captured_at);
+            }
         }
     }
 }
