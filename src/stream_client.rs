@@ -13,15 +13,11 @@ pub type Headers = Vec<(String, String)>;
 
 /// Most header lines a response or part may have.
 const MAX_HEADERS: usize = 100;
+/// The largest body [`get`] reads.
+const MAX_BODY: usize = 64 << 20;
 
 /// The value of header `name` (any case).
-#[must_use]
-pub fn header<'a>(headers: &'a Headers, name: &str) -> Option<&'a str> {
-    headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
-}
+pub use crate::http::find_header as header;
 
 fn bad(message: impl Into<String>) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, message.into())
@@ -63,16 +59,25 @@ pub fn read_head(reader: &mut impl BufRead) -> io::Result<(u16, Headers)> {
         .split_whitespace()
         .nth(1)
         .and_then(|s| s.parse().ok())
+        .filter(|_| line.starts_with("HTTP/1."))
         .ok_or_else(|| bad(format!("not an HTTP status line: {}", line.trim_end())))?;
     Ok((status, read_headers(reader)?))
 }
 
 /// A response read to its end.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Response {
     pub status: u16,
     pub headers: Headers,
     pub body: Vec<u8>,
+}
+
+impl Response {
+    /// The value of header `name` (any case).
+    #[must_use]
+    pub fn header(&self, name: &str) -> Option<&str> {
+        header(&self.headers, name)
+    }
 }
 
 /// `GET path` over a fresh connection (`Connection: close`), with `extra`
@@ -87,10 +92,39 @@ pub fn get(addr: SocketAddr, path: &str, extra: &str, timeout: Duration) -> io::
         socket,
         "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{extra}\r\n"
     )?;
-    let mut reader = BufReader::new(socket);
-    let (status, headers) = read_head(&mut reader)?;
-    let mut body = Vec::new();
-    reader.read_to_end(&mut body)?;
+    read_response(&mut BufReader::new(socket), MAX_BODY)
+}
+
+/// A whole response: the head, then `Content-Length` bytes (or, without
+/// one, up to the end of the connection), at most `max_body` bytes.
+///
+/// # Errors
+/// The connection ended or failed first, the head is not HTTP/1.x, or the
+/// body is larger than `max_body`.
+pub fn read_response(reader: &mut impl BufRead, max_body: usize) -> io::Result<Response> {
+    let (status, headers) = read_head(reader)?;
+    let too_large = || bad(format!("a body over {max_body} bytes"));
+    let length = header(&headers, "Content-Length").map(str::parse::<usize>);
+    let body = match length {
+        Some(Ok(length)) if length > max_body => return Err(too_large()),
+        Some(Ok(length)) => {
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body)?;
+            body
+        }
+        Some(Err(_)) => return Err(bad("a Content-Length that is not a number")),
+        None => {
+            let mut body = Vec::new();
+            let limit = u64::try_from(max_body)
+                .unwrap_or(u64::MAX)
+                .saturating_add(1);
+            reader.take(limit).read_to_end(&mut body)?;
+            if body.len() > max_body {
+                return Err(too_large());
+            }
+            body
+        }
+    };
     Ok(Response {
         status,
         headers,

@@ -50,23 +50,8 @@ impl Credentials {
     }
 }
 
-/// A response: status, the headers asked about, body.
-#[derive(Debug, Clone)]
-pub struct Reply {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
-
-impl Reply {
-    #[must_use]
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
+/// A response: status, headers, body.
+pub type Reply = crate::stream_client::Response;
 
 /// Where the service is: `http://HOST:PORT` (a trailing `/` is allowed).
 #[derive(Debug, Clone)]
@@ -150,43 +135,7 @@ impl Target {
 }
 
 fn read_reply(mut reader: impl BufRead) -> Result<Reply, ClientError> {
-    let mut line = String::new();
-    reader.read_line(&mut line)?;
-    let status = line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse::<u16>().ok())
-        .filter(|_| line.starts_with("HTTP/1."))
-        .ok_or(ClientError::Protocol("no status line"))?;
-    let mut headers = Vec::new();
-    for _ in 0..200 {
-        line.clear();
-        if reader.read_line(&mut line)? == 0 {
-            return Err(ClientError::Protocol("connection closed in the headers"));
-        }
-        let l = line.trim_end();
-        if l.is_empty() {
-            break;
-        }
-        if let Some((k, v)) = l.split_once(':') {
-            headers.push((k.trim().to_owned(), v.trim().to_owned()));
-        }
-    }
-    let length = headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, v)| v.parse::<usize>().ok())
-        .ok_or(ClientError::Protocol("no Content-Length"))?;
-    if length > MAX_BODY {
-        return Err(ClientError::Protocol("body too large"));
-    }
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body)?;
-    Ok(Reply {
-        status,
-        headers,
-        body,
-    })
+    Ok(crate::stream_client::read_response(&mut reader, MAX_BODY)?)
 }
 
 #[cfg(test)]

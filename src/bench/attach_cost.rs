@@ -9,7 +9,7 @@ use color_eyre::eyre;
 use serde::Serialize;
 use tokio::runtime::Runtime;
 
-use super::child::{ChildConfig, ChildService};
+use super::child::ChildService;
 use super::sys::CpuMeter;
 use crate::attach::{Credentials, Target};
 use crate::tui::EventLog;
@@ -60,16 +60,8 @@ pub fn measure(
     quality: u8,
     broker_url: &str,
 ) -> eyre::Result<AttachRow> {
-    let config = ChildConfig {
-        width: 640,
-        height: 480,
-        fps: 10.0,
-        quality,
-        mqtt_rate: 2.0,
-        mqtt_url: broker_url.to_owned(),
-        encoder: crate::encode::Codec::auto().kind(),
-        max_clients: 16,
-    };
+    let config =
+        super::service_runs::quiet_config(broker_url, quality, crate::encode::Codec::auto().kind());
     let service = ChildService::start(&config)?;
     let span = Duration::from_secs_f64(seconds);
     // Let start-up settle before measuring.

@@ -156,23 +156,7 @@ pub fn measure_frames(
 }
 
 /// The ceiling of the encode pool: `threads` encoders at once on the same
-/// frames for `seconds`, total frames per second.
-///
-/// # Errors
-/// An encoder failed.
-pub fn parallel_fps(
-    kind: EncoderKind,
-    width: u32,
-    height: u32,
-    quality: u8,
-    threads: usize,
-    seconds: f64,
-) -> eyre::Result<f64> {
-    let frames = std::sync::Arc::new(test_frames(width, height, 4)?);
-    parallel_fps_on(frames, kind, width, height, quality, threads, seconds)
-}
-
-/// [`parallel_fps`] on given RGB frames.
+/// RGB `frames` for `seconds`, total frames per second.
 ///
 /// # Errors
 /// An encoder failed.

@@ -143,14 +143,7 @@ pub fn measure_pipeline(
         let options = Options {
             source: Some("file".into()),
             file: Some(path.to_path_buf()),
-            quality: Some(i64::from(quality)),
-            mqtt_rate: Some(2.0),
-            mqtt_url: Some(broker_url.to_owned()),
-            http_host: Some("127.0.0.1".into()),
-            http_port: Some(0),
-            no_tui: true,
-            log_level: Some("warn".into()),
-            ..Options::default()
+            ..super::pipeline::loopback_options(quality, broker_url)
         };
         let mut config = crate::config::validate(options).map_err(|e| eyre::eyre!("{e}"))?;
         // Unpaced, as the test pattern's rows.

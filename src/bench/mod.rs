@@ -205,7 +205,9 @@ fn run_encode(args: &BenchArgs, sizes: &[(u32, u32)], report: &mut Report) -> ey
                 .into_iter()
                 .find(|k| k.name() == row.encoder)
                 .unwrap_or(EncoderKind::JpegEncoder);
-            row.fps_parallel = encode::parallel_fps(kind, w, h, args.quality, threads, 0.7)?;
+            let frames = std::sync::Arc::new(encode::test_frames(w, h, 4)?);
+            row.fps_parallel =
+                encode::parallel_fps_on(frames, kind, w, h, args.quality, threads, 0.7)?;
             row.threads = threads;
             report.encode.push(row);
         }

@@ -60,14 +60,9 @@ pub fn mqtt(
     encoder: EncoderKind,
 ) -> eyre::Result<MqttRow> {
     let config = ChildConfig {
-        width: 640,
-        height: 480,
         fps: 30.0,
-        quality,
         mqtt_rate: 30.0,
-        mqtt_url: url.to_owned(),
-        encoder,
-        max_clients: 16,
+        ..super::service_runs::quiet_config(url, quality, encoder)
     };
     let subscriber = rt.block_on(Subscriber::start(url, "camera/frame"))?;
     let service = ChildService::start(&config)?;

@@ -43,6 +43,22 @@ pub struct PipelineRow {
     pub seconds: f64,
 }
 
+/// Options every measured service shares: HTTP on a free loopback port,
+/// headless, quiet, MQTT 2 Hz to `broker_url`.
+#[must_use]
+pub fn loopback_options(quality: u8, broker_url: &str) -> Options {
+    Options {
+        quality: Some(i64::from(quality)),
+        mqtt_rate: Some(2.0),
+        mqtt_url: Some(broker_url.to_owned()),
+        http_host: Some("127.0.0.1".into()),
+        http_port: Some(0),
+        no_tui: true,
+        log_level: Some("warn".into()),
+        ..Options::default()
+    }
+}
+
 /// The configuration of a test-pattern service on loopback.
 ///
 /// # Errors
@@ -60,14 +76,8 @@ pub fn service_config(
         width: Some(i64::from(width)),
         height: Some(i64::from(height)),
         fps: Some(fps.min(240.0)),
-        quality: Some(i64::from(quality)),
         mqtt_rate: Some(mqtt_rate),
-        mqtt_url: Some(broker_url.to_owned()),
-        http_host: Some("127.0.0.1".into()),
-        http_port: Some(0),
-        no_tui: true,
-        log_level: Some("warn".into()),
-        ..Options::default()
+        ..loopback_options(quality, broker_url)
     };
     let mut config = crate::config::validate(options).map_err(|e| eyre::eyre!("{e}"))?;
     // Unpaced: far above what --fps allows, so the encoders set the pace.

@@ -80,6 +80,15 @@ impl Default for Limits {
     }
 }
 
+/// The first header called `name` (any case) among `headers`.
+#[must_use]
+pub fn find_header<'a, K: AsRef<str>>(headers: &'a [(K, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(k, _)| k.as_ref().eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
 /// Counters the status reads; written by the connection threads.
 #[derive(Debug, Default)]
 pub struct StreamCounters {

@@ -36,10 +36,7 @@ impl Request {
     /// The first header of this name (case-insensitive).
     #[must_use]
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        super::find_header(&self.headers, name)
     }
 
     /// A query parameter, percent-decoded (`+` is kept as it is).

@@ -43,10 +43,7 @@ impl Response {
     /// The value of a header set on this response.
     #[must_use]
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        super::find_header(&self.headers, name)
     }
 
     /// Write it; `head_only` leaves the body out but keeps its length.

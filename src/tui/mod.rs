@@ -108,13 +108,7 @@ where
     B: Backend,
     S: Stream<Item = io::Result<Event>> + Unpin,
 {
-    let options = event_loop::LoopOptions {
-        color: ColorMode::detect(),
-        draws: None,
-        stop: None,
-        remote: None,
-    };
-    event_loop::run_loop_with(terminal, link, input, options).await
+    run_loop_on(terminal, link, input, None).await
 }
 
 /// As [`run_loop`], attached to the service at `remote`: the title names it,
@@ -129,11 +123,24 @@ where
     B: Backend,
     S: Stream<Item = io::Result<Event>> + Unpin,
 {
+    run_loop_on(terminal, link, input, Some(remote)).await
+}
+
+async fn run_loop_on<B, S>(
+    terminal: &mut Terminal<B>,
+    link: UiLink,
+    input: S,
+    remote: Option<RemoteView>,
+) -> io::Result<()>
+where
+    B: Backend,
+    S: Stream<Item = io::Result<Event>> + Unpin,
+{
     let options = event_loop::LoopOptions {
         color: ColorMode::detect(),
         draws: None,
         stop: None,
-        remote: Some(remote),
+        remote,
     };
     event_loop::run_loop_with(terminal, link, input, options).await
 }

@@ -27,6 +27,7 @@ use super::CaptureError;
 mod worker;
 
 use crate::encode::{Codec, Transform};
+use crate::frame::Frame;
 use worker::Worker;
 
 /// Most workers, whatever the core count (the robot's other services need CPU too).
@@ -68,20 +69,45 @@ pub struct Job {
     pub backend: &'static str,
 }
 
-/// A finished picture, ready to publish.
+/// A finished picture, ready to publish: the frame (the publisher numbers
+/// it and sets `consecutive_failures`) and when its encoding ran.
 #[derive(Debug)]
 pub struct Encoded {
-    pub jpeg: Bytes,
-    pub width: u32,
-    pub height: u32,
-    /// `None` for a camera JPEG passed through untouched.
-    pub quality: Option<u8>,
-    pub captured_at: Instant,
-    pub captured_wall: SystemTime,
-    pub backend: &'static str,
+    pub frame: Frame,
     /// When encoding started (equal to `done` for passthrough).
     pub encode_started: Instant,
     pub done: Instant,
+}
+
+impl Encoded {
+    /// `jpeg` of `size`, from a picture captured at `captured`
+    /// (`(Instant, SystemTime)`), encoded at `quality` (`None`: passed
+    /// through) between `encode_started` and now.
+    #[must_use]
+    pub fn finished(
+        jpeg: Bytes,
+        (width, height): (u32, u32),
+        quality: Option<u8>,
+        (captured_at, captured_wall): (Instant, SystemTime),
+        backend: &'static str,
+        encode_started: Instant,
+    ) -> Self {
+        Self {
+            frame: Frame {
+                seq: 0,
+                jpeg,
+                width,
+                height,
+                quality,
+                captured_at,
+                captured_wall,
+                backend,
+                consecutive_failures: 0,
+            },
+            encode_started,
+            done: Instant::now(),
+        }
+    }
 }
 
 /// Receives results in capture order (called under the sequencer lock, from

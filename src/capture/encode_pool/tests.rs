@@ -5,7 +5,9 @@ struct Collect(mpsc::Sender<Result<(u64, u32), String>>);
 
 impl Sink for Collect {
     fn frame(&mut self, frame: Encoded) {
-        let _ = self.0.send(Ok((frame.jpeg.len() as u64, frame.width)));
+        let _ = self
+            .0
+            .send(Ok((frame.frame.jpeg.len() as u64, frame.frame.width)));
     }
     fn failure(&mut self, error: &CaptureError) {
         let _ = self.0.send(Err(error.to_string()));
@@ -31,7 +33,7 @@ struct Order(Arc<Mutex<Vec<Instant>>>);
 
 impl Sink for Order {
     fn frame(&mut self, frame: Encoded) {
-        lock(&self.0).push(frame.captured_at);
+        lock(&self.0).push(frame.frame.captured_at);
     }
     fn failure(&mut self, _error: &CaptureError) {}
 }
@@ -125,18 +127,14 @@ fn a_ready_frame_waits_for_older_ones_and_drops_a_pending_one() {
     let t0 = Instant::now();
     pool.submit(job(vec![1; 640 * 480 * 3], 640, 480, t0));
     let t1 = t0 + Duration::from_millis(1);
-    let now = Instant::now();
-    pool.submit_ready(Encoded {
-        jpeg: Bytes::from_static(&[0xFF, 0xD8]),
-        width: 1,
-        height: 1,
-        quality: None,
-        captured_at: t1,
-        captured_wall: SystemTime::now(),
-        backend: "test",
-        encode_started: now,
-        done: now,
-    });
+    pool.submit_ready(Encoded::finished(
+        Bytes::from_static(&[0xFF, 0xD8]),
+        (1, 1),
+        None,
+        (t1, SystemTime::now()),
+        "test",
+        Instant::now(),
+    ));
     let deadline = Instant::now() + Duration::from_secs(10);
     while lock(&seen).last() != Some(&t1) {
         assert!(Instant::now() < deadline, "ready frame never published");

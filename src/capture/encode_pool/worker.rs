@@ -52,16 +52,15 @@ impl Worker {
                 (result, None)
             }
         };
-        let result = result.map(|(jpeg, width, height)| Encoded {
-            jpeg,
-            width,
-            height,
-            quality: Some(job.quality),
-            captured_at: job.captured_at,
-            captured_wall: job.captured_wall,
-            backend: job.backend,
-            encode_started,
-            done: Instant::now(),
+        let result = result.map(|(jpeg, width, height)| {
+            Encoded::finished(
+                jpeg,
+                (width, height),
+                Some(job.quality),
+                (job.captured_at, job.captured_wall),
+                job.backend,
+                encode_started,
+            )
         });
         (result, pixels)
     }

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant, SystemTime};
 use super::encode_pool::{EncodePool, Encoded, Job, Picture, Sink, default_workers};
 use super::{CaptureError, FrameSource, SourceFrame, SourceInfo};
 use crate::backoff::Backoff;
-use crate::frame::{Frame, FrameHub};
+use crate::frame::FrameHub;
 
 mod shared;
 
@@ -67,20 +67,25 @@ struct Publisher {
 }
 
 impl Sink for Publisher {
-    fn frame(&mut self, frame: Encoded) {
+    fn frame(&mut self, encoded: Encoded) {
         self.seq += 1;
         self.shared.encode_failures.store(0, Ordering::Relaxed);
-        let jpeg_len = frame.jpeg.len() as u64;
-        let consecutive_failures = {
+        let Encoded {
+            mut frame,
+            encode_started,
+            done,
+        } = encoded;
+        frame.seq = self.seq;
+        frame.consecutive_failures = {
             let mut c = self.shared.lock();
             let before = c.consecutive_failures;
             c.consecutive_failures = 0;
             c.frames += 1;
-            c.meter.record(frame.done);
-            c.frame_time_ms = (frame.done - frame.captured_at).as_secs_f64() * 1e3;
-            let encode_s = (frame.done - frame.encode_started).as_secs_f64();
+            c.meter.record(done);
+            c.frame_time_ms = (done - frame.captured_at).as_secs_f64() * 1e3;
+            let encode_s = (done - encode_started).as_secs_f64();
             c.encode_ms = encode_s * 1e3;
-            c.jpeg_bytes = jpeg_len;
+            c.jpeg_bytes = frame.jpeg.len() as u64;
             c.out_size = (frame.width, frame.height);
             c.passthrough = frame.quality.is_none();
             if c.passthrough {
@@ -91,17 +96,7 @@ impl Sink for Publisher {
             }
             before
         };
-        self.hub.publish(Frame {
-            seq: self.seq,
-            jpeg: frame.jpeg,
-            width: frame.width,
-            height: frame.height,
-            quality: frame.quality,
-            captured_at: frame.captured_at,
-            captured_wall: frame.captured_wall,
-            backend: frame.backend,
-            consecutive_failures,
-        });
+        self.hub.publish(frame);
         self.shared.health.send_if_modified(|h| {
             let changed = *h != CameraHealth::Ok;
             *h = CameraHealth::Ok;
@@ -300,18 +295,14 @@ impl Capture {
                 if self.settings.transform.is_identity()
                     && !self.shared.quality_overridden.load(Ordering::Relaxed)
                 {
-                    let now = Instant::now();
-                    self.pool.submit_ready(Encoded {
-                        jpeg: data,
-                        width,
-                        height,
-                        quality: None,
-                        captured_at: started,
-                        captured_wall,
+                    self.pool.submit_ready(Encoded::finished(
+                        data,
+                        (width, height),
+                        None,
+                        (started, captured_wall),
                         backend,
-                        encode_started: now,
-                        done: now,
-                    });
+                        Instant::now(),
+                    ));
                     return Ok(());
                 }
                 Picture::Jpeg {
