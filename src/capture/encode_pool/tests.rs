@@ -38,15 +38,21 @@ impl Sink for Order {
     fn failure(&mut self, _error: &CaptureError) {}
 }
 
-#[test]
-fn frames_come_out_in_capture_order_and_the_newest_wins() {
+/// A pool of `workers` whose sink records the capture times it publishes.
+fn ordered_pool(workers: usize) -> (Arc<Mutex<Vec<Instant>>>, EncodePool<Order>) {
     let seen = Arc::new(Mutex::new(Vec::new()));
-    let mut pool = EncodePool::new(
-        4,
+    let pool = EncodePool::new(
+        workers,
         Transform::default(),
         Codec::auto(),
         Order(Arc::clone(&seen)),
     );
+    (seen, pool)
+}
+
+#[test]
+fn frames_come_out_in_capture_order_and_the_newest_wins() {
+    let (seen, mut pool) = ordered_pool(4);
     let t0 = Instant::now();
     // Pictures of different sizes finish at different times.
     let mut submitted = 0u64;
@@ -117,13 +123,7 @@ fn failures_are_reported_in_order_and_buffers_come_back() {
 
 #[test]
 fn a_ready_frame_waits_for_older_ones_and_drops_a_pending_one() {
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let mut pool = EncodePool::new(
-        1,
-        Transform::default(),
-        Codec::auto(),
-        Order(Arc::clone(&seen)),
-    );
+    let (seen, mut pool) = ordered_pool(1);
     let t0 = Instant::now();
     pool.submit(job(vec![1; 640 * 480 * 3], 640, 480, t0));
     let t1 = t0 + Duration::from_millis(1);
