@@ -1,7 +1,8 @@
 //! The UI in a real terminal (a tmux session), as an operator starts it on
 //! the robot: a second `tars-camera` on the port of a running one attaches
 //! to it, `q` leaves the first one serving; on a port held by something
-//! else it exits 2 naming `--http-port`.
+//! else it exits 2 naming `--http-port`. Headless, a taken port is always
+//! exit 2: two headless services on one port is a configuration error.
 
 mod common;
 
@@ -135,4 +136,32 @@ fn a_port_held_by_something_else_exits_2_naming_the_option() {
     assert!(screen.contains("exit=2"), "{screen}");
     assert!(screen.contains("--http-port"), "{screen}");
     drop(holder);
+}
+
+#[test]
+fn headless_on_a_running_services_port_stays_exit_2() {
+    let port = free_port();
+    let (_svc, addr) = first_service(port);
+    let port = port.to_string();
+    let (code, err) = common::run(
+        &[
+            "--no-tui",
+            "--source",
+            "test-pattern",
+            "--http-host",
+            "127.0.0.1",
+            "--http-port",
+            &port,
+            "--mqtt-url",
+            "mqtt://127.0.0.1:1",
+        ],
+        &[],
+    );
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("--http-port"), "{err}");
+    assert_eq!(
+        get(addr, "/status").status,
+        200,
+        "the first one still serves"
+    );
 }

@@ -120,19 +120,7 @@ pub fn run(args: &BenchArgs) -> eyre::Result<()> {
         .enable_all()
         .build()
         .map_err(|e| eyre::eyre!("cannot start the runtime: {e}"))?;
-    let needs_broker = [
-        BenchSection::Pipeline,
-        BenchSection::Ui,
-        BenchSection::Fanout,
-        BenchSection::Quiet,
-        BenchSection::Startup,
-        BenchSection::Soak,
-        BenchSection::Metrics,
-        BenchSection::Attach,
-    ]
-    .iter()
-    .any(|&s| wants(args, s));
-    let broker = if needs_broker {
+    let broker = if needs_broker(args) {
         embedded_broker()?
     } else {
         String::new()
@@ -167,12 +155,34 @@ pub fn run(args: &BenchArgs) -> eyre::Result<()> {
     }
     report.judge();
     report.print_targets();
-    if let Some(path) = &args.json {
-        let text = serde_json::to_string_pretty(&report).map_err(|e| eyre::eyre!("{e}"))?;
-        std::fs::write(path, text + "\n")
-            .map_err(|e| eyre::eyre!("--json: cannot write {}: {e}", path.display()))?;
-        eprintln!("wrote {}", path.display());
+    match &args.json {
+        Some(path) => write_json(&report, path),
+        None => Ok(()),
     }
+}
+
+/// Whether a section that runs a service (and so needs a broker) is asked for.
+fn needs_broker(args: &BenchArgs) -> bool {
+    [
+        BenchSection::Pipeline,
+        BenchSection::Ui,
+        BenchSection::Fanout,
+        BenchSection::Quiet,
+        BenchSection::Startup,
+        BenchSection::Soak,
+        BenchSection::Metrics,
+        BenchSection::Attach,
+    ]
+    .iter()
+    .any(|&s| wants(args, s))
+}
+
+/// `--json`: the whole report.
+fn write_json(report: &Report, path: &std::path::Path) -> eyre::Result<()> {
+    let text = serde_json::to_string_pretty(report).map_err(|e| eyre::eyre!("{e}"))?;
+    std::fs::write(path, text + "\n")
+        .map_err(|e| eyre::eyre!("--json: cannot write {}: {e}", path.display()))?;
+    eprintln!("wrote {}", path.display());
     Ok(())
 }
 

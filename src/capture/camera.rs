@@ -110,6 +110,21 @@ impl CameraSource {
         self
     }
 
+    /// Ask for the mode's frame interval and read back the rate the
+    /// driver took (not every driver can set it).
+    fn negotiate_rate(&self, device: &Device, mode: &camera_mode::Mode) -> f64 {
+        let interval = Fraction::new(mode.interval_num, mode.interval_den);
+        if let Err(e) = device.set_params(&Parameters::new(interval)) {
+            tracing::debug!("{}: cannot set frame interval: {e}", self.path);
+        }
+        match device.params() {
+            Ok(p) if p.interval.numerator > 0 => {
+                f64::from(p.interval.denominator) / f64::from(p.interval.numerator)
+            }
+            _ => mode.fps(),
+        }
+    }
+
     fn open_error(&self, reason: impl Into<String>) -> CaptureError {
         CaptureError::Open {
             device: self.path.clone(),
@@ -188,19 +203,7 @@ impl FrameSource for CameraSource {
                 actual.fourcc
             )));
         };
-        // Not every driver can set the rate; the real one is read back below.
-        if let Err(e) = device.set_params(&Parameters::new(Fraction::new(
-            mode.interval_num,
-            mode.interval_den,
-        ))) {
-            tracing::debug!("{}: cannot set frame interval: {e}", self.path);
-        }
-        let fps = match device.params() {
-            Ok(p) if p.interval.numerator > 0 => {
-                f64::from(p.interval.denominator) / f64::from(p.interval.numerator)
-            }
-            _ => mode.fps(),
-        };
+        let fps = self.negotiate_rate(&device, &mode);
         let stream = new_stream(&device, self.timeout_ms(true))
             .map_err(|e| self.open_error(format!("starting the stream: {e}")))?;
         let info = SourceInfo {

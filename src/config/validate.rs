@@ -291,7 +291,7 @@ pub fn validate(o: Options) -> Result<Config, ConfigError> {
         log_level: log_level(o.log_level.as_deref())?,
         status_interval: o.status_interval.map_or(Duration::from_secs(10), |d| d.0),
         encoder: crate::encode::codec_option(o.encoder.as_deref(), o.turbojpeg_lib.as_deref())
-            .map_err(|m| ConfigError::new("--encoder", m))?,
+            .map_err(|e| ConfigError::new("--encoder", e.to_string()))?,
         fail_schedule: o
             .fail_schedule
             .as_deref()

@@ -8,6 +8,7 @@ use std::sync::{Arc, PoisonError};
 use serde_json::{Map, Value};
 use tokio::sync::{mpsc, watch};
 
+use super::request::SnapshotError;
 use super::{Applied, Command, ControlError, ControlRequest, ControlState, Controls, step_rate};
 use crate::capture::thread::CaptureShared;
 use crate::frame::FrameHub;
@@ -89,7 +90,7 @@ async fn apply_request(
     if request.snapshot {
         let path = save_snapshot(parts.hub, parts.controls)
             .await
-            .map_err(ControlError::Snapshot)?;
+            .map_err(ControlError::from)?;
         applied.insert("snapshot".into(), Value::from(path));
     }
     if let Some(q) = request.quality {
@@ -126,10 +127,10 @@ async fn apply_request(
 
 /// Write the newest frame to `snapshot-<unix ms>-<seq>.jpg` in the working
 /// directory; returns its path, or why not.
-async fn save_snapshot(hub: &FrameHub, controls: &Controls) -> Result<String, String> {
+async fn save_snapshot(hub: &FrameHub, controls: &Controls) -> Result<String, SnapshotError> {
     let Some(frame) = hub.latest() else {
         tracing::warn!("no frame to save yet");
-        return Err("no frame to save yet".into());
+        return Err(SnapshotError::NoFrame);
     };
     let ms = frame
         .captured_wall
@@ -149,9 +150,12 @@ async fn save_snapshot(hub: &FrameHub, controls: &Controls) -> Result<String, St
             Ok(shown)
         }
         Err(e) => {
-            let why = format!("cannot save {}: {e}", path.display());
-            tracing::warn!("{why}");
-            Err(why)
+            let error = SnapshotError::Write {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            };
+            tracing::warn!("{error}");
+            Err(error)
         }
     }
 }

@@ -24,6 +24,15 @@ pub struct ControlRequest {
     pub reconnect: bool,
 }
 
+/// Why no snapshot was saved.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SnapshotError {
+    #[error("no frame to save yet")]
+    NoFrame,
+    #[error("cannot save {path}: {reason}")]
+    Write { path: String, reason: String },
+}
+
 /// Why a request was refused; the message names the key and the value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ControlError {
@@ -42,7 +51,7 @@ pub enum ControlError {
     #[error("nothing to do: give at least one of {}", KEYS.join(", "))]
     Empty,
     #[error("snapshot: {0}")]
-    Snapshot(String),
+    Snapshot(#[from] SnapshotError),
     #[error("the service is busy: command channel full, try again")]
     Busy,
     #[error("the service is not applying commands (stopping)")]

@@ -22,17 +22,31 @@ pub enum EncoderChoice {
     Rust,
 }
 
+/// An `--encoder` value that is none of the three.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("must be auto, turbo or rust (got '{0}')")]
+pub struct UnknownEncoder(pub String);
+
 impl FromStr for EncoderChoice {
-    type Err = String;
+    type Err = UnknownEncoder;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.trim().to_ascii_lowercase().as_str() {
             "auto" => Ok(Self::Auto),
             "turbo" => Ok(Self::Turbo),
             "rust" => Ok(Self::Rust),
-            _ => Err(format!("must be auto, turbo or rust (got '{s}')")),
+            _ => Err(UnknownEncoder(s.to_owned())),
         }
     }
+}
+
+/// Why `--encoder` is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CodecError {
+    #[error(transparent)]
+    Unknown(#[from] UnknownEncoder),
+    #[error(transparent)]
+    TurboMissing(#[from] TurboMissing),
 }
 
 impl fmt::Display for EncoderChoice {
@@ -190,9 +204,9 @@ impl Codec {
 ///
 /// # Errors
 /// Not auto, turbo or rust; or turbo without the library.
-pub fn codec_option(encoder: Option<&str>, library: Option<&str>) -> Result<Codec, String> {
+pub fn codec_option(encoder: Option<&str>, library: Option<&str>) -> Result<Codec, CodecError> {
     let choice = encoder.map_or(Ok(EncoderChoice::Auto), str::parse)?;
-    Codec::from_choice(choice, library).map_err(|e| e.to_string())
+    Ok(Codec::from_choice(choice, library)?)
 }
 
 #[cfg(test)]
@@ -209,7 +223,7 @@ mod tests {
         assert_eq!(" Turbo ".parse(), Ok(EncoderChoice::Turbo));
         assert_eq!("rust".parse(), Ok(EncoderChoice::Rust));
         let e = "fast".parse::<EncoderChoice>().expect_err("bad");
-        assert!(e.contains("auto, turbo or rust"), "{e}");
+        assert!(e.to_string().contains("auto, turbo or rust"), "{e}");
     }
 
     #[test]

@@ -15,7 +15,7 @@ mod decode;
 mod transform;
 pub mod turbo;
 
-pub use codec::{Codec, EncoderChoice, TurboMissing, codec_option};
+pub use codec::{Codec, CodecError, EncoderChoice, TurboMissing, UnknownEncoder, codec_option};
 pub use decode::{DecodeError, Decoded, Decoder, MAX_DECODE_SIDE};
 pub use transform::Transform;
 use turbo::{Compressor, TurboLib};

@@ -127,13 +127,33 @@ async fn connect_mqtt(
 /// The channels and shared state the service's tasks run on.
 struct Wiring {
     commands: mpsc::Receiver<Command>,
+    /// For control requests over MQTT.
+    commands_tx: mpsc::Sender<Command>,
     quit: watch::Sender<bool>,
     controls: Arc<Controls>,
     publisher: Arc<publisher::PublisherCounters>,
+    control: Arc<crate::control::mqtt::MqttControlCounters>,
     status: watch::Sender<Status>,
 }
 
-/// The service's async tasks: commands, MQTT frames, camera health, status.
+/// The configuration's warnings and the start line.
+fn log_start(config: &Config) {
+    for w in &config.warnings {
+        tracing::warn!("{w}");
+    }
+    tracing::info!(
+        "tars-camera {}: {} {}x{} at {} fps, JPEG encoder {}",
+        env!("CARGO_PKG_VERSION"),
+        config.source,
+        config.width,
+        config.height,
+        config.fps,
+        config.encoder.describe()
+    );
+}
+
+/// The service's async tasks: commands, MQTT frames, camera health, status,
+/// control over MQTT and Home Assistant discovery when configured.
 fn spawn_tasks(
     config: &Config,
     capture: &CaptureParts,
@@ -175,6 +195,13 @@ fn spawn_tasks(
         )),
         tokio::spawn(status::run(status_source, wiring.status)),
     ];
+    if let Some(topic) = &config.control_topic {
+        let started = crate::control::mqtt::start(mqtt, topic, wiring.commands_tx, wiring.control);
+        match started {
+            Ok(task) => tasks.push(task),
+            Err(e) => tracing::warn!("MQTT control on {topic} not started: {e}"),
+        }
+    }
     if let Some(prefix) = &config.ha_prefix {
         let announce = crate::home_assistant::Announce {
             prefix: prefix.clone(),
@@ -231,18 +258,7 @@ impl Service {
         events: EventLog,
     ) -> Result<Self, StartError> {
         let started = Instant::now();
-        for w in &config.warnings {
-            tracing::warn!("{w}");
-        }
-        tracing::info!(
-            "tars-camera {}: {} {}x{} at {} fps, JPEG encoder {}",
-            env!("CARGO_PKG_VERSION"),
-            config.source,
-            config.width,
-            config.height,
-            config.fps,
-            config.encoder.describe()
-        );
+        log_start(&config);
         let hub = Arc::new(FrameHub::new());
         let source = source.unwrap_or_else(|| source::from_config(&config));
         let capture = start_capture(&config, source, &hub)?;
@@ -268,7 +284,6 @@ impl Service {
         );
         let (mqtt, mqtt_status, embedded_broker) = connect_mqtt(&config).await?;
         let publisher_counters = Arc::new(publisher::PublisherCounters::default());
-
         let (quit_tx, quit_rx) = watch::channel(false);
         let control_counters = Arc::new(crate::control::mqtt::MqttControlCounters::default());
         let status_source = status::StatusSource {
@@ -288,27 +303,19 @@ impl Service {
         };
         let wiring = Wiring {
             commands: commands_rx,
+            commands_tx: commands_tx.clone(),
             quit: quit_tx,
             controls,
             publisher: publisher_counters,
+            control: control_counters,
             status: status_tx,
         };
-        let systemd = systemd::Systemd::start(systemd::Watched {
-            capture: Arc::clone(&capture.shared),
-            health: capture.shared.health(),
-            status: status_rx.clone(),
-            liveness: http.liveness(),
-            http_addr,
-        });
-        let mut tasks = spawn_tasks(&config, &capture, &hub, &mqtt, wiring, status_source);
-        if let Some(topic) = &config.control_topic {
-            let started =
-                crate::control::mqtt::start(&mqtt, topic, commands_tx.clone(), control_counters);
-            match started {
-                Ok(task) => tasks.push(task),
-                Err(e) => tracing::warn!("MQTT control on {topic} not started: {e}"),
-            }
-        }
+        let systemd = systemd::Systemd::start(systemd::Watched::of(
+            &capture.shared,
+            status_rx.clone(),
+            &http,
+        ));
+        let tasks = spawn_tasks(&config, &capture, &hub, &mqtt, wiring, status_source);
         Ok(Self {
             hub,
             status: status_rx,

@@ -32,6 +32,23 @@ pub(super) struct Watched {
     pub(super) http_addr: SocketAddr,
 }
 
+impl Watched {
+    /// The capture thread, the status and the HTTP server of a service.
+    pub(super) fn of(
+        capture: &Arc<CaptureShared>,
+        status: watch::Receiver<Status>,
+        http: &crate::http::HttpServer,
+    ) -> Self {
+        Self {
+            capture: Arc::clone(capture),
+            health: capture.health(),
+            status,
+            liveness: http.liveness(),
+            http_addr: http.local_addr(),
+        }
+    }
+}
+
 /// The running notifier; `stop` sends `STOPPING=1`.
 #[derive(Debug)]
 pub(super) struct Systemd {

@@ -11,12 +11,14 @@ use crossterm::event::Event;
 use futures_util::{Stream, StreamExt};
 use ratatui::Terminal;
 use ratatui::backend::Backend;
+use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, MissedTickBehavior};
 
 use super::UiLink;
 use super::halfblock::ColorMode;
 use super::state::{App, Refresh};
 use crate::control::Command;
+use crate::stats::Status;
 
 /// Countdowns, the preview cadence and deferred redraws run on this tick.
 pub const TICK: Duration = Duration::from_millis(100);
@@ -42,16 +44,12 @@ fn backend_error(e: impl std::fmt::Display) -> io::Error {
 }
 
 /// See [`super::run_loop`].
-pub(crate) async fn run_loop_with<B, S>(
-    terminal: &mut Terminal<B>,
+/// The UI's state from its link, and the status and command channels the
+/// loop keeps.
+fn app_for(
     link: UiLink,
-    mut input: S,
-    options: LoopOptions,
-) -> io::Result<()>
-where
-    B: Backend,
-    S: Stream<Item = io::Result<Event>> + Unpin,
-{
+    options: &LoopOptions,
+) -> (App, watch::Receiver<Status>, mpsc::Sender<Command>) {
     let UiLink {
         mut status,
         frames,
@@ -73,6 +71,20 @@ where
     if let Some(remote) = options.remote.clone() {
         app.attach(remote);
     }
+    (app, status, commands)
+}
+
+pub(crate) async fn run_loop_with<B, S>(
+    terminal: &mut Terminal<B>,
+    link: UiLink,
+    mut input: S,
+    options: LoopOptions,
+) -> io::Result<()>
+where
+    B: Backend,
+    S: Stream<Item = io::Result<Event>> + Unpin,
+{
+    let (mut app, mut status, commands) = app_for(link, &options);
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut status_open = true;

@@ -55,10 +55,10 @@ pub fn probe(path: &Path) -> Result<Recording, ProbeError> {
     };
     let meta = std::fs::metadata(path).map_err(|e| unreadable(e.to_string()))?;
     let (layout, size) = if meta.is_dir() {
-        (Layout::Folder, probe_folder(path).map_err(unreadable)?)
+        (Layout::Folder, probe_folder(path, &shown)?)
     } else {
         let file = File::open(path).map_err(|e| unreadable(e.to_string()))?;
-        (Layout::Stream, probe_stream(file).map_err(unreadable)?)
+        (Layout::Stream, probe_stream(file, &shown)?)
     };
     match size {
         Some((width, height)) => Ok(Recording {
@@ -75,8 +75,9 @@ pub fn probe(path: &Path) -> Result<Recording, ProbeError> {
     }
 }
 
-/// Size of the first valid JPEG in the first `PROBE_BYTES` of `input`.
-fn probe_stream(input: impl Read) -> Result<Option<(u32, u32)>, String> {
+/// Size of the first valid JPEG in the first `PROBE_BYTES` of `input`
+/// (the recording `shown`).
+fn probe_stream(input: impl Read, shown: &str) -> Result<Option<(u32, u32)>, ProbeError> {
     let mut frames = StreamFrames::new(input.take(PROBE_BYTES), MAX_FRAME);
     loop {
         match frames.next_frame() {
@@ -86,7 +87,12 @@ fn probe_stream(input: impl Read) -> Result<Option<(u32, u32)>, String> {
                 }
             }
             Ok(None) => return Ok(None),
-            Err(FrameFault::Read(e)) => return Err(e),
+            Err(FrameFault::Read(reason)) => {
+                return Err(ProbeError::Unreadable {
+                    path: shown.to_owned(),
+                    reason,
+                });
+            }
             Err(_) => {}
         }
     }
@@ -94,8 +100,11 @@ fn probe_stream(input: impl Read) -> Result<Option<(u32, u32)>, String> {
 
 /// Size of the first valid picture in the folder, reading at most
 /// `PROBE_BYTES` of its files.
-fn probe_folder(dir: &Path) -> Result<Option<(u32, u32)>, String> {
-    let mut frames = FolderFrames::open(dir, 0, MAX_FRAME).map_err(|e| e.to_string())?;
+fn probe_folder(dir: &Path, shown: &str) -> Result<Option<(u32, u32)>, ProbeError> {
+    let mut frames = FolderFrames::open(dir, 0, MAX_FRAME).map_err(|e| ProbeError::Unreadable {
+        path: shown.to_owned(),
+        reason: e.to_string(),
+    })?;
     let mut budget = PROBE_BYTES;
     while budget > 0 {
         match frames.next_frame() {

@@ -36,6 +36,20 @@ pub fn spawn(
         .spawn(move || Capture::new(source, settings, hub, shared).run())
 }
 
+/// Wait for the next frame's turn on a source that draws on demand, and
+/// set the turn after it; false if asked to stop meanwhile.
+fn pace(next_due: &mut Instant, period: Duration, shared: &CaptureShared) -> bool {
+    if !sleep_until(*next_due, shared) {
+        return false;
+    }
+    let now = Instant::now();
+    *next_due += period;
+    if *next_due + period < now {
+        *next_due = now; // fell far behind (machine stalled): don't burst
+    }
+    true
+}
+
 /// Sleep until `deadline` in short slices; false if asked to stop meanwhile.
 fn sleep_until(deadline: Instant, shared: &CaptureShared) -> bool {
     loop {
@@ -146,7 +160,7 @@ impl Capture {
         let mut opened: Option<SourceInfo> = None;
         let mut ever_opened = false;
         let mut next_due = Instant::now();
-        'frames: while !self.shared.stopping() {
+        while !self.shared.stopping() {
             self.shared.tick();
             let Some(info) = opened.as_ref() else {
                 if !sleep_until(retry_at, &self.shared) {
@@ -167,15 +181,8 @@ impl Capture {
                 continue;
             };
             let self_paced = info.self_paced;
-            if !self_paced {
-                if !sleep_until(next_due, &self.shared) {
-                    break;
-                }
-                let now = Instant::now();
-                next_due += period;
-                if next_due + period < now {
-                    next_due = now; // fell far behind (machine stalled): don't burst
-                }
+            if !self_paced && !pace(&mut next_due, period, &self.shared) {
+                break;
             }
             let read_started = Instant::now();
             let mut buffer = self.pool.buffer();
@@ -191,16 +198,8 @@ impl Capture {
             } else {
                 read_started
             };
-            if !self_paced && result.is_ok() {
-                // A picture drawn on demand that could only replace one not
-                // yet encoded is wasted work: hold it until a worker is free
-                // (drawn ahead, so no worker waits for the drawing).
-                while !self.pool.wait_for_room(Duration::from_millis(50)) {
-                    self.shared.tick();
-                    if self.shared.stopping() {
-                        break 'frames;
-                    }
-                }
+            if !self_paced && result.is_ok() && !self.hold_until_room() {
+                break;
             }
             if self_paced && result.is_ok() {
                 // The camera sets the pace; drop frames that come faster than asked.
@@ -228,6 +227,19 @@ impl Capture {
         self.source.close();
         self.pool.shutdown();
         self.hub.wake_all();
+    }
+
+    /// A picture drawn on demand that could only replace one not yet
+    /// encoded is wasted work: hold it until a worker is free (drawn ahead,
+    /// so no worker waits for the drawing). False if asked to stop meanwhile.
+    fn hold_until_room(&self) -> bool {
+        while !self.pool.wait_for_room(Duration::from_millis(50)) {
+            self.shared.tick();
+            if self.shared.stopping() {
+                return false;
+            }
+        }
+        true
     }
 
     /// Open the source and record it; a failure is counted.
