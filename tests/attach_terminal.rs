@@ -81,11 +81,10 @@ impl Drop for Tmux {
     }
 }
 
-/// The service on `port`, headless, with no broker to reach.
-fn first_service(port: u16) -> (Running, SocketAddr) {
+/// A test-pattern service on loopback `port`, with no broker to reach.
+fn args(port: u16) -> Vec<String> {
     let port = port.to_string();
-    let args = [
-        "--no-tui",
+    [
         "--source",
         "test-pattern",
         "--http-host",
@@ -94,16 +93,30 @@ fn first_service(port: u16) -> (Running, SocketAddr) {
         &port,
         "--mqtt-url",
         "mqtt://127.0.0.1:1",
-    ];
-    let mut svc = Running::start(&args, &[]);
+    ]
+    .map(str::to_owned)
+    .to_vec()
+}
+
+/// `args(port)` headless.
+fn headless(port: u16) -> Vec<String> {
+    let mut all = vec!["--no-tui".to_owned()];
+    all.extend(args(port));
+    all
+}
+
+/// The first service on `port`, headless.
+fn first_service(port: u16) -> (Running, SocketAddr) {
+    let all = headless(port);
+    let all: Vec<&str> = all.iter().map(String::as_str).collect();
+    let mut svc = Running::start(&all, &[]);
     let addr = svc.http_addr();
     (svc, addr)
 }
 
+/// The second one, for a terminal.
 fn second_command(port: u16) -> String {
-    format!(
-        "{BIN} --source test-pattern --http-host 127.0.0.1 --http-port {port} --mqtt-url mqtt://127.0.0.1:1"
-    )
+    format!("{BIN} {}", args(port).join(" "))
 }
 
 #[test]
@@ -142,21 +155,9 @@ fn a_port_held_by_something_else_exits_2_naming_the_option() {
 fn headless_on_a_running_services_port_stays_exit_2() {
     let port = free_port();
     let (_svc, addr) = first_service(port);
-    let port = port.to_string();
-    let (code, err) = common::run(
-        &[
-            "--no-tui",
-            "--source",
-            "test-pattern",
-            "--http-host",
-            "127.0.0.1",
-            "--http-port",
-            &port,
-            "--mqtt-url",
-            "mqtt://127.0.0.1:1",
-        ],
-        &[],
-    );
+    let all = headless(port);
+    let all: Vec<&str> = all.iter().map(String::as_str).collect();
+    let (code, err) = common::run(&all, &[]);
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("--http-port"), "{err}");
     assert_eq!(
