@@ -69,12 +69,20 @@ pub fn lines(view: &View) -> (Vec<Line<'static>>, Vec<Line<'static>>) {
         ),
         format!(" / {:.0} target", c.target_fps).into(),
     ]);
+    // Size and format first: on a narrow pane the device name is cut, not
+    // what the camera delivers. A device that only repeats the backend's
+    // name ("test pattern") is left out.
     let resolution = format!("{}x{}", c.width, c.height);
+    let device = if c.device.replace(' ', "-") == c.backend {
+        ""
+    } else {
+        c.device.as_str()
+    };
     let source = [
-        c.backend.as_str(),
-        c.device.as_str(),
-        &resolution,
+        resolution.as_str(),
         c.pixel_format.as_str(),
+        c.backend.as_str(),
+        device,
     ]
     .into_iter()
     .filter(|part| !part.is_empty())
