@@ -135,7 +135,7 @@ fn capture_pane_shows_measured_against_target_and_the_failures() {
     let t = text(&buf);
     for want in [
         " Capture ",
-        "v4l2 /dev/video0 1280x720 MJPEG",
+        "1280x720 MJPEG v4l2 /dev/video0",
         "fps 29.8 / 30 target",
         "frame 12.3 ms  jpeg 45.6 KB  q80",
         "failures 2 now, 17 total  reopens 3",
