@@ -1,12 +1,14 @@
 //! Shared helpers for the end-to-end tests: real sockets, the real binary
-//! ([`broker`]: MQTT brokers as child processes and an observer client;
-//! [`clips`]: recordings made with the service's own encoder;
-//! [`ui`]: a readable TestBackend and keys from a channel).
+//! ([`args`]: its command lines; [`broker`]: MQTT brokers as child
+//! processes and an observer client; [`clips`]: recordings made with the
+//! service's own encoder; [`ui`]: a readable TestBackend and keys from a
+//! channel).
 #![expect(
     dead_code,
     reason = "each test binary uses its own part of the helpers"
 )]
 
+pub mod args;
 pub mod broker;
 pub mod clips;
 pub mod ui;
@@ -118,6 +120,17 @@ impl StreamClient {
     }
 }
 
+/// A `/stream` viewer watching, off the runtime, for the "no signal"
+/// picture: the first part marked `X-No-Signal` among its next 200.
+pub fn no_signal_viewer(addr: SocketAddr) -> tokio::task::JoinHandle<Option<Part>> {
+    tokio::task::spawn_blocking(move || {
+        let mut client = StreamClient::connect(addr);
+        (0..200)
+            .map(|_| client.next_part())
+            .find(|p| p.headers.iter().any(|(k, _)| k == "X-No-Signal"))
+    })
+}
+
 /// The real binary, started with arguments and environment, stderr captured.
 pub struct Running {
     pub child: Child,
@@ -154,7 +167,13 @@ impl Running {
 
     /// The service headless, HTTP on a free loopback port, plus `args`.
     pub fn headless(args: &[&str], envs: &[(&str, &str)]) -> Self {
-        let mut all = vec!["--no-tui", "--http-host", "127.0.0.1", "--http-port", "0"];
+        Self::headless_on(0, args, envs)
+    }
+
+    /// The service headless, HTTP on loopback `port`, plus `args`.
+    pub fn headless_on(port: u16, args: &[&str], envs: &[(&str, &str)]) -> Self {
+        let port = port.to_string();
+        let mut all = vec!["--no-tui", "--http-host", "127.0.0.1", "--http-port", &port];
         all.extend_from_slice(args);
         Self::start(&all, envs)
     }
