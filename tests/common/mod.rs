@@ -311,3 +311,47 @@ pub fn eventually<T>(timeout: Duration, mut check: impl FnMut() -> Option<T>) ->
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// A `w`x`h` RGB picture, `pixel(x, y, noise)` for each pixel in rows from
+/// the top; `noise` is the next value of a xorshift generator started at
+/// `seed` (the same picture every run).
+pub fn rgb_picture(
+    w: usize,
+    h: usize,
+    seed: u32,
+    mut pixel: impl FnMut(usize, usize, u32) -> [u8; 3],
+) -> Vec<u8> {
+    let mut seed = seed;
+    let mut rgb = Vec::with_capacity(w * h * 3);
+    for y in 0..h {
+        for x in 0..w {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            rgb.extend(pixel(x, y, seed));
+        }
+    }
+    rgb
+}
+
+/// The status once it counts a capture failure (within `timeout`); the
+/// last error names `device`.
+pub fn status_after_a_failure(
+    addr: SocketAddr,
+    device: &str,
+    timeout: Duration,
+) -> serde_json::Value {
+    let v = eventually(timeout, || {
+        let v = status_json(addr);
+        (v["capture"]["total_failures"].as_u64()? >= 1).then_some(v)
+    })
+    .expect("a capture failure counted");
+    assert!(
+        v["capture"]["last_error"]
+            .as_str()
+            .expect("error")
+            .contains(device),
+        "{v}"
+    );
+    v
+}
