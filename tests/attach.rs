@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::args::Args;
 use common::ui::{SharedBackend, key_channel, wait_for_screen};
 use common::{Running, eventually, get, status_json};
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
@@ -24,23 +25,8 @@ fn key(c: char) -> Event {
 }
 
 fn service_on(port: u16, extra: &[&str]) -> (Running, SocketAddr) {
-    let port = port.to_string();
-    let mut args = vec![
-        "--no-tui",
-        "--demo",
-        "--http-host",
-        "127.0.0.1",
-        "--http-port",
-        &port,
-        "--fps",
-        "10",
-        "--width",
-        "160",
-        "--height",
-        "120",
-    ];
-    args.extend_from_slice(extra);
-    let mut svc = Running::start(&args, &[]);
+    let args = Args::small().and(&["--demo"]).and(extra);
+    let mut svc = Running::headless_on(port, &args, &[]);
     let addr = svc.http_addr();
     (svc, addr)
 }

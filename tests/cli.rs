@@ -46,10 +46,8 @@ fn bad_options_exit_2_naming_the_option() {
 
 #[test]
 fn a_broken_config_file_exits_2_with_line_and_column() {
-    let dir = std::env::temp_dir().join(format!("tars-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
-    let file = dir.join("bad.toml");
-    std::fs::write(&file, "fps = 10\nquality = [\n").expect("write");
+    let dir = common::temp_dir("cli-bad-config");
+    let file = common::write(&dir, "bad.toml", b"fps = 10\nquality = [\n");
     let (code, err) = common::run(&["--config", file.to_str().expect("utf8")], &[]);
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("--config") && err.contains("line 2"), "{err}");
@@ -82,10 +80,12 @@ fn an_http_port_in_use_exits_2() {
 
 #[test]
 fn flag_beats_env_beats_file_beats_default() {
-    let dir = std::env::temp_dir().join(format!("tars-prec-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
-    let file = dir.join("camera.toml");
-    std::fs::write(&file, "quality = 50\nfps = 12\nwidth = 200\nheight = 100\n").expect("write");
+    let dir = common::temp_dir("cli-precedence");
+    let file = common::write(
+        &dir,
+        "camera.toml",
+        b"quality = 50\nfps = 12\nwidth = 200\nheight = 100\n",
+    );
     let mut svc = Running::headless(
         &[
             "--config",
@@ -164,18 +164,8 @@ fn a_missing_camera_is_retried_with_backoff_and_the_service_keeps_serving() {
         &[],
     );
     let addr = svc.http_addr();
-    let first = eventually(Duration::from_secs(5), || {
-        let v = status_json(addr);
-        (v["capture"]["total_failures"].as_u64()? >= 1).then_some(v)
-    })
-    .expect("the open failure is counted");
-    assert!(
-        first["capture"]["last_error"]
-            .as_str()
-            .expect("error")
-            .contains("/dev/video250"),
-        "{first}"
-    );
+    // The open failure is counted.
+    common::status_after_a_failure(addr, "/dev/video250", Duration::from_secs(5));
     std::thread::sleep(Duration::from_secs(3));
     let later = status_json(addr);
     // Backoff 0.5 s, 1 s, 2 s…: a handful of attempts in ~3 s, not a busy loop.

@@ -125,26 +125,18 @@ fn each_choice_shows_its_encoder_in_the_start_line_and_status() {
 /// A photograph-like picture: smooth gradients, soft shapes and a little
 /// sensor noise (harder for JPEG than the flat test-pattern bars).
 fn natural(w: usize, h: usize) -> Vec<u8> {
-    let mut seed = 0x2545_F491_u32;
-    let mut rgb = Vec::with_capacity(w * h * 3);
-    for y in 0..h {
-        for x in 0..w {
-            seed ^= seed << 13;
-            seed ^= seed >> 17;
-            seed ^= seed << 5;
-            let noise = (seed % 7) as f64 - 3.0;
-            let (fx, fy) = (x as f64 / w as f64, y as f64 / h as f64);
-            let d = ((fx - 0.4).powi(2) + (fy - 0.5).powi(2)).sqrt();
-            let blob = 120.0 * (-d * d * 18.0).exp();
-            let px = [
-                40.0 + 150.0 * fx + blob,
-                60.0 + 120.0 * fy + 0.5 * blob,
-                200.0 - 140.0 * fx * fy,
-            ];
-            rgb.extend(px.map(|v| (v + noise).clamp(0.0, 255.0) as u8));
-        }
-    }
-    rgb
+    common::rgb_picture(w, h, 0x2545_F491, |x, y, random| {
+        let noise = (random % 7) as f64 - 3.0;
+        let (fx, fy) = (x as f64 / w as f64, y as f64 / h as f64);
+        let d = ((fx - 0.4).powi(2) + (fy - 0.5).powi(2)).sqrt();
+        let blob = 120.0 * (-d * d * 18.0).exp();
+        let px = [
+            40.0 + 150.0 * fx + blob,
+            60.0 + 120.0 * fy + 0.5 * blob,
+            200.0 - 140.0 * fx * fy,
+        ];
+        px.map(|v| (v + noise).clamp(0.0, 255.0) as u8)
+    })
 }
 
 fn psnr_of(a: &[f64], b: &[f64]) -> f64 {

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use common::args::Args;
 use common::broker::{BrokerKind, Observer, Seen, start_broker};
 use common::{Running, eventually, status_json};
 use serde_json::Value;
@@ -17,29 +18,7 @@ use serde_json::Value;
 const WAIT: Duration = Duration::from_secs(10);
 
 fn service(url: &str, name: &str) -> (Running, SocketAddr) {
-    let args = [
-        "--source",
-        "test-pattern",
-        "--mqtt-url",
-        url,
-        "--service-name",
-        name,
-        "--client-id",
-        name,
-        "--reconnect-min",
-        "0.1",
-        "--reconnect-max",
-        "0.5",
-        "--fps",
-        "10",
-        "--mqtt-rate",
-        "2",
-        "--width",
-        "160",
-        "--height",
-        "120",
-        "--ha-discovery",
-    ];
+    let args = Args::mqtt(url, name).and(&["--mqtt-rate", "2", "--ha-discovery"]);
     let mut svc = Running::headless(&args, &[]);
     let addr = svc.http_addr();
     (svc, addr)

@@ -170,6 +170,15 @@ fn without_secrets_everything_is_open_and_a_network_address_is_warned_about() {
     }
 }
 
+/// The binary with `args` and `envs` exits 2 naming `named` (an option or
+/// a variable) and shows neither secret.
+fn refused_naming(args: &[&str], envs: &[(&str, &str)], named: &str) {
+    let (code, err) = common::run(args, envs);
+    assert_eq!(code, Some(2), "{named}");
+    assert!(err.contains(named), "{err}");
+    assert!(!err.contains(PASSWORD) && !err.contains(TOKEN), "{err}");
+}
+
 #[test]
 fn the_secrets_never_show_in_logs_status_help_or_errors() {
     let envs = [
@@ -192,29 +201,14 @@ fn the_secrets_never_show_in_logs_status_help_or_errors() {
         ("--http-auth", format!("no-colon-{PASSWORD}")),
         ("--http-token", format!("with space {TOKEN}")),
     ] {
-        let out = Command::new(BIN)
-            .args(["--no-tui", option, &value])
-            .output()
-            .expect("run");
-        assert_eq!(out.status.code(), Some(2), "{option}");
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.contains(option), "{err}");
-        assert!(!err.contains(PASSWORD) && !err.contains(TOKEN), "{err}");
+        refused_naming(&["--no-tui", option, &value], &[], option);
         // The same from the environment: the variable is named, its value not shown.
         let var = if option == "--http-auth" {
             "CAMERA_HTTP_AUTH"
         } else {
             "CAMERA_HTTP_TOKEN"
         };
-        let out = Command::new(BIN)
-            .arg("--no-tui")
-            .env(var, &value)
-            .output()
-            .expect("run");
-        assert_eq!(out.status.code(), Some(2), "{var}");
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.contains(var), "{err}");
-        assert!(!err.contains(PASSWORD) && !err.contains(TOKEN), "{err}");
+        refused_naming(&["--no-tui"], &[(var, &value)], var);
     }
 
     let env_refs: Vec<(&str, &str)> = envs

@@ -27,6 +27,15 @@ fn proc_counts(pid: u32) -> (u64, u64, u64) {
     (field("Threads:"), fds, field("VmRSS:"))
 }
 
+/// The test pattern headless with no reachable broker, plus `args` and `envs`.
+fn pattern(args: &[&str], envs: &[(&str, &str)]) -> Running {
+    let mut all = vec!["--source", "test-pattern"];
+    all.extend_from_slice(args);
+    let mut envs = envs.to_vec();
+    envs.push(("MQTT_URL", "mqtt://127.0.0.1:1"));
+    Running::headless(&all, &envs)
+}
+
 /// A `/stream` request on a socket with a tiny receive buffer, never read.
 fn stalled_viewer(addr: SocketAddr) -> socket2::Socket {
     let s =
@@ -49,21 +58,9 @@ fn settle(addr: SocketAddr) {
 
 #[test]
 fn stalled_viewers_are_dropped_and_the_next_viewer_is_served() {
-    let mut svc = Running::headless(
-        &[
-            "--source",
-            "test-pattern",
-            "--width",
-            "640",
-            "--height",
-            "480",
-            "--fps",
-            "30",
-        ],
-        &[
-            ("CAMERA_CLIENT_TIMEOUT", "2s"),
-            ("MQTT_URL", "mqtt://127.0.0.1:1"),
-        ],
+    let mut svc = pattern(
+        &["--width", "640", "--height", "480", "--fps", "30"],
+        &[("CAMERA_CLIENT_TIMEOUT", "2s")],
     );
     let addr = svc.http_addr();
     eventually(Duration::from_secs(5), || {
@@ -149,22 +146,12 @@ fn slow_heads(addr: SocketAddr, n: usize, until: Instant) -> std::thread::JoinHa
 
 #[test]
 fn slow_request_heads_do_not_starve_other_clients() {
-    let mut svc = Running::headless(
-        &[
-            "--source",
-            "test-pattern",
-            "--width",
-            "320",
-            "--height",
-            "240",
-        ],
+    let mut svc = pattern(
+        &["--width", "320", "--height", "240"],
         // Room for every slow client: with fewer slots than slow clients,
         // the slowest heads are closed to make room, but a burst of slow
         // reconnects can still fill the slots for a moment (see README).
-        &[
-            ("CAMERA_MAX_CONNECTIONS", "256"),
-            ("MQTT_URL", "mqtt://127.0.0.1:1"),
-        ],
+        &[("CAMERA_MAX_CONNECTIONS", "256")],
     );
     let addr = svc.http_addr();
     let pid = svc.child.id();
@@ -218,10 +205,7 @@ fn slow_request_heads_do_not_starve_other_clients() {
 
 #[test]
 fn connections_beyond_the_cap_get_503_and_the_cap_frees() {
-    let mut svc = Running::headless(
-        &["--source", "test-pattern", "--max-connections", "4"],
-        &[("MQTT_URL", "mqtt://127.0.0.1:1")],
-    );
+    let mut svc = pattern(&["--max-connections", "4"], &[]);
     let addr = svc.http_addr();
     let idle: Vec<_> = (0..4)
         .map(|_| TcpStream::connect(addr).expect("connect"))
@@ -331,17 +315,7 @@ fn malformed(rng: &mut fastrand::Rng) -> (Vec<u8>, usize) {
 
 #[test]
 fn ten_thousand_malformed_requests_get_4xx_or_a_close_and_leave_nothing_behind() {
-    let mut svc = Running::headless(
-        &[
-            "--source",
-            "test-pattern",
-            "--width",
-            "160",
-            "--height",
-            "120",
-        ],
-        &[("MQTT_URL", "mqtt://127.0.0.1:1")],
-    );
+    let mut svc = pattern(&["--width", "160", "--height", "120"], &[]);
     let addr = svc.http_addr();
     let pid = svc.child.id();
     let run = |seed: u64, count: usize| {

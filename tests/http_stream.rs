@@ -164,17 +164,7 @@ fn snapshot_is_503_before_the_first_frame_then_a_jpeg() {
     })
     .expect("no signal reported");
     assert!(reason.contains("/dev/video9"), "{reason}");
-    let status = eventually(Duration::from_secs(3), || {
-        let v = status_json(dead.addr);
-        (v["capture"]["total_failures"].as_u64()? >= 1).then_some(v)
-    })
-    .expect("failures counted");
-    assert!(
-        status["capture"]["last_error"]
-            .as_str()
-            .expect("error")
-            .contains("/dev/video9")
-    );
+    common::status_after_a_failure(dead.addr, "/dev/video9", Duration::from_secs(3));
 
     let live = InProcess::start(&[], None);
     let r = eventually(Duration::from_secs(3), || {

@@ -38,10 +38,7 @@ async fn ready_is_retained_and_bad_health_survives_reconnect(kind: BrokerKind) {
     let health = client.status().health.expect("health shown");
     assert_eq!((health.ok, health.event.as_str()), (false, "camera_error"));
     let mut watcher = Observer::connect(broker.port, &["system/health/ready"]).await;
-    watcher
-        .next(WAIT, is_event("camera_error"))
-        .await
-        .expect("camera_error retained");
+    watcher.event("camera_error", "retained").await;
 
     // The broker forgets everything; after the reconnect the client says
     // `ready` and then, since it is not ok, `camera_error` again.
@@ -51,14 +48,8 @@ async fn ready_is_retained_and_bad_health_survives_reconnect(kind: BrokerKind) {
         .expect("link loss noticed");
     broker.restart().expect("broker restart");
     connected(&mut status).await;
-    watcher
-        .next(WAIT, is_event("ready"))
-        .await
-        .expect("ready after reconnect");
-    let again = watcher
-        .next(WAIT, is_event("camera_error"))
-        .await
-        .expect("camera_error republished");
+    watcher.event("ready", "after reconnect").await;
+    let again = watcher.event("camera_error", "republished").await;
     assert_eq!(again.json()["err"], "no frames");
     let value = retained(broker.port, "system/health/ready").await;
     assert_eq!(value["event"], "camera_error");
@@ -180,10 +171,7 @@ async fn killed_process_leaves_retained_offline(kind: BrokerKind) {
     }
     child.kill().expect("kill -9");
     let _ = child.wait();
-    let offline = observer
-        .next(WAIT, is_event("offline"))
-        .await
-        .expect("last will");
+    let offline = observer.event("offline", "last will").await;
     assert_eq!(offline.json(), json!({"ok": false, "event": "offline"}));
     let value = retained(broker.port, "system/health/child").await;
     assert_eq!(value, json!({"ok": false, "event": "offline"}));

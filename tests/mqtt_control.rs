@@ -8,35 +8,15 @@ mod common;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use common::broker::{BrokerKind, Observer, start_broker};
+use common::args::Args;
+use common::broker::{BrokerKind, Observer, Seen, start_broker};
 use common::{Running, eventually, status_json};
 
 const WAIT: Duration = Duration::from_secs(10);
 const RESULT: &str = "camera/control/result";
 
 fn service(url: &str, name: &str) -> (Running, SocketAddr) {
-    let args = [
-        "--source",
-        "test-pattern",
-        "--mqtt-url",
-        url,
-        "--service-name",
-        name,
-        "--client-id",
-        name,
-        "--reconnect-min",
-        "0.1",
-        "--reconnect-max",
-        "0.5",
-        "--fps",
-        "10",
-        "--width",
-        "160",
-        "--height",
-        "120",
-        "--quality",
-        "80",
-    ];
+    let args = Args::mqtt(url, name).and(&["--quality", "80"]);
     let mut svc = Running::headless(&args, &[]);
     let addr = svc.http_addr();
     svc.wait_line("MQTT control on camera/control", WAIT);
@@ -53,6 +33,15 @@ fn control_counter(addr: SocketAddr, name: &str) -> u64 {
     status_json(addr)["mqtt"]["control"][name]
         .as_u64()
         .unwrap_or_else(|| panic!("mqtt.control.{name} in the status"))
+}
+
+/// Send `payload` on the control topic, not retained; the next result.
+async fn request(obs: &mut Observer, payload: impl Into<Vec<u8>>) -> Seen {
+    let payload = payload.into();
+    obs.publish("camera/control", payload.clone(), false).await;
+    obs.next(WAIT, |m| m.topic == RESULT)
+        .await
+        .unwrap_or_else(|| panic!("no result for {}", String::from_utf8_lossy(&payload)))
 }
 
 /// Wait until the service's client is connected (its subscription is made then).
@@ -80,16 +69,7 @@ async fn requests_results_dedup_retained_and_bad_payloads(kind: BrokerKind) {
     .expect("the retained request is seen and ignored");
     assert_eq!(quality(addr), 80, "the retained request did not apply");
 
-    obs.publish(
-        "camera/control",
-        r#"{"id":"req-1","quality":42,"paused":true}"#,
-        false,
-    )
-    .await;
-    let result = obs
-        .next(WAIT, |m| m.topic == RESULT)
-        .await
-        .expect("a result");
+    let result = request(&mut obs, r#"{"id":"req-1","quality":42,"paused":true}"#).await;
     assert!(!result.retain, "results are not retained");
     let r = result.json();
     assert_eq!(r["id"], "req-1");
@@ -104,12 +84,7 @@ async fn requests_results_dedup_retained_and_bad_payloads(kind: BrokerKind) {
     obs.publish("camera/control", r#"{"id":"req-1","quality":43}"#, false)
         .await;
     // A new id after it: its result proves the one before was dropped, not late.
-    obs.publish("camera/control", r#"{"id":"req-2","quality":44}"#, false)
-        .await;
-    let next = obs
-        .next(WAIT, |m| m.topic == RESULT)
-        .await
-        .expect("a result");
+    let next = request(&mut obs, r#"{"id":"req-2","quality":44}"#).await;
     assert_eq!(
         next.json()["id"],
         "req-2",
@@ -118,23 +93,13 @@ async fn requests_results_dedup_retained_and_bad_payloads(kind: BrokerKind) {
     eventually(WAIT, || (quality(addr) == 44).then_some(())).expect("quality 44");
 
     // A bad payload: an error result, counted, and the client carries on.
-    obs.publish("camera/control", r#"{"id":"bad-1","quality":101}"#, false)
-        .await;
-    let bad = obs
-        .next(WAIT, |m| m.topic == RESULT)
-        .await
-        .expect("a result");
+    let bad = request(&mut obs, r#"{"id":"bad-1","quality":101}"#).await;
     let b = bad.json();
     assert_eq!(b["id"], "bad-1");
     assert_eq!(b["ok"], false);
     assert_eq!(b["error"], "quality: must be 1 to 100 (got 101)");
     assert!(b.get("applied").is_none());
-    obs.publish("camera/control", "not json at all", false)
-        .await;
-    let garbage = obs
-        .next(WAIT, |m| m.topic == RESULT)
-        .await
-        .expect("a result");
+    let garbage = request(&mut obs, "not json at all").await;
     assert_eq!(garbage.json()["ok"], false);
     assert!(garbage.json()["id"].is_null());
     eventually(WAIT, || {
@@ -146,12 +111,7 @@ async fn requests_results_dedup_retained_and_bad_payloads(kind: BrokerKind) {
     // Without ids, the same request sent again on purpose applies each time
     // (what a Home Assistant switch sends: pause, resume, pause).
     for paused in [true, false, true] {
-        obs.publish("camera/control", format!(r#"{{"paused":{paused}}}"#), false)
-            .await;
-        let r = obs
-            .next(WAIT, |m| m.topic == RESULT)
-            .await
-            .expect("a result for each id-less request");
+        let r = request(&mut obs, format!(r#"{{"paused":{paused}}}"#)).await;
         assert_eq!(r.json()["ok"], true);
         assert_eq!(r.json()["applied"]["paused"], paused);
     }
@@ -178,16 +138,7 @@ async fn subscription_survives_a_broker_restart(kind: BrokerKind) {
     broker.restart().expect("broker restarts");
     let mut obs = Observer::connect(broker.port, &[RESULT]).await;
     wait_connected(addr);
-    obs.publish(
-        "camera/control",
-        r#"{"id":"after-restart","quality":33}"#,
-        false,
-    )
-    .await;
-    let r = obs
-        .next(WAIT, |m| m.topic == RESULT)
-        .await
-        .expect("a result after the restart");
+    let r = request(&mut obs, r#"{"id":"after-restart","quality":33}"#).await;
     assert_eq!(r.json()["id"], "after-restart");
     eventually(WAIT, || (quality(addr) == 33).then_some(())).expect("quality 33");
 }

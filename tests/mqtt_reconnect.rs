@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use common::broker::{
-    BrokerKind, Observer, RECONNECT_MAX, WAIT, config, connected, is_event, retained, start_broker,
+    BrokerKind, Observer, RECONNECT_MAX, WAIT, config, connected, retained, start_broker,
     start_broker_on, wait_status,
 };
 use serde_json::json;
@@ -151,10 +151,7 @@ async fn reconnect_now_reconnects_and_stays_ready(kind: BrokerKind) {
     let (client, mut status) = mqtt::connect(config(&broker.url(), "again"));
     connected(&mut status).await;
     let mut watcher = Observer::connect(broker.port, &["system/health/again"]).await;
-    watcher
-        .next(WAIT, is_event("ready"))
-        .await
-        .expect("retained ready");
+    watcher.event("ready", "retained").await;
     client.reconnect_now();
     let s = wait_status(&mut status, WAIT, |s| {
         s.reconnects == 1 && s.state == LinkState::Connected
@@ -162,10 +159,7 @@ async fn reconnect_now_reconnects_and_stays_ready(kind: BrokerKind) {
     .await
     .expect("reconnected");
     assert_eq!(s.reconnects, 1);
-    watcher
-        .next(WAIT, is_event("ready"))
-        .await
-        .expect("ready again");
+    watcher.event("ready", "again").await;
     // A heartbeat round trip after the reconnect shows the link carries data.
     let sent = client.status().heartbeat.sent;
     let mut beats = Observer::connect(broker.port, &["system/keepalive/again"]).await;

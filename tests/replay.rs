@@ -4,26 +4,11 @@
 
 mod common;
 
-use std::path::Path;
 use std::time::Duration;
 
-use common::broker::{BrokerKind, Observer, is_event, start_broker};
+use common::broker::{BrokerKind, Observer, start_broker};
 use common::clips;
 use common::{Running, StreamClient, eventually, get, status_json};
-
-/// The service playing `path`, with no reachable broker.
-fn play(path: &Path, extra: &[&str]) -> Running {
-    let file = path.to_str().expect("utf-8 path");
-    let mut args = vec!["--source", "file", "--file", file];
-    // 30 fps and no reachable broker, unless `extra` says otherwise.
-    for (flag, value) in [("--fps", "30"), ("--mqtt-url", "mqtt://127.0.0.1:1")] {
-        if !extra.contains(&flag) {
-            args.extend([flag, value]);
-        }
-    }
-    args.extend_from_slice(extra);
-    Running::headless(&args, &[])
-}
 
 /// Index of `jpeg` among `frames`, if it is one of them byte for byte.
 fn index_of(frames: &[Vec<u8>], jpeg: &[u8]) -> Option<usize> {
@@ -36,29 +21,20 @@ fn stop(mut svc: Running) {
     assert!(status.success(), "{status:?}");
 }
 
-/// The status once it reports frames (it is refreshed every 250 ms).
-fn status_after_frames(addr: std::net::SocketAddr) -> serde_json::Value {
-    eventually(Duration::from_secs(5), || {
-        let v = status_json(addr);
-        (v["capture"]["frames"].as_u64()? > 0).then_some(v)
-    })
-    .expect("a status with frames")
-}
-
 #[test]
 fn every_layout_is_served_byte_identical_and_shown_as_passthrough() {
     let frames = clips::frames(6, 96, 64);
-    let dir = clips::temp_dir("layouts");
+    let dir = common::temp_dir("layouts");
     let pictures = dir.join("pictures");
     std::fs::create_dir_all(&pictures).expect("dir");
     clips::folder(&pictures, &frames);
     let layouts = [
-        clips::write(&dir, "clip.mjpeg", &clips::raw(&frames)),
-        clips::write(&dir, "stream.mjpeg", &clips::multipart(&frames)),
+        common::write(&dir, "clip.mjpeg", &clips::raw(&frames)),
+        common::write(&dir, "stream.mjpeg", &clips::multipart(&frames)),
         pictures,
     ];
     for path in layouts {
-        let mut svc = play(&path, &[]);
+        let mut svc = clips::play(&path, &[]);
         let addr = svc.http_addr();
         let mut seen = std::collections::BTreeSet::new();
         eventually(Duration::from_secs(10), || {
@@ -84,7 +60,7 @@ fn every_layout_is_served_byte_identical_and_shown_as_passthrough() {
                 path.display()
             );
         }
-        let status = status_after_frames(addr);
+        let status = clips::status_after_frames(addr);
         let c = &status["capture"];
         assert_eq!(c["passthrough"], true, "{status}");
         assert_eq!(
@@ -104,9 +80,9 @@ fn every_layout_is_served_byte_identical_and_shown_as_passthrough() {
 #[test]
 fn a_rotation_decodes_and_re_encodes_the_recording() {
     let frames = clips::frames(4, 96, 64);
-    let dir = clips::temp_dir("rotate");
-    let path = clips::write(&dir, "clip.mjpeg", &clips::raw(&frames));
-    let mut svc = play(&path, &["--rotation", "90", "--quality", "70"]);
+    let dir = common::temp_dir("rotate");
+    let path = common::write(&dir, "clip.mjpeg", &clips::raw(&frames));
+    let mut svc = clips::play(&path, &["--rotation", "90", "--quality", "70"]);
     let addr = svc.http_addr();
     let snap = eventually(Duration::from_secs(10), || {
         let r = get(addr, "/snapshot");
@@ -123,7 +99,7 @@ fn a_rotation_decodes_and_re_encodes_the_recording() {
         .decode(&snap, &mut rgb)
         .expect("a JPEG");
     assert_eq!((decoded.width, decoded.height), (64, 96), "rotated");
-    let status = status_after_frames(addr);
+    let status = clips::status_after_frames(addr);
     assert_eq!(status["capture"]["passthrough"], false, "{status}");
     assert_eq!(status["encoder"]["quality"], 70);
     stop(svc);
@@ -138,9 +114,9 @@ fn damaged_and_cut_frames_are_counted_and_skipped() {
     data.extend_from_slice(&frames[2][..frames[2].len() / 2]);
     data.extend_from_slice(&frames[3]);
     data.extend_from_slice(&frames[0][..frames[0].len() - 50]);
-    let dir = clips::temp_dir("damaged");
-    let path = clips::write(&dir, "clip.mjpeg", &data);
-    let mut svc = play(&path, &["--fps", "40"]);
+    let dir = common::temp_dir("damaged");
+    let path = common::write(&dir, "clip.mjpeg", &data);
+    let mut svc = clips::play(&path, &["--fps", "40"]);
     let addr = svc.http_addr();
     let status = eventually(Duration::from_secs(10), || {
         let v = status_json(addr);
@@ -163,10 +139,10 @@ async fn without_looping_the_end_is_a_camera_gone_and_the_service_stays_up() {
     let broker = start_broker(BrokerKind::Embedded);
     let mut obs = Observer::connect(broker.port, &["system/health/replay-end"]).await;
     let frames = clips::frames(30, 64, 48);
-    let dir = clips::temp_dir("once");
-    let path = clips::write(&dir, "clip.mjpeg", &clips::raw(&frames));
+    let dir = common::temp_dir("once");
+    let path = common::write(&dir, "clip.mjpeg", &clips::raw(&frames));
     let url = broker.url();
-    let mut svc = play(
+    let mut svc = clips::play(
         &path,
         &[
             "--loop",
@@ -183,17 +159,11 @@ async fn without_looping_the_end_is_a_camera_gone_and_the_service_stays_up() {
     );
     let addr = svc.http_addr();
     // A viewer watching when the recording ends gets the NO SIGNAL picture.
-    let viewer = tokio::task::spawn_blocking(move || {
-        let mut client = StreamClient::connect(addr);
-        (0..200)
-            .map(|_| client.next_part())
-            .find(|p| p.headers.iter().any(|(k, _)| k == "X-No-Signal"))
-    });
-    let err = obs
-        .next(Duration::from_secs(15), is_event("camera_error"))
+    let viewer = common::no_signal_viewer(addr);
+    let v = obs
+        .event_within(Duration::from_secs(15), "camera_error", "at the end")
         .await
-        .expect("camera_error at the end");
-    let v = err.json();
+        .json();
     assert!(
         v["err"]
             .as_str()
@@ -220,11 +190,11 @@ async fn without_looping_the_end_is_a_camera_gone_and_the_service_stays_up() {
 /// Runs the binary to its exit; (status, stderr).
 #[test]
 fn unplayable_recordings_exit_2_naming_file_before_anything_starts() {
-    let dir = clips::temp_dir("bad");
-    let text = clips::write(&dir, "notes.mjpeg", b"no pictures here\n");
+    let dir = common::temp_dir("bad");
+    let text = common::write(&dir, "notes.mjpeg", b"no pictures here\n");
     let mut late = vec![0u8; 8 * 1024 * 1024];
     late.extend_from_slice(&clips::frames(1, 32, 32)[0]);
-    let late = clips::write(&dir, "late.mjpeg", &late);
+    let late = common::write(&dir, "late.mjpeg", &late);
     let empty = dir.join("empty");
     std::fs::create_dir_all(&empty).expect("dir");
     let missing = dir.join("missing.mjpeg");
@@ -260,8 +230,8 @@ fn unplayable_recordings_exit_2_naming_file_before_anything_starts() {
 
 #[test]
 fn environment_names_the_file_and_a_disagreeing_size_is_one_log_line() {
-    let dir = clips::temp_dir("env");
-    let path = clips::write(&dir, "clip.mjpeg", &clips::raw(&clips::frames(3, 96, 64)));
+    let dir = common::temp_dir("env");
+    let path = common::write(&dir, "clip.mjpeg", &clips::raw(&clips::frames(3, 96, 64)));
     let file = path.to_str().expect("utf-8");
     let mut svc = Running::headless(
         &[

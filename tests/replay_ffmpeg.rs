@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::ffi::OsStr;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -11,47 +12,48 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::clips;
-use common::{Running, eventually, get, status_json};
+use common::{eventually, get, status_json};
+
+/// `ffmpeg -f FORMAT -i INPUT OPTIONS… OUTPUT`, quiet, overwriting; whether
+/// it succeeded.
+fn ffmpeg(format: &str, input: impl AsRef<OsStr>, options: &[&str], output: &Path) -> bool {
+    Command::new("ffmpeg")
+        .args([
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            format,
+            "-i",
+        ])
+        .arg(input)
+        .args(options)
+        .arg(output)
+        .status()
+        .expect("ffmpeg is installed (.ci/run installs it)")
+        .success()
+}
 
 /// ffmpeg's test source as raw MJPEG, and the same JPEGs split by ffmpeg
 /// itself into a folder (stream copy: the bytes are untouched).
 fn ffmpeg_clip(dir: &Path) -> (PathBuf, PathBuf, Vec<Vec<u8>>) {
     let clip = dir.join("clip.mjpeg");
-    let ok = Command::new("ffmpeg")
-        .args([
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-        ])
-        .arg("testsrc=size=320x240:rate=15")
-        .args(["-frames:v", "30", "-q:v", "5", "-f", "mjpeg"])
-        .arg(&clip)
-        .status()
-        .expect("ffmpeg is installed (.ci/run installs it)")
-        .success();
+    let ok = ffmpeg(
+        "lavfi",
+        "testsrc=size=320x240:rate=15",
+        &["-frames:v", "30", "-q:v", "5", "-f", "mjpeg"],
+        &clip,
+    );
     assert!(ok, "ffmpeg made the clip");
     let folder = dir.join("frames");
     std::fs::create_dir_all(&folder).expect("dir");
-    let ok = Command::new("ffmpeg")
-        .args([
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-y",
-            "-f",
-            "mjpeg",
-            "-i",
-        ])
-        .arg(&clip)
-        .args(["-c", "copy", "-f", "image2"])
-        .arg(folder.join("%04d.jpg"))
-        .status()
-        .expect("ffmpeg")
-        .success();
+    let ok = ffmpeg(
+        "mjpeg",
+        &clip,
+        &["-c", "copy", "-f", "image2"],
+        &folder.join("%04d.jpg"),
+    );
     assert!(ok, "ffmpeg split the clip");
     let mut names: Vec<_> = std::fs::read_dir(&folder)
         .expect("list")
@@ -64,19 +66,6 @@ fn ffmpeg_clip(dir: &Path) -> (PathBuf, PathBuf, Vec<Vec<u8>>) {
         .collect();
     assert_eq!(frames.len(), 30, "ffmpeg wrote 30 frames");
     (clip, folder, frames)
-}
-
-fn play(path: &Path, extra: &[&str]) -> Running {
-    let file = path.to_str().expect("utf-8 path");
-    let mut args = vec!["--source", "file", "--file", file];
-    // 30 fps and no reachable broker, unless `extra` says otherwise.
-    for (flag, value) in [("--fps", "30"), ("--mqtt-url", "mqtt://127.0.0.1:1")] {
-        if !extra.contains(&flag) {
-            args.extend([flag, value]);
-        }
-    }
-    args.extend_from_slice(extra);
-    Running::headless(&args, &[])
 }
 
 /// Snapshots until `want` distinct frames were seen; each must be one of `frames`.
@@ -119,26 +108,17 @@ fn capture_stream(addr: SocketAddr, secs: f64) -> Vec<u8> {
     all.split_off(body + 4)
 }
 
-/// The status once it reports frames (it is refreshed every 250 ms).
-fn status_after_frames(addr: std::net::SocketAddr) -> serde_json::Value {
-    eventually(Duration::from_secs(5), || {
-        let v = status_json(addr);
-        (v["capture"]["frames"].as_u64()? > 0).then_some(v)
-    })
-    .expect("a status with frames")
-}
-
 #[test]
 #[ignore = "needs ffmpeg; run by .ci/run"]
 fn ffmpeg_footage_plays_as_raw_mjpeg_as_a_folder_and_as_a_capture_of_stream() {
-    let dir = clips::temp_dir("ffmpeg");
+    let dir = common::temp_dir("ffmpeg");
     let (clip, folder, frames) = ffmpeg_clip(&dir);
 
     for path in [&clip, &folder] {
-        let mut svc = play(path, &[]);
+        let mut svc = clips::play(path, &[]);
         let addr = svc.http_addr();
         snapshots_are_recorded_frames(addr, &frames, 5);
-        let status = status_after_frames(addr);
+        let status = clips::status_after_frames(addr);
         assert_eq!(status["capture"]["passthrough"], true, "{status}");
         assert_eq!(status["capture"]["width"], 320);
         assert_eq!(status["capture"]["height"], 240);
@@ -152,7 +132,7 @@ fn ffmpeg_footage_plays_as_raw_mjpeg_as_a_folder_and_as_a_capture_of_stream() {
                 .rposition(|w| w == [0xFF, 0xD8, 0xFF])
                 .expect("frames captured");
             capture.truncate(last + 200);
-            let saved = clips::write(&dir, "capture.mjpeg", &capture);
+            let saved = common::write(&dir, "capture.mjpeg", &capture);
             svc.signal("TERM");
             svc.wait_exit(Duration::from_secs(3)).expect("exits");
             play_capture(&saved, &frames);
@@ -182,7 +162,7 @@ fn play_capture(saved: &Path, frames: &[Vec<u8>]) {
     }
     assert!(whole >= 10, "{whole} parts in 2 s at 30 fps");
     assert_eq!(cut, 1, "the last part is cut");
-    let mut svc = play(saved, &["--loop", "false", "--fps", "60"]);
+    let mut svc = clips::play(saved, &["--loop", "false", "--fps", "60"]);
     let addr = svc.http_addr();
     let status = eventually(Duration::from_secs(15), || {
         let v = status_json(addr);

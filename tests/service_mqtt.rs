@@ -8,37 +8,17 @@ mod common;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use common::broker::{
-    BrokerKind, Observer, free_port, is_event, retained, start_broker, start_broker_on,
-};
+use common::args::Args;
+use common::broker::{BrokerKind, Observer, free_port, retained, start_broker, start_broker_on};
 use common::{Running, eventually, get, status_json};
 
 const WAIT: Duration = Duration::from_secs(10);
 
 fn service(url: &str, name: &str, extra: &[&str]) -> Running {
-    let mut args = vec![
-        "--source",
-        "test-pattern",
-        "--mqtt-url",
-        url,
-        "--service-name",
-        name,
-        "--client-id",
-        name,
-        "--heartbeat-interval",
-        "0.3",
-        "--reconnect-min",
-        "0.1",
-        "--reconnect-max",
-        "1",
-        "--fps",
-        "10",
-        "--width",
-        "160",
-        "--height",
-        "120",
-    ];
-    args.extend_from_slice(extra);
+    let args = Args::mqtt(url, name)
+        .set("--reconnect-max", "1")
+        .and(&["--heartbeat-interval", "0.3"])
+        .and(extra);
     Running::headless(&args, &[])
 }
 
@@ -109,7 +89,7 @@ async fn sigterm_leaves_stopped_and_kill_leaves_offline(kind: BrokerKind) {
     let broker = start_broker(kind);
     let mut obs = Observer::connect(broker.port, &["system/health/cam-life"]).await;
     let mut svc = service(&broker.url(), "cam-life", &[]);
-    obs.next(WAIT, is_event("ready")).await.expect("ready");
+    obs.event("ready", "at start").await;
     svc.signal("TERM");
     assert!(
         svc.wait_exit(Duration::from_secs(3))
@@ -121,14 +101,10 @@ async fn sigterm_leaves_stopped_and_kill_leaves_offline(kind: BrokerKind) {
     assert_eq!(v["ok"], false);
 
     let mut svc = service(&broker.url(), "cam-life", &[]);
-    obs.next(WAIT, is_event("ready"))
-        .await
-        .expect("ready again");
+    obs.event("ready", "after the restart").await;
     svc.signal("KILL");
     svc.wait_exit(Duration::from_secs(3)).expect("killed");
-    obs.next(WAIT, is_event("offline"))
-        .await
-        .expect("last will");
+    obs.event("offline", "last will").await;
     let v = retained(broker.port, "system/health/cam-life").await;
     assert_eq!(v["event"], "offline", "a crash shows as down: {v}");
     assert_eq!(v["ok"], false);
@@ -181,16 +157,8 @@ async fn camera_failures_reach_health_and_recover(kind: BrokerKind) {
     );
     let addr = svc.http_addr();
     // A viewer connected before the failure sees a "no signal" picture.
-    let viewer = tokio::task::spawn_blocking(move || {
-        let mut client = common::StreamClient::connect(addr);
-        (0..200)
-            .map(|_| client.next_part())
-            .find(|p| p.headers.iter().any(|(k, _)| k == "X-No-Signal"))
-    });
-    let err = obs
-        .next(WAIT, is_event("camera_error"))
-        .await
-        .expect("camera_error");
+    let viewer = common::no_signal_viewer(addr);
+    let err = obs.event("camera_error", "while failing").await;
     let v = err.json();
     assert_eq!(v["ok"], false);
     assert!(v["err"].as_str().expect("err").contains("no frame"), "{v}");
@@ -209,10 +177,7 @@ async fn camera_failures_reach_health_and_recover(kind: BrokerKind) {
         &[0xFF, 0xD8],
         "the no-signal picture is a JPEG"
     );
-    let ok = obs
-        .next(WAIT, is_event("camera_ok"))
-        .await
-        .expect("camera_ok");
+    let ok = obs.event("camera_ok", "after the failures").await;
     assert_eq!(ok.json()["ok"], true);
     let frame = obs
         .next(WAIT, |m| m.topic == "camera/frame")

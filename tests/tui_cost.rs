@@ -4,6 +4,8 @@
 //! cargo test --release --test tui_cost -- --ignored --nocapture
 //! ```
 
+mod common;
+
 use std::hint::black_box;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -21,24 +23,17 @@ use tokio::sync::{mpsc, watch};
 
 /// A moving test picture with a little sensor-like noise.
 fn picture(w: usize, h: usize, t: usize) -> Vec<u8> {
-    let mut rgb = Vec::with_capacity(w * h * 3);
-    let mut seed = 0x9E37_79B9_u32.wrapping_mul(t as u32 + 1);
-    for y in 0..h {
-        for x in 0..w {
-            seed ^= seed << 13;
-            seed ^= seed >> 17;
-            seed ^= seed << 5;
-            let noise = (seed % 9) as i32 - 4;
-            let bar = ((x + t * 8) / 40) % 6;
-            let base = [
-                (bar * 50) as i32,
-                (y * 255 / h) as i32,
-                (255 - bar * 40) as i32,
-            ];
-            rgb.extend(base.map(|v| (v + noise).clamp(0, 255) as u8));
-        }
-    }
-    rgb
+    let seed = 0x9E37_79B9_u32.wrapping_mul(t as u32 + 1);
+    common::rgb_picture(w, h, seed, |x, y, random| {
+        let noise = (random % 9) as i32 - 4;
+        let bar = ((x + t * 8) / 40) % 6;
+        let base = [
+            (bar * 50) as i32,
+            (y * 255 / h) as i32,
+            (255 - bar * 40) as i32,
+        ];
+        base.map(|v| (v + noise).clamp(0, 255) as u8)
+    })
 }
 
 fn jpeg(rgb: &[u8], w: usize, h: usize, quality: u8) -> Bytes {

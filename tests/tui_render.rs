@@ -107,6 +107,19 @@ fn text(buf: &Buffer) -> String {
         .join("\n")
 }
 
+/// A pane's `render`, `w` cells wide and `h` high, from `s` as it is `age`
+/// after it was taken.
+fn pane(render: fn(&mut Frame, Rect, &View), w: u16, h: u16, s: &Status, age: Duration) -> Buffer {
+    draw(w, h, |f| render(f, f.area(), &view(s, age)))
+}
+
+/// `t` has every one of `wants`.
+fn assert_shows(t: &str, wants: &[&str]) {
+    for want in wants {
+        assert!(t.contains(want), "missing {want:?} in\n{t}");
+    }
+}
+
 /// Position of the first occurrence of `needle` (by cell), for colour checks.
 fn find(buf: &Buffer, needle: &str) -> Option<(u16, u16)> {
     let first = needle.chars().next()?.to_string();
@@ -129,22 +142,21 @@ fn find(buf: &Buffer, needle: &str) -> Option<(u16, u16)> {
 #[test]
 fn capture_pane_shows_measured_against_target_and_the_failures() {
     let s = status();
-    let buf = draw(60, capture::HEIGHT, |f| {
-        capture::render(f, f.area(), &view(&s, Duration::ZERO))
-    });
+    let buf = pane(capture::render, 60, capture::HEIGHT, &s, Duration::ZERO);
     let t = text(&buf);
-    for want in [
-        " Capture ",
-        "1280x720 MJPEG v4l2 /dev/video0",
-        "fps 29.8 / 30 target",
-        "frame 12.3 ms  jpeg 45.6 KB  q80",
-        "failures 2 now, 17 total  reopens 3",
-        "passthrough",
-        "error VIDIOC_DQBUF: No such device",
-        "saved /tmp/tars-snap-0001.jpg",
-    ] {
-        assert!(t.contains(want), "missing {want:?} in\n{t}");
-    }
+    assert_shows(
+        &t,
+        &[
+            " Capture ",
+            "1280x720 MJPEG v4l2 /dev/video0",
+            "fps 29.8 / 30 target",
+            "frame 12.3 ms  jpeg 45.6 KB  q80",
+            "failures 2 now, 17 total  reopens 3",
+            "passthrough",
+            "error VIDIOC_DQBUF: No such device",
+            "saved /tmp/tars-snap-0001.jpg",
+        ],
+    );
     // The sparkline row has bars (the dip to 15 fps is a lower bar).
     let spark_row: String = t.lines().nth(3).expect("row").chars().collect();
     assert!(spark_row.contains('█'), "sparkline row: {spark_row:?}");
@@ -155,23 +167,20 @@ fn capture_pane_shows_measured_against_target_and_the_failures() {
 #[test]
 fn stream_pane_shows_address_clients_and_rates() {
     let s = status();
-    let buf = draw(40, stream::HEIGHT, |f| {
-        stream::render(f, f.area(), &view(&s, Duration::ZERO))
-    });
+    let buf = pane(stream::render, 40, stream::HEIGHT, &s, Duration::ZERO);
     let t = text(&buf);
-    for want in [
-        " Stream ",
-        "http://0.0.0.0:8080/stream",
-        "clients 2/16",
-        "dropped 3",
-        "3.9 fps  1.2 MB/s  conns 5/64",
-    ] {
-        assert!(t.contains(want), "missing {want:?} in\n{t}");
-    }
+    assert_shows(
+        &t,
+        &[
+            " Stream ",
+            "http://0.0.0.0:8080/stream",
+            "clients 2/16",
+            "dropped 3",
+            "3.9 fps  1.2 MB/s  conns 5/64",
+        ],
+    );
     // A wide terminal shows the rest: refused connections and the auth mode.
-    let wide = draw(80, stream::HEIGHT, |f| {
-        stream::render(f, f.area(), &view(&s, Duration::ZERO))
-    });
+    let wide = pane(stream::render, 80, stream::HEIGHT, &s, Duration::ZERO);
     let t = text(&wide);
     assert!(t.contains("conns 5/64  refused 0  auth basic"), "{t}");
 }
@@ -183,9 +192,7 @@ fn mqtt_pane_counts_down_to_the_next_attempt_and_colours_the_state() {
     s.mqtt.client.attempt = 3;
     s.mqtt.client.next_attempt_in_ms = Some(2_300);
     s.mqtt.client.last_error = Some("connection refused".into());
-    let buf = draw(50, mqtt::HEIGHT, |f| {
-        mqtt::render(f, f.area(), &view(&s, Duration::ZERO))
-    });
+    let buf = pane(mqtt::render, 50, mqtt::HEIGHT, &s, Duration::ZERO);
     let t = text(&buf);
     assert!(t.contains("waiting: attempt 3, next try in 2.3 s"), "{t}");
     assert!(t.contains("error connection refused"), "{t}");
@@ -193,9 +200,13 @@ fn mqtt_pane_counts_down_to_the_next_attempt_and_colours_the_state() {
     assert_eq!(buf[(x, y)].fg, Color::Red, "an error and no link is red");
 
     // A second later, with the same snapshot, the countdown has moved on.
-    let later = draw(50, mqtt::HEIGHT, |f| {
-        mqtt::render(f, f.area(), &view(&s, Duration::from_millis(1_000)));
-    });
+    let later = pane(
+        mqtt::render,
+        50,
+        mqtt::HEIGHT,
+        &s,
+        Duration::from_millis(1_000),
+    );
     assert!(
         text(&later).contains("next try in 1.3 s"),
         "{}",
@@ -203,9 +214,7 @@ fn mqtt_pane_counts_down_to_the_next_attempt_and_colours_the_state() {
     );
 
     s.mqtt.client.last_error = None;
-    let buf = draw(50, mqtt::HEIGHT, |f| {
-        mqtt::render(f, f.area(), &view(&s, Duration::ZERO))
-    });
+    let buf = pane(mqtt::render, 50, mqtt::HEIGHT, &s, Duration::ZERO);
     let (x, y) = find(&buf, "waiting").expect("state");
     assert_eq!(
         buf[(x, y)].fg,
@@ -218,20 +227,19 @@ fn mqtt_pane_counts_down_to_the_next_attempt_and_colours_the_state() {
 fn mqtt_pane_when_connected() {
     let mut s = status();
     s.mqtt.paused = true;
-    let buf = draw(50, mqtt::HEIGHT, |f| {
-        mqtt::render(f, f.area(), &view(&s, Duration::ZERO))
-    });
+    let buf = pane(mqtt::render, 50, mqtt::HEIGHT, &s, Duration::ZERO);
     let t = text(&buf);
-    for want in [
-        " MQTT ",
-        "mqtt://tars@10.0.0.2:1883",
-        "connected for 1m 05s",
-        "reconnects 4",
-        "published 120  dropped 7  deduped 1",
-        "frames → camera/frame 2 Hz PAUSED",
-    ] {
-        assert!(t.contains(want), "missing {want:?} in\n{t}");
-    }
+    assert_shows(
+        &t,
+        &[
+            " MQTT ",
+            "mqtt://tars@10.0.0.2:1883",
+            "connected for 1m 05s",
+            "reconnects 4",
+            "published 120  dropped 7  deduped 1",
+            "frames → camera/frame 2 Hz PAUSED",
+        ],
+    );
     let (x, y) = find(&buf, "connected").expect("state");
     assert_eq!(buf[(x, y)].fg, Color::Green);
 }
@@ -239,29 +247,26 @@ fn mqtt_pane_when_connected() {
 #[test]
 fn keepalive_pane_shows_timing_round_trip_and_health() {
     let mut s = status();
-    let buf = draw(44, keepalive::HEIGHT, |f| {
-        keepalive::render(f, f.area(), &view(&s, Duration::ZERO))
-    });
+    let buf = pane(keepalive::render, 44, keepalive::HEIGHT, &s, Duration::ZERO);
     let t = text(&buf);
-    for want in [
-        " Keepalive ",
-        "every 5.0 s  sent 12",
-        "last 1.2 s ago  next in 3.8 s",
-        "broker round trip 1.4 ms",
-        "max drift 3.1 ms",
-        "health ok ready",
-    ] {
-        assert!(t.contains(want), "missing {want:?} in\n{t}");
-    }
+    assert_shows(
+        &t,
+        &[
+            " Keepalive ",
+            "every 5.0 s  sent 12",
+            "last 1.2 s ago  next in 3.8 s",
+            "broker round trip 1.4 ms",
+            "max drift 3.1 ms",
+            "health ok ready",
+        ],
+    );
     s.mqtt.client.health = Some(HealthStatus {
         ok: false,
         event: "camera_error".into(),
         err: Some("no frames for 5 s".into()),
         timestamp: 0.0,
     });
-    let buf = draw(60, keepalive::HEIGHT, |f| {
-        keepalive::render(f, f.area(), &view(&s, Duration::ZERO))
-    });
+    let buf = pane(keepalive::render, 60, keepalive::HEIGHT, &s, Duration::ZERO);
     let t = text(&buf);
     assert!(
         t.contains("health NOT OK camera_error (no frames for 5 s)"),

@@ -37,25 +37,34 @@ async fn status_until(
     .expect("status reached in time")
 }
 
+/// Wait for a frame payload whose `field` is `value`.
+async fn frame_with<T>(obs: &mut Observer, field: &str, value: T)
+where
+    serde_json::Value: PartialEq<T>,
+    T: Copy + std::fmt::Debug,
+{
+    let frame = obs
+        .next(WAIT, |m| {
+            m.topic == "camera/frame" && m.json()[field] == value
+        })
+        .await
+        .unwrap_or_else(|| panic!("no frame payload with {field} = {value:?}"));
+    assert_eq!(frame.json()[field], value);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keys_change_quality_rate_and_pause_everywhere() {
     let broker = start_broker(BrokerKind::Embedded);
     let mut obs = Observer::connect(broker.port, &["camera/frame"]).await;
     let url = broker.url();
-    let (config, listener) = common::test_config(&[
-        "--fps",
-        "10",
-        "--width",
-        "160",
-        "--height",
-        "120",
+    let (config, listener) = common::test_config(&common::args::Args::small().and(&[
         "--mqtt-url",
         &url,
         "--mqtt-rate",
         "2",
         "--quality",
         "80",
-    ]);
+    ]));
     let service = Service::start(config, listener).await.expect("service");
     let addr = service.http_addr;
 
@@ -85,24 +94,12 @@ async fn keys_change_quality_rate_and_pause_everywhere() {
     );
     status_until(addr, |v| v["encoder"]["quality"] == 90).await;
     obs.drain();
-    let frame = obs
-        .next(WAIT, |m| {
-            m.topic == "camera/frame" && m.json()["quality"] == 90
-        })
-        .await
-        .expect("the next payloads carry quality 90");
-    assert_eq!(frame.json()["quality"], 90);
+    frame_with(&mut obs, "quality", 90).await;
 
     // Rate: `]` steps 2 → 5 Hz.
     keys.send(key(']')).expect("key");
     status_until(addr, |v| v["mqtt"]["rate_hz"] == 5.0).await;
-    let frame = obs
-        .next(WAIT, |m| {
-            m.topic == "camera/frame" && m.json()["mqtt_rate"] == 5.0
-        })
-        .await
-        .expect("payloads say 5 Hz");
-    assert_eq!(frame.json()["mqtt_rate"], 5.0);
+    frame_with(&mut obs, "mqtt_rate", 5.0).await;
 
     // Pause: `p` → no more frames; `p` again → frames again.
     keys.send(key('p')).expect("key");

@@ -125,6 +125,19 @@ impl Observer {
         }
     }
 
+    /// The next message whose `event` field is `event` (a health message),
+    /// skipping others; panics naming `what` after [`WAIT`].
+    pub async fn event(&mut self, event: &str, what: &str) -> Seen {
+        self.event_within(WAIT, event, what).await
+    }
+
+    /// [`Observer::event`], waiting at most `timeout`.
+    pub async fn event_within(&mut self, timeout: Duration, event: &str, what: &str) -> Seen {
+        self.next(timeout, |m| m.json()["event"] == event)
+            .await
+            .unwrap_or_else(|| panic!("{what}: no {event:?} event within {timeout:?}"))
+    }
+
     /// Everything received so far, without waiting.
     pub fn drain(&mut self) -> Vec<Seen> {
         let mut out = Vec::new();

@@ -1,18 +1,21 @@
 //! Shared helpers for the end-to-end tests: real sockets, the real binary
-//! ([`broker`]: MQTT brokers as child processes and an observer client;
-//! [`clips`]: recordings made with the service's own encoder;
-//! [`ui`]: a readable TestBackend and keys from a channel).
+//! ([`args`]: its command lines; [`broker`]: MQTT brokers as child
+//! processes and an observer client; [`clips`]: recordings made with the
+//! service's own encoder; [`ui`]: a readable TestBackend and keys from a
+//! channel).
 #![expect(
     dead_code,
     reason = "each test binary uses its own part of the helpers"
 )]
 
+pub mod args;
 pub mod broker;
 pub mod clips;
 pub mod ui;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -32,6 +35,21 @@ pub fn run(args: &[&str], envs: &[(&str, &str)]) -> (Option<i32>, String) {
         out.status.code(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// A fresh, empty folder for one test.
+pub fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("tars-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+/// Write `data` to `dir/name`.
+pub fn write(dir: &Path, name: &str, data: &[u8]) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, data).expect("write");
+    path
 }
 
 /// A plain HTTP/1.1 response.
@@ -118,6 +136,17 @@ impl StreamClient {
     }
 }
 
+/// A `/stream` viewer watching, off the runtime, for the "no signal"
+/// picture: the first part marked `X-No-Signal` among its next 200.
+pub fn no_signal_viewer(addr: SocketAddr) -> tokio::task::JoinHandle<Option<Part>> {
+    tokio::task::spawn_blocking(move || {
+        let mut client = StreamClient::connect(addr);
+        (0..200)
+            .map(|_| client.next_part())
+            .find(|p| p.headers.iter().any(|(k, _)| k == "X-No-Signal"))
+    })
+}
+
 /// The real binary, started with arguments and environment, stderr captured.
 pub struct Running {
     pub child: Child,
@@ -154,7 +183,13 @@ impl Running {
 
     /// The service headless, HTTP on a free loopback port, plus `args`.
     pub fn headless(args: &[&str], envs: &[(&str, &str)]) -> Self {
-        let mut all = vec!["--no-tui", "--http-host", "127.0.0.1", "--http-port", "0"];
+        Self::headless_on(0, args, envs)
+    }
+
+    /// The service headless, HTTP on loopback `port`, plus `args`.
+    pub fn headless_on(port: u16, args: &[&str], envs: &[(&str, &str)]) -> Self {
+        let port = port.to_string();
+        let mut all = vec!["--no-tui", "--http-host", "127.0.0.1", "--http-port", &port];
         all.extend_from_slice(args);
         Self::start(&all, envs)
     }
@@ -275,4 +310,48 @@ pub fn eventually<T>(timeout: Duration, mut check: impl FnMut() -> Option<T>) ->
         }
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// A `w`x`h` RGB picture, `pixel(x, y, noise)` for each pixel in rows from
+/// the top; `noise` is the next value of a xorshift generator started at
+/// `seed` (the same picture every run).
+pub fn rgb_picture(
+    w: usize,
+    h: usize,
+    seed: u32,
+    mut pixel: impl FnMut(usize, usize, u32) -> [u8; 3],
+) -> Vec<u8> {
+    let mut seed = seed;
+    let mut rgb = Vec::with_capacity(w * h * 3);
+    for y in 0..h {
+        for x in 0..w {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            rgb.extend(pixel(x, y, seed));
+        }
+    }
+    rgb
+}
+
+/// The status once it counts a capture failure (within `timeout`); the
+/// last error names `device`.
+pub fn status_after_a_failure(
+    addr: SocketAddr,
+    device: &str,
+    timeout: Duration,
+) -> serde_json::Value {
+    let v = eventually(timeout, || {
+        let v = status_json(addr);
+        (v["capture"]["total_failures"].as_u64()? >= 1).then_some(v)
+    })
+    .expect("a capture failure counted");
+    assert!(
+        v["capture"]["last_error"]
+            .as_str()
+            .expect("error")
+            .contains(device),
+        "{v}"
+    );
+    v
 }
