@@ -161,22 +161,6 @@ async fn main() {
         }
     });
 
-    if let Some(secs) = std::env::var("TUI_DEMO_PANIC")
-        .ok()
-        .and_then(|s| s.parse().ok())
-    {
-        let link = UiLink {
-            status: status_rx,
-            frames: hub,
-            commands: cmd_tx,
-            preview_fps: 4.0,
-            events,
-            codec: tars_camera::encode::Codec::auto(),
-        };
-        tokio::spawn(run_terminal(link));
-        tokio::time::sleep(Duration::from_secs(secs)).await;
-        panic!("demo panic: the terminal should be restored above this line");
-    }
     let link = UiLink {
         status: status_rx,
         frames: hub,
@@ -185,6 +169,14 @@ async fn main() {
         events,
         codec: tars_camera::encode::Codec::auto(),
     };
+    if let Some(secs) = std::env::var("TUI_DEMO_PANIC")
+        .ok()
+        .and_then(|s| s.parse().ok())
+    {
+        tokio::spawn(run_terminal(link));
+        tokio::time::sleep(Duration::from_secs(secs)).await;
+        panic!("demo panic: the terminal should be restored above this line");
+    }
     run_terminal(link).await.expect("terminal");
     let _ = service.await;
     println!("UI ended, terminal restored");
