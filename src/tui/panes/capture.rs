@@ -10,6 +10,7 @@ use ratatui::widgets::{Block, Paragraph, Sparkline};
 
 use super::{Action, Hint, View, plain_char};
 use crate::control::Command;
+use crate::stats::CaptureStatus;
 use crate::tui::units;
 
 /// Quality change per key press.
@@ -54,6 +55,28 @@ fn rate_color(measured: f64, target: f64) -> Color {
     }
 }
 
+/// What the source delivers: size and format first, so a narrow pane cuts
+/// the device name, not them; a device that only repeats the backend's name
+/// ("test pattern") is left out.
+fn source_line(c: &CaptureStatus) -> String {
+    let resolution = format!("{}x{}", c.width, c.height);
+    let device = if c.device.replace(' ', "-") == c.backend {
+        ""
+    } else {
+        c.device.as_str()
+    };
+    [
+        resolution.as_str(),
+        c.pixel_format.as_str(),
+        c.backend.as_str(),
+        device,
+    ]
+    .into_iter()
+    .filter(|part| !part.is_empty())
+    .collect::<Vec<_>>()
+    .join(" ")
+}
+
 /// The text lines above and below the sparkline.
 #[must_use]
 pub fn lines(view: &View) -> (Vec<Line<'static>>, Vec<Line<'static>>) {
@@ -69,26 +92,7 @@ pub fn lines(view: &View) -> (Vec<Line<'static>>, Vec<Line<'static>>) {
         ),
         format!(" / {:.0} target", c.target_fps).into(),
     ]);
-    // Size and format first: on a narrow pane the device name is cut, not
-    // what the camera delivers. A device that only repeats the backend's
-    // name ("test pattern") is left out.
-    let resolution = format!("{}x{}", c.width, c.height);
-    let device = if c.device.replace(' ', "-") == c.backend {
-        ""
-    } else {
-        c.device.as_str()
-    };
-    let source = [
-        resolution.as_str(),
-        c.pixel_format.as_str(),
-        c.backend.as_str(),
-        device,
-    ]
-    .into_iter()
-    .filter(|part| !part.is_empty())
-    .collect::<Vec<_>>()
-    .join(" ");
-    let head = vec![Line::from(source), fps];
+    let head = vec![Line::from(source_line(c)), fps];
     let failures = Line::from(vec![
         "failures ".into(),
         Span::styled(

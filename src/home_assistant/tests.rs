@@ -1,0 +1,114 @@
+//! Discovery payloads against what Home Assistant requires.
+
+use super::*;
+
+fn announce(control: Option<&str>) -> Announce {
+    Announce {
+        prefix: "homeassistant".into(),
+        client_id: "tars-camera".into(),
+        health_topic: "system/health/camera".into(),
+        frame_topic: "camera/frame".into(),
+        control_topic: control.map(str::to_owned),
+        max_rate_hz: 10.0,
+    }
+}
+
+/// The keys Home Assistant's MQTT integration requires per component
+/// (its documentation marks them "Required"), and those every entity of
+/// a device needs (a `unique_id`, a device with `identifiers`).
+fn required(component: &str) -> &'static [&'static str] {
+    match component {
+        "camera" => &["topic"],
+        "sensor" => &["state_topic"],
+        "number" | "switch" => &["command_topic"],
+        other => panic!("unexpected component {other}"),
+    }
+}
+
+#[test]
+fn every_message_has_what_home_assistant_requires() {
+    let messages = announce(Some("camera/control")).messages();
+    let mut components = Vec::new();
+    for (topic, payload) in &messages {
+        let parts: Vec<&str> = topic.split('/').collect();
+        assert_eq!(parts.len(), 5, "{topic}");
+        assert_eq!(parts[0], "homeassistant");
+        assert_eq!(parts[2], "tars-camera");
+        assert_eq!(parts[4], "config");
+        for key in required(parts[1])
+            .iter()
+            .chain(&["unique_id", "name", "availability_topic"])
+        {
+            assert!(payload.get(key).is_some(), "{topic} lacks {key}");
+        }
+        let device = &payload["device"];
+        assert_eq!(device["identifiers"], json!(["tars-camera"]));
+        for key in ["name", "model", "sw_version"] {
+            assert!(device[key].is_string(), "{topic}: device.{key}");
+        }
+        components.push(format!("{}/{}", parts[1], parts[3]));
+    }
+    assert_eq!(
+        components,
+        [
+            "camera/camera",
+            "sensor/fps",
+            "sensor/capture_failures",
+            "sensor/stream_clients",
+            "sensor/broker_round_trip",
+            "number/jpeg_quality",
+            "number/mqtt_rate",
+            "switch/pause",
+        ]
+    );
+    let ids: std::collections::BTreeSet<_> = messages
+        .iter()
+        .map(|(_, p)| p["unique_id"].to_string())
+        .collect();
+    assert_eq!(ids.len(), messages.len(), "unique ids are unique");
+    let camera = &messages[0].1;
+    assert_eq!(camera["topic"], "camera/frame/jpeg");
+}
+
+#[test]
+fn controls_go_through_the_control_topic_and_need_it() {
+    let with = announce(Some("camera/control")).messages();
+    for (topic, payload) in with
+        .iter()
+        .filter(|(t, _)| t.contains("/number/") || t.contains("/switch/"))
+    {
+        assert_eq!(payload["command_topic"], "camera/control", "{topic}");
+    }
+    let pause = &with.last().expect("messages").1;
+    let on: Value = serde_json::from_str(pause["payload_on"].as_str().expect("on")).expect("JSON");
+    assert_eq!(on, json!({"paused": true}));
+    let without = announce(None).messages();
+    assert_eq!(without.len(), 5, "camera and sensors only");
+}
+
+#[test]
+fn state_has_every_value_the_entities_read() {
+    let mut status = Status::default();
+    status.capture.measured_fps = 9.96;
+    status.capture.total_failures = 3;
+    status.stream.clients = 2;
+    status.encoder.quality = 70;
+    status.mqtt.rate_hz = 2.0;
+    status.mqtt.client.heartbeat.round_trip_ms = Some(1.234_5);
+    let s = state(&status);
+    assert_eq!(
+        s,
+        json!({"fps": 10.0, "capture_failures": 3, "stream_clients": 2,
+               "round_trip_ms": 1.23, "quality": 70, "mqtt_rate": 2.0, "paused": false})
+    );
+    for (_, payload) in announce(Some("c")).messages() {
+        if let Some(template) = payload["value_template"].as_str() {
+            let key = template
+                .split("value_json.")
+                .nth(1)
+                .and_then(|rest| rest.split([' ', '}']).next())
+                .expect("a value_json key");
+            assert!(s.get(key).is_some(), "state lacks {key}");
+        }
+    }
+}
