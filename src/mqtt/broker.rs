@@ -156,6 +156,12 @@ fn wait_accepting(addr: SocketAddr, thread: &JoinHandle<()>) -> Result<(), Broke
     let deadline = Instant::now() + READY_TIMEOUT;
     while Instant::now() < deadline {
         if probe(addr).is_ok() {
+            // The answer may come from another broker that holds the port
+            // while ours failed to bind it: ours must still be running.
+            thread::sleep(Duration::from_millis(50));
+            if thread.is_finished() {
+                return Err(BrokerError::Stopped(addr));
+            }
             return Ok(());
         }
         if thread.is_finished() {
@@ -176,7 +182,16 @@ pub fn spawn_embedded(host: &str, port: u16) -> Result<SocketAddr, BrokerError> 
 /// As [`spawn_embedded`], but when `preferred` is taken (another broker on
 /// 1883, say) a free port is used instead: `--demo` runs anywhere.
 pub fn spawn_embedded_preferring(host: &str, preferred: u16) -> Result<SocketAddr, BrokerError> {
-    start_on(pick_addr(resolve(host)?, preferred, true)?)
+    let ip = resolve(host)?;
+    match start_on(pick_addr(ip, preferred, true)?) {
+        // Free when looked at, taken before the broker bound it (two
+        // services starting at once): any free port then.
+        Err(BrokerError::Stopped(lost)) => {
+            tracing::info!(taken = %lost, "port taken meanwhile, the embedded broker uses a free port");
+            start_on(pick_addr(ip, 0, false)?)
+        }
+        other => other,
+    }
 }
 
 fn start_on(addr: SocketAddr) -> Result<SocketAddr, BrokerError> {
