@@ -184,6 +184,24 @@ async fn without_looping_the_end_is_a_camera_gone_and_the_service_stays_up() {
         "no stale picture once the recording ended"
     );
     assert_eq!(status["capture"]["frames"], 30, "each frame once: {status}");
+    // Ended for good: not opened again (each try would count a failure).
+    let failures = status["capture"]["total_failures"].clone();
+    let later = tokio::task::spawn_blocking(move || {
+        std::thread::sleep(Duration::from_millis(2500));
+        status_json(addr)
+    })
+    .await
+    .expect("join");
+    assert_eq!(
+        later["capture"]["total_failures"], failures,
+        "no re-open attempts after the end: {later}"
+    );
+    assert!(
+        later["capture"]["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("not opened again")),
+        "{later}"
+    );
     stop(svc);
 }
 

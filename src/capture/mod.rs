@@ -32,6 +32,10 @@ pub enum CaptureError {
     /// The device went away (unplugged).
     #[error("device lost: {0}")]
     Disconnected(String),
+    /// The source has nothing more to give and will not have (a recording
+    /// played to its end with looping off): not opened again.
+    #[error("{0}: ended, not opened again")]
+    Finished(String),
     /// Anything else the backend reported.
     #[error("{0}")]
     Other(String),

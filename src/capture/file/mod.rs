@@ -171,7 +171,10 @@ impl FrameSource for FileSource {
     fn open(&mut self) -> Result<SourceInfo, CaptureError> {
         self.frames = None;
         if self.ended {
-            return Err(self.open_error("end of the recording (looping is off)"));
+            return Err(CaptureError::Finished(format!(
+                "{} (looping is off)",
+                self.path.display()
+            )));
         }
         let recording = probe(&self.path).map_err(|e| self.open_error(e.to_string()))?;
         let frames = Self::open_frames(&self.path, recording.layout, self.resume_at)

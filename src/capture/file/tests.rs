@@ -213,7 +213,7 @@ fn without_looping_the_end_is_a_lost_camera_for_good() {
         source.next_frame(&mut rgb),
         Err(CaptureError::Disconnected(_))
     ));
-    assert!(matches!(source.open(), Err(CaptureError::Open { .. })));
+    assert!(matches!(source.open(), Err(CaptureError::Finished(_))));
 }
 
 #[test]

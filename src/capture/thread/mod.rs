@@ -36,6 +36,9 @@ pub fn spawn(
         .spawn(move || Capture::new(source, settings, hub, shared).run())
 }
 
+/// As good as never: how long to wait before opening a finished source.
+const NEVER: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
 /// Wait for the next frame's turn on a source that draws on demand, and
 /// set the turn after it; false if asked to stop meanwhile.
 fn pace(next_due: &mut Instant, period: Duration, shared: &CaptureShared) -> bool {
@@ -172,6 +175,12 @@ impl Capture {
                         opened = Some(info);
                         next_due = Instant::now();
                     }
+                    Err(e @ CaptureError::Finished(_)) => {
+                        // Nothing to retry: wait (turning, for the watchdog)
+                        // until the service stops.
+                        tracing::info!("source {e}; the service stays up");
+                        retry_at = Instant::now().checked_add(NEVER).unwrap_or(retry_at);
+                    }
                     Err(e) => {
                         let wait = backoff.next_delay();
                         tracing::warn!("{e}; retrying in {:.1} s", wait.as_secs_f64());
@@ -279,7 +288,12 @@ impl Capture {
             Err(e) => {
                 let failures = self.shared.record_failure(&e);
                 tracing::warn!("capture failed ({failures} in a row): {e}");
-                let lost = matches!(e, CaptureError::Open { .. } | CaptureError::Disconnected(_));
+                let lost = matches!(
+                    e,
+                    CaptureError::Open { .. }
+                        | CaptureError::Disconnected(_)
+                        | CaptureError::Finished(_)
+                );
                 lost || failures >= REOPEN_AFTER
             }
         }

@@ -195,7 +195,9 @@ impl CaptureShared {
         if n >= ERROR_THRESHOLD
             || matches!(
                 error,
-                CaptureError::Open { .. } | CaptureError::Disconnected(_)
+                CaptureError::Open { .. }
+                    | CaptureError::Disconnected(_)
+                    | CaptureError::Finished(_)
             )
         {
             let failing = CameraHealth::Failing(error.to_string());
