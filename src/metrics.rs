@@ -119,19 +119,17 @@ impl Out<'_, '_> {
         metric.encode(encoder)
     }
 
-    /// A counter with one label, one series per `(label value, count)`.
-    fn counters(
+    /// A counter family: one series per `(labels, count)`.
+    fn counters<'v, const N: usize>(
         &mut self,
         name: &str,
         help: &str,
-        label: &str,
-        series: &[(&str, u64)],
+        series: impl IntoIterator<Item = ([(&'static str, &'v str); N], u64)>,
     ) -> fmt::Result {
         let mut encoder = self
             .0
             .encode_descriptor(name, help, None, MetricType::Counter)?;
-        for &(value, count) in series {
-            let labels = [(label, value)];
+        for (labels, count) in series {
             ConstCounter::new(count).encode(encoder.encode_family(&labels)?)?;
         }
         Ok(())
@@ -189,28 +187,23 @@ fn capture(out: &mut Out<'_, '_>, s: &Status) -> fmt::Result {
         f64::from(s.encoder.quality),
     )?;
     let times = &s.encoder.encode_seconds;
-    let encoder = out.0.encode_descriptor(
+    let mut encoder = out.0.encode_descriptor(
         "encode",
         "Time from a frame's arrival at an encoder to its JPEG.",
         Some(&Unit::Seconds),
         MetricType::Histogram,
     )?;
-    let mut encoder = encoder;
     encoder.encode_histogram::<NoLabelSet>(times.sum, times.count, &times.buckets(), None)
 }
 
 fn http(out: &mut Out<'_, '_>, s: &Status) -> fmt::Result {
     let h = &s.stream;
-    let requests: Vec<(&str, u64)> = h
-        .requests
-        .iter()
-        .map(|(path, n)| (path.as_str(), *n))
-        .collect();
     out.counters(
         "http_requests",
         "HTTP requests answered, by endpoint (other: unknown paths).",
-        "endpoint",
-        &requests,
+        h.requests
+            .iter()
+            .map(|(path, n)| ([("endpoint", path.as_str())], *n)),
     )?;
     out.counter(
         "stream_frames_served",
@@ -310,28 +303,18 @@ fn mqtt(out: &mut Out<'_, '_>, s: &Status) -> fmt::Result {
 }
 
 fn control(out: &mut Out<'_, '_>, s: &Status) -> fmt::Result {
-    let keys = s.keys_applied;
-    let http = (s.stream.control_applied, s.stream.control_refused);
-    let mqtt = (s.mqtt.control.applied, s.mqtt.control.rejected);
-    let encoder = out.0.encode_descriptor(
+    let series = [
+        ("keys", "applied", s.keys_applied),
+        ("http", "applied", s.stream.control_applied),
+        ("http", "refused", s.stream.control_refused),
+        ("mqtt", "applied", s.mqtt.control.applied),
+        ("mqtt", "refused", s.mqtt.control.rejected),
+    ];
+    out.counters(
         "control_commands",
         "Control commands, by origin (keys, http, mqtt) and result (applied, refused).",
-        None,
-        MetricType::Counter,
-    )?;
-    let mut encoder = encoder;
-    let series = [
-        ("keys", "applied", keys),
-        ("http", "applied", http.0),
-        ("http", "refused", http.1),
-        ("mqtt", "applied", mqtt.0),
-        ("mqtt", "refused", mqtt.1),
-    ];
-    for (origin, result, count) in series {
-        let labels = [("origin", origin), ("result", result)];
-        ConstCounter::new(count).encode(encoder.encode_family(&labels)?)?;
-    }
-    Ok(())
+        series.map(|(origin, result, n)| ([("origin", origin), ("result", result)], n)),
+    )
 }
 
 #[cfg(test)]

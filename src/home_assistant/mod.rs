@@ -274,17 +274,21 @@ pub async fn run(announce: Announce, client: Client, mut status: watch::Receiver
             }
             last_sent = None;
         }
-        let snapshot = status.borrow_and_update().clone();
         let now = tokio::time::Instant::now();
-        let due = last_sent.is_none_or(|(at, sent)| {
-            sent != settings(&snapshot) || now.duration_since(at) >= STATE_PERIOD
-        });
-        if due
+        // Read in place: the JSON is built only when it is due.
+        let due = {
+            let snapshot = status.borrow_and_update();
+            let current = settings(&snapshot);
+            let due = last_sent
+                .is_none_or(|(at, sent)| sent != current || now.duration_since(at) >= STATE_PERIOD);
+            due.then(|| (state(&snapshot), current))
+        };
+        if let Some((payload, current)) = due
             && client
-                .publish_json(&state_topic, &state(&snapshot), QoS::AtMostOnce, true)
+                .publish_json(&state_topic, &payload, QoS::AtMostOnce, true)
                 .is_ok()
         {
-            last_sent = Some((now, settings(&snapshot)));
+            last_sent = Some((now, current));
         }
     }
 }

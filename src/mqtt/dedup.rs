@@ -90,14 +90,8 @@ struct IdFields {
 
 /// The identity of an inbound message: its topic plus the JSON `id` (else
 /// `seq`) field when the payload is a JSON object that has one, else a hash of
-/// the whole payload.
-#[must_use]
-pub fn message_key(topic: &str, payload: &[u8]) -> u64 {
-    message_identity(topic, payload).0
-}
-
-/// [`message_key`], and whether the message named itself (an `id` or `seq`)
-/// rather than being known by its payload alone.
+/// the whole payload; and whether the message named itself (an `id` or
+/// `seq`) rather than being known by its payload alone.
 #[must_use]
 pub fn message_identity(topic: &str, payload: &[u8]) -> (u64, bool) {
     let mut h = DefaultHasher::new();
@@ -139,6 +133,10 @@ pub fn seq_key(topic: &str, seq: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn key(topic: &str, payload: &[u8]) -> u64 {
+        message_identity(topic, payload).0
+    }
 
     /// A fake clock: a fixed origin plus a manually advanced offset.
     struct FakeClock {
@@ -203,19 +201,19 @@ mod tests {
 
     #[test]
     fn keys_by_id_then_seq_then_payload() {
-        let a = message_key("t", br#"{"seq": 7, "timestamp": 1.0}"#);
-        let b = message_key("t", br#"{"seq": 7, "timestamp": 2.0}"#);
+        let a = key("t", br#"{"seq": 7, "timestamp": 1.0}"#);
+        let b = key("t", br#"{"seq": 7, "timestamp": 2.0}"#);
         assert_eq!(a, b, "same seq, other fields differ");
-        assert_ne!(a, message_key("t", br#"{"seq": 8, "timestamp": 1.0}"#));
-        assert_ne!(a, message_key("u", br#"{"seq": 7, "timestamp": 1.0}"#));
-        let id1 = message_key("t", br#"{"id": "x", "seq": 1}"#);
-        let id2 = message_key("t", br#"{"id": "x", "seq": 2}"#);
+        assert_ne!(a, key("t", br#"{"seq": 8, "timestamp": 1.0}"#));
+        assert_ne!(a, key("u", br#"{"seq": 7, "timestamp": 1.0}"#));
+        let id1 = key("t", br#"{"id": "x", "seq": 1}"#);
+        let id2 = key("t", br#"{"id": "x", "seq": 2}"#);
         assert_eq!(id1, id2, "id wins over seq");
-        let p1 = message_key("t", br#"{"ok": true}"#);
-        assert_eq!(p1, message_key("t", br#"{"ok": true}"#));
-        assert_ne!(p1, message_key("t", br#"{"ok": false}"#));
-        assert_eq!(message_key("t", b"raw"), message_key("t", b"raw"));
-        assert_ne!(message_key("t", b"raw"), message_key("t", b"raw2"));
+        let p1 = key("t", br#"{"ok": true}"#);
+        assert_eq!(p1, key("t", br#"{"ok": true}"#));
+        assert_ne!(p1, key("t", br#"{"ok": false}"#));
+        assert_eq!(key("t", b"raw"), key("t", b"raw"));
+        assert_ne!(key("t", b"raw"), key("t", b"raw2"));
         assert_ne!(seq_key("t", 1), seq_key("t", 2));
         assert_ne!(seq_key("t", 1), seq_key("u", 1));
     }
