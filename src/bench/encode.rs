@@ -113,15 +113,13 @@ pub fn measure_frames(
     for _ in 0..runs.max(1) {
         for f in frames {
             for (i, enc) in encoders.iter_mut().enumerate() {
-                let c = super::sys::thread_cpu_time().unwrap_or_default();
+                let c = super::sys::thread_cpu_time();
                 let t = Instant::now();
                 let jpeg = enc
                     .encode_rgb(f, width, height, quality)
                     .map_err(|e| eyre::eyre!("{e}"))?;
                 times[i].push(t.elapsed().as_secs_f64() * 1e3);
-                cpu[i] += super::sys::thread_cpu_time()
-                    .unwrap_or_default()
-                    .saturating_sub(c);
+                cpu[i] += super::sys::thread_cpu_time().saturating_sub(c);
                 sizes[i] = jpeg.len();
             }
         }

@@ -49,7 +49,7 @@ impl StreamReader {
                 .name("bench-reader".into())
                 .spawn(move || {
                     let result = read_parts(&mut client, &counts, &stop);
-                    let cpu = super::sys::thread_cpu_time().unwrap_or_default();
+                    let cpu = super::sys::thread_cpu_time();
                     counts.cpu_ns.store(
                         u64::try_from(cpu.as_nanos()).unwrap_or(u64::MAX),
                         Ordering::Relaxed,
