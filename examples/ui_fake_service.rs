@@ -13,7 +13,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tars_camera::capture::FrameSource as _;
 use tars_camera::capture::test_pattern::{Clock, TestPattern};
 use tars_camera::control::{Command, step_rate};
-use tars_camera::encode::JpegEncoder;
+use tars_camera::encode::Encoder;
 use tars_camera::frame::{Frame, FrameHub};
 use tars_camera::mqtt::{HealthStatus, LinkState};
 use tars_camera::stats::Status;
@@ -41,7 +41,7 @@ async fn main() {
         std::thread::spawn(move || {
             // The service's own test pattern and encoder.
             let mut source = TestPattern::new(640, 480, 10.0, Clock::Wall);
-            let mut encoder = JpegEncoder::new();
+            let mut encoder = Encoder::rust();
             let mut rgb = Vec::new();
             let opened = source.open().is_ok();
             for seq in 1.. {

@@ -31,42 +31,56 @@ pub enum EncodeError {
     Turbo(#[from] turbo::TurboError),
 }
 
+/// A packed RGB24 picture checked to fit JPEG (sides up to 65535) and to be
+/// whole in its buffer: what either encoder is handed.
+struct RgbPicture<'a> {
+    rgb: &'a [u8],
+    width: u16,
+    height: u16,
+}
+
+impl<'a> RgbPicture<'a> {
+    fn new(rgb: &'a [u8], width: u32, height: u32) -> Result<Self, EncodeError> {
+        let (Ok(w), Ok(h)) = (u16::try_from(width), u16::try_from(height)) else {
+            return Err(EncodeError::TooLarge { width, height });
+        };
+        let need = width as usize * height as usize * 3;
+        if rgb.len() < need {
+            return Err(EncodeError::Encoder(format!(
+                "buffer of {} bytes is short for {width}x{height} RGB ({need})",
+                rgb.len()
+            )));
+        }
+        Ok(Self {
+            rgb,
+            width: w,
+            height: h,
+        })
+    }
+}
+
 /// The pure-Rust encoder (`jpeg-encoder`, AVX2 where the CPU has it), 4:2:0.
 #[derive(Debug, Default)]
-pub struct JpegEncoder {
+struct JpegEncoder {
     /// Size of the last output, to size the next buffer in one allocation.
     last_len: usize,
 }
 
 impl JpegEncoder {
     /// Name shown in the status and the benchmark.
-    pub const NAME: &'static str = "jpeg-encoder";
+    const NAME: &'static str = "jpeg-encoder";
 
-    #[must_use]
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Encode packed RGB24 at `quality` (1-100).
-    ///
-    /// # Errors
-    /// The picture is larger than JPEG allows, or the buffer is short.
-    pub fn encode_rgb(
-        &mut self,
-        rgb: &[u8],
-        width: u32,
-        height: u32,
-        quality: u8,
-    ) -> Result<Bytes, EncodeError> {
-        let (Ok(w), Ok(h)) = (u16::try_from(width), u16::try_from(height)) else {
-            return Err(EncodeError::TooLarge { width, height });
-        };
-        check_len(rgb, width, height)?;
+    fn encode(&mut self, picture: &RgbPicture<'_>, quality: u8) -> Result<Bytes, EncodeError> {
         let mut out = Vec::with_capacity(self.last_len + self.last_len / 4 + 1024);
         let mut encoder = jpeg_encoder::Encoder::new(&mut out, quality.clamp(1, 100));
         encoder.set_sampling_factor(jpeg_encoder::SamplingFactor::F_2_2);
         encoder
-            .encode(rgb, w, h, jpeg_encoder::ColorType::Rgb)
+            .encode(
+                picture.rgb,
+                picture.width,
+                picture.height,
+                jpeg_encoder::ColorType::Rgb,
+            )
             .map_err(|e| EncodeError::Encoder(e.to_string()))?;
         self.last_len = out.len();
         Ok(Bytes::from(out))
@@ -143,7 +157,7 @@ impl Encoder {
     /// The pure-Rust encoder.
     #[must_use]
     pub fn rust() -> Self {
-        Self(Inner::Rust(JpegEncoder::new()))
+        Self(Inner::Rust(JpegEncoder::default()))
     }
 
     /// libjpeg-turbo from `lib`.
@@ -173,32 +187,18 @@ impl Encoder {
         height: u32,
         quality: u8,
     ) -> Result<Bytes, EncodeError> {
+        let picture = RgbPicture::new(rgb, width, height)?;
         match &mut self.0 {
-            Inner::Rust(e) => e.encode_rgb(rgb, width, height, quality),
-            Inner::Turbo(c) => {
-                if width > 65_535 || height > 65_535 {
-                    return Err(EncodeError::TooLarge { width, height });
-                }
-                check_len(rgb, width, height)?;
-                // One copy of the compressed bytes into a shared buffer.
-                Ok(Bytes::copy_from_slice(
-                    c.compress_rgb(rgb, width, height, quality)?,
-                ))
-            }
+            Inner::Rust(e) => e.encode(&picture, quality),
+            // One copy of the compressed bytes into a shared buffer.
+            Inner::Turbo(c) => Ok(Bytes::copy_from_slice(c.compress_rgb(
+                picture.rgb,
+                width,
+                height,
+                quality,
+            )?)),
         }
     }
-}
-
-/// Check that `rgb` holds a whole `width` x `height` RGB24 picture.
-fn check_len(rgb: &[u8], width: u32, height: u32) -> Result<(), EncodeError> {
-    let need = width as usize * height as usize * 3;
-    if rgb.len() < need {
-        return Err(EncodeError::Encoder(format!(
-            "buffer of {} bytes is short for {width}x{height} RGB ({need})",
-            rgb.len()
-        )));
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -209,7 +209,7 @@ mod tests {
     fn encode_then_decode_round_trips_size_and_colour() {
         let (w, h) = (64, 48);
         let rgb: Vec<u8> = (0..w * h).flat_map(|_| [200u8, 30, 60]).collect();
-        let mut enc = JpegEncoder::new();
+        let mut enc = Encoder::rust();
         let jpeg = enc.encode_rgb(&rgb, w, h, 90).expect("encode");
         assert_eq!(&jpeg[..2], &[0xFF, 0xD8]);
         let mut out = Vec::new();
@@ -228,7 +228,7 @@ mod tests {
     fn lower_quality_gives_smaller_files() {
         let (w, h) = (64, 64);
         let rgb: Vec<u8> = (0..w * h * 3).map(|i| (i * 7 % 251) as u8).collect();
-        let mut enc = JpegEncoder::new();
+        let mut enc = Encoder::rust();
         let hi = enc.encode_rgb(&rgb, w, h, 95).expect("hi").len();
         let lo = enc.encode_rgb(&rgb, w, h, 20).expect("lo").len();
         assert!(lo < hi, "{lo} < {hi}");
@@ -236,7 +236,7 @@ mod tests {
 
     #[test]
     fn oversize_is_an_error_not_a_panic() {
-        let mut enc = JpegEncoder::new();
+        let mut enc = Encoder::rust();
         assert!(matches!(
             enc.encode_rgb(&[], 70_000, 1, 80),
             Err(EncodeError::TooLarge { .. })

@@ -8,7 +8,7 @@ use crate::frame::NoSignal;
 pub fn state(reason: String, size: (u32, u32)) -> NoSignal {
     let (w, h) = (size.0.max(16), size.1.max(16));
     let rgb = crate::capture::test_pattern::no_signal_picture(w, h);
-    let jpeg = match crate::encode::JpegEncoder::new().encode_rgb(&rgb, w, h, 70) {
+    let jpeg = match crate::encode::Encoder::rust().encode_rgb(&rgb, w, h, 70) {
         Ok(jpeg) => jpeg,
         Err(e) => {
             // Viewers then keep the stream open without a picture.

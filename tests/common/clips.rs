@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tars_camera::capture::FrameSource;
 use tars_camera::capture::test_pattern::{Clock, TestPattern};
-use tars_camera::encode::JpegEncoder;
+use tars_camera::encode::Encoder;
 
 use super::{Running, eventually, status_json, write};
 
@@ -14,7 +14,7 @@ use super::{Running, eventually, status_json, write};
 pub fn frames(n: usize, width: u32, height: u32) -> Vec<Vec<u8>> {
     let mut pattern = TestPattern::new(width, height, 30.0, Clock::FromFrameCount);
     pattern.open().expect("pattern");
-    let mut encoder = JpegEncoder::new();
+    let mut encoder = Encoder::rust();
     let mut rgb = Vec::new();
     (0..n)
         .map(|_| {

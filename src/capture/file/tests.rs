@@ -7,13 +7,13 @@ use bytes::Bytes;
 
 use super::*;
 use crate::capture::test_pattern::{Clock, TestPattern};
-use crate::encode::JpegEncoder;
+use crate::encode::Encoder;
 
 /// `n` different test-pattern frames as JPEGs.
 pub fn clip_frames(n: usize, width: u32, height: u32) -> Vec<Bytes> {
     let mut pattern = TestPattern::new(width, height, 30.0, Clock::FromFrameCount);
     pattern.open().expect("pattern");
-    let mut encoder = JpegEncoder::new();
+    let mut encoder = Encoder::rust();
     let mut rgb = Vec::new();
     (0..n)
         .map(|_| {
