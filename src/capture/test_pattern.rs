@@ -6,7 +6,10 @@
 
 use std::time::{Duration, SystemTime};
 
+use bytes::Bytes;
+
 use super::{CaptureError, FrameSource, SourceFrame, SourceInfo};
+use crate::encode::{EncodeError, Encoder};
 
 /// EBU-style bars: white, yellow, cyan, green, magenta, red, blue, black.
 const BARS: [[u8; 3]; 8] = [
@@ -144,6 +147,25 @@ impl TestPattern {
         }
         let text = format!("#{:06}  {}", self.frame, self.clock_text());
         draw_text(rgb, w, h, 8 * scale, band_top + margin, scale, &text);
+    }
+
+    /// The pattern's first `count` frames at `width` x `height` (30 fps of
+    /// frame-count time) as JPEGs of quality 80: the same bytes on every
+    /// run, a recording made with nothing to install.
+    ///
+    /// # Errors
+    /// The encoder failed.
+    pub fn recording(count: usize, width: u32, height: u32) -> Result<Vec<Bytes>, EncodeError> {
+        let mut pattern = Self::new(width, height, 30.0, Clock::FromFrameCount);
+        let mut encoder = Encoder::rust();
+        let mut rgb = Vec::new();
+        (0..count)
+            .map(|_| {
+                pattern.render(&mut rgb);
+                pattern.frame += 1;
+                encoder.encode_rgb(&rgb, pattern.width, pattern.height, 80)
+            })
+            .collect()
     }
 }
 

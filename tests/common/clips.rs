@@ -4,27 +4,14 @@
 use std::path::Path;
 use std::time::Duration;
 
-use tars_camera::capture::FrameSource;
-use tars_camera::capture::test_pattern::{Clock, TestPattern};
-use tars_camera::encode::Encoder;
+use tars_camera::capture::test_pattern::TestPattern;
 
 use super::{Running, eventually, status_json, write};
 
 /// `n` different frames as JPEGs.
 pub fn frames(n: usize, width: u32, height: u32) -> Vec<Vec<u8>> {
-    let mut pattern = TestPattern::new(width, height, 30.0, Clock::FromFrameCount);
-    pattern.open().expect("pattern");
-    let mut encoder = Encoder::rust();
-    let mut rgb = Vec::new();
-    (0..n)
-        .map(|_| {
-            pattern.next_frame(&mut rgb).expect("frame");
-            encoder
-                .encode_rgb(&rgb, width, height, 80)
-                .expect("encode")
-                .to_vec()
-        })
-        .collect()
+    let frames = TestPattern::recording(n, width, height).expect("encode");
+    frames.iter().map(|f| f.to_vec()).collect()
 }
 
 /// JPEGs back to back, as `ffmpeg -f mjpeg` writes them.

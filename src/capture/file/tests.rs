@@ -6,21 +6,11 @@ use std::path::{Path, PathBuf};
 use bytes::Bytes;
 
 use super::*;
-use crate::capture::test_pattern::{Clock, TestPattern};
-use crate::encode::Encoder;
+use crate::capture::test_pattern::TestPattern;
 
 /// `n` different test-pattern frames as JPEGs.
 pub fn clip_frames(n: usize, width: u32, height: u32) -> Vec<Bytes> {
-    let mut pattern = TestPattern::new(width, height, 30.0, Clock::FromFrameCount);
-    pattern.open().expect("pattern");
-    let mut encoder = Encoder::rust();
-    let mut rgb = Vec::new();
-    (0..n)
-        .map(|_| {
-            pattern.next_frame(&mut rgb).expect("frame");
-            encoder.encode_rgb(&rgb, width, height, 80).expect("encode")
-        })
-        .collect()
+    TestPattern::recording(n, width, height).expect("encode")
 }
 
 /// The frames as `/stream` sends them (this service's part headers).
