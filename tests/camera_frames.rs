@@ -11,7 +11,7 @@
 use std::path::PathBuf;
 
 use tars_camera::capture::CaptureError;
-use tars_camera::capture::convert::{nv12_to_rgb, rgb_to_yuv, yuyv_to_rgb};
+use tars_camera::capture::convert::{RawLayout, nv12_to_rgb, rgb_to_yuv, yuyv_to_rgb};
 use tars_camera::capture::jpeg_check::validate;
 
 const W: usize = 64;
@@ -155,14 +155,8 @@ fn recorded_yuyv_converts_back_to_the_picture() {
     let expected = parse_ppm(&read("bars_64x48.ppm"));
     assert_eq!(expected, bars(), "the reference picture changed");
     let mut rgb = Vec::new();
-    yuyv_to_rgb(
-        &read("bars_64x48.yuyv"),
-        W as u32,
-        H as u32,
-        W * 2,
-        &mut rgb,
-    )
-    .expect("converts");
+    let layout = RawLayout::new(W as u32, H as u32, W * 2);
+    yuyv_to_rgb(&read("bars_64x48.yuyv"), layout, &mut rgb).expect("converts");
     let err = max_error(&rgb, &expected);
     assert!(err <= 2, "max channel error {err}");
 }
@@ -171,7 +165,8 @@ fn recorded_yuyv_converts_back_to_the_picture() {
 fn recorded_nv12_converts_back_to_the_picture() {
     let expected = parse_ppm(&read("bars_64x48.ppm"));
     let mut rgb = Vec::new();
-    nv12_to_rgb(&read("bars_64x48.nv12"), W as u32, H as u32, W, &mut rgb).expect("converts");
+    let layout = RawLayout::new(W as u32, H as u32, W);
+    nv12_to_rgb(&read("bars_64x48.nv12"), layout, &mut rgb).expect("converts");
     let err = max_error(&rgb, &expected);
     assert!(err <= 2, "max channel error {err}");
 }
@@ -189,7 +184,8 @@ fn recordings_match_their_generator() {
 fn a_truncated_recording_is_corrupt_not_a_panic() {
     let yuyv = read("bars_64x48.yuyv");
     let mut rgb = Vec::new();
-    let r = yuyv_to_rgb(&yuyv[..yuyv.len() - 1], W as u32, H as u32, W * 2, &mut rgb);
+    let layout = RawLayout::new(W as u32, H as u32, W * 2);
+    let r = yuyv_to_rgb(&yuyv[..yuyv.len() - 1], layout, &mut rgb);
     assert!(matches!(r, Err(CaptureError::Corrupt(_))));
 }
 

@@ -301,6 +301,7 @@ fn frame_from(
     rgb: &mut Vec<u8>,
 ) -> Result<SourceFrame, CaptureError> {
     let (width, height) = (opened.width, opened.height);
+    let layout = convert::RawLayout::new(width, height, opened.stride);
     match opened.format {
         PixelFormat::Mjpeg => Ok(SourceFrame::Jpeg {
             width,
@@ -308,11 +309,11 @@ fn frame_from(
             data: Bytes::copy_from_slice(data),
         }),
         PixelFormat::Yuyv => {
-            convert::yuyv_to_rgb(data, width, height, opened.stride, rgb)?;
+            convert::yuyv_to_rgb(data, layout, rgb)?;
             Ok(SourceFrame::Rgb { width, height })
         }
         PixelFormat::Nv12 => {
-            convert::nv12_to_rgb(data, width, height, opened.stride, rgb)?;
+            convert::nv12_to_rgb(data, layout, rgb)?;
             Ok(SourceFrame::Rgb { width, height })
         }
     }

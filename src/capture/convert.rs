@@ -46,34 +46,64 @@ pub fn yuv_to_rgb(y: u8, u: u8, v: u8) -> [u8; 3] {
     out
 }
 
-fn check_size(width: u32, height: u32) -> Result<(usize, usize), CaptureError> {
-    if width == 0 || height == 0 || !width.is_multiple_of(2) {
-        return Err(CaptureError::Corrupt(format!(
-            "unsupported raw frame size {width}x{height} (width must be even)"
-        )));
+/// Where a raw frame's pixels lie: its size in pixels, and the length of
+/// one source row in bytes (V4L2's `bytesperline`; a shorter one is taken
+/// as rows packed without padding).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RawLayout {
+    pub width: u32,
+    pub height: u32,
+    pub stride: usize,
+}
+
+impl RawLayout {
+    #[must_use]
+    pub const fn new(width: u32, height: u32, stride: usize) -> Self {
+        Self {
+            width,
+            height,
+            stride,
+        }
     }
-    Ok((width as usize, height as usize))
+
+    /// The size as `usize`, when the converters support it.
+    fn size(self) -> Result<(usize, usize), CaptureError> {
+        let Self { width, height, .. } = self;
+        if width == 0 || height == 0 || !width.is_multiple_of(2) {
+            return Err(CaptureError::Corrupt(format!(
+                "unsupported raw frame size {width}x{height} (width must be even)"
+            )));
+        }
+        Ok((width as usize, height as usize))
+    }
+
+    /// A frame of `format` in this layout needs `needed` bytes: a shorter
+    /// one is corrupt.
+    fn long_enough(self, format: &str, src: &[u8], needed: usize) -> Result<(), CaptureError> {
+        if src.len() < needed {
+            return Err(CaptureError::Corrupt(format!(
+                "{format} frame has {} bytes, {}x{} needs {needed}",
+                src.len(),
+                self.width,
+                self.height
+            )));
+        }
+        Ok(())
+    }
 }
 
 /// YUYV 4:2:2 (Y0 U Y1 V per pixel pair) to RGB24.
 ///
-/// `stride` is the length of one source row in bytes (V4L2's
-/// `bytesperline`; at least `2 * width`). `rgb` is resized to
+/// A row of `src` is at least `2 * width` bytes. `rgb` is resized to
 /// `width * height * 3`.
 ///
 /// # Errors
 /// `CaptureError::Corrupt` when `src` is shorter than the frame.
-pub fn yuyv_to_rgb(
-    src: &[u8],
-    width: u32,
-    height: u32,
-    stride: usize,
-    rgb: &mut Vec<u8>,
-) -> Result<(), CaptureError> {
-    let (w, h) = check_size(width, height)?;
-    let stride = stride.max(w * 2);
+pub fn yuyv_to_rgb(src: &[u8], layout: RawLayout, rgb: &mut Vec<u8>) -> Result<(), CaptureError> {
+    let (w, h) = layout.size()?;
+    let stride = layout.stride.max(w * 2);
     let needed = stride * (h - 1) + w * 2;
-    long_enough("YUYV", src, needed, (width, height))?;
+    layout.long_enough("YUYV", src, needed)?;
     rgb.resize(w * h * 3, 0);
     for (row, out_row) in rgb.chunks_exact_mut(w * 3).enumerate() {
         let line = &src[row * stride..row * stride + w * 2];
@@ -86,48 +116,27 @@ pub fn yuyv_to_rgb(
     Ok(())
 }
 
-/// A frame of `format` at `size` needs `needed` bytes: a shorter one is corrupt.
-fn long_enough(
-    format: &str,
-    src: &[u8],
-    needed: usize,
-    (width, height): (u32, u32),
-) -> Result<(), CaptureError> {
-    if src.len() < needed {
-        return Err(CaptureError::Corrupt(format!(
-            "{format} frame has {} bytes, {width}x{height} needs {needed}",
-            src.len()
-        )));
-    }
-    Ok(())
-}
-
 /// NV12 4:2:0 (a Y plane, then one interleaved U/V plane at half resolution)
 /// to RGB24.
 ///
-/// `stride` is the length of one row of either plane in bytes; the UV plane
-/// starts right after `height` rows of Y, as V4L2's single-planar NV12
-/// specifies. `height` must be even too.
+/// The stride is the length of one row of either plane; the UV plane starts
+/// right after `height` rows of Y, as V4L2's single-planar NV12 specifies.
+/// `height` must be even too.
 ///
 /// # Errors
 /// `CaptureError::Corrupt` when `src` is shorter than the frame.
-pub fn nv12_to_rgb(
-    src: &[u8],
-    width: u32,
-    height: u32,
-    stride: usize,
-    rgb: &mut Vec<u8>,
-) -> Result<(), CaptureError> {
-    let (w, h) = check_size(width, height)?;
+pub fn nv12_to_rgb(src: &[u8], layout: RawLayout, rgb: &mut Vec<u8>) -> Result<(), CaptureError> {
+    let (w, h) = layout.size()?;
     if !h.is_multiple_of(2) {
         return Err(CaptureError::Corrupt(format!(
-            "unsupported NV12 size {width}x{height} (height must be even)"
+            "unsupported NV12 size {}x{} (height must be even)",
+            layout.width, layout.height
         )));
     }
-    let stride = stride.max(w);
+    let stride = layout.stride.max(w);
     let uv_start = stride * h;
     let needed = uv_start + stride * (h / 2 - 1) + w;
-    long_enough("NV12", src, needed, (width, height))?;
+    layout.long_enough("NV12", src, needed)?;
     rgb.resize(w * h * 3, 0);
     for (row, out_row) in rgb.chunks_exact_mut(w * 3).enumerate() {
         let luma = &src[row * stride..row * stride + w];
@@ -203,7 +212,7 @@ mod tests {
         // Two pixel pairs: black/white sharing neutral chroma, then red/red.
         let src = [16, 128, 235, 128, 81, 90, 81, 240];
         let mut rgb = Vec::new();
-        yuyv_to_rgb(&src, 4, 1, 8, &mut rgb).expect("valid frame");
+        yuyv_to_rgb(&src, RawLayout::new(4, 1, 8), &mut rgb).expect("valid frame");
         assert_eq!(&rgb[..6], &[0, 0, 0, 255, 255, 255]);
         assert_eq!(
             &rgb[6..],
@@ -216,7 +225,7 @@ mod tests {
         // 2x2 with 4 bytes of padding per row.
         let src = [16, 128, 16, 128, 9, 9, 9, 9, 235, 128, 235, 128];
         let mut rgb = Vec::new();
-        yuyv_to_rgb(&src, 2, 2, 8, &mut rgb).expect("valid frame");
+        yuyv_to_rgb(&src, RawLayout::new(2, 2, 8), &mut rgb).expect("valid frame");
         assert_eq!(rgb, [0, 0, 0, 0, 0, 0, 255, 255, 255, 255, 255, 255]);
     }
 
@@ -225,7 +234,7 @@ mod tests {
         // 2x2: Y plane black, white / white, black; one neutral chroma pair.
         let src = [16, 235, 235, 16, 128, 128];
         let mut rgb = Vec::new();
-        nv12_to_rgb(&src, 2, 2, 2, &mut rgb).expect("valid frame");
+        nv12_to_rgb(&src, RawLayout::new(2, 2, 2), &mut rgb).expect("valid frame");
         assert_eq!(rgb, [0, 0, 0, 255, 255, 255, 255, 255, 255, 0, 0, 0]);
     }
 
@@ -233,16 +242,16 @@ mod tests {
     fn short_frames_are_corrupt_not_a_panic() {
         let mut rgb = Vec::new();
         assert!(matches!(
-            yuyv_to_rgb(&[0; 100], 640, 480, 1280, &mut rgb),
+            yuyv_to_rgb(&[0; 100], RawLayout::new(640, 480, 1280), &mut rgb),
             Err(CaptureError::Corrupt(_))
         ));
         assert!(matches!(
-            nv12_to_rgb(&[0; 100], 640, 480, 640, &mut rgb),
+            nv12_to_rgb(&[0; 100], RawLayout::new(640, 480, 640), &mut rgb),
             Err(CaptureError::Corrupt(_))
         ));
-        assert!(yuyv_to_rgb(&[0; 100], 3, 1, 6, &mut rgb).is_err());
-        assert!(nv12_to_rgb(&[0; 100], 4, 3, 4, &mut rgb).is_err());
-        assert!(yuyv_to_rgb(&[], 0, 0, 0, &mut rgb).is_err());
+        assert!(yuyv_to_rgb(&[0; 100], RawLayout::new(3, 1, 6), &mut rgb).is_err());
+        assert!(nv12_to_rgb(&[0; 100], RawLayout::new(4, 3, 4), &mut rgb).is_err());
+        assert!(yuyv_to_rgb(&[], RawLayout::new(0, 0, 0), &mut rgb).is_err());
     }
 
     #[test]
@@ -251,7 +260,7 @@ mod tests {
         let mut rgb = Vec::with_capacity(64 * 48 * 3);
         let ptr = rgb.as_ptr();
         for _ in 0..3 {
-            yuyv_to_rgb(&src, 64, 48, 128, &mut rgb).expect("valid frame");
+            yuyv_to_rgb(&src, RawLayout::new(64, 48, 128), &mut rgb).expect("valid frame");
         }
         assert_eq!(rgb.len(), 64 * 48 * 3);
         assert_eq!(rgb.as_ptr(), ptr, "no reallocation across frames");
