@@ -4,10 +4,15 @@
 use color_eyre::eyre::{Result, WrapErr, eyre};
 
 use super::{Credentials, Target};
+use crate::config::HttpCredentials;
 use crate::tui::EventLog;
 
 /// What `tars-camera attach` takes.
 #[derive(Debug, Clone, clap::Args)]
+#[command(
+    mut_arg("http_auth", |a| a.help("Basic credentials the service requires")),
+    mut_arg("http_token", |a| a.help("Token the service requires"))
+)]
 pub struct AttachArgs {
     /// The service's address [default: http://127.0.0.1:<--http-port>]
     #[arg(value_name = "URL")]
@@ -15,22 +20,8 @@ pub struct AttachArgs {
     /// The service's HTTP port, for the default URL
     #[arg(long, env = "CAMERA_HTTP_PORT", default_value_t = 8080)]
     pub http_port: u16,
-    /// Basic credentials the service requires
-    #[arg(
-        long,
-        env = "CAMERA_HTTP_AUTH",
-        value_name = "USER:PASSWORD",
-        hide_env_values = true
-    )]
-    pub http_auth: Option<crate::http::Secret>,
-    /// Token the service requires
-    #[arg(
-        long,
-        env = "CAMERA_HTTP_TOKEN",
-        value_name = "TOKEN",
-        hide_env_values = true
-    )]
-    pub http_token: Option<crate::http::Secret>,
+    #[command(flatten)]
+    pub credentials: HttpCredentials,
     /// Preview pictures per second
     #[arg(long, env = "CAMERA_PREVIEW_FPS", default_value_t = 4.0)]
     pub preview_fps: f64,
@@ -47,8 +38,8 @@ impl AttachArgs {
             .clone()
             .unwrap_or_else(|| format!("http://127.0.0.1:{}", self.http_port));
         let credentials = Credentials {
-            basic: self.http_auth.clone(),
-            token: self.http_token.clone(),
+            basic: self.credentials.http_auth.clone(),
+            token: self.credentials.http_token.clone(),
         };
         Target::parse(&url, credentials)
     }

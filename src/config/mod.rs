@@ -18,7 +18,7 @@ mod validate;
 mod values;
 
 pub use file::{FileError, FileLayer, parse_file, read_file};
-pub use options::Options;
+pub use options::{HttpCredentials, Options};
 pub use origin::Origins;
 pub use schedule::{Fault, Schedule, ScheduleError, Step};
 pub use validate::validate;

@@ -9,8 +9,10 @@ use serde::Deserialize;
 use super::values::DurationValue;
 
 /// The options as given: `None` means "not set here", so the layers can merge.
+/// A file's unknown keys are refused by `parse_file`, which knows the keys
+/// of [`HttpCredentials`] too.
 #[derive(Debug, Clone, Default, Args, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub struct Options {
     /// TOML file with any of these options (keys with `_`, e.g. `http_port = 8081`).
     #[arg(long, env = "CAMERA_CONFIG", value_name = "FILE")]
@@ -103,22 +105,11 @@ pub struct Options {
     /// Drop a /stream client that accepts no bytes this long [default: 10s]
     #[arg(long, env = "CAMERA_CLIENT_TIMEOUT", value_name = "DURATION")]
     pub client_timeout: Option<DurationValue>,
-    /// Require HTTP Basic authentication with these credentials [default: off]
-    #[arg(
-        long,
-        env = "CAMERA_HTTP_AUTH",
-        value_name = "USER:PASSWORD",
-        hide_env_values = true
-    )]
-    pub http_auth: Option<crate::http::Secret>,
-    /// Require this token: `Authorization: Bearer TOKEN` or `?token=TOKEN` [default: off]
-    #[arg(
-        long,
-        env = "CAMERA_HTTP_TOKEN",
-        value_name = "TOKEN",
-        hide_env_values = true
-    )]
-    pub http_token: Option<crate::http::Secret>,
+    /// `--http-auth` and `--http-token`; `parse_file` reads the file's keys
+    /// for them (serde's flatten would lose the place of a bad value).
+    #[command(flatten)]
+    #[serde(skip)]
+    pub credentials: HttpCredentials,
     /// Preview redraws per second in the UI [default: 4]
     #[arg(long, env = "CAMERA_PREVIEW_FPS", allow_negative_numbers = true)]
     pub preview_fps: Option<f64>,
@@ -183,8 +174,7 @@ impl Options {
             max_clients,
             max_connections,
             client_timeout,
-            http_auth,
-            http_token,
+            credentials,
             preview_fps,
             log_level,
             status_interval,
@@ -192,5 +182,38 @@ impl Options {
             turbojpeg_lib,
             fail_schedule
         )
+    }
+}
+
+/// The HTTP credentials as given: what the service requires, and what the
+/// attached UI sends (`attach` words their help for that).
+#[derive(Debug, Clone, Default, Args, Deserialize)]
+pub struct HttpCredentials {
+    /// Require HTTP Basic authentication with these credentials [default: off]
+    #[arg(
+        long,
+        env = "CAMERA_HTTP_AUTH",
+        value_name = "USER:PASSWORD",
+        hide_env_values = true
+    )]
+    pub http_auth: Option<crate::http::Secret>,
+    /// Require this token: `Authorization: Bearer TOKEN` or `?token=TOKEN` [default: off]
+    #[arg(
+        long,
+        env = "CAMERA_HTTP_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub http_token: Option<crate::http::Secret>,
+}
+
+impl HttpCredentials {
+    /// Fill every unset field from `lower` (a layer of lower precedence).
+    #[must_use]
+    pub fn or(self, lower: Self) -> Self {
+        Self {
+            http_auth: self.http_auth.or(lower.http_auth),
+            http_token: self.http_token.or(lower.http_token),
+        }
     }
 }

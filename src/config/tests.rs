@@ -2,6 +2,7 @@ use std::path::Path;
 
 use super::*;
 use crate::cli::Cli;
+use crate::http::Secret;
 use crate::mqtt::BrokerUrl;
 use clap::Parser as _;
 
@@ -134,6 +135,31 @@ fn flags_beat_the_file_and_the_file_beats_defaults() {
     );
     assert_eq!(c.heartbeat_interval, Duration::from_millis(250));
     assert!(c.flip_h);
+}
+
+#[test]
+fn a_file_sets_the_http_credentials_and_they_lose_to_the_flags() {
+    let file =
+        parse_file("quality = 55\nhttp_auth = \"robot:pw\"\nhttp_token = \"t0k\"\n").expect("file");
+    let c = validate(file.clone()).expect("valid");
+    assert_eq!(c.http_auth.mode(), "basic+token");
+    let cli = Cli::try_parse_from(["tars-camera", "--http-token", "flag"]).expect("cli");
+    let c = validate(cli.options.or(file)).expect("valid");
+    let (basic, token) = c.http_auth.secrets();
+    assert_eq!(basic.map(Secret::expose), Some("robot:pw"));
+    assert_eq!(token.map(Secret::expose), Some("flag"));
+    // A bad value keeps its place; an unknown key is told every known one.
+    let e = parse_file("fps = 10\nhttp_token = 5\n")
+        .expect_err("wrong type")
+        .to_string();
+    assert!(e.starts_with("line 2, column 14"), "{e}");
+    let e = parse_file("http_tokn = \"t\"\n")
+        .expect_err("unknown key")
+        .to_string();
+    assert!(
+        e.contains("`client_timeout`, `http_auth`, `http_token`, `preview_fps`"),
+        "{e}"
+    );
 }
 
 #[test]

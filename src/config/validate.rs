@@ -3,7 +3,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use super::options::Options;
+use super::options::{HttpCredentials, Options};
 use super::values::{ConfigError, Device};
 use super::{BrokerChoice, Config, SourceKind};
 use crate::mqtt::BrokerUrl;
@@ -211,12 +211,9 @@ fn device(v: Option<&str>) -> Result<Device, ConfigError> {
 }
 
 /// Check the HTTP credentials' shapes; the errors never quote them.
-fn http_auth(
-    basic: Option<crate::http::Secret>,
-    token: Option<crate::http::Secret>,
-) -> Result<crate::http::AuthConfig, ConfigError> {
+fn http_auth(given: HttpCredentials) -> Result<crate::http::AuthConfig, ConfigError> {
     use crate::http::auth::AuthConfigError;
-    crate::http::AuthConfig::new(basic, token).map_err(|e| {
+    crate::http::AuthConfig::new(given.http_auth, given.http_token).map_err(|e| {
         let option = match e {
             AuthConfigError::BasicFormat => "--http-auth",
             AuthConfigError::TokenFormat => "--http-token",
@@ -284,7 +281,7 @@ pub fn validate(o: Options) -> Result<Config, ConfigError> {
             Duration::from_secs(10),
             Duration::from_millis(100),
         )?,
-        http_auth: http_auth(o.http_auth, o.http_token)?,
+        http_auth: http_auth(o.credentials)?,
         preview_fps: positive_at_most("--preview-fps", o.preview_fps, 4.0, 30.0)?,
         no_tui: o.no_tui,
         demo: o.demo,
