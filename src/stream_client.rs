@@ -86,13 +86,18 @@ impl Response {
 /// # Errors
 /// Connection or protocol failure, or no answer within `timeout`.
 pub fn get(addr: SocketAddr, path: &str, extra: &str, timeout: Duration) -> io::Result<Response> {
+    let extra = format!("Connection: close\r\n{extra}");
+    let socket = send_get(addr, path, &extra, timeout)?;
+    read_response(&mut BufReader::new(socket), MAX_BODY)
+}
+
+/// A fresh connection to `addr` (reads time out after `timeout`) that has
+/// sent `GET path` with the `extra` header lines.
+fn send_get(addr: SocketAddr, path: &str, extra: &str, timeout: Duration) -> io::Result<TcpStream> {
     let mut socket = TcpStream::connect_timeout(&addr, timeout)?;
     socket.set_read_timeout(Some(timeout))?;
-    write!(
-        socket,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{extra}\r\n"
-    )?;
-    read_response(&mut BufReader::new(socket), MAX_BODY)
+    write!(socket, "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{extra}\r\n")?;
+    Ok(socket)
 }
 
 /// A whole response: the head, then `Content-Length` bytes (or, without
@@ -188,12 +193,7 @@ impl StreamClient {
     /// # Errors
     /// Connection or protocol failure, or no answer within `timeout`.
     pub fn connect(addr: SocketAddr, extra: &str, timeout: Duration) -> io::Result<Self> {
-        let mut socket = TcpStream::connect_timeout(&addr, timeout)?;
-        socket.set_read_timeout(Some(timeout))?;
-        write!(
-            socket,
-            "GET /stream HTTP/1.1\r\nHost: {addr}\r\n{extra}\r\n"
-        )?;
+        let socket = send_get(addr, "/stream", extra, timeout)?;
         let mut reader = BufReader::with_capacity(256 * 1024, socket);
         let (status, headers) = read_head(&mut reader)?;
         Ok(Self {
