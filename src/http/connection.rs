@@ -110,15 +110,16 @@ fn refuse(
         .write_to(socket, false, false)
         .is_ok()
     {
-        linger(socket);
+        linger(socket, LINGER);
     }
 }
 
-/// Half-close, then read and drop what the client still sends (bounded), so
-/// that closing does not reset the connection before it reads the answer.
-fn linger(socket: &mut TcpStream) {
+/// Half-close, then read and drop what the client still sends (for `budget`
+/// at most), so that closing does not reset the connection before it reads
+/// the answer.
+pub(super) fn linger(socket: &mut TcpStream, budget: Duration) {
     let _ = socket.shutdown(std::net::Shutdown::Write);
-    let until = Instant::now() + LINGER;
+    let until = Instant::now() + budget;
     let mut buf = [0u8; 4096];
     for _ in 0..64 {
         let Some(left) = until

@@ -4,8 +4,8 @@
 //! refusing thread that answers 503. So the server never runs more
 //! than `max_connections + 2` threads.
 
-use std::io::{self, Read};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
@@ -210,26 +210,7 @@ fn refuse_loop(queue: &Receiver<TcpStream>, max_connections: u32) {
         if response.write_to(&mut socket, false, false).is_ok() {
             // Read what the client sent before closing: closing a socket
             // with unread data resets it, and the client might lose the 503.
-            let _ = socket.shutdown(Shutdown::Write);
-            let _ = drain(&mut socket, Instant::now() + REFUSE_BUDGET);
+            connection::linger(&mut socket, REFUSE_BUDGET);
         }
     }
-}
-
-/// Read and discard until EOF or the deadline.
-fn drain(socket: &mut TcpStream, deadline: Instant) -> io::Result<()> {
-    let mut buf = [0u8; 4096];
-    for _ in 0..64 {
-        let Some(left) = deadline
-            .checked_duration_since(Instant::now())
-            .filter(|d| !d.is_zero())
-        else {
-            break;
-        };
-        socket.set_read_timeout(Some(left))?;
-        if socket.read(&mut buf)? == 0 {
-            break;
-        }
-    }
-    Ok(())
 }
