@@ -6,8 +6,9 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
+
+use super::reader::workers::Workers;
 
 /// What the clients saw, summed over all of them.
 #[derive(Debug, Default)]
@@ -101,8 +102,7 @@ fn staller(addr: SocketAddr, hold: Duration, counts: &LoadCounts, stop: &AtomicB
 #[derive(Debug)]
 pub struct Load {
     pub counts: Arc<LoadCounts>,
-    stop: Arc<AtomicBool>,
-    threads: Vec<JoinHandle<()>>,
+    clients: Workers<()>,
 }
 
 impl Load {
@@ -117,33 +117,22 @@ impl Load {
         hold: Duration,
     ) -> std::io::Result<Self> {
         let counts = Arc::new(LoadCounts::default());
-        let stop = Arc::new(AtomicBool::new(false));
-        let mut threads = Vec::new();
+        let mut clients = Workers::new();
         for i in 0..viewers + stalled {
-            let (counts, stop) = (Arc::clone(&counts), Arc::clone(&stop));
-            let t = std::thread::Builder::new()
-                .name("chaos-client".into())
-                .spawn(move || {
-                    if i < viewers {
-                        viewer(addr, 0x7a25 + i as u64, &counts, &stop);
-                    } else {
-                        staller(addr, hold, &counts, &stop);
-                    }
-                })?;
-            threads.push(t);
+            let counts = Arc::clone(&counts);
+            clients.spawn("chaos-client", move |stop| {
+                if i < viewers {
+                    viewer(addr, 0x7a25 + i as u64, &counts, stop);
+                } else {
+                    staller(addr, hold, &counts, stop);
+                }
+            })?;
         }
-        Ok(Self {
-            counts,
-            stop,
-            threads,
-        })
+        Ok(Self { counts, clients })
     }
 
-    pub fn stop(self) {
-        self.stop.store(true, Ordering::Relaxed);
-        for t in self.threads {
-            let _ = t.join();
-        }
+    pub fn stop(mut self) {
+        self.clients.stop();
     }
 }
 
@@ -152,8 +141,7 @@ impl Load {
 #[derive(Debug)]
 pub struct ConnectionProbe {
     pub connected_since: Arc<Mutex<Vec<u64>>>,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+    poller: Workers<()>,
 }
 
 impl ConnectionProbe {
@@ -161,37 +149,29 @@ impl ConnectionProbe {
     /// The thread could not start.
     pub fn start(addr: SocketAddr) -> std::io::Result<Self> {
         let connected_since = Arc::new(Mutex::new(Vec::new()));
-        let stop = Arc::new(AtomicBool::new(false));
-        let thread = {
-            let (since, stop) = (Arc::clone(&connected_since), Arc::clone(&stop));
-            std::thread::Builder::new()
-                .name("chaos-probe".into())
-                .spawn(move || {
-                    while !stop.load(Ordering::Relaxed) {
-                        if let Some(ms) = connected_since_ms(addr) {
-                            let mut v = since.lock().unwrap_or_else(PoisonError::into_inner);
-                            if v.last() != Some(&ms) {
-                                v.push(ms);
-                            }
-                        }
-                        std::thread::sleep(Duration::from_millis(100));
+        let since = Arc::clone(&connected_since);
+        let mut poller = Workers::new();
+        poller.spawn("chaos-probe", move |stop| {
+            while !stop.load(Ordering::Relaxed) {
+                if let Some(ms) = connected_since_ms(addr) {
+                    let mut v = since.lock().unwrap_or_else(PoisonError::into_inner);
+                    if v.last() != Some(&ms) {
+                        v.push(ms);
                     }
-                })?
-        };
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        })?;
         Ok(Self {
             connected_since,
-            stop,
-            thread: Some(thread),
+            poller,
         })
     }
 
     /// Stop; the connection starts seen, in order.
     #[must_use]
     pub fn stop(mut self) -> Vec<u64> {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+        self.poller.stop();
         self.connected_since
             .lock()
             .unwrap_or_else(PoisonError::into_inner)

@@ -5,10 +5,12 @@ use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::stream_client::{self, StreamClient, header};
+
+pub(super) mod workers;
+use workers::Workers;
 
 /// What a reader has seen so far (read while it runs).
 #[derive(Debug, Default)]
@@ -24,8 +26,7 @@ pub struct ReaderCounts {
 #[derive(Debug)]
 pub struct StreamReader {
     pub counts: Arc<ReaderCounts>,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<io::Result<()>>>,
+    reader: Workers<io::Result<()>>,
 }
 
 impl StreamReader {
@@ -42,33 +43,24 @@ impl StreamReader {
             )));
         }
         let counts = Arc::new(ReaderCounts::default());
-        let stop = Arc::new(AtomicBool::new(false));
-        let thread = {
-            let (counts, stop) = (Arc::clone(&counts), Arc::clone(&stop));
-            std::thread::Builder::new()
-                .name("bench-reader".into())
-                .spawn(move || {
-                    let result = read_parts(&mut client, &counts, &stop);
-                    let cpu = super::sys::thread_cpu_time();
-                    counts.cpu_ns.store(
-                        u64::try_from(cpu.as_nanos()).unwrap_or(u64::MAX),
-                        Ordering::Relaxed,
-                    );
-                    result
-                })?
-        };
-        Ok(Self {
-            counts,
-            stop,
-            thread: Some(thread),
-        })
+        let mut reader = Workers::new();
+        let thread_counts = Arc::clone(&counts);
+        reader.spawn("bench-reader", move |stop| {
+            let result = read_parts(&mut client, &thread_counts, stop);
+            let cpu = super::sys::thread_cpu_time();
+            thread_counts.cpu_ns.store(
+                u64::try_from(cpu.as_nanos()).unwrap_or(u64::MAX),
+                Ordering::Relaxed,
+            );
+            result
+        })?;
+        Ok(Self { counts, reader })
     }
 
     /// Stop and join; returns the reader thread's CPU time.
     pub fn stop(mut self) -> Duration {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            match t.join() {
+        for result in self.reader.stop() {
+            match result {
                 Ok(Err(e)) => tracing::debug!("stream reader: {e}"),
                 Err(_) => tracing::warn!("stream reader panicked"),
                 Ok(Ok(())) => {}
@@ -80,7 +72,7 @@ impl StreamReader {
 
 impl Drop for StreamReader {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
+        self.reader.signal();
     }
 }
 
