@@ -215,11 +215,8 @@ pub fn print(report: &FootageReport, pattern: &[EncodeRow], pipeline_rows: &[Pip
         "{:<14} {:<13} {:>10} {:>8} {:>10} {:>14} {:>9}",
         "encoder", "pictures", "ms/frame", "MP/s", "fps/core", "fps N threads", "JPEG KB"
     );
-    let same_size = pattern.iter().filter(|r| (r.width, r.height) == (w, h));
-    let rows = same_size
-        .map(|r| ("test pattern", r))
-        .chain(report.encode.iter().map(|r| ("footage", r)));
-    for (what, r) in rows {
+    let at_size = |r: &EncodeRow| (r.width, r.height) == (w, h);
+    for (what, r) in side_by_side(pattern, &report.encode, at_size) {
         println!(
             "{:<14} {:<13} {:>10.2} {:>8.1} {:>10.1} {:>14} {:>9.1}",
             r.encoder,
@@ -238,16 +235,24 @@ pub fn print(report: &FootageReport, pattern: &[EncodeRow], pipeline_rows: &[Pip
         "{:<14} {:<13} {:>8} {:>8} {:>12} {:>9}",
         "pipeline", "pictures", "fps", "hub fps", "CPU % proc", "CPU ms/f"
     );
-    let same_size = pipeline_rows
-        .iter()
-        .filter(|r| (r.width, r.height) == (w, h));
-    let rows = same_size
-        .map(|r| ("test pattern", r))
-        .chain(report.pipeline.iter().map(|r| ("footage", r)));
-    for (what, r) in rows {
+    let at_size = |r: &PipelineRow| (r.width, r.height) == (w, h);
+    for (what, r) in side_by_side(pipeline_rows, &report.pipeline, at_size) {
         println!(
             "{:<14} {:<13} {:>8.1} {:>8.1} {:>12.0} {:>9.2}",
             r.encoder, what, r.fps, r.hub_fps, r.cpu_percent, r.cpu_ms_per_frame,
         );
     }
+}
+
+/// The test pattern's rows that `at_size` keeps, then the footage's, each
+/// with the pictures it measured.
+fn side_by_side<'a, R>(
+    pattern: &'a [R],
+    footage: &'a [R],
+    at_size: impl Fn(&R) -> bool + 'a,
+) -> impl Iterator<Item = (&'static str, &'a R)> {
+    let same_size = pattern.iter().filter(move |r| at_size(r));
+    same_size
+        .map(|r| ("test pattern", r))
+        .chain(footage.iter().map(|r| ("footage", r)))
 }
