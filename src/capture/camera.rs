@@ -97,7 +97,7 @@ impl CameraSource {
     pub fn new(index: u32, width: u32, height: u32, fps: u32) -> Self {
         Self {
             path: format!("/dev/video{index}"),
-            request: Request { width, height, fps },
+            request: Request::new(width, height, fps),
             read_timeout: DEFAULT_READ_TIMEOUT,
             opened: None,
         }

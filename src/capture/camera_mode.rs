@@ -95,6 +95,13 @@ pub struct Request {
     pub fps: u32,
 }
 
+impl Request {
+    #[must_use]
+    pub const fn new(width: u32, height: u32, fps: u32) -> Self {
+        Self { width, height, fps }
+    }
+}
+
 /// Two sizes count as "near" when their distance (see [`size_distance`]) is
 /// at most this: about a 1.2× area ratio at the same aspect. Within it the
 /// camera's MJPEG is preferred over an exact raw size.

@@ -105,11 +105,7 @@ mod tests {
 
     #[test]
     fn stepwise_sizes_snap_the_request_onto_the_grid() {
-        let req = Request {
-            width: 641,
-            height: 479,
-            fps: 30,
-        };
+        let req = Request::new(641, 479, 30);
         let s = v4l::framesize::Stepwise {
             min_width: 32,
             max_width: 2592,
@@ -124,11 +120,7 @@ mod tests {
 
     #[test]
     fn stepwise_rates_include_the_request() {
-        let req = Request {
-            width: 640,
-            height: 480,
-            fps: 25,
-        };
+        let req = Request::new(640, 480, 25);
         let iv = v4l::frameinterval::Stepwise {
             min: Fraction::new(1, 90),
             max: Fraction::new(1, 1),
