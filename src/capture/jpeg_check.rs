@@ -153,12 +153,7 @@ mod tests {
     #[test]
     fn frame_header_with_zero_size_is_corrupt() {
         let mut jpeg = encode(16, 16);
-        let sof = jpeg
-            .windows(2)
-            .position(|w| w == [0xFF, 0xC0])
-            .expect("baseline encoder writes SOF0");
-        jpeg[sof + 5] = 0;
-        jpeg[sof + 6] = 0; // height = 0
+        crate::encode::claim_size(&mut jpeg, 16, 0);
         assert!(matches!(validate(&jpeg), Err(CaptureError::Corrupt(_))));
     }
 }

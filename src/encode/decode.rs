@@ -229,11 +229,7 @@ mod tests {
     fn the_size_cap_applies_to_each_codec() {
         // A valid 16x16 JPEG whose SOF claims 9000x16.
         let mut j = jpeg(16, 16);
-        let sof = j
-            .windows(2)
-            .position(|w| w == [0xFF, 0xC0])
-            .expect("baseline SOF");
-        j[sof + 7..sof + 9].copy_from_slice(&9000u16.to_be_bytes());
+        crate::encode::claim_size(&mut j, 9000, 16);
         for codec in codecs() {
             let e = codec
                 .decoder()

@@ -201,6 +201,18 @@ impl Encoder {
     }
 }
 
+/// Rewrite the picture size that a baseline JPEG's frame header (SOF0)
+/// claims, leaving the picture data as it is.
+#[cfg(test)]
+pub(crate) fn claim_size(jpeg: &mut [u8], width: u16, height: u16) {
+    let sof = jpeg
+        .windows(2)
+        .position(|w| w == [0xFF, 0xC0])
+        .expect("baseline encoder writes SOF0");
+    jpeg[sof + 5..sof + 7].copy_from_slice(&height.to_be_bytes());
+    jpeg[sof + 7..sof + 9].copy_from_slice(&width.to_be_bytes());
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
