@@ -231,9 +231,9 @@ mod tests {
         }
     }
 
-    /// What each call returned, as short words.
-    fn outcome(r: &Result<SourceFrame, CaptureError>) -> &'static str {
-        match r {
+    /// What the next read of `src` returns, as a short word.
+    fn next(src: &mut FlakySource<Counting>) -> &'static str {
+        match &src.next_frame(&mut Vec::new()) {
             Ok(SourceFrame::Rgb { .. }) => "ok",
             Ok(SourceFrame::Jpeg { data, .. }) => {
                 if jpeg_check::validate(data).is_err() {
@@ -253,12 +253,17 @@ mod tests {
         FlakySource::new(Counting::default(), schedule).with_timeout(Duration::from_millis(5))
     }
 
+    /// [`flaky`], opened.
+    fn opened(schedule: &str) -> FlakySource<Counting> {
+        let mut src = flaky(schedule);
+        src.open().expect("opens");
+        src
+    }
+
     #[test]
     fn frames_follow_the_schedule() {
-        let mut src = flaky("ok*2,timeout*2,corrupt,disconnect,ok*");
-        src.open().expect("opens");
-        let mut rgb = Vec::new();
-        let got: Vec<&str> = (0..8).map(|_| outcome(&src.next_frame(&mut rgb))).collect();
+        let mut src = opened("ok*2,timeout*2,corrupt,disconnect,ok*");
+        let got: Vec<&str> = (0..8).map(|_| next(&mut src)).collect();
         assert_eq!(
             got,
             [
@@ -284,17 +289,16 @@ mod tests {
     #[test]
     fn open_failures_hold_until_reopened() {
         let mut src = flaky("ok,open-fail*2,ok*");
-        let mut rgb = Vec::new();
         src.open().expect("first open works");
-        assert_eq!(outcome(&src.next_frame(&mut rgb)), "ok");
+        assert_eq!(next(&mut src), "ok");
         // The device is gone: reads say so, and keep saying so, until re-opened.
-        assert_eq!(outcome(&src.next_frame(&mut rgb)), "disconnect");
-        assert_eq!(outcome(&src.next_frame(&mut rgb)), "disconnect");
+        assert_eq!(next(&mut src), "disconnect");
+        assert_eq!(next(&mut src), "disconnect");
         src.close();
         assert!(matches!(src.open(), Err(CaptureError::Open { .. })));
         assert!(matches!(src.open(), Err(CaptureError::Open { .. })));
         src.open().expect("third re-open works");
-        assert_eq!(outcome(&src.next_frame(&mut rgb)), "ok");
+        assert_eq!(next(&mut src), "ok");
         assert_eq!(
             src.inner.opens, 2,
             "failed opens never reach the wrapped source"
@@ -304,21 +308,17 @@ mod tests {
 
     #[test]
     fn a_finished_schedule_is_ok_for_ever() {
-        let mut src = flaky("timeout");
-        src.open().expect("opens");
-        let mut rgb = Vec::new();
-        assert_eq!(outcome(&src.next_frame(&mut rgb)), "timeout");
+        let mut src = opened("timeout");
+        assert_eq!(next(&mut src), "timeout");
         for _ in 0..5 {
-            assert_eq!(outcome(&src.next_frame(&mut rgb)), "ok");
+            assert_eq!(next(&mut src), "ok");
         }
     }
 
     #[test]
     fn repeat_for_ever_never_ends() {
-        let mut src = flaky("ok,open-fail*");
-        let mut rgb = Vec::new();
-        src.open().expect("opens");
-        assert_eq!(outcome(&src.next_frame(&mut rgb)), "ok");
+        let mut src = opened("ok,open-fail*");
+        assert_eq!(next(&mut src), "ok");
         for _ in 0..50 {
             assert!(src.open().is_err());
         }
@@ -328,8 +328,7 @@ mod tests {
     fn zero_counts_are_skipped() {
         let mut src = flaky("open-fail*0,timeout*0,corrupt*1");
         src.open().expect("open-fail*0 fails nothing");
-        let mut rgb = Vec::new();
-        assert_eq!(outcome(&src.next_frame(&mut rgb)), "corrupt");
+        assert_eq!(next(&mut src), "corrupt");
     }
 
     #[test]
@@ -351,8 +350,7 @@ mod tests {
 
     #[test]
     fn corrupt_frames_keep_the_source_size() {
-        let mut src = flaky("corrupt");
-        src.open().expect("opens");
+        let mut src = opened("corrupt");
         let mut rgb = Vec::new();
         match src.next_frame(&mut rgb) {
             Ok(SourceFrame::Jpeg {

@@ -52,13 +52,16 @@ fn quality_out_of_range_names_the_option() {
 }
 
 #[test]
-fn fps_zero_is_refused() {
-    assert!(err(&["--fps", "0"]).starts_with("--fps: must be above 0"));
-}
-
-#[test]
-fn negative_or_non_numeric_rate_is_refused() {
-    assert!(err(&["--mqtt-rate", "-1"]).starts_with("--mqtt-rate: must be 0 (off)"));
+fn zero_or_negative_sizes_and_rates_are_refused_naming_the_option() {
+    for (args, start) in [
+        (["--fps", "0"], "--fps: must be above 0"),
+        (["--mqtt-rate", "-1"], "--mqtt-rate: must be 0 (off)"),
+        (["--width", "0"], "--width:"),
+        (["--height", "0"], "--height:"),
+    ] {
+        let e = err(&args);
+        assert!(e.starts_with(start), "{e}");
+    }
     assert!(err(&["--mqtt-rate", "fast"]).contains("--mqtt-rate"));
 }
 
@@ -71,12 +74,6 @@ fn rate_above_fps_is_capped_with_a_warning() {
     assert!((c.mqtt_rate_hz - 0.2).abs() < f64::EPSILON);
     let c = parse(&["--mqtt-rate", "0"]).expect("zero is off");
     assert!(c.mqtt_rate_hz.abs() < f64::EPSILON);
-}
-
-#[test]
-fn zero_width_or_height_is_refused() {
-    assert!(err(&["--width", "0"]).starts_with("--width:"));
-    assert!(err(&["--height", "0"]).starts_with("--height:"));
 }
 
 #[test]

@@ -128,30 +128,30 @@ mod tests {
     fn rotations_move_the_corners_clockwise() {
         let src = grid(3, 2);
         let mut dst = Vec::new();
-        // 90 clockwise: output is 2x3; output top-left is input bottom-left.
-        let t = Transform {
-            rotation: 90,
-            ..Transform::default()
-        };
-        assert_eq!(t.apply(&src, 3, 2, &mut dst), (2, 3));
-        assert_eq!(at(&dst, 2, 0, 0), (0, 1));
-        assert_eq!(at(&dst, 2, 1, 0), (0, 0));
-        assert_eq!(at(&dst, 2, 0, 2), (2, 1));
-        let t = Transform {
-            rotation: 180,
-            ..Transform::default()
-        };
-        assert_eq!(t.apply(&src, 3, 2, &mut dst), (3, 2));
-        assert_eq!(at(&dst, 3, 0, 0), (2, 1));
-        assert_eq!(at(&dst, 3, 2, 1), (0, 0));
-        // 270 clockwise: output top-left is input top-right.
-        let t = Transform {
-            rotation: 270,
-            ..Transform::default()
-        };
-        assert_eq!(t.apply(&src, 3, 2, &mut dst), (2, 3));
-        assert_eq!(at(&dst, 2, 0, 0), (2, 0));
-        assert_eq!(at(&dst, 2, 1, 2), (0, 1));
+        // Output pixels (x, y), each with the input pixel (x, y) it shows.
+        type Shows = &'static [((u32, u32), (u8, u8))];
+        // (rotation, output size, what its pixels show)
+        let cases: [(u16, (u32, u32), Shows); 3] = [
+            // 90 clockwise: output is 2x3; output top-left is input bottom-left.
+            (
+                90,
+                (2, 3),
+                &[((0, 0), (0, 1)), ((1, 0), (0, 0)), ((0, 2), (2, 1))],
+            ),
+            (180, (3, 2), &[((0, 0), (2, 1)), ((2, 1), (0, 0))]),
+            // 270 clockwise: output top-left is input top-right.
+            (270, (2, 3), &[((0, 0), (2, 0)), ((1, 2), (0, 1))]),
+        ];
+        for (rotation, size, pixels) in cases {
+            let t = Transform {
+                rotation,
+                ..Transform::default()
+            };
+            assert_eq!(t.apply(&src, 3, 2, &mut dst), size, "{rotation}");
+            for &((x, y), shown) in pixels {
+                assert_eq!(at(&dst, size.0, x, y), shown, "{rotation} at ({x}, {y})");
+            }
+        }
     }
 
     #[test]

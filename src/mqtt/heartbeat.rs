@@ -128,6 +128,14 @@ mod tests {
         Duration::from_millis(n)
     }
 
+    /// A 100 ms schedule resumed at `t0`, its first beat sent.
+    fn beating_since(t0: Instant) -> Schedule {
+        let mut s = Schedule::new(ms(100));
+        s.resume(t0);
+        s.fire(t0);
+        s
+    }
+
     #[test]
     fn fires_at_once_on_resume_then_on_absolute_deadlines() {
         let t0 = Instant::now();
@@ -149,9 +157,7 @@ mod tests {
     #[test]
     fn a_stall_skips_missed_beats_without_a_burst() {
         let t0 = Instant::now();
-        let mut s = Schedule::new(ms(100));
-        s.resume(t0);
-        s.fire(t0);
+        let mut s = beating_since(t0);
         assert_eq!(s.fire(t0 + ms(450)), Some(ms(350)));
         assert_eq!(s.next_due(), Some(t0 + ms(500)));
         assert_eq!(s.fire(t0 + ms(460)), None);
@@ -160,9 +166,7 @@ mod tests {
     #[test]
     fn pause_and_resume_restart_the_grid() {
         let t0 = Instant::now();
-        let mut s = Schedule::new(ms(100));
-        s.resume(t0);
-        s.fire(t0);
+        let mut s = beating_since(t0);
         s.pause();
         assert_eq!(s.next_due(), None);
         assert_eq!(s.fire(t0 + ms(500)), None);

@@ -74,6 +74,18 @@ fn write(path: &Path, data: &[u8]) -> PathBuf {
     path.to_path_buf()
 }
 
+/// `frames` as `clip.mjpeg` (JPEGs back to back) in a fresh directory `name`.
+fn raw_clip(name: &str, frames: &[Bytes]) -> PathBuf {
+    write(&temp_dir(name).join("clip.mjpeg"), &raw(frames))
+}
+
+/// A source playing `path` at 10 fps, opened.
+fn playing(path: &Path, looping: bool) -> FileSource {
+    let mut source = FileSource::new(path, looping, 10.0);
+    source.open().expect("open");
+    source
+}
+
 #[test]
 fn raw_mjpeg_gives_every_frame_byte_identical() {
     let frames = clip_frames(5, 64, 48);
@@ -165,8 +177,9 @@ fn position_resumes_at_the_next_frame() {
     );
 }
 
-fn jpeg_of(frame: Result<SourceFrame, CaptureError>) -> Bytes {
-    match frame {
+/// The next frame of `source`, which must be a JPEG.
+fn next_jpeg(source: &mut FileSource) -> Bytes {
+    match source.next_frame(&mut Vec::new()) {
         Ok(SourceFrame::Jpeg { data, .. }) => data,
         other => panic!("expected a JPEG, got {other:?}"),
     }
@@ -174,33 +187,28 @@ fn jpeg_of(frame: Result<SourceFrame, CaptureError>) -> Bytes {
 
 #[test]
 fn a_file_loops_and_reports_its_size_from_the_jpeg() {
-    let dir = temp_dir("loop");
     let frames = clip_frames(3, 80, 48);
-    let path = write(&dir.join("clip.mjpeg"), &raw(&frames));
+    let path = raw_clip("loop", &frames);
     let mut source = FileSource::new(&path, true, 10.0);
     let info = source.open().expect("open");
     assert_eq!((info.width, info.height), (80, 48));
     assert_eq!(info.pixel_format, "MJPEG");
     assert!(!info.self_paced, "the capture thread paces it");
-    let mut rgb = Vec::new();
     for i in 0..7 {
-        assert_eq!(jpeg_of(source.next_frame(&mut rgb)), frames[i % 3]);
+        assert_eq!(next_jpeg(&mut source), frames[i % 3]);
     }
 }
 
 #[test]
 fn without_looping_the_end_is_a_lost_camera_for_good() {
-    let dir = temp_dir("once");
     let frames = clip_frames(2, 64, 48);
-    let path = write(&dir.join("clip.mjpeg"), &raw(&frames));
-    let mut source = FileSource::new(&path, false, 10.0);
-    source.open().expect("open");
-    let mut rgb = Vec::new();
+    let path = raw_clip("once", &frames);
+    let mut source = playing(&path, false);
     for f in &frames {
-        assert_eq!(&jpeg_of(source.next_frame(&mut rgb)), f);
+        assert_eq!(&next_jpeg(&mut source), f);
     }
     assert!(matches!(
-        source.next_frame(&mut rgb),
+        source.next_frame(&mut Vec::new()),
         Err(CaptureError::Disconnected(_))
     ));
     assert!(matches!(source.open(), Err(CaptureError::Finished(_))));
@@ -215,30 +223,25 @@ fn a_damaged_frame_is_a_corrupt_capture_and_the_next_one_plays() {
     crate::encode::claim_size(&mut bad, 64, 0);
     let parts = [frames[0].clone(), Bytes::from(bad), frames[2].clone()];
     let path = write(&dir.join("s.mjpeg"), &multipart(&parts, "frame", true));
-    let mut source = FileSource::new(&path, true, 10.0);
-    source.open().expect("open");
-    let mut rgb = Vec::new();
-    assert_eq!(jpeg_of(source.next_frame(&mut rgb)), frames[0]);
+    let mut source = playing(&path, true);
+    assert_eq!(next_jpeg(&mut source), frames[0]);
     assert!(matches!(
-        source.next_frame(&mut rgb),
+        source.next_frame(&mut Vec::new()),
         Err(CaptureError::Corrupt(_))
     ));
-    assert_eq!(jpeg_of(source.next_frame(&mut rgb)), frames[2]);
+    assert_eq!(next_jpeg(&mut source), frames[2]);
 }
 
 #[test]
 fn a_reopen_resumes_where_it_stopped() {
-    let dir = temp_dir("resume");
     let frames = clip_frames(4, 64, 48);
-    let path = write(&dir.join("clip.mjpeg"), &raw(&frames));
-    let mut source = FileSource::new(&path, true, 10.0);
-    source.open().expect("open");
-    let mut rgb = Vec::new();
-    assert_eq!(jpeg_of(source.next_frame(&mut rgb)), frames[0]);
+    let path = raw_clip("resume", &frames);
+    let mut source = playing(&path, true);
+    assert_eq!(next_jpeg(&mut source), frames[0]);
     source.close();
-    assert!(source.next_frame(&mut rgb).is_err(), "closed");
+    assert!(source.next_frame(&mut Vec::new()).is_err(), "closed");
     source.open().expect("reopen");
-    assert_eq!(jpeg_of(source.next_frame(&mut rgb)), frames[1]);
+    assert_eq!(next_jpeg(&mut source), frames[1]);
 }
 
 #[test]
@@ -253,9 +256,8 @@ fn a_folder_plays_its_jpegs_in_name_order() {
     let mut source = FileSource::new(&dir, true, 10.0);
     let info = source.open().expect("open");
     assert_eq!((info.width, info.height), (64, 48));
-    let mut rgb = Vec::new();
     for i in 0..6 {
-        assert_eq!(jpeg_of(source.next_frame(&mut rgb)), frames[i % 3]);
+        assert_eq!(next_jpeg(&mut source), frames[i % 3]);
     }
 }
 
