@@ -113,11 +113,18 @@ fn pane(render: fn(&mut Frame, Rect, &View), w: u16, h: u16, s: &Status, age: Du
     draw(w, h, |f| render(f, f.area(), &view(s, age)))
 }
 
-/// `t` has every one of `wants`.
-fn assert_shows(t: &str, wants: &[&str]) {
+/// `buf` shows every one of `wants`.
+fn assert_shows(buf: &Buffer, wants: &[&str]) {
+    let t = text(buf);
     for want in wants {
         assert!(t.contains(want), "missing {want:?} in\n{t}");
     }
+}
+
+/// The foreground colour of the first cell of `needle`.
+fn colour_of(buf: &Buffer, needle: &str) -> Color {
+    let (x, y) = find(buf, needle).unwrap_or_else(|| panic!("{needle:?} not shown"));
+    buf[(x, y)].fg
 }
 
 /// Position of the first occurrence of `needle` (by cell), for colour checks.
@@ -143,9 +150,8 @@ fn find(buf: &Buffer, needle: &str) -> Option<(u16, u16)> {
 fn capture_pane_shows_measured_against_target_and_the_failures() {
     let s = status();
     let buf = pane(capture::render, 60, capture::HEIGHT, &s, Duration::ZERO);
-    let t = text(&buf);
     assert_shows(
-        &t,
+        &buf,
         &[
             " Capture ",
             "1280x720 MJPEG v4l2 /dev/video0",
@@ -158,19 +164,17 @@ fn capture_pane_shows_measured_against_target_and_the_failures() {
         ],
     );
     // The sparkline row has bars (the dip to 15 fps is a lower bar).
-    let spark_row: String = t.lines().nth(3).expect("row").chars().collect();
+    let spark_row: String = text(&buf).lines().nth(3).expect("row").chars().collect();
     assert!(spark_row.contains('█'), "sparkline row: {spark_row:?}");
-    let (x, y) = find(&buf, "29.8").expect("fps");
-    assert_eq!(buf[(x, y)].fg, Color::Green, "on target is green");
+    assert_eq!(colour_of(&buf, "29.8"), Color::Green, "on target is green");
 }
 
 #[test]
 fn stream_pane_shows_address_clients_and_rates() {
     let s = status();
     let buf = pane(stream::render, 40, stream::HEIGHT, &s, Duration::ZERO);
-    let t = text(&buf);
     assert_shows(
-        &t,
+        &buf,
         &[
             " Stream ",
             "http://0.0.0.0:8080/stream",
@@ -196,8 +200,11 @@ fn mqtt_pane_counts_down_to_the_next_attempt_and_colours_the_state() {
     let t = text(&buf);
     assert!(t.contains("waiting: attempt 3, next try in 2.3 s"), "{t}");
     assert!(t.contains("error connection refused"), "{t}");
-    let (x, y) = find(&buf, "waiting").expect("state");
-    assert_eq!(buf[(x, y)].fg, Color::Red, "an error and no link is red");
+    assert_eq!(
+        colour_of(&buf, "waiting"),
+        Color::Red,
+        "an error and no link is red"
+    );
 
     // A second later, with the same snapshot, the countdown has moved on.
     let later = pane(
@@ -215,9 +222,8 @@ fn mqtt_pane_counts_down_to_the_next_attempt_and_colours_the_state() {
 
     s.mqtt.client.last_error = None;
     let buf = pane(mqtt::render, 50, mqtt::HEIGHT, &s, Duration::ZERO);
-    let (x, y) = find(&buf, "waiting").expect("state");
     assert_eq!(
-        buf[(x, y)].fg,
+        colour_of(&buf, "waiting"),
         Color::Yellow,
         "waiting without an error is yellow"
     );
@@ -228,9 +234,8 @@ fn mqtt_pane_when_connected() {
     let mut s = status();
     s.mqtt.paused = true;
     let buf = pane(mqtt::render, 50, mqtt::HEIGHT, &s, Duration::ZERO);
-    let t = text(&buf);
     assert_shows(
-        &t,
+        &buf,
         &[
             " MQTT ",
             "mqtt://tars@10.0.0.2:1883",
@@ -240,17 +245,15 @@ fn mqtt_pane_when_connected() {
             "frames → camera/frame 2 Hz PAUSED",
         ],
     );
-    let (x, y) = find(&buf, "connected").expect("state");
-    assert_eq!(buf[(x, y)].fg, Color::Green);
+    assert_eq!(colour_of(&buf, "connected"), Color::Green);
 }
 
 #[test]
 fn keepalive_pane_shows_timing_round_trip_and_health() {
     let mut s = status();
     let buf = pane(keepalive::render, 44, keepalive::HEIGHT, &s, Duration::ZERO);
-    let t = text(&buf);
     assert_shows(
-        &t,
+        &buf,
         &[
             " Keepalive ",
             "every 5.0 s  sent 12",
@@ -272,8 +275,7 @@ fn keepalive_pane_shows_timing_round_trip_and_health() {
         t.contains("health NOT OK camera_error (no frames for 5 s)"),
         "{t}"
     );
-    let (x, y) = find(&buf, "NOT OK").expect("health");
-    assert_eq!(buf[(x, y)].fg, Color::Red);
+    assert_eq!(colour_of(&buf, "NOT OK"), Color::Red);
 }
 
 #[test]
