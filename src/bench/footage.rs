@@ -216,7 +216,7 @@ pub fn print(report: &FootageReport, pattern: &[EncodeRow], pipeline_rows: &[Pip
         "encoder", "pictures", "ms/frame", "MP/s", "fps/core", "fps N threads", "JPEG KB"
     );
     let at_size = |r: &EncodeRow| (r.width, r.height) == (w, h);
-    for (what, r) in side_by_side(pattern, &report.encode, at_size) {
+    for (what, r) in pattern_then_footage(pattern, &report.encode, at_size) {
         println!(
             "{:<14} {:<13} {:>10.2} {:>8.1} {:>10.1} {:>14} {:>9.1}",
             r.encoder,
@@ -236,7 +236,7 @@ pub fn print(report: &FootageReport, pattern: &[EncodeRow], pipeline_rows: &[Pip
         "pipeline", "pictures", "fps", "hub fps", "CPU % proc", "CPU ms/f"
     );
     let at_size = |r: &PipelineRow| (r.width, r.height) == (w, h);
-    for (what, r) in side_by_side(pipeline_rows, &report.pipeline, at_size) {
+    for (what, r) in pattern_then_footage(pipeline_rows, &report.pipeline, at_size) {
         println!(
             "{:<14} {:<13} {:>8.1} {:>8.1} {:>12.0} {:>9.2}",
             r.encoder, what, r.fps, r.hub_fps, r.cpu_percent, r.cpu_ms_per_frame,
@@ -246,7 +246,7 @@ pub fn print(report: &FootageReport, pattern: &[EncodeRow], pipeline_rows: &[Pip
 
 /// The test pattern's rows that `at_size` keeps, then the footage's, each
 /// with the pictures it measured.
-fn side_by_side<'a, R>(
+fn pattern_then_footage<'a, R>(
     pattern: &'a [R],
     footage: &'a [R],
     at_size: impl Fn(&R) -> bool + 'a,
