@@ -198,6 +198,18 @@ pub struct Throughput {
     pub cpu_ms_per_frame: f64,
 }
 
+impl Throughput {
+    /// The mean of two measurements of the same work (one before and one
+    /// after something, to follow a machine whose speed drifts).
+    #[must_use]
+    pub fn mean(a: Self, b: Self) -> Self {
+        Self {
+            fps: f64::midpoint(a.fps, b.fps),
+            cpu_ms_per_frame: f64::midpoint(a.cpu_ms_per_frame, b.cpu_ms_per_frame),
+        }
+    }
+}
+
 /// `threads` encoders at once on `job`'s frames for `seconds`: sustained
 /// frames per second (every stall included, unlike a median) and CPU per
 /// frame from each thread's CPU clock.

@@ -1,6 +1,6 @@
 //! `tars-camera bench`: what this machine does with the service.
 //!
-//! Sections (default: encode, pipeline, ui — about 40 s):
+//! Sections (default: encode, pipeline, ui — about 2 minutes):
 //! - encode: every encoder of this build on the same test-pattern frames;
 //! - pipeline: the real service unpaced, one `/stream` reader, MQTT 2 Hz
 //!   through the embedded broker, with each encoder of this build;

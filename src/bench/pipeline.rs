@@ -44,7 +44,8 @@ pub struct PipelineRow {
     /// Round of the side-by-side measurement (1-based; 0: measured alone).
     pub round: u32,
     /// This encoder alone on one thread, same frames, kept up for a second
-    /// right before the pipeline ran: frames per second ...
+    /// right before and right after the pipeline ran (the mean of the
+    /// two): frames per second ...
     pub one_thread_fps: f64,
     /// ... and CPU ms per frame.
     pub bare_cpu_ms_per_frame: f64,

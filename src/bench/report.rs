@@ -116,7 +116,7 @@ impl Report {
         println!(
             "\nPipeline, unpaced: test pattern -> encode pool -> hub -> 1 /stream reader (loopback) + MQTT 2 Hz (embedded broker);\n\
              service CPU: this process but the reader thread (the client);\n\
-             each round: the encoder alone on one thread for 1 s on the same frames, then its pipeline"
+             each round: the encoder alone on one thread for 1 s on the same frames before and after its pipeline (1-thr fps: their mean)"
         );
         println!(
             "{:<10} {:<14} {:>5} {:>8} {:>8} {:>10} {:>8} {:>8} {:>9} {:>9} {:>10} {:>10} {:>11}",

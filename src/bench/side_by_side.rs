@@ -1,9 +1,10 @@
 //! The pipeline next to its references. A shared machine's speed moves
 //! between runs by more than the margins judged here, so the references are
-//! not taken from the encode section, seconds or minutes away: each round
-//! keeps libjpeg-turbo and then the row's own encoder busy on one thread
-//! for a second on the same frames, right before that encoder's pipeline
-//! runs, and the targets take the median ratio over the rounds.
+//! not taken from the encode section, seconds or minutes away: in each
+//! round, each encoder (libjpeg-turbo first) is kept busy on one thread for
+//! a second on the same frames right before and right after its pipeline
+//! runs, the pipeline is judged against the mean of the two, and the
+//! targets take the median ratio over the rounds.
 
 use std::sync::Arc;
 
@@ -29,8 +30,8 @@ pub struct Setup<'a> {
 }
 
 /// `rounds` rounds of: for each encoder of this build (libjpeg-turbo first),
-/// its one-thread reference, then its unpaced pipeline. One row a round and
-/// encoder, with its ratios filled in.
+/// its one-thread reference, its unpaced pipeline, the reference again. One
+/// row a round and encoder, with its ratios filled in.
 ///
 /// # Errors
 /// An encoder, the service, the reader or the subscriber failed.
@@ -61,10 +62,7 @@ pub fn measure(rt: &Runtime, setup: Setup<'_>, rounds: u32) -> eyre::Result<Vec<
                 setup.height,
                 job.kind.name()
             );
-            let bare = encode::sustained(job, 1, REFERENCE_SECONDS)?;
-            if job.kind == EncoderKind::Turbo {
-                turbo = Some(bare);
-            }
+            let before = encode::sustained(job, 1, REFERENCE_SECONDS)?;
             let mut row = pipeline::measure(
                 rt,
                 setup.width,
@@ -74,6 +72,11 @@ pub fn measure(rt: &Runtime, setup: Setup<'_>, rounds: u32) -> eyre::Result<Vec<
                 setup.broker_url,
                 job.kind,
             )?;
+            let after = encode::sustained(job, 1, REFERENCE_SECONDS)?;
+            let bare = Throughput::mean(before, after);
+            if job.kind == EncoderKind::Turbo {
+                turbo = Some(bare);
+            }
             fill(&mut row, round, bare, turbo);
             rows.push(row);
         }
