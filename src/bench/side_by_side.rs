@@ -86,12 +86,27 @@ pub fn measure(rt: &Runtime, setup: Setup<'_>, rounds: u32) -> eyre::Result<Vec<
 
 /// Put a round's references and ratios into its pipeline row.
 fn fill(row: &mut PipelineRow, round: u32, bare: Throughput, turbo: Option<Throughput>) {
+    let (cpu_vs_bare, vs_turbo) = ratios(row.fps, row.cpu_ms_per_hub_frame, bare, turbo);
     row.round = round;
     row.one_thread_fps = bare.fps;
     row.bare_cpu_ms_per_frame = bare.cpu_ms_per_frame;
-    row.cpu_vs_bare_encode = row.cpu_ms_per_hub_frame / bare.cpu_ms_per_frame.max(1e-9);
+    row.cpu_vs_bare_encode = cpu_vs_bare;
     row.turbo_one_thread_fps = turbo.map(|t| t.fps);
-    row.vs_one_thread_turbo = turbo.map(|t| row.fps / t.fps.max(1e-9));
+    row.vs_one_thread_turbo = vs_turbo;
+}
+
+/// A pipeline's CPU per frame made over the bare encode's, and the frames
+/// its reader got per second over one libjpeg-turbo thread's.
+fn ratios(
+    fps: f64,
+    cpu_ms_per_frame_made: f64,
+    bare: Throughput,
+    turbo: Option<Throughput>,
+) -> (f64, Option<f64>) {
+    (
+        cpu_ms_per_frame_made / bare.cpu_ms_per_frame.max(1e-9),
+        turbo.map(|t| fps / t.fps.max(1e-9)),
+    )
 }
 
 /// The median of a ratio over the rounds, and every round's value.
@@ -110,42 +125,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ratios_come_from_the_same_round() {
-        let mut row = PipelineRow {
-            width: 64,
-            height: 48,
-            encoder: "libjpeg-turbo",
-            fps: 300.0,
-            cpu_percent: 100.0,
-            reader_cpu_percent: 1.0,
-            source_cpu_percent: 5.0,
-            cpu_ms_per_frame: 2.2,
-            cpu_ms_per_hub_frame: 2.0,
-            cpu_vs_bare_encode: 0.0,
-            round: 0,
-            one_thread_fps: 0.0,
-            bare_cpu_ms_per_frame: 0.0,
-            turbo_one_thread_fps: None,
-            vs_one_thread_turbo: None,
-            hub_fps: 320.0,
-            mqtt_frames: 4,
-            seconds: 1.0,
+    fn ratios_to_the_references() {
+        let bare = Throughput {
+            fps: 400.0,
+            cpu_ms_per_frame: 2.5,
         };
-        fill(
-            &mut row,
-            2,
-            Throughput {
-                fps: 400.0,
-                cpu_ms_per_frame: 2.5,
-            },
-            Some(Throughput {
-                fps: 200.0,
-                cpu_ms_per_frame: 5.0,
-            }),
-        );
-        assert_eq!(row.round, 2);
-        assert!((row.cpu_vs_bare_encode - 0.8).abs() < 1e-9);
-        assert_eq!(row.vs_one_thread_turbo, Some(1.5));
+        let turbo = Throughput {
+            fps: 200.0,
+            cpu_ms_per_frame: 5.0,
+        };
+        let (cpu, speed) = ratios(300.0, 2.0, bare, Some(turbo));
+        assert!((cpu - 0.8).abs() < 1e-9);
+        assert_eq!(speed, Some(1.5));
+        assert_eq!(ratios(300.0, 2.0, bare, None).1, None);
         assert_eq!(median_over_rounds(&[1.7, 1.2, 1.5]).0, 1.5);
         assert_eq!(median_over_rounds(&[1.7, 1.2]).1, "1.70, 1.20");
     }
