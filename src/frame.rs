@@ -1,10 +1,12 @@
 //! The `Frame` type and the latest-frame hub.
 //!
-//! The hub holds only the newest encoded frame behind an `Arc`; readers clone
-//! the `Arc` (never the bytes) and skip to the newest when they fall behind.
-//! Publishing never waits on a reader: the lock is held for a pointer swap.
+//! The hub holds the newest encoded frames behind `Arc`s (the last few, for
+//! readers that were waiting when several came at once); readers clone the
+//! `Arc` (never the bytes) and skip to the newest when they fall behind.
+//! Publishing never waits on a reader: the lock is held for a pointer push.
 
-use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::collections::VecDeque;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
@@ -67,13 +69,38 @@ pub struct NoSignal {
     pub jpeg: Bytes,
 }
 
-/// The newest frame, shared between the capture thread and all readers.
+/// Frames kept for waiting readers: as many as encode workers can finish
+/// at once.
+const KEPT: usize = 4;
+
+/// The newest frames, shared between the capture thread and all readers.
 #[derive(Debug)]
 pub struct FrameHub {
-    latest: Mutex<Option<Arc<Frame>>>,
+    /// Oldest first, each with the moment it was published.
+    recent: Mutex<VecDeque<(Instant, Arc<Frame>)>>,
     changed: Condvar,
     notify: watch::Sender<u64>,
     no_signal: Mutex<Option<Arc<NoSignal>>>,
+}
+
+/// A blocking reader's place in the stream of frames.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Cursor {
+    /// The last frame this reader got (0: none yet).
+    pub seq: u64,
+    /// Frames up to this one came while the reader waited: it gets each.
+    owed_through: u64,
+}
+
+impl Cursor {
+    /// A reader that already has frame `seq`.
+    #[must_use]
+    pub fn after(seq: u64) -> Self {
+        Self {
+            seq,
+            owed_through: 0,
+        }
+    }
 }
 
 impl Default for FrameHub {
@@ -86,11 +113,15 @@ impl FrameHub {
     #[must_use]
     pub fn new() -> Self {
         Self {
-            latest: Mutex::new(None),
+            recent: Mutex::new(VecDeque::with_capacity(KEPT + 1)),
             changed: Condvar::new(),
             notify: watch::Sender::new(0),
             no_signal: Mutex::new(None),
         }
+    }
+
+    fn recent(&self) -> MutexGuard<'_, VecDeque<(Instant, Arc<Frame>)>> {
+        self.recent.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Mark the source as failing (or recovered with `None`); stream readers
@@ -112,11 +143,17 @@ impl FrameHub {
             .clone()
     }
 
-    /// Replace the newest frame. Never blocks on readers.
+    /// Publish the newest frame. Never blocks on readers.
     pub fn publish(&self, frame: Frame) {
         let seq = frame.seq;
         let frame = Arc::new(frame);
-        *self.latest.lock().unwrap_or_else(PoisonError::into_inner) = Some(frame);
+        {
+            let mut recent = self.recent();
+            recent.push_back((Instant::now(), frame));
+            if recent.len() > KEPT {
+                recent.pop_front();
+            }
+        }
         self.changed.notify_all();
         self.notify.send_replace(seq);
     }
@@ -124,32 +161,53 @@ impl FrameHub {
     /// The newest frame, if any.
     #[must_use]
     pub fn latest(&self) -> Option<Arc<Frame>> {
-        self.latest
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        self.recent().back().map(|(_, f)| Arc::clone(f))
     }
 
-    /// Block the calling (non-async) thread until a frame newer than
-    /// `after_seq` exists, or `timeout` passes. Skips straight to the newest.
+    /// Block the calling (non-async) thread until there is a frame for the
+    /// reader at `cursor`, or `timeout` passes. A reader that was waiting
+    /// gets, in order, every frame published while it waited (several
+    /// encoders can finish at once); one that fell behind, busy with an
+    /// earlier frame, skips straight to the newest.
     #[must_use]
-    pub fn wait_newer(&self, after_seq: u64, timeout: Duration) -> Option<Arc<Frame>> {
-        let deadline = Instant::now() + timeout;
-        let mut guard = self.latest.lock().unwrap_or_else(PoisonError::into_inner);
+    pub fn next_frame(&self, cursor: &mut Cursor, timeout: Duration) -> Option<Arc<Frame>> {
+        let start = Instant::now();
+        let deadline = start + timeout;
+        let mut recent = self.recent();
         loop {
-            if let Some(frame) = guard.as_ref().filter(|f| f.seq > after_seq) {
-                return Some(Arc::clone(frame));
+            if let Some(frame) = Self::pick(&recent, cursor, start) {
+                return Some(frame);
             }
             let now = Instant::now();
             if now >= deadline {
                 return None;
             }
-            guard = self
+            recent = self
                 .changed
-                .wait_timeout(guard, deadline - now)
+                .wait_timeout(recent, deadline - now)
                 .unwrap_or_else(PoisonError::into_inner)
                 .0;
         }
+    }
+
+    /// The frame for `cursor` now, if any, and the cursor moved past it.
+    fn pick(
+        recent: &VecDeque<(Instant, Arc<Frame>)>,
+        cursor: &mut Cursor,
+        waiting_since: Instant,
+    ) -> Option<Arc<Frame>> {
+        let (_, newest) = recent.back().filter(|(_, f)| f.seq > cursor.seq)?;
+        let owed = recent.iter().find(|(at, f)| {
+            f.seq > cursor.seq && (f.seq <= cursor.owed_through || *at >= waiting_since)
+        });
+        let frame = owed.map_or(newest, |(_, f)| f);
+        if owed.is_some_and(|(at, _)| *at >= waiting_since) {
+            // Published in order: every frame from this one to the newest
+            // came while the reader waited.
+            cursor.owed_through = newest.seq;
+        }
+        cursor.seq = frame.seq;
+        Some(Arc::clone(frame))
     }
 
     /// Async readers: a receiver that changes with each new frame's `seq`.
@@ -179,27 +237,102 @@ mod tests {
         hub.publish(frame(1));
         hub.publish(frame(2));
         hub.publish(frame(3));
-        let a = hub.wait_newer(0, Duration::from_millis(10)).expect("frame");
+        let mut cursor = Cursor::default();
+        let a = hub
+            .next_frame(&mut cursor, Duration::from_millis(10))
+            .expect("frame");
         let b = hub.latest().expect("frame");
         assert_eq!(a.seq, 3, "a reader behind skips to the newest");
         assert_eq!(a.jpeg.as_ptr(), b.jpeg.as_ptr(), "no copy per reader");
+        assert!(
+            hub.next_frame(&mut cursor, Duration::from_millis(10))
+                .is_none()
+        );
     }
 
     #[test]
-    fn wait_newer_times_out_without_a_new_frame() {
+    fn next_frame_times_out_without_a_new_frame() {
         let hub = FrameHub::new();
         hub.publish(frame(5));
-        assert!(hub.wait_newer(5, Duration::from_millis(20)).is_none());
+        let mut cursor = Cursor::after(5);
+        assert!(
+            hub.next_frame(&mut cursor, Duration::from_millis(20))
+                .is_none()
+        );
+    }
+
+    /// Frames `seqs` published at `t0` + the given milliseconds.
+    fn published(t0: Instant, seqs: &[(u64, u64)]) -> VecDeque<(Instant, Arc<Frame>)> {
+        seqs.iter()
+            .map(|&(seq, ms)| (t0 + Duration::from_millis(ms), Arc::new(frame(seq))))
+            .collect()
     }
 
     #[test]
-    fn wait_newer_wakes_on_publish_from_another_thread() {
+    fn a_waiting_reader_gets_every_frame_published_while_it_waited_in_order() {
+        let t0 = Instant::now();
+        // The reader got 1, then waited from 10 ms; 2 and 3 came at once at 12 ms.
+        let recent = published(t0, &[(1, 0), (2, 12), (3, 12)]);
+        let mut cursor = Cursor::after(1);
+        let waited_from = t0 + Duration::from_millis(10);
+        let got = FrameHub::pick(&recent, &mut cursor, waited_from).map(|f| f.seq);
+        assert_eq!(got, Some(2));
+        // Busy with 2 until 20 ms; 3 is still owed, then nothing.
+        let busy_until = t0 + Duration::from_millis(20);
+        let got = FrameHub::pick(&recent, &mut cursor, busy_until).map(|f| f.seq);
+        assert_eq!(got, Some(3));
+        assert!(FrameHub::pick(&recent, &mut cursor, busy_until).is_none());
+    }
+
+    #[test]
+    fn owed_frames_the_hub_no_longer_keeps_are_skipped() {
+        let t0 = Instant::now();
+        let mut recent = published(t0, &[(2, 12), (3, 12), (4, 12), (5, 12)]);
+        let mut cursor = Cursor::after(1);
+        let waited_from = t0 + Duration::from_millis(10);
+        let got = FrameHub::pick(&recent, &mut cursor, waited_from).map(|f| f.seq);
+        assert_eq!(got, Some(2));
+        // 6 and 7 come while the reader is busy with 2: 3 has gone by then.
+        recent.pop_front();
+        recent.pop_front();
+        recent.extend(published(t0, &[(6, 15), (7, 15)]));
+        let busy_until = t0 + Duration::from_millis(20);
+        let seqs: Vec<u64> =
+            std::iter::from_fn(|| FrameHub::pick(&recent, &mut cursor, busy_until))
+                .map(|f| f.seq)
+                .collect();
+        assert_eq!(
+            seqs,
+            vec![4, 5, 7],
+            "owed 4 and 5 in order, then the newest"
+        );
+    }
+
+    #[test]
+    fn next_frame_wakes_on_publish_from_another_thread() {
         let hub = Arc::new(FrameHub::new());
         let h2 = Arc::clone(&hub);
-        let t = std::thread::spawn(move || h2.wait_newer(0, Duration::from_secs(5)));
+        let t = std::thread::spawn(move || {
+            h2.next_frame(&mut Cursor::default(), Duration::from_secs(5))
+        });
         std::thread::sleep(Duration::from_millis(20));
         hub.publish(frame(1));
         let got = t.join().expect("join").expect("woken");
         assert_eq!(got.seq, 1);
+    }
+
+    #[test]
+    fn frames_published_while_the_reader_was_busy_are_skipped() {
+        let hub = FrameHub::new();
+        let mut cursor = Cursor::default();
+        hub.publish(frame(1));
+        let first = hub.next_frame(&mut cursor, Duration::from_millis(10));
+        assert_eq!(first.map(|f| f.seq), Some(1));
+        // The reader writes frame 1 while 2 and 3 come: it gets 3 only.
+        hub.publish(frame(2));
+        hub.publish(frame(3));
+        let next = hub.next_frame(&mut cursor, Duration::from_millis(10));
+        assert_eq!(next.map(|f| f.seq), Some(3));
+        assert_eq!(cursor.seq, 3);
     }
 }

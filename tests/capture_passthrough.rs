@@ -10,7 +10,7 @@ use bytes::Bytes;
 use tars_camera::capture::thread::{CaptureSettings, CaptureShared, spawn};
 use tars_camera::capture::{CaptureError, FrameSource, SourceFrame, SourceInfo};
 use tars_camera::encode::Transform;
-use tars_camera::frame::{Frame, FrameHub};
+use tars_camera::frame::{Cursor, Frame, FrameHub};
 
 const RECORDED: &[u8] = include_bytes!("../assets/frames/uvc_mjpeg_64x48.jpg");
 
@@ -86,7 +86,7 @@ impl Run {
     /// The next frame after `after`, bounded.
     fn frame_after(&self, after: u64) -> Arc<Frame> {
         self.hub
-            .wait_newer(after, Duration::from_secs(5))
+            .next_frame(&mut Cursor::after(after), Duration::from_secs(5))
             .expect("a frame")
     }
 }

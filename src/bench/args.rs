@@ -22,6 +22,10 @@ pub struct BenchArgs {
     /// Only these resolutions (e.g. 640x480,1280x720).
     #[arg(long, value_delimiter = ',')]
     pub sizes: Vec<String>,
+    /// Pipeline rounds, each next to one-thread encodes of the same frames
+    /// (the targets take the median ratio).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=50))]
+    pub rounds: u32,
     /// Encodes per test frame for the encode rows (the median is reported).
     #[arg(long, default_value_t = 40)]
     pub runs: u32,

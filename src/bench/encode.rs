@@ -2,6 +2,7 @@
 //! frames, median over many encodes.
 
 use color_eyre::eyre;
+use std::sync::Arc;
 use std::time::Instant;
 
 use serde::Serialize;
@@ -159,7 +160,7 @@ pub fn measure_frames(
 /// # Errors
 /// An encoder failed.
 pub fn parallel_fps_on(
-    frames: std::sync::Arc<Vec<Vec<u8>>>,
+    frames: Arc<Vec<Vec<u8>>>,
     kind: EncoderKind,
     width: u32,
     height: u32,
@@ -167,33 +168,90 @@ pub fn parallel_fps_on(
     threads: usize,
     seconds: f64,
 ) -> eyre::Result<f64> {
-    let deadline = Instant::now() + std::time::Duration::from_secs_f64(seconds);
+    let job = EncodeJob {
+        frames,
+        kind,
+        width,
+        height,
+        quality,
+    };
+    Ok(sustained(&job, threads, seconds)?.fps)
+}
+
+/// What encoders do with the same frames.
+#[derive(Debug, Clone)]
+pub struct EncodeJob {
+    /// Packed RGB frames, encoded in turn.
+    pub frames: Arc<Vec<Vec<u8>>>,
+    pub kind: EncoderKind,
+    pub width: u32,
+    pub height: u32,
+    pub quality: u8,
+}
+
+/// Encoding kept up for a while: frames per second and CPU per frame.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Throughput {
+    /// All threads' frames over the wall time.
+    pub fps: f64,
+    /// All threads' CPU time over their frames, ms.
+    pub cpu_ms_per_frame: f64,
+}
+
+impl Throughput {
+    /// The mean of two measurements of the same work (one before and one
+    /// after something, to follow a machine whose speed drifts).
+    #[must_use]
+    pub fn mean(a: Self, b: Self) -> Self {
+        Self {
+            fps: f64::midpoint(a.fps, b.fps),
+            cpu_ms_per_frame: f64::midpoint(a.cpu_ms_per_frame, b.cpu_ms_per_frame),
+        }
+    }
+}
+
+/// `threads` encoders at once on `job`'s frames for `seconds`: sustained
+/// frames per second (every stall included, unlike a median) and CPU per
+/// frame from each thread's CPU clock.
+///
+/// # Errors
+/// An encoder failed.
+pub fn sustained(job: &EncodeJob, threads: usize, seconds: f64) -> eyre::Result<Throughput> {
+    let start = Instant::now();
+    let deadline = start + std::time::Duration::from_secs_f64(seconds);
     let handles: Vec<_> = (0..threads.max(1))
         .map(|_| {
-            let frames = std::sync::Arc::clone(&frames);
-            std::thread::spawn(move || -> eyre::Result<u64> {
-                let mut enc = Encoder::new(kind).map_err(|e| eyre::eyre!("{e}"))?;
+            let job = job.clone();
+            std::thread::spawn(move || -> eyre::Result<(u64, std::time::Duration)> {
+                let mut enc = Encoder::new(job.kind).map_err(|e| eyre::eyre!("{e}"))?;
+                let cpu = super::sys::thread_cpu_time();
                 let mut n = 0u64;
                 while Instant::now() < deadline {
-                    for f in frames.iter() {
-                        enc.encode_rgb(f, width, height, quality)
+                    for f in job.frames.iter() {
+                        enc.encode_rgb(f, job.width, job.height, job.quality)
                             .map_err(|e| eyre::eyre!("{e}"))?;
                         n += 1;
                     }
                 }
-                Ok(n)
+                Ok((n, super::sys::thread_cpu_time().saturating_sub(cpu)))
             })
         })
         .collect();
-    let start = Instant::now();
-    let mut total = 0;
+    let (mut frames, mut cpu) = (0, std::time::Duration::ZERO);
     for h in handles {
-        total += h
+        let (n, c) = h
             .join()
             .map_err(|_| eyre::eyre!("encode thread panicked"))??;
+        frames += n;
+        cpu += c;
     }
+    let wall = start.elapsed().as_secs_f64().max(seconds);
     #[expect(clippy::cast_precision_loss, reason = "frame counts far below 2^52")]
-    Ok(total as f64 / start.elapsed().as_secs_f64().max(seconds))
+    let frames = frames.max(1) as f64;
+    Ok(Throughput {
+        fps: frames / wall,
+        cpu_ms_per_frame: cpu.as_secs_f64() * 1e3 / frames,
+    })
 }
 
 /// What drawing one test-pattern frame costs (the pipeline's source), ms.

@@ -1,6 +1,6 @@
 //! `tars-camera bench`: what this machine does with the service.
 //!
-//! Sections (default: encode, pipeline, ui — about 40 s):
+//! Sections (default: encode, pipeline, ui — about 2 minutes):
 //! - encode: every encoder of this build on the same test-pattern frames;
 //! - pipeline: the real service unpaced, one `/stream` reader, MQTT 2 Hz
 //!   through the embedded broker, with each encoder of this build;
@@ -32,6 +32,7 @@ mod pipeline;
 mod reader;
 mod report;
 mod service_runs;
+mod side_by_side;
 mod subscriber;
 pub mod sys;
 mod targets;
@@ -238,23 +239,16 @@ fn run_encode(args: &BenchArgs, sizes: &[(u32, u32)], report: &mut Report) -> ey
 /// The unpaced pipeline with every encoder at each size (and on the footage).
 fn run_pipeline(ctx: &Ctx<'_>, sizes: &[(u32, u32)], report: &mut Report) -> eyre::Result<()> {
     let args = ctx.args;
-    for &(w, h) in sizes {
-        for kind in EncoderKind::available() {
-            eprintln!("pipeline {w}x{h} with {} ...", kind.name());
-            let mut row = pipeline::measure(
-                ctx.runtime,
-                w,
-                h,
-                args.quality,
-                args.seconds,
-                ctx.broker,
-                kind,
-            )?;
-            row.cpu_vs_bare_encode = report
-                .encode_cpu_ms(kind.name(), w, h)
-                .map_or(0.0, |ms| row.cpu_ms_per_hub_frame / ms.max(1e-9));
-            report.pipeline.push(row);
-        }
+    for &(width, height) in sizes {
+        let setup = side_by_side::Setup {
+            width,
+            height,
+            quality: args.quality,
+            seconds: args.seconds,
+            broker_url: ctx.broker,
+        };
+        let rows = side_by_side::measure(ctx.runtime, setup, args.rounds)?;
+        report.pipeline.extend(rows);
     }
     report.print_pipeline();
     if let Some(path) = &args.file {

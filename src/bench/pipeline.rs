@@ -25,18 +25,35 @@ pub struct PipelineRow {
     pub encoder: &'static str,
     /// Frames per second the `/stream` reader received.
     pub fps: f64,
-    /// CPU of the whole process (service, reader, broker), % of one core.
+    /// CPU of the service (this process but the `/stream` reader thread,
+    /// which is the client's: with the embedded broker and the MQTT
+    /// subscriber), % of one core.
     pub cpu_percent: f64,
-    /// Of which the `/stream` reader thread.
+    /// The `/stream` reader thread (the client), % of one core.
     pub reader_cpu_percent: f64,
-    /// Process CPU per frame, ms.
+    /// Of the service's CPU, the capture thread (drawing the test pattern
+    /// or reading the file), % of one core.
+    pub source_cpu_percent: f64,
+    /// Service CPU per frame the reader got, ms.
     pub cpu_ms_per_frame: f64,
-    /// Process CPU per frame made (published to the hub), ms: differs from
+    /// Service CPU per frame made (published to the hub), ms: differs from
     /// `cpu_ms_per_frame` when the reader skips frames (a starved core).
     pub cpu_ms_per_hub_frame: f64,
-    /// `cpu_ms_per_hub_frame` over the CPU time of one bare encode of the
-    /// same frames with the same encoder on one thread (the encode section).
+    /// `cpu_ms_per_hub_frame` over `bare_cpu_ms_per_frame`.
     pub cpu_vs_bare_encode: f64,
+    /// Round of the side-by-side measurement (1-based; 0: measured alone).
+    pub round: u32,
+    /// This encoder alone on one thread, same frames, kept up for a second
+    /// right before and right after the pipeline ran (the mean of the
+    /// two): frames per second ...
+    pub one_thread_fps: f64,
+    /// ... and CPU ms per frame.
+    pub bare_cpu_ms_per_frame: f64,
+    /// libjpeg-turbo on one thread, measured the same way in the same round
+    /// (the speed reference), when the library is there.
+    pub turbo_one_thread_fps: Option<f64>,
+    /// `fps` (what the reader got) over `turbo_one_thread_fps`.
+    pub vs_one_thread_turbo: Option<f64>,
     /// Frames published to the hub per second.
     pub hub_fps: f64,
     pub mqtt_frames: usize,
@@ -151,17 +168,28 @@ pub fn measure_config(
             .load(std::sync::atomic::Ordering::Relaxed);
         let seq0 = service.hub.latest().map_or(0, |f| f.seq);
         let cpu = CpuMeter::start(None);
+        let reader_cpu0 = reader.counts.cpu();
+        let source_cpu0 = super::sys::named_threads_cpu(crate::capture::thread::THREAD_NAME);
         let t0 = Instant::now();
         std::thread::sleep(Duration::from_secs_f64(seconds));
         let wall = t0.elapsed().as_secs_f64();
         let process_cpu = cpu.cpu().as_secs_f64();
+        let reader_cpu = reader
+            .counts
+            .cpu()
+            .saturating_sub(reader_cpu0)
+            .as_secs_f64();
+        let service_cpu = (process_cpu - reader_cpu).max(0.0);
+        let source_cpu = super::sys::named_threads_cpu(crate::capture::thread::THREAD_NAME)
+            .zip(source_cpu0)
+            .map_or(0.0, |(end, start)| end.saturating_sub(start).as_secs_f64());
         let frames = reader
             .counts
             .frames
             .load(std::sync::atomic::Ordering::Relaxed)
             - frames0;
         let seq1 = service.hub.latest().map_or(0, |f| f.seq);
-        let reader_cpu = reader.stop().as_secs_f64();
+        reader.stop();
         let mqtt_frames = subscriber.take().len();
         #[expect(clippy::cast_precision_loss, reason = "frame counts far below 2^52")]
         let (frames, hub_frames) = (frames as f64, (seq1 - seq0) as f64);
@@ -170,13 +198,17 @@ pub fn measure_config(
             height,
             encoder: encoder.name(),
             fps: frames / wall,
-            cpu_percent: 100.0 * process_cpu / wall,
-            // The reader ran a little longer than the window (warm-up):
-            // its share is an upper bound.
-            reader_cpu_percent: 100.0 * reader_cpu / (wall + 0.7),
-            cpu_ms_per_frame: 1e3 * process_cpu / frames.max(1.0),
-            cpu_ms_per_hub_frame: 1e3 * process_cpu / hub_frames.max(1.0),
+            cpu_percent: 100.0 * service_cpu / wall,
+            reader_cpu_percent: 100.0 * reader_cpu / wall,
+            source_cpu_percent: 100.0 * source_cpu / wall,
+            cpu_ms_per_frame: 1e3 * service_cpu / frames.max(1.0),
+            cpu_ms_per_hub_frame: 1e3 * service_cpu / hub_frames.max(1.0),
             cpu_vs_bare_encode: 0.0,
+            round: 0,
+            one_thread_fps: 0.0,
+            bare_cpu_ms_per_frame: 0.0,
+            turbo_one_thread_fps: None,
+            vs_one_thread_turbo: None,
             hub_fps: hub_frames / wall,
             mqtt_frames,
             seconds: wall,

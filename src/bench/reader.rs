@@ -18,8 +18,26 @@ pub struct ReaderCounts {
     pub frames: AtomicU64,
     pub bytes: AtomicU64,
     pub last_seq: AtomicU64,
-    /// CPU time of the reader thread in ns, set when it ends.
+    /// CPU time of the reader thread so far in ns (after each part, and
+    /// when it ends): the client's share, which is not the service's.
     pub cpu_ns: AtomicU64,
+}
+
+impl ReaderCounts {
+    /// Store the calling (reader) thread's CPU time.
+    fn note_cpu(&self) {
+        let cpu = super::sys::thread_cpu_time();
+        self.cpu_ns.store(
+            u64::try_from(cpu.as_nanos()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
+    }
+
+    /// The reader thread's CPU time as last stored.
+    #[must_use]
+    pub fn cpu(&self) -> Duration {
+        Duration::from_nanos(self.cpu_ns.load(Ordering::Relaxed))
+    }
 }
 
 /// A running reader thread.
@@ -47,11 +65,7 @@ impl StreamReader {
         let thread_counts = Arc::clone(&counts);
         reader.spawn("bench-reader", move |stop| {
             let result = read_parts(&mut client, &thread_counts, stop);
-            let cpu = super::sys::thread_cpu_time();
-            thread_counts.cpu_ns.store(
-                u64::try_from(cpu.as_nanos()).unwrap_or(u64::MAX),
-                Ordering::Relaxed,
-            );
+            thread_counts.note_cpu();
             result
         })?;
         Ok(Self { counts, reader })
@@ -66,7 +80,7 @@ impl StreamReader {
                 Ok(Ok(())) => {}
             }
         }
-        Duration::from_nanos(self.counts.cpu_ns.load(Ordering::Relaxed))
+        self.counts.cpu()
     }
 }
 
@@ -90,6 +104,7 @@ fn read_parts(
         };
         counts.frames.fetch_add(1, Ordering::Relaxed);
         counts.bytes.fetch_add(body.len() as u64, Ordering::Relaxed);
+        counts.note_cpu();
         if let Some(seq) = header(&headers, "X-Frame-Seq").and_then(|v| v.parse().ok()) {
             counts.last_seq.store(seq, Ordering::Relaxed);
         }

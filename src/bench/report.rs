@@ -114,31 +114,42 @@ impl Report {
 
     pub fn print_pipeline(&self) {
         println!(
-            "\nPipeline, unpaced: test pattern -> encode pool -> hub -> 1 /stream reader (loopback) + MQTT 2 Hz (embedded broker)"
+            "\nPipeline, unpaced: test pattern -> encode pool -> hub -> 1 /stream reader (loopback) + MQTT 2 Hz (embedded broker);\n\
+             service CPU: this process but the reader thread (the client);\n\
+             each round: the encoder alone on one thread for 1 s on the same frames before and after its pipeline (1-thr fps: their mean)"
         );
         println!(
-            "{:<10} {:<14} {:>8} {:>8} {:>12} {:>12} {:>9} {:>9} {:>11}",
+            "{:<10} {:<14} {:>5} {:>8} {:>8} {:>10} {:>8} {:>8} {:>9} {:>9} {:>10} {:>10} {:>11}",
             "size",
             "encoder",
+            "round",
             "fps",
             "hub fps",
-            "CPU % proc",
-            "of it reader",
+            "CPU % svc",
+            "source",
+            "reader",
             "CPU ms/f",
             "ms/hub f",
+            "1-thr fps",
+            "/ 1t turbo",
             "/ bare enc"
         );
         for r in &self.pipeline {
             println!(
-                "{:<10} {:<14} {:>8.1} {:>8.1} {:>12.0} {:>12.0} {:>9.2} {:>9.2} {:>11.2}",
+                "{:<10} {:<14} {:>5} {:>8.1} {:>8.1} {:>10.0} {:>8.0} {:>8.0} {:>9.2} {:>9.2} {:>10.1} {:>10} {:>11.2}",
                 format!("{}x{}", r.width, r.height),
                 r.encoder,
+                r.round,
                 r.fps,
                 r.hub_fps,
                 r.cpu_percent,
+                r.source_cpu_percent,
                 r.reader_cpu_percent,
                 r.cpu_ms_per_frame,
                 r.cpu_ms_per_hub_frame,
+                r.one_thread_fps,
+                r.vs_one_thread_turbo
+                    .map_or_else(|| "-".to_owned(), |v| format!("{v:.2}")),
                 r.cpu_vs_bare_encode,
             );
         }
@@ -260,22 +271,6 @@ impl Report {
                 s.service_cpu_percent
             );
         }
-    }
-
-    pub(super) fn encode_fps(&self, encoder: &str, w: u32, h: u32) -> Option<f64> {
-        self.encode
-            .iter()
-            .find(|r| r.encoder == encoder && (r.width, r.height) == (w, h))
-            .map(|r| r.fps_one_core)
-    }
-
-    /// The bare encode's CPU ms per frame (one thread).
-    #[must_use]
-    pub fn encode_cpu_ms(&self, encoder: &str, w: u32, h: u32) -> Option<f64> {
-        self.encode
-            .iter()
-            .find(|r| r.encoder == encoder && (r.width, r.height) == (w, h))
-            .map(|r| r.cpu_ms_per_frame)
     }
 
     /// Fill `targets` from what was measured.

@@ -50,6 +50,28 @@ fn timespec(t: rustix::time::Timespec) -> Duration {
     Duration::new(secs, nanos)
 }
 
+/// CPU time of this process's threads named `name` (their `comm`), from
+/// `schedstat` (exact up to the last scheduler tick): `None` when there is
+/// no such thread.
+#[must_use]
+pub fn named_threads_cpu(name: &str) -> Option<Duration> {
+    let mut total = None;
+    for task in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
+        let path = task.path();
+        let comm = std::fs::read_to_string(path.join("comm")).unwrap_or_default();
+        if comm.trim_end() != name {
+            continue;
+        }
+        let ns = std::fs::read_to_string(path.join("schedstat"))
+            .ok()
+            .and_then(|t| t.split_whitespace().next()?.parse::<u64>().ok());
+        if let Some(ns) = ns {
+            total = Some(total.unwrap_or(Duration::ZERO) + Duration::from_nanos(ns));
+        }
+    }
+    total
+}
+
 /// Resident set size of process `pid` in bytes.
 #[must_use]
 pub fn rss_bytes(pid: &str) -> Option<u64> {
@@ -192,6 +214,25 @@ mod tests {
         std::hint::black_box(x);
         assert!(thread_cpu_time() > start);
         assert!(own_process_cpu() >= thread_cpu_time());
+    }
+
+    #[test]
+    fn a_named_thread_s_cpu_time_is_found() {
+        let worker = std::thread::Builder::new()
+            .name("sys-test-spin".into())
+            .spawn(|| {
+                let t = std::time::Instant::now();
+                let mut x = 1u64;
+                while t.elapsed() < Duration::from_millis(30) {
+                    x = x.wrapping_mul(3).wrapping_add(1);
+                }
+                std::hint::black_box(x);
+                named_threads_cpu("sys-test-spin")
+            })
+            .expect("spawn");
+        let cpu = worker.join().expect("join");
+        assert!(cpu.is_some_and(|c| c > Duration::ZERO), "{cpu:?}");
+        assert_eq!(named_threads_cpu("no-such-thread-name"), None);
     }
 
     #[test]

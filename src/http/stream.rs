@@ -10,6 +10,7 @@ use std::time::Duration;
 use super::response::Response;
 use super::routes::{Exchange, Outcome};
 use super::{BOUNDARY, HttpContext, StreamCounters};
+use crate::frame::Cursor;
 
 /// Kernel send buffer of a stream socket: a few frames, so that a client
 /// that stops reading is noticed after a few frames, not after megabytes.
@@ -73,14 +74,14 @@ fn frames(out: &mut TcpStream, ctx: &HttpContext, head: bool) -> io::Result<()> 
         return Ok(());
     }
     let counters = &ctx.counters;
-    let mut last_seq = 0;
+    let mut cursor = Cursor::default();
     // The "no signal" picture is sent once each time the source fails.
     let mut showed_no_signal = false;
     while !ctx.stopping() {
-        let Some(frame) = ctx.hub.wait_newer(last_seq, Duration::from_millis(200)) else {
+        let Some(frame) = ctx.hub.next_frame(&mut cursor, Duration::from_millis(200)) else {
             match ctx.hub.no_signal() {
                 Some(lost) if !showed_no_signal => {
-                    write_part(out, &lost.jpeg, last_seq, "X-No-Signal: 1\r\n")?;
+                    write_part(out, &lost.jpeg, cursor.seq, "X-No-Signal: 1\r\n")?;
                     showed_no_signal = true;
                 }
                 Some(_) => {}
@@ -95,7 +96,6 @@ fn frames(out: &mut TcpStream, ctx: &HttpContext, head: bool) -> io::Result<()> 
             frame.seq,
             &format!("X-Timestamp: {:.6}\r\n", frame.timestamp()),
         )?;
-        last_seq = frame.seq;
         counters.frames_served.fetch_add(1, Ordering::Relaxed);
         counters
             .bytes_served

@@ -21,6 +21,9 @@ mod shared;
 
 pub use shared::{CameraHealth, CaptureSettings, CaptureShared, ERROR_THRESHOLD, REOPEN_AFTER};
 
+/// The capture thread's name (what `top -H` and the benchmark see).
+pub const THREAD_NAME: &str = "capture";
+
 /// Start the capture thread.
 ///
 /// # Errors
@@ -32,7 +35,7 @@ pub fn spawn(
     shared: Arc<CaptureShared>,
 ) -> std::io::Result<JoinHandle<()>> {
     std::thread::Builder::new()
-        .name("capture".into())
+        .name(THREAD_NAME.into())
         .spawn(move || Capture::new(source, settings, hub, shared).run())
 }
 
