@@ -13,6 +13,14 @@ fn parse(args: &[&str]) -> Result<Config, String> {
     validate(cli.options).map_err(|e| e.to_string())
 }
 
+/// Why `text` is not a valid config file.
+fn file_err(text: &str) -> String {
+    match parse_file(text) {
+        Ok(o) => panic!("{text:?} should fail, got {o:?}"),
+        Err(e) => e.to_string(),
+    }
+}
+
 fn err(args: &[&str]) -> String {
     match parse(args) {
         Ok(c) => panic!("{args:?} should fail, got {c:?}"),
@@ -146,13 +154,9 @@ fn a_file_sets_the_http_credentials_and_they_lose_to_the_flags() {
     assert_eq!(basic.map(Secret::expose), Some("robot:pw"));
     assert_eq!(token.map(Secret::expose), Some("flag"));
     // A bad value keeps its place; an unknown key is told every known one.
-    let e = parse_file("fps = 10\nhttp_token = 5\n")
-        .expect_err("wrong type")
-        .to_string();
+    let e = file_err("fps = 10\nhttp_token = 5\n");
     assert!(e.starts_with("line 2, column 14"), "{e}");
-    let e = parse_file("http_tokn = \"t\"\n")
-        .expect_err("unknown key")
-        .to_string();
+    let e = file_err("http_tokn = \"t\"\n");
     assert!(
         e.contains("`client_timeout`, `http_auth`, `http_token`, `preview_fps`"),
         "{e}"
@@ -161,18 +165,12 @@ fn a_file_sets_the_http_credentials_and_they_lose_to_the_flags() {
 
 #[test]
 fn a_broken_file_reports_line_and_column() {
-    let e = parse_file("fps = 10\nquality = = 3\n")
-        .expect_err("syntax error")
-        .to_string();
+    let e = file_err("fps = 10\nquality = = 3\n");
     assert!(e.starts_with("line 2, column"), "{e}");
-    let e = parse_file("fps = 10\ncolour = \"red\"\n")
-        .expect_err("unknown key")
-        .to_string();
+    let e = file_err("fps = 10\ncolour = \"red\"\n");
     assert!(e.starts_with("line 2, column 1"), "{e}");
     assert!(e.contains("colour"), "{e}");
-    let e = parse_file("quality = \"high\"\n")
-        .expect_err("wrong type")
-        .to_string();
+    let e = file_err("quality = \"high\"\n");
     assert!(e.starts_with("line 1"), "{e}");
 }
 
