@@ -251,46 +251,43 @@ mod tests {
     }
 
     #[test]
-    fn raw_exact_size_wins_when_mjpeg_is_far() {
-        let offers = [
-            Mode::new(b"MJPG", 1920, 1080, 30),
-            Mode::new(b"YUYV", 640, 480, 30),
+    fn the_format_chosen_between_two_offers() {
+        let cases = [
+            // Raw at the exact size wins when MJPEG is far.
+            (
+                [(b"MJPG", 1920, 1080, 30), (b"YUYV", 640, 480, 30)],
+                Some(b"YUYV"),
+            ),
+            // MJPEG at a near size beats raw at the exact size.
+            (
+                [(b"YUYV", 640, 480, 30), (b"MJPG", 640, 512, 30)],
+                Some(b"MJPG"),
+            ),
+            // Rate beats format preference: raw at the asked rate is better
+            // than MJPEG at a third of it.
+            (
+                [(b"MJPG", 640, 480, 10), (b"NV12", 640, 480, 30)],
+                Some(b"NV12"),
+            ),
+            // YUYV before NV12.
+            (
+                [(b"NV12", 640, 480, 30), (b"YUYV", 640, 480, 30)],
+                Some(b"YUYV"),
+            ),
+            // Unusable formats are skipped, not fatal.
+            (
+                [(b"H264", 640, 480, 30), (b"YUYV", 320, 240, 30)],
+                Some(b"YUYV"),
+            ),
+            // Nothing usable.
+            ([(b"H264", 1920, 1080, 30), (b"GREY", 640, 480, 30)], None),
         ];
-        let m = choose(&offers, &req(640, 480, 30)).expect("a mode");
-        assert_eq!(m.fourcc, *b"YUYV");
-    }
-
-    #[test]
-    fn mjpeg_at_a_near_size_beats_raw_at_the_exact_size() {
-        let offers = [
-            Mode::new(b"YUYV", 640, 480, 30),
-            Mode::new(b"MJPG", 640, 512, 30),
-        ];
-        let m = choose(&offers, &req(640, 480, 30)).expect("a mode");
-        assert_eq!(m.fourcc, *b"MJPG");
-    }
-
-    #[test]
-    fn rate_beats_format_preference() {
-        // Raw at the asked rate is better than MJPEG at a third of it.
-        let offers = [
-            Mode::new(b"MJPG", 640, 480, 10),
-            Mode::new(b"NV12", 640, 480, 30),
-        ];
-        let m = choose(&offers, &req(640, 480, 30)).expect("a mode");
-        assert_eq!(m.fourcc, *b"NV12");
-    }
-
-    #[test]
-    fn yuyv_before_nv12() {
-        let offers = [
-            Mode::new(b"NV12", 640, 480, 30),
-            Mode::new(b"YUYV", 640, 480, 30),
-        ];
-        assert_eq!(
-            choose(&offers, &req(640, 480, 30)).map(|m| m.fourcc),
-            Some(*b"YUYV")
-        );
+        for (offers, chosen) in cases {
+            let offers = offers.map(|(fourcc, w, h, fps)| Mode::new(fourcc, w, h, fps));
+            let got = choose(&offers, &req(640, 480, 30)).map(|m| m.fourcc);
+            assert_eq!(got, chosen.copied(), "{offers:?}");
+        }
+        assert_eq!(choose(&[], &req(640, 480, 30)), None);
     }
 
     #[test]
@@ -305,28 +302,6 @@ mod tests {
         let offers = [ntsc, Mode::new(b"MJPG", 640, 480, 60)];
         assert_eq!(choose(&offers, &req(640, 480, 30)), Some(ntsc));
         assert!((ntsc.fps() - 29.97).abs() < 0.01);
-    }
-
-    #[test]
-    fn nothing_usable() {
-        let offers = [
-            Mode::new(b"H264", 1920, 1080, 30),
-            Mode::new(b"GREY", 640, 480, 30),
-        ];
-        assert_eq!(choose(&offers, &req(640, 480, 30)), None);
-        assert_eq!(choose(&[], &req(640, 480, 30)), None);
-    }
-
-    #[test]
-    fn unusable_formats_are_skipped_not_fatal() {
-        let offers = [
-            Mode::new(b"H264", 640, 480, 30),
-            Mode::new(b"YUYV", 320, 240, 30),
-        ];
-        assert_eq!(
-            choose(&offers, &req(640, 480, 30)).map(|m| m.fourcc),
-            Some(*b"YUYV")
-        );
     }
 
     #[test]
