@@ -215,23 +215,22 @@ mod tests {
     }
 
     #[test]
-    fn exact_mjpeg_is_chosen_over_exact_yuyv() {
-        let m = choose(&uvc_webcam(), &req(640, 480, 30)).expect("a mode");
-        assert_eq!(m, Mode::new(b"MJPG", 640, 480, 30));
-    }
-
-    #[test]
-    fn hd_goes_to_mjpeg_because_yuyv_is_slow_there() {
-        let m = choose(&uvc_webcam(), &req(1280, 720, 30)).expect("a mode");
-        assert_eq!(m, Mode::new(b"MJPG", 1280, 720, 30));
-        let m = choose(&uvc_webcam(), &req(1920, 1080, 15)).expect("a mode");
-        assert_eq!(m, Mode::new(b"MJPG", 1920, 1080, 15));
-    }
-
-    #[test]
-    fn lowest_rate_that_meets_the_request() {
-        let m = choose(&uvc_webcam(), &req(640, 480, 12)).expect("a mode");
-        assert_eq!(m, Mode::new(b"MJPG", 640, 480, 15));
+    fn what_the_webcam_gives_for_each_request() {
+        let webcam = uvc_webcam();
+        // (request: width, height, fps; the mode chosen)
+        let cases = [
+            // Exact MJPEG is chosen over exact YUYV.
+            ((640, 480, 30), Mode::new(b"MJPG", 640, 480, 30)),
+            // HD goes to MJPEG because YUYV is slow there.
+            ((1280, 720, 30), Mode::new(b"MJPG", 1280, 720, 30)),
+            ((1920, 1080, 15), Mode::new(b"MJPG", 1920, 1080, 15)),
+            // The lowest rate that meets the request.
+            ((640, 480, 12), Mode::new(b"MJPG", 640, 480, 15)),
+        ];
+        for ((width, height, fps), chosen) in cases {
+            let request = req(width, height, fps);
+            assert_eq!(choose(&webcam, &request), Some(chosen), "{request:?}");
+        }
     }
 
     #[test]
