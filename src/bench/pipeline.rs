@@ -12,7 +12,6 @@ use tokio::runtime::Runtime;
 
 use super::reader::StreamReader;
 use super::subscriber::Subscriber;
-use super::sys::CpuMeter;
 use crate::config::{Config, Options};
 use crate::encode::{Codec, EncoderKind};
 use crate::service::Service;
@@ -162,37 +161,32 @@ pub fn measure_config(
         let reader = StreamReader::start(service.http_addr).map_err(|e| eyre::eyre!("{e}"))?;
         std::thread::sleep(Duration::from_millis(700)); // warm up: workers, buffers, MQTT link
         let _ = subscriber.take();
-        let frames0 = reader
-            .counts
-            .frames
-            .load(std::sync::atomic::Ordering::Relaxed);
-        let seq0 = service.hub.latest().map_or(0, |f| f.seq);
-        let cpu = CpuMeter::start(None);
-        let reader_cpu0 = reader.counts.cpu();
-        let source_cpu0 = super::sys::named_threads_cpu(crate::capture::thread::THREAD_NAME);
-        let t0 = Instant::now();
+        let first = Sample::take(&service, &reader);
         std::thread::sleep(Duration::from_secs_f64(seconds));
-        let wall = t0.elapsed().as_secs_f64();
-        let process_cpu = cpu.cpu().as_secs_f64();
-        let reader_cpu = reader
-            .counts
-            .cpu()
-            .saturating_sub(reader_cpu0)
-            .as_secs_f64();
-        let service_cpu = (process_cpu - reader_cpu).max(0.0);
-        let source_cpu = super::sys::named_threads_cpu(crate::capture::thread::THREAD_NAME)
-            .zip(source_cpu0)
-            .map_or(0.0, |(end, start)| end.saturating_sub(start).as_secs_f64());
-        let frames = reader
-            .counts
-            .frames
-            .load(std::sync::atomic::Ordering::Relaxed)
-            - frames0;
-        let seq1 = service.hub.latest().map_or(0, |f| f.seq);
+        let last = Sample::take(&service, &reader);
         reader.stop();
         let mqtt_frames = subscriber.take().len();
+        let wall = (last.at - first.at).as_secs_f64();
+        let reader_cpu = last
+            .reader_cpu
+            .saturating_sub(first.reader_cpu)
+            .as_secs_f64();
+        // The reader is the client: its CPU is not the service's.
+        let service_cpu = (last
+            .process_cpu
+            .saturating_sub(first.process_cpu)
+            .as_secs_f64()
+            - reader_cpu)
+            .max(0.0);
+        let source_cpu = last
+            .source_cpu
+            .zip(first.source_cpu)
+            .map_or(0.0, |(end, start)| end.saturating_sub(start).as_secs_f64());
         #[expect(clippy::cast_precision_loss, reason = "frame counts far below 2^52")]
-        let (frames, hub_frames) = (frames as f64, (seq1 - seq0) as f64);
+        let (frames, hub_frames) = (
+            (last.frames - first.frames) as f64,
+            (last.seq - first.seq) as f64,
+        );
         Ok(PipelineRow {
             width,
             height,
@@ -219,6 +213,35 @@ pub fn measure_config(
         subscriber.stop().await;
     });
     result
+}
+
+/// What the pipeline's counters and clocks read at one moment.
+struct Sample {
+    at: Instant,
+    process_cpu: Duration,
+    reader_cpu: Duration,
+    /// The capture thread's, when it is found.
+    source_cpu: Option<Duration>,
+    /// Frames the reader got.
+    frames: u64,
+    /// The newest frame made.
+    seq: u64,
+}
+
+impl Sample {
+    fn take(service: &Service, reader: &StreamReader) -> Self {
+        Self {
+            at: Instant::now(),
+            process_cpu: super::sys::own_process_cpu(),
+            reader_cpu: reader.counts.cpu(),
+            source_cpu: super::sys::named_threads_cpu(crate::capture::thread::THREAD_NAME),
+            frames: reader
+                .counts
+                .frames
+                .load(std::sync::atomic::Ordering::Relaxed),
+            seq: service.hub.latest().map_or(0, |f| f.seq),
+        }
+    }
 }
 
 /// The UI's cost, as `ui_cost::measure` reports it.

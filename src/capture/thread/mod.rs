@@ -42,6 +42,20 @@ pub fn spawn(
 /// As good as never: how long to wait before opening a finished source.
 const NEVER: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 
+/// When to try opening the source again after `e`: after the backoff, or
+/// never for a recording that has finished (the loop keeps turning, for
+/// the watchdog, until the service stops).
+fn retry_after(e: &CaptureError, backoff: &mut Backoff) -> Instant {
+    if matches!(e, CaptureError::Finished(_)) {
+        tracing::info!("source {e}; the service stays up");
+        let now = Instant::now();
+        return now.checked_add(NEVER).unwrap_or(now + NEVER / 1000);
+    }
+    let wait = backoff.next_delay();
+    tracing::warn!("{e}; retrying in {:.1} s", wait.as_secs_f64());
+    Instant::now() + wait
+}
+
 /// Wait for the next frame's turn on a source that draws on demand, and
 /// set the turn after it; false if asked to stop meanwhile.
 fn pace(next_due: &mut Instant, period: Duration, shared: &CaptureShared) -> bool {
@@ -178,17 +192,7 @@ impl Capture {
                         opened = Some(info);
                         next_due = Instant::now();
                     }
-                    Err(e @ CaptureError::Finished(_)) => {
-                        // Nothing to retry: wait (turning, for the watchdog)
-                        // until the service stops.
-                        tracing::info!("source {e}; the service stays up");
-                        retry_at = Instant::now().checked_add(NEVER).unwrap_or(retry_at);
-                    }
-                    Err(e) => {
-                        let wait = backoff.next_delay();
-                        tracing::warn!("{e}; retrying in {:.1} s", wait.as_secs_f64());
-                        retry_at = Instant::now() + wait;
-                    }
+                    Err(e) => retry_at = retry_after(&e, &mut backoff),
                 }
                 continue;
             };
