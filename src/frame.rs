@@ -69,9 +69,9 @@ pub struct NoSignal {
     pub jpeg: Bytes,
 }
 
-/// Frames kept for waiting readers: as many as encode workers can finish
-/// at once.
-const KEPT: usize = 4;
+/// Frames kept for waiting readers: at least as many as encode workers can
+/// finish at once (the encode pool checks its maximum against this).
+pub const KEPT: usize = 4;
 
 /// The newest frames, shared between the capture thread and all readers.
 #[derive(Debug)]

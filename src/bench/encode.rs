@@ -70,22 +70,40 @@ pub fn median(v: &mut [f64]) -> f64 {
     }
 }
 
-/// Encode rows for one size: each encoder, same frames, interleaved so a
-/// frequency change or a noisy neighbour hits both alike.
+/// How long the pool's ceiling is measured for each encoder.
+const CEILING_SECONDS: f64 = 0.7;
+
+/// Encode rows for `frames` (packed RGB at `width` x `height`), as
+/// [`measure_frames`], each with the pool's ceiling: `threads` encoders of
+/// its kind at once on the same frames.
 ///
 /// # Errors
 /// An encoder failed.
-pub fn measure(width: u32, height: u32, quality: u8, runs: u32) -> eyre::Result<Vec<EncodeRow>> {
-    measure_frames(
-        &test_frames(width, height, 4)?,
-        width,
-        height,
-        quality,
-        runs,
-    )
+pub fn rows_with_ceiling(
+    frames: &Arc<Vec<Vec<u8>>>,
+    (width, height): (u32, u32),
+    quality: u8,
+    runs: u32,
+    threads: usize,
+) -> eyre::Result<Vec<EncodeRow>> {
+    let mut rows = measure_frames(frames, width, height, quality, runs)?;
+    for (row, kind) in rows.iter_mut().zip(EncoderKind::available()) {
+        let job = EncodeJob {
+            frames: Arc::clone(frames),
+            kind,
+            width,
+            height,
+            quality,
+        };
+        row.fps_parallel = sustained(&job, threads, CEILING_SECONDS)?.fps;
+        row.threads = threads;
+    }
+    Ok(rows)
 }
 
-/// Encode rows for `frames` (packed RGB at `width` x `height`), as [`measure`].
+/// Encode rows for `frames` (packed RGB at `width` x `height`): each encoder
+/// of this build in [`EncoderKind::available`]'s order, on the same frames,
+/// interleaved so a frequency change or a noisy neighbour hits both alike.
 ///
 /// # Errors
 /// An encoder failed.
@@ -152,30 +170,6 @@ pub fn measure_frames(
             }
         })
         .collect())
-}
-
-/// The ceiling of the encode pool: `threads` encoders at once on the same
-/// RGB `frames` for `seconds`, total frames per second.
-///
-/// # Errors
-/// An encoder failed.
-pub fn parallel_fps_on(
-    frames: Arc<Vec<Vec<u8>>>,
-    kind: EncoderKind,
-    width: u32,
-    height: u32,
-    quality: u8,
-    threads: usize,
-    seconds: f64,
-) -> eyre::Result<f64> {
-    let job = EncodeJob {
-        frames,
-        kind,
-        width,
-        height,
-        quality,
-    };
-    Ok(sustained(&job, threads, seconds)?.fps)
 }
 
 /// What encoders do with the same frames.
@@ -289,7 +283,8 @@ mod tests {
 
     #[test]
     fn rows_for_every_encoder_with_sane_fields() {
-        let rows = measure(64, 48, 80, 1).expect("measure");
+        let frames = test_frames(64, 48, 4).expect("frames");
+        let rows = measure_frames(&frames, 64, 48, 80, 1).expect("measure");
         assert_eq!(rows.len(), EncoderKind::available().len());
         for r in rows {
             assert_eq!((r.width, r.height, r.quality), (64, 48, 80));

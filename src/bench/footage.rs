@@ -96,25 +96,9 @@ pub fn measure_encode(path: &Path, quality: u8, runs: u32) -> eyre::Result<Foota
             pictures.push(rgb);
         }
     }
-    let mut rows = encode::measure_frames(&pictures, width, height, quality, runs)?;
     let threads = crate::capture::encode_pool::default_workers();
-    let pictures = Arc::new(pictures);
-    for row in &mut rows {
-        let kind = EncoderKind::available()
-            .into_iter()
-            .find(|k| k.name() == row.encoder)
-            .unwrap_or(EncoderKind::JpegEncoder);
-        row.fps_parallel = encode::parallel_fps_on(
-            Arc::clone(&pictures),
-            kind,
-            width,
-            height,
-            quality,
-            threads,
-            0.7,
-        )?;
-        row.threads = threads;
-    }
+    let rows =
+        encode::rows_with_ceiling(&Arc::new(pictures), (width, height), quality, runs, threads)?;
     let source_jpeg_bytes = jpegs.iter().map(Bytes::len).sum::<usize>() as f64 / jpegs.len() as f64;
     Ok(FootageReport {
         path: path.display().to_string(),

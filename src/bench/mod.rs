@@ -208,20 +208,12 @@ fn sizes(args: &BenchArgs) -> eyre::Result<Vec<(u32, u32)>> {
 
 /// Every encoder on the test pattern at each size (and on the footage).
 fn run_encode(args: &BenchArgs, sizes: &[(u32, u32)], report: &mut Report) -> eyre::Result<()> {
+    let threads = crate::capture::encode_pool::default_workers();
     for &(w, h) in sizes {
         eprintln!("encode {w}x{h} ...");
-        let threads = crate::capture::encode_pool::default_workers();
-        for mut row in encode::measure(w, h, args.quality, args.runs)? {
-            let kind = EncoderKind::available()
-                .into_iter()
-                .find(|k| k.name() == row.encoder)
-                .unwrap_or(EncoderKind::JpegEncoder);
-            let frames = std::sync::Arc::new(encode::test_frames(w, h, 4)?);
-            row.fps_parallel =
-                encode::parallel_fps_on(frames, kind, w, h, args.quality, threads, 0.7)?;
-            row.threads = threads;
-            report.encode.push(row);
-        }
+        let frames = std::sync::Arc::new(encode::test_frames(w, h, 4)?);
+        let rows = encode::rows_with_ceiling(&frames, (w, h), args.quality, args.runs, threads)?;
+        report.encode.extend(rows);
         report.source.push(report::SourceRow {
             width: w,
             height: h,

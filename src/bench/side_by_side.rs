@@ -36,22 +36,20 @@ pub struct Setup<'a> {
 /// # Errors
 /// An encoder, the service, the reader or the subscriber failed.
 pub fn measure(rt: &Runtime, setup: Setup<'_>, rounds: u32) -> eyre::Result<Vec<PipelineRow>> {
-    let job = |kind| -> eyre::Result<EncodeJob> {
-        Ok(EncodeJob {
-            frames: Arc::new(encode::test_frames(setup.width, setup.height, 4)?),
+    let frames = Arc::new(encode::test_frames(setup.width, setup.height, 4)?);
+    let mut kinds = EncoderKind::available();
+    // The speed reference first, so that its own pipeline follows it at once.
+    kinds.sort_by_key(|&k| k != EncoderKind::Turbo);
+    let jobs: Vec<EncodeJob> = kinds
+        .into_iter()
+        .map(|kind| EncodeJob {
+            frames: Arc::clone(&frames),
             kind,
             width: setup.width,
             height: setup.height,
             quality: setup.quality,
         })
-    };
-    let mut kinds = EncoderKind::available();
-    // The speed reference first, so that its own pipeline follows it at once.
-    kinds.sort_by_key(|&k| k != EncoderKind::Turbo);
-    let jobs = kinds
-        .iter()
-        .map(|&k| job(k))
-        .collect::<eyre::Result<Vec<_>>>()?;
+        .collect();
     let mut rows = Vec::new();
     for round in 1..=rounds.max(1) {
         let mut turbo: Option<Throughput> = None;

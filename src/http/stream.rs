@@ -81,7 +81,12 @@ fn frames(out: &mut TcpStream, ctx: &HttpContext, head: bool) -> io::Result<()> 
         let Some(frame) = ctx.hub.next_frame(&mut cursor, Duration::from_millis(200)) else {
             match ctx.hub.no_signal() {
                 Some(lost) if !showed_no_signal => {
-                    write_part(out, &lost.jpeg, cursor.seq, "X-No-Signal: 1\r\n")?;
+                    write_part(
+                        out,
+                        &lost.jpeg,
+                        cursor.seq,
+                        format_args!("X-No-Signal: 1\r\n"),
+                    )?;
                     showed_no_signal = true;
                 }
                 Some(_) => {}
@@ -94,7 +99,7 @@ fn frames(out: &mut TcpStream, ctx: &HttpContext, head: bool) -> io::Result<()> 
             out,
             &frame.jpeg,
             frame.seq,
-            &format!("X-Timestamp: {:.6}\r\n", frame.timestamp()),
+            format_args!("X-Timestamp: {:.6}\r\n", frame.timestamp()),
         )?;
         counters.frames_served.fetch_add(1, Ordering::Relaxed);
         counters
@@ -108,7 +113,12 @@ fn frames(out: &mut TcpStream, ctx: &HttpContext, head: bool) -> io::Result<()> 
 /// copied) and CRLF, handed to the kernel in one vectored write, so that a
 /// part is one syscall and, on a fast link, one wake-up of the client rather
 /// than one per header fragment.
-fn write_part(out: &mut dyn Write, jpeg: &[u8], seq: u64, extra_headers: &str) -> io::Result<()> {
+fn write_part(
+    out: &mut dyn Write,
+    jpeg: &[u8],
+    seq: u64,
+    extra_headers: std::fmt::Arguments<'_>,
+) -> io::Result<()> {
     let head = format!(
         "--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {}\r\nX-Frame-Seq: {seq}\r\n{extra_headers}\r\n",
         jpeg.len()
@@ -180,7 +190,7 @@ mod tests {
             max: usize::MAX,
             calls: 0,
         };
-        write_part(&mut whole, &jpeg, 9, "X-A: 1\r\n").expect("write");
+        write_part(&mut whole, &jpeg, 9, format_args!("X-A: 1\r\n")).expect("write");
         assert_eq!(whole.calls, 1);
         assert_eq!(&whole.taken[..expected.len()], expected.as_bytes());
         assert_eq!(
@@ -192,7 +202,7 @@ mod tests {
             max: 333,
             calls: 0,
         };
-        write_part(&mut short, &jpeg, 9, "X-A: 1\r\n").expect("write");
+        write_part(&mut short, &jpeg, 9, format_args!("X-A: 1\r\n")).expect("write");
         assert_eq!(short.taken, whole.taken);
         assert!(short.calls > 10, "{} calls", short.calls);
     }

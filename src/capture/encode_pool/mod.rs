@@ -33,6 +33,10 @@ use worker::Worker;
 /// Most workers, whatever the core count (the robot's other services need CPU too).
 pub const MAX_WORKERS: usize = 4;
 
+// A `/stream` reader that was waiting gets every frame published at once
+// only if the hub keeps as many as the workers can finish together.
+const _: () = assert!(MAX_WORKERS <= crate::frame::KEPT);
+
 /// The default worker count: one per core, at most [`MAX_WORKERS`].
 #[must_use]
 pub fn default_workers() -> usize {
