@@ -1,11 +1,10 @@
 //! Micro-benchmarks of the hot functions, so a regression shows as a number:
-//! encode (each encoder of this build), rotation, half-block conversion and
-//! the MQTT frame payload.
+//! encode (each encoder of this build), the checks of a camera JPEG served
+//! as it is, rotation, half-block conversion and the MQTT frame payload.
 //!
 //! ```text
 //! cargo bench --bench hot_paths                      # all
 //! cargo bench --bench hot_paths -- encode            # a group
-//! cargo bench --features turbojpeg --bench hot_paths # with libjpeg-turbo
 //! ```
 //!
 //! Pictures are the service's own test pattern, so the numbers match what
@@ -15,7 +14,8 @@ use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use tars_camera::bench::encode::test_frames;
-use tars_camera::encode::{Encoder, EncoderKind, Transform};
+use tars_camera::capture::jpeg_check::validate;
+use tars_camera::encode::{Codec, Encoder, EncoderKind, JpegChecker, Transform};
 use tars_camera::frame::Frame;
 use tars_camera::service::publisher::frame_payload;
 use tars_camera::tui::halfblock::{downscale, half_blocks};
@@ -51,6 +51,37 @@ fn encode(c: &mut Criterion) {
                 },
             );
         }
+    }
+    group.finish();
+}
+
+/// What a passthrough frame costs to check: the marker walk, the reduced
+/// decode that finds damaged scan data, and a full decode beside them.
+fn passthrough_check(c: &mut Criterion) {
+    let mut group = c.benchmark_group("passthrough_check");
+    group.sample_size(30);
+    let codec = Codec::auto();
+    for (w, h) in SIZES {
+        let rgb = picture(w, h);
+        let Ok(jpeg) =
+            Encoder::new(EncoderKind::JpegEncoder).and_then(|mut e| e.encode_rgb(&rgb, w, h, 80))
+        else {
+            continue;
+        };
+        let size = format!("{w}x{h}");
+        group.bench_function(BenchmarkId::new("markers", &size), |b| {
+            b.iter(|| validate(black_box(&jpeg)).is_ok());
+        });
+        if let Some(mut checker) = JpegChecker::new(codec.library().cloned()) {
+            group.bench_function(BenchmarkId::new("turbo_reduced_decode", &size), |b| {
+                b.iter(|| checker.check(black_box(&jpeg)).is_ok());
+            });
+        }
+        let mut decoder = codec.decoder();
+        let mut out = Vec::new();
+        group.bench_function(BenchmarkId::new("full_decode", &size), |b| {
+            b.iter(|| decoder.decode(black_box(&jpeg), &mut out).is_ok());
+        });
     }
     group.finish();
 }
@@ -118,5 +149,12 @@ fn payload(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, encode, rotation, preview, payload);
+criterion_group!(
+    benches,
+    encode,
+    passthrough_check,
+    rotation,
+    preview,
+    payload
+);
 criterion_main!(benches);

@@ -217,3 +217,50 @@ fn uvc_style_mjpeg_passes_the_check_and_decodes() {
     let cut = &jpeg[..jpeg.len() / 2];
     assert!(matches!(validate(cut), Err(CaptureError::Corrupt(_))));
 }
+
+/// `jpeg` with `len` bytes of its entropy-coded data, from a third of the
+/// way in, overwritten by bytes that form no marker: every marker stays
+/// intact, only a decoder can tell.
+fn damage_scan(jpeg: &[u8], len: usize) -> Vec<u8> {
+    let sos = jpeg
+        .windows(2)
+        .position(|w| w == [0xFF, 0xDA])
+        .expect("a scan");
+    let header = usize::from(u16::from_be_bytes([jpeg[sos + 2], jpeg[sos + 3]]));
+    let data = sos + 2 + header;
+    let end = jpeg.len() - 2;
+    let at = data + (end - data) / 3;
+    let mut damaged = jpeg.to_vec();
+    for (i, b) in damaged[at..(at + len).min(end)].iter_mut().enumerate() {
+        *b = [0x13, 0x77, 0xA5, 0x3C][i % 4];
+    }
+    damaged
+}
+
+#[test]
+fn damaged_scan_data_passes_the_marker_walk_but_not_the_decode_check() {
+    let codec = tars_camera::encode::Codec::auto();
+    let Some(mut checker) = tars_camera::encode::JpegChecker::new(codec.library().cloned()) else {
+        eprintln!("libjpeg-turbo is not installed: the decode check is off, nothing to test");
+        return;
+    };
+    let padded = read("uvc_mjpeg_64x48.jpg");
+    let jpeg = tars_camera::capture::jpeg_check::trim_padding(&padded);
+    assert!(jpeg.ends_with(&[0xFF, 0xD9]) && jpeg.len() < padded.len());
+    checker.check(jpeg).expect("a good camera frame passes");
+    // A bigger picture, closer to a camera's, damaged in several ways.
+    let rgb: Vec<u8> = (0..320 * 240 * 3).map(|i| ((i * 7) % 251) as u8).collect();
+    let mut big = Vec::new();
+    jpeg_encoder::Encoder::new(&mut big, 80)
+        .encode(&rgb, 320, 240, jpeg_encoder::ColorType::Rgb)
+        .expect("encoding into a Vec");
+    checker.check(&big).expect("a good frame passes");
+    for (picture, len) in [(jpeg, 16), (&big[..], 64), (&big[..], 512)] {
+        let damaged = damage_scan(picture, len);
+        assert!(validate(&damaged).is_ok(), "markers intact");
+        assert!(
+            checker.check(&damaged).is_err(),
+            "{len} damaged bytes found"
+        );
+    }
+}

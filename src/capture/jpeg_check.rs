@@ -12,6 +12,20 @@ const SOI: u8 = 0xD8;
 const EOI: u8 = 0xD9;
 const SOS: u8 = 0xDA;
 
+/// `data` without the zeros some cameras put after the end-of-image marker
+/// (they report the whole buffer as used); unchanged when what precedes the
+/// zeros is not an end-of-image marker, so that [`validate`] still sees a
+/// truncated frame as one.
+#[must_use]
+pub fn trim_padding(data: &[u8]) -> &[u8] {
+    let end = data.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
+    if end < data.len() && end >= 2 && data[end - 2] == 0xFF && data[end - 1] == EOI {
+        &data[..end]
+    } else {
+        data
+    }
+}
+
 /// Checks that `data` looks like one whole JPEG and returns its
 /// `(width, height)` from the frame header.
 ///
@@ -110,6 +124,21 @@ mod tests {
         let mut jpeg = encode(32, 16);
         jpeg.extend_from_slice(&[0; 1000]);
         assert_eq!(validate(&jpeg), Ok((32, 16)));
+    }
+
+    #[test]
+    fn padding_is_trimmed_to_the_end_marker() {
+        let jpeg = encode(32, 16);
+        let mut padded = jpeg.clone();
+        padded.extend_from_slice(&[0; 1000]);
+        assert_eq!(trim_padding(&padded), &jpeg[..]);
+        assert_eq!(trim_padding(&jpeg), &jpeg[..]);
+        // A truncated frame keeps its zeros: validation must still refuse it.
+        let mut cut = jpeg[..jpeg.len() / 2].to_vec();
+        cut.extend_from_slice(&[0; 64]);
+        assert_eq!(trim_padding(&cut).len(), cut.len());
+        assert!(trim_padding(&[0; 16]).len() == 16);
+        assert!(trim_padding(&[]).is_empty());
     }
 
     #[test]

@@ -100,6 +100,43 @@ impl Decoder {
     }
 }
 
+/// Checks camera JPEGs that are served as they are: the whole entropy-coded
+/// data is decoded (libjpeg-turbo at its largest reduction), so damage that
+/// leaves every marker intact is found. Only with libjpeg-turbo: a full
+/// `zune-jpeg` decode of every frame would cost more than re-encoding.
+#[derive(Debug)]
+pub struct JpegChecker {
+    turbo: Decompressor,
+    scratch: Vec<u8>,
+}
+
+impl JpegChecker {
+    /// A checker when the codec has libjpeg-turbo.
+    #[must_use]
+    pub fn new(lib: Option<Arc<TurboLib>>) -> Option<Self> {
+        let turbo = Decompressor::new(lib?)
+            .inspect_err(|e| tracing::warn!("{e}; camera JPEGs are checked by their markers only"))
+            .ok()?;
+        Some(Self {
+            turbo,
+            scratch: Vec::new(),
+        })
+    }
+
+    /// Whether `jpeg` decodes with no error and no warning.
+    ///
+    /// # Errors
+    /// What the decoder found wrong.
+    pub fn check(&mut self, jpeg: &[u8]) -> Result<(), DecodeError> {
+        let corrupt = |e: super::turbo::TurboError| DecodeError::Corrupt(e.to_string());
+        let header = self.turbo.header(jpeg).map_err(corrupt)?;
+        check_size(header.width, header.height)?;
+        self.turbo
+            .check(jpeg, header, &mut self.scratch)
+            .map_err(corrupt)
+    }
+}
+
 fn check_size(width: u32, height: u32) -> Result<(), DecodeError> {
     if width > MAX_DECODE_SIDE || height > MAX_DECODE_SIDE {
         return Err(DecodeError::TooLarge { width, height });

@@ -16,7 +16,7 @@ mod transform;
 pub mod turbo;
 
 pub use codec::{Codec, CodecError, EncoderChoice, TurboMissing, UnknownEncoder, codec_option};
-pub use decode::{DecodeError, Decoded, Decoder, MAX_DECODE_SIDE};
+pub use decode::{DecodeError, Decoded, Decoder, JpegChecker, MAX_DECODE_SIDE};
 pub use transform::Transform;
 use turbo::{Compressor, TurboLib};
 

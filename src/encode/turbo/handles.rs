@@ -4,7 +4,10 @@ use std::ffi::{c_int, c_ulong, c_void};
 use std::ptr::NonNull;
 use std::sync::Arc;
 
-use super::{TJFLAG_NOREALLOC, TJPF_RGB, TJSAMP_420, TurboError, TurboLib};
+use super::{
+    TJFLAG_FASTDCT, TJFLAG_NOREALLOC, TJFLAG_STOPONWARNING, TJPF_RGB, TJSAMP_420, TurboError,
+    TurboLib,
+};
 
 /// Packed RGB dimensions as C ints, refusing what JPEG cannot hold.
 pub(super) fn dims(width: u32, height: u32) -> Result<(c_int, c_int), TurboError> {
@@ -210,7 +213,8 @@ impl Decompressor {
 
     /// Decompress `jpeg` (whose header is `header`) into packed RGB in `out`,
     /// reduced by `1 / denom` (1, or one of [`TurboLib::reductions`]);
-    /// returns the output size.
+    /// returns the output size. A picture decoded in full despite a warning
+    /// (e.g. extra bytes after the scan) counts as decoded.
     ///
     /// # Errors
     /// Corrupt data, or a reduction the library does not offer.
@@ -221,13 +225,55 @@ impl Decompressor {
         denom: u32,
         out: &mut Vec<u8>,
     ) -> Result<(u32, u32), TurboError> {
-        if denom != 1 && !self.lib.reductions.contains(&denom) {
-            return Err(TurboError(format!("no 1/{denom} scaling")));
+        self.decompress(jpeg, header, denom, 0, out)
+            .or_else(|e| match e {
+                Failure::Warning(_, size) => Ok(size),
+                Failure::Error(e) => Err(e),
+            })
+    }
+
+    /// Whether `jpeg` (whose header is `header`) decodes without a single
+    /// error or warning: its whole
+    /// entropy-coded data is read (which is what finds damage), at the
+    /// largest reduction (so little is written), with the fast inverse DCT,
+    /// stopping at the first warning. `out` is scratch space.
+    ///
+    /// # Errors
+    /// What libjpeg-turbo found wrong.
+    pub fn check(
+        &mut self,
+        jpeg: &[u8],
+        header: Header,
+        out: &mut Vec<u8>,
+    ) -> Result<(), TurboError> {
+        let denom = self.lib.reductions.first().copied().unwrap_or(1);
+        match self.decompress(
+            jpeg,
+            header,
+            denom,
+            TJFLAG_FASTDCT | TJFLAG_STOPONWARNING,
+            out,
+        ) {
+            Ok(_) => Ok(()),
+            Err(Failure::Warning(e, _) | Failure::Error(e)) => Err(e),
         }
-        let len = jpeg_len(jpeg)?;
+    }
+
+    fn decompress(
+        &mut self,
+        jpeg: &[u8],
+        header: Header,
+        denom: u32,
+        flags: c_int,
+        out: &mut Vec<u8>,
+    ) -> Result<(u32, u32), Failure> {
+        if denom != 1 && !self.lib.reductions.contains(&denom) {
+            return Err(Failure::Error(TurboError(format!("no 1/{denom} scaling"))));
+        }
+        let len = jpeg_len(jpeg).map_err(Failure::Error)?;
         // TJSCALED: ceil(dimension / denom).
         let (sw, sh) = (header.width.div_ceil(denom), header.height.div_ceil(denom));
-        let (w, h) = dims(sw, sh)?;
+        let (w, h) = dims(sw, sh).map_err(Failure::Error)?;
         out.resize(rgb_len(sw, sh), 0);
         let pitch = w * 3;
         // SAFETY: live decompressor used by this thread only; `jpeg` is
@@ -245,14 +291,26 @@ impl Decompressor {
                 pitch,
                 h,
                 TJPF_RGB,
-                0,
+                flags,
             )
         };
-        if rc != 0 && !self.lib.warning_only(self.handle.as_ptr()) {
-            return Err(self.lib.error(self.handle.as_ptr()));
+        if rc == 0 {
+            return Ok((sw, sh));
         }
-        Ok((sw, sh))
+        let error = self.lib.error(self.handle.as_ptr());
+        if self.lib.warning_only(self.handle.as_ptr()) {
+            Err(Failure::Warning(error, (sw, sh)))
+        } else {
+            Err(Failure::Error(error))
+        }
     }
+}
+
+/// How a decompression failed: a warning (the picture may be whole), or
+/// an error.
+enum Failure {
+    Warning(TurboError, (u32, u32)),
+    Error(TurboError),
 }
 
 impl Drop for Decompressor {

@@ -37,6 +37,11 @@ const TJSAMP_420: c_int = 2;
 const TJPF_RGB: c_int = 0;
 /// `TJFLAG_NOREALLOC`: never reallocate (or free) the caller's JPEG buffer.
 const TJFLAG_NOREALLOC: c_int = 1024;
+/// `TJFLAG_FASTDCT`: the fast (less exact) inverse DCT.
+const TJFLAG_FASTDCT: c_int = 2048;
+/// `TJFLAG_STOPONWARNING`: treat a warning (damaged data) as an error and
+/// stop there (libjpeg-turbo 2.0 and later).
+const TJFLAG_STOPONWARNING: c_int = 8192;
 /// `TJERR_WARNING` from `tjGetErrorCode`: the picture was produced anyway.
 const TJERR_WARNING: c_int = 0;
 
