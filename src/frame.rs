@@ -55,10 +55,15 @@ impl Frame {
     /// Unix time of capture in seconds, as payloads carry it.
     #[must_use]
     pub fn timestamp(&self) -> f64 {
-        self.captured_wall
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map_or(0.0, |d| d.as_secs_f64())
+        unix_seconds(self.captured_wall)
     }
+}
+
+/// Unix time in seconds, as payloads and the status carry it.
+#[must_use]
+pub fn unix_seconds(at: SystemTime) -> f64 {
+    at.duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
 }
 
 /// Set while the camera is failing: why, and a picture that says so.

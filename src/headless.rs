@@ -12,11 +12,11 @@ use crate::stats::Status;
 pub fn status_line(s: &Status) -> String {
     let c = &s.capture;
     let mut line = format!(
-        "capture {}x{} {:.1}/{:.0} fps, {} KB q{}, failures {}/{}; stream {} client(s) {:.1} fps; mqtt {:?} published {} dropped {}",
+        "capture {}x{} {:.1}/{} fps, {} KB q{}, failures {}/{}; stream {} client(s) {:.1} fps; mqtt {:?} published {} dropped {}",
         c.width,
         c.height,
         c.measured_fps,
-        c.target_fps,
+        crate::stats::fps_text(c.target_fps),
         s.encoder.jpeg_bytes / 1024,
         s.encoder.quality,
         c.consecutive_failures,

@@ -149,6 +149,8 @@ pub struct CaptureStatus {
     pub width: u32,
     pub height: u32,
     pub pixel_format: String,
+    /// The rate frames are published at: the one asked, or the camera's
+    /// negotiated rate when that is lower (29.97 when 30 was asked).
     pub target_fps: f64,
     /// Measured over the last second.
     pub measured_fps: f64,
@@ -170,6 +172,9 @@ pub struct CaptureStatus {
     pub total_failures: u64,
     pub reopens: u64,
     pub last_error: Option<String>,
+    /// When `last_error` happened (Unix time, seconds).
+    #[serde(default)]
+    pub last_error_at: Option<f64>,
     pub rotation: u16,
     pub flip_h: bool,
     pub flip_v: bool,
@@ -288,6 +293,17 @@ pub struct MqttSection {
     pub control: crate::control::mqtt::MqttControlStatus,
     #[serde(flatten)]
     pub client: ClientStatus,
+}
+
+/// A frame rate as people write it: "30", "29.97", "7.5".
+#[must_use]
+pub fn fps_text(fps: f64) -> String {
+    if (fps - fps.round()).abs() < 0.005 {
+        format!("{}", fps.round() as u64)
+    } else {
+        let text = format!("{fps:.2}");
+        text.trim_end_matches('0').to_owned()
+    }
 }
 
 #[cfg(test)]

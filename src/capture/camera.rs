@@ -32,8 +32,9 @@ use super::{CaptureError, FrameSource, SourceFrame, SourceInfo, convert};
 mod driver;
 mod list;
 mod modes;
+mod watch;
 
-use driver::guard;
+use driver::{DriverError, guard};
 pub use list::{CameraInfo, FormatInfo, SizeInfo, list_cameras, print_camera_list};
 use modes::offered_modes;
 
@@ -46,6 +47,7 @@ const FIRST_FRAME_FACTOR: u32 = 3;
 const BUFFER_COUNT: u32 = 4;
 
 const ENXIO: i32 = 6;
+const EBUSY: i32 = 16;
 const ENODEV: i32 = 19;
 const ESHUTDOWN: i32 = 108;
 
@@ -63,6 +65,8 @@ fn drop_stream(stream: MmapStream<'static>) {
 /// The camera device as it was opened.
 struct Opened {
     device: Device,
+    /// The node it was opened at (the one asked for, or where it came back).
+    path: String,
     stream: Option<MmapStream<'static>>,
     /// No frame yet from this stream: the longer first-frame timeout applies.
     fresh: bool,
@@ -72,12 +76,25 @@ struct Opened {
     stride: usize,
 }
 
+/// Which camera was opened: a camera that comes back under another node
+/// (its old one still held open when it was replugged) is found by these.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Identity {
+    card: String,
+    bus: String,
+}
+
 /// A V4L2 camera as a [`FrameSource`].
 pub struct CameraSource {
+    /// The node asked for.
     path: String,
     request: Request,
     read_timeout: Duration,
     opened: Option<Opened>,
+    identity: Option<Identity>,
+    /// `/dev` watched for the camera's return (None where inotify fails).
+    watch: Option<watch::DevWatch>,
+    watch_tried: bool,
 }
 
 impl std::fmt::Debug for CameraSource {
@@ -86,8 +103,9 @@ impl std::fmt::Debug for CameraSource {
             .field("path", &self.path)
             .field("request", &self.request)
             .field("read_timeout", &self.read_timeout)
-            .field("open", &self.opened.is_some())
-            .finish()
+            .field("open", &self.opened.as_ref().map(|o| &o.path))
+            .field("identity", &self.identity)
+            .finish_non_exhaustive()
     }
 }
 
@@ -100,6 +118,9 @@ impl CameraSource {
             request: Request::new(width, height, fps),
             read_timeout: DEFAULT_READ_TIMEOUT,
             opened: None,
+            identity: None,
+            watch: None,
+            watch_tried: false,
         }
     }
 
@@ -112,10 +133,10 @@ impl CameraSource {
 
     /// Ask for the mode's frame interval and read back the rate the
     /// driver took (not every driver can set it).
-    fn negotiate_rate(&self, device: &Device, mode: &camera_mode::Mode) -> f64 {
+    fn negotiate_rate(path: &str, device: &Device, mode: &camera_mode::Mode) -> f64 {
         let interval = Fraction::new(mode.interval_num, mode.interval_den);
         if let Err(e) = device.set_params(&Parameters::new(interval)) {
-            tracing::debug!("{}: cannot set frame interval: {e}", self.path);
+            tracing::debug!("{path}: cannot set frame interval: {e}");
         }
         match device.params() {
             Ok(p) if p.interval.numerator > 0 => {
@@ -125,10 +146,38 @@ impl CameraSource {
         }
     }
 
-    fn open_error(&self, reason: impl Into<String>) -> CaptureError {
-        CaptureError::Open {
-            device: self.path.clone(),
-            reason: reason.into(),
+    /// The device at the node asked for, or, when that node is gone, the
+    /// same camera (name and bus) under another node.
+    fn open_device(&self) -> Result<(Device, String), CaptureError> {
+        match Device::with_path(&self.path) {
+            Ok(device) => Ok((device, self.path.clone())),
+            Err(e) => {
+                let found = (e.kind() == io::ErrorKind::NotFound)
+                    .then(|| {
+                        self.identity
+                            .as_ref()
+                            .and_then(|id| find_moved(id, &self.path))
+                    })
+                    .flatten();
+                found.ok_or_else(|| open_error(&self.path, describe_open_error(&e)))
+            }
+        }
+    }
+
+    /// Start watching `/dev` (once), and forget what happened there before
+    /// this attempt.
+    fn refresh_watch(&mut self) {
+        if !self.watch_tried {
+            self.watch_tried = true;
+            match watch::DevWatch::new() {
+                Ok(w) => self.watch = Some(w),
+                Err(e) => tracing::debug!(
+                    "cannot watch /dev ({e}): a returning camera is noticed at the next retry"
+                ),
+            }
+        }
+        if let Some(w) = self.watch.as_mut() {
+            let _ = w.video_node_changed();
         }
     }
 
@@ -142,13 +191,55 @@ impl CameraSource {
     }
 }
 
+fn open_error(device: &str, reason: impl Into<String>) -> CaptureError {
+    CaptureError::Open {
+        device: device.to_owned(),
+        reason: reason.into(),
+    }
+}
+
+/// A capture node at another `/dev/videoN` than `asked` with the camera's
+/// name and bus: the camera came back there.
+fn find_moved(id: &Identity, asked: &str) -> Option<(Device, String)> {
+    list::video_nodes().into_iter().find_map(|index| {
+        let path = format!("/dev/video{index}");
+        if path == asked {
+            return None;
+        }
+        let device = Device::with_path(&path).ok()?;
+        let caps = guard("querying the device", || device.query_caps()).ok()?;
+        let same = caps.card == id.card
+            && caps.bus == id.bus
+            && caps.capabilities.contains(CapFlags::VIDEO_CAPTURE);
+        same.then(|| {
+            tracing::info!("{} is back as {path}", id.card);
+            (device, path)
+        })
+    })
+}
+
+/// A failed V4L2 call as the reason of an open error: "device busy" said
+/// plainly, wherever opening or starting the stream meets it (uvcvideo lets
+/// `open` succeed and refuses the format or the buffers while another
+/// program streams).
+fn describe_driver_error(e: &DriverError) -> String {
+    match e {
+        DriverError::Io { what, source } if source.raw_os_error() == Some(EBUSY) => {
+            format!("{what}: {}", describe_open_error(source))
+        }
+        _ => e.to_string(),
+    }
+}
+
 fn describe_open_error(e: &io::Error) -> String {
     match e.kind() {
         io::ErrorKind::NotFound => "no such device (camera unplugged?)".to_string(),
         io::ErrorKind::PermissionDenied => {
             "permission denied (is this user in the 'video' group?)".to_string()
         }
-        _ if e.raw_os_error() == Some(16) => "device busy (used by another program?)".to_string(),
+        _ if e.raw_os_error() == Some(EBUSY) => {
+            "device busy (used by another program?)".to_string()
+        }
         _ => e.to_string(),
     }
 }
@@ -166,27 +257,33 @@ impl FrameSource for CameraSource {
 
     fn open(&mut self) -> Result<SourceInfo, CaptureError> {
         self.close();
-        let device =
-            Device::with_path(&self.path).map_err(|e| self.open_error(describe_open_error(&e)))?;
+        self.refresh_watch();
+        let (device, path) = self.open_device()?;
         let caps = guard("querying the device", || device.query_caps())
-            .map_err(|e| self.open_error(e.to_string()))?;
+            .map_err(|e| open_error(&path, e.to_string()))?;
         if !caps
             .capabilities
             .contains(CapFlags::VIDEO_CAPTURE | CapFlags::STREAMING)
         {
-            return Err(self.open_error(format!(
-                "'{}' ({}) is not a video capture device with streaming (a metadata or codec node?)",
-                caps.card, caps.driver
-            )));
+            return Err(open_error(
+                &path,
+                format!(
+                    "'{}' ({}) is not a video capture device with streaming (a metadata or codec node?)",
+                    caps.card, caps.driver
+                ),
+            ));
         }
         let modes =
-            offered_modes(&device, &self.request).map_err(|e| self.open_error(e.to_string()))?;
+            offered_modes(&device, &self.request).map_err(|e| open_error(&path, e.to_string()))?;
         let Some(mode) = camera_mode::choose(&modes, &self.request) else {
-            return Err(self.open_error(format!(
-                "'{}' offers none of the formats this service can use (MJPEG, YUYV, NV12); \
-                 run `tars-camera list-cameras` to see what it offers",
-                caps.card
-            )));
+            return Err(open_error(
+                &path,
+                format!(
+                    "'{}' offers none of the formats this service can use (MJPEG, YUYV, NV12); \
+                     run `tars-camera list-cameras` to see what it offers",
+                    caps.card
+                ),
+            ));
         };
         let wanted = Format::new(mode.width, mode.height, FourCC::new(&mode.fourcc));
         let setting = format!(
@@ -196,18 +293,20 @@ impl FrameSource for CameraSource {
             FourCC::new(&mode.fourcc)
         );
         let actual = guard(&setting, || device.set_format(&wanted))
-            .map_err(|e| self.open_error(e.to_string()))?;
+            .map_err(|e| open_error(&path, describe_driver_error(&e)))?;
         let Some(pixel_format) = PixelFormat::from_fourcc(actual.fourcc.repr) else {
-            return Err(self.open_error(format!(
-                "driver switched to unusable format {}",
-                actual.fourcc
-            )));
+            return Err(open_error(
+                &path,
+                format!("driver switched to unusable format {}", actual.fourcc),
+            ));
         };
-        let fps = self.negotiate_rate(&device, &mode);
-        let stream = new_stream(&device, self.timeout_ms(true))
-            .map_err(|e| self.open_error(format!("starting the stream: {e}")))?;
+        let fps = Self::negotiate_rate(&path, &device, &mode);
+        let stream = guard("starting the stream", || {
+            new_stream(&device, self.timeout_ms(true))
+        })
+        .map_err(|e| open_error(&path, describe_driver_error(&e)))?;
         let info = SourceInfo {
-            device: format!("{} ({})", self.path, caps.card),
+            device: format!("{path} ({})", caps.card),
             width: actual.width,
             height: actual.height,
             fps,
@@ -215,15 +314,20 @@ impl FrameSource for CameraSource {
             self_paced: true,
         };
         tracing::info!(
-            "opened {}: {} {}x{} at {:.2} fps",
+            "opened {}: {} {}x{} at {} fps",
             info.device,
             info.pixel_format,
             info.width,
             info.height,
-            info.fps
+            crate::stats::fps_text(info.fps)
         );
+        self.identity = Some(Identity {
+            card: caps.card,
+            bus: caps.bus,
+        });
         self.opened = Some(Opened {
             device,
+            path,
             stream: Some(stream),
             fresh: true,
             format: pixel_format,
@@ -248,7 +352,10 @@ impl FrameSource for CameraSource {
                     opened.fresh = true;
                     s
                 }
-                Err(e) => return Err(stream_error(&self.path, &e, first_ms, &mut self.opened)),
+                Err(e) => {
+                    let path = opened.path.clone();
+                    return Err(stream_error(&path, &e, first_ms, &mut self.opened));
+                }
             },
         };
         let first = opened.fresh;
@@ -271,7 +378,8 @@ impl FrameSource for CameraSource {
                 // (v4l re-queues on the next call); restart it next time.
                 drop_stream(stream);
                 let ms = if first { first_ms } else { read_ms };
-                return Err(stream_error(&self.path, &e, ms, &mut self.opened));
+                let path = opened.path.clone();
+                return Err(stream_error(&path, &e, ms, &mut self.opened));
             }
         };
         if first {
@@ -285,6 +393,20 @@ impl FrameSource for CameraSource {
     fn close(&mut self) {
         if let Some(stream) = self.opened.take().and_then(|mut o| o.stream.take()) {
             drop_stream(stream);
+        }
+    }
+
+    fn reopen_hint(&mut self) -> bool {
+        let Some(w) = self.watch.as_mut() else {
+            return false;
+        };
+        match w.video_node_changed() {
+            Ok(changed) => changed,
+            Err(e) => {
+                tracing::debug!("watching /dev stopped: {e}");
+                self.watch = None;
+                false
+            }
         }
     }
 }
@@ -303,10 +425,12 @@ fn frame_from(
     let (width, height) = (opened.width, opened.height);
     let layout = convert::RawLayout::new(width, height, opened.stride);
     match opened.format {
+        // Only the JPEG itself is copied and served: some cameras report the
+        // whole buffer as used, the picture followed by zeros.
         PixelFormat::Mjpeg => Ok(SourceFrame::Jpeg {
             width,
             height,
-            data: Bytes::copy_from_slice(data),
+            data: Bytes::copy_from_slice(super::jpeg_check::trim_padding(data)),
         }),
         PixelFormat::Yuyv => {
             convert::yuyv_to_rgb(data, layout, rgb)?;
@@ -327,6 +451,13 @@ fn stream_error(path: &str, e: &io::Error, ms: u64, opened: &mut Option<Opened>)
     if matches!(e.raw_os_error(), Some(ENODEV | ENXIO | ESHUTDOWN)) {
         *opened = None;
         return CaptureError::Disconnected(format!("{path}: {e}"));
+    }
+    if e.raw_os_error() == Some(EBUSY) {
+        // Another program took the camera between opening and streaming.
+        return open_error(
+            path,
+            format!("starting the stream: {}", describe_open_error(e)),
+        );
     }
     CaptureError::Other(format!("{path}: reading a frame: {e}"))
 }
@@ -381,6 +512,13 @@ mod tests {
                 stream_error("/dev/video0", &gone, 2000, &mut none),
                 CaptureError::Disconnected(_)
             ));
+        }
+        let busy = io::Error::from_raw_os_error(EBUSY);
+        match stream_error("/dev/video0", &busy, 2000, &mut none) {
+            CaptureError::Open { reason, .. } => {
+                assert!(reason.contains("device busy"), "{reason}")
+            }
+            other => panic!("expected Open, got {other:?}"),
         }
         let other = io::Error::from_raw_os_error(22); // EINVAL
         assert!(matches!(

@@ -124,8 +124,9 @@ pub fn size_distance(width: u32, height: u32, req_width: u32, req_height: u32) -
 /// 3. Among candidates: a frame rate ≥ the requested one first, then MJPEG
 ///    before raw formats (the camera compresses, passthrough is possible, and
 ///    USB 2 cameras give raw formats only at low rates at large sizes), then
-///    the closer size, then the lowest frame rate that meets the request (or
-///    the highest available if none does).
+///    the closer size, then the frame rate nearest the request among those
+///    that meet it (30 over 30000/1001 when 30 is asked; or the highest
+///    available if none meets it).
 ///
 /// `None` when the camera offers nothing usable.
 pub fn choose(offers: &[Mode], req: &Request) -> Option<Mode> {
@@ -157,7 +158,10 @@ pub fn choose(offers: &[Mode], req: &Request) -> Option<Mode> {
                 .then(ad.total_cmp(bd))
                 .then_with(|| {
                     if a_ok {
-                        a.fps().total_cmp(&b.fps())
+                        // The rate asked exactly (30 over 30000/1001), else
+                        // the nearest one.
+                        let asked = f64::from(req.fps);
+                        (a.fps() - asked).abs().total_cmp(&(b.fps() - asked).abs())
                     } else {
                         b.fps().total_cmp(&a.fps())
                     }
@@ -301,6 +305,11 @@ mod tests {
         let offers = [ntsc, Mode::new(b"MJPG", 640, 480, 60)];
         assert_eq!(choose(&offers, &req(640, 480, 30)), Some(ntsc));
         assert!((ntsc.fps() - 29.97).abs() < 0.01);
+        // Offered beside it, the rate asked is taken exactly, in either order.
+        let thirty = Mode::new(b"MJPG", 640, 480, 30);
+        for offers in [[ntsc, thirty], [thirty, ntsc]] {
+            assert_eq!(choose(&offers, &req(640, 480, 30)), Some(thirty));
+        }
     }
 
     #[test]

@@ -187,6 +187,10 @@ impl<S: FrameSource> FrameSource for FlakySource<S> {
     fn close(&mut self) {
         self.inner.close();
     }
+
+    fn reopen_hint(&mut self) -> bool {
+        self.inner.reopen_hint()
+    }
 }
 
 #[cfg(test)]

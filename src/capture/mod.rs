@@ -41,6 +41,21 @@ pub enum CaptureError {
     Other(String),
 }
 
+impl CaptureError {
+    /// The source is gone or wedged, not merely one bad frame: health turns
+    /// `camera_error` at once and the source is closed and re-opened. A read
+    /// timeout is one: the read timeout is already the bound on a frame's
+    /// lateness, so a camera that stays open and sends nothing (a wedged USB
+    /// camera) is reported one timeout after its last frame.
+    #[must_use]
+    pub fn source_lost(&self) -> bool {
+        matches!(
+            self,
+            Self::Open { .. } | Self::Disconnected(_) | Self::Finished(_) | Self::Timeout { .. }
+        )
+    }
+}
+
 /// What an opened source delivers.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SourceInfo {
@@ -88,6 +103,12 @@ pub trait FrameSource: Send {
     fn next_frame(&mut self, rgb: &mut Vec<u8>) -> Result<SourceFrame, CaptureError>;
     /// Release the device. Safe to call twice.
     fn close(&mut self);
+    /// Asked while waiting to re-open after a failure: true when something
+    /// happened that makes opening now worth trying before the backoff ends
+    /// (a camera's device node appeared). Must not block.
+    fn reopen_hint(&mut self) -> bool {
+        false
+    }
 }
 
 impl<T: FrameSource + ?Sized> FrameSource for Box<T> {
@@ -102,5 +123,8 @@ impl<T: FrameSource + ?Sized> FrameSource for Box<T> {
     }
     fn close(&mut self) {
         (**self).close();
+    }
+    fn reopen_hint(&mut self) -> bool {
+        (**self).reopen_hint()
     }
 }

@@ -81,12 +81,8 @@ fn frames(out: &mut TcpStream, ctx: &HttpContext, head: bool) -> io::Result<()> 
         let Some(frame) = ctx.hub.next_frame(&mut cursor, Duration::from_millis(200)) else {
             match ctx.hub.no_signal() {
                 Some(lost) if !showed_no_signal => {
-                    write_part(
-                        out,
-                        &lost.jpeg,
-                        cursor.seq,
-                        format_args!("X-No-Signal: 1\r\n"),
-                    )?;
+                    // No frame's sequence number: this picture is none of them.
+                    write_part(out, &lost.jpeg, None, format_args!("X-No-Signal: 1\r\n"))?;
                     showed_no_signal = true;
                 }
                 Some(_) => {}
@@ -98,7 +94,7 @@ fn frames(out: &mut TcpStream, ctx: &HttpContext, head: bool) -> io::Result<()> 
         write_part(
             out,
             &frame.jpeg,
-            frame.seq,
+            Some(frame.seq),
             format_args!("X-Timestamp: {:.6}\r\n", frame.timestamp()),
         )?;
         counters.frames_served.fetch_add(1, Ordering::Relaxed);
@@ -116,11 +112,14 @@ fn frames(out: &mut TcpStream, ctx: &HttpContext, head: bool) -> io::Result<()> 
 fn write_part(
     out: &mut dyn Write,
     jpeg: &[u8],
-    seq: u64,
+    seq: Option<u64>,
     extra_headers: std::fmt::Arguments<'_>,
 ) -> io::Result<()> {
+    let seq = seq
+        .map(|n| format!("X-Frame-Seq: {n}\r\n"))
+        .unwrap_or_default();
     let head = format!(
-        "--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {}\r\nX-Frame-Seq: {seq}\r\n{extra_headers}\r\n",
+        "--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {}\r\n{seq}{extra_headers}\r\n",
         jpeg.len()
     );
     write_all_vectored(
@@ -190,7 +189,7 @@ mod tests {
             max: usize::MAX,
             calls: 0,
         };
-        write_part(&mut whole, &jpeg, 9, format_args!("X-A: 1\r\n")).expect("write");
+        write_part(&mut whole, &jpeg, Some(9), format_args!("X-A: 1\r\n")).expect("write");
         assert_eq!(whole.calls, 1);
         assert_eq!(&whole.taken[..expected.len()], expected.as_bytes());
         assert_eq!(
@@ -202,8 +201,17 @@ mod tests {
             max: 333,
             calls: 0,
         };
-        write_part(&mut short, &jpeg, 9, format_args!("X-A: 1\r\n")).expect("write");
+        write_part(&mut short, &jpeg, Some(9), format_args!("X-A: 1\r\n")).expect("write");
         assert_eq!(short.taken, whole.taken);
         assert!(short.calls > 10, "{} calls", short.calls);
+        let mut none = Trickle {
+            taken: Vec::new(),
+            max: usize::MAX,
+            calls: 0,
+        };
+        write_part(&mut none, &jpeg, None, format_args!("X-No-Signal: 1\r\n")).expect("write");
+        let head = String::from_utf8_lossy(&none.taken[..100]);
+        assert!(!head.contains("X-Frame-Seq"), "{head}");
+        assert!(head.contains("X-No-Signal: 1\r\n\r\n"), "{head}");
     }
 }

@@ -61,22 +61,20 @@ pub struct SizeInfo {
 /// Every V4L2 capture device on this machine; empty when there is none.
 /// Never fails: a device that cannot be inspected is listed with `error`.
 pub fn list_cameras() -> Vec<CameraInfo> {
+    video_nodes().into_iter().filter_map(inspect).collect()
+}
+
+/// N of every `/dev/videoN` node, in order.
+pub(super) fn video_nodes() -> Vec<u32> {
     let Ok(entries) = std::fs::read_dir("/dev") else {
         return Vec::new();
     };
     let mut indexes: Vec<u32> = entries
         .filter_map(Result::ok)
-        .filter_map(|e| {
-            let name = e.file_name();
-            let digits = name.to_str()?.strip_prefix("video")?;
-            if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-                return None;
-            }
-            digits.parse().ok()
-        })
+        .filter_map(|e| super::watch::video_index(e.file_name().to_str()?))
         .collect();
     indexes.sort_unstable();
-    indexes.into_iter().filter_map(inspect).collect()
+    indexes
 }
 
 fn inspect(index: u32) -> Option<CameraInfo> {
@@ -172,14 +170,6 @@ fn size_info(device: &Device, fourcc: FourCC, size: FrameSizeEnum) -> SizeInfo {
     }
 }
 
-fn fmt_fps(fps: f64) -> String {
-    if (fps - fps.round()).abs() < 0.005 {
-        format!("{}", fps.round() as u64)
-    } else {
-        format!("{fps:.2}")
-    }
-}
-
 /// Prints the list as a readable table, or a clear "no camera found".
 ///
 /// # Errors
@@ -233,10 +223,15 @@ pub fn print_camera_list(cameras: &[CameraInfo], out: &mut impl Write) -> io::Re
                     }
                 };
                 let rates = match s.fps_range {
-                    Some((lo, hi)) => format!("{} to {} fps", fmt_fps(lo), fmt_fps(hi)),
+                    Some((lo, hi)) => format!(
+                        "{} to {} fps",
+                        crate::stats::fps_text(lo),
+                        crate::stats::fps_text(hi)
+                    ),
                     None if s.fps.is_empty() => "rates not listed".to_string(),
                     None => {
-                        let list: Vec<String> = s.fps.iter().map(|f| fmt_fps(*f)).collect();
+                        let list: Vec<String> =
+                            s.fps.iter().map(|f| crate::stats::fps_text(*f)).collect();
                         format!("{} fps", list.join(", "))
                     }
                 };

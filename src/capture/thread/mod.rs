@@ -15,6 +15,7 @@ use std::time::{Duration, Instant, SystemTime};
 use super::encode_pool::{EncodePool, Encoded, Job, Picture, Sink, default_workers};
 use super::{CaptureError, FrameSource, SourceFrame, SourceInfo};
 use crate::backoff::Backoff;
+use crate::encode::JpegChecker;
 use crate::frame::FrameHub;
 
 mod shared;
@@ -87,6 +88,8 @@ fn sleep_until(deadline: Instant, shared: &CaptureShared) -> bool {
 
 struct Capture {
     source: Box<dyn FrameSource>,
+    /// Decodes each camera JPEG served as it is (with libjpeg-turbo only).
+    checker: Option<JpegChecker>,
     settings: CaptureSettings,
     shared: Arc<CaptureShared>,
     hub: Arc<FrameHub>,
@@ -165,6 +168,7 @@ impl Capture {
         );
         Self {
             source,
+            checker: JpegChecker::new(settings.codec.library().cloned()),
             settings,
             shared,
             hub,
@@ -183,7 +187,7 @@ impl Capture {
         while !self.shared.stopping() {
             self.shared.tick();
             let Some(info) = opened.as_ref() else {
-                if !sleep_until(retry_at, &self.shared) {
+                if !self.wait_to_reopen(retry_at) {
                     break;
                 }
                 match self.open_source(ever_opened) {
@@ -258,6 +262,27 @@ impl Capture {
         true
     }
 
+    /// Wait until `at` to open the source again, or less when the source
+    /// says opening is worth trying now (its device node appeared); false
+    /// if asked to stop meanwhile.
+    fn wait_to_reopen(&mut self, at: Instant) -> bool {
+        loop {
+            self.shared.tick();
+            if self.shared.stopping() {
+                return false;
+            }
+            let now = Instant::now();
+            if now >= at {
+                return true;
+            }
+            if self.source.reopen_hint() {
+                tracing::info!("the camera's device node appeared: opening it now");
+                return true;
+            }
+            std::thread::sleep((at - now).min(Duration::from_millis(50)));
+        }
+    }
+
     /// Open the source and record it; a failure is counted.
     fn open_source(&mut self, reopen: bool) -> Result<SourceInfo, CaptureError> {
         match self.source.open() {
@@ -295,13 +320,7 @@ impl Capture {
             Err(e) => {
                 let failures = self.shared.record_failure(&e);
                 tracing::warn!("capture failed ({failures} in a row): {e}");
-                let lost = matches!(
-                    e,
-                    CaptureError::Open { .. }
-                        | CaptureError::Disconnected(_)
-                        | CaptureError::Finished(_)
-                );
-                lost || failures >= REOPEN_AFTER
+                e.source_lost() || failures >= REOPEN_AFTER
             }
         }
     }
@@ -328,6 +347,11 @@ impl Capture {
                 if self.settings.transform.is_identity()
                     && !self.shared.quality_overridden.load(Ordering::Relaxed)
                 {
+                    if let Some(checker) = self.checker.as_mut() {
+                        checker
+                            .check(&data)
+                            .map_err(|e| CaptureError::Corrupt(e.to_string()))?;
+                    }
                     self.pool.submit_ready(Encoded::finished(
                         data,
                         (width, height),

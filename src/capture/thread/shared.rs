@@ -3,7 +3,7 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::watch;
 
@@ -72,7 +72,18 @@ pub(super) struct Counters {
     pub(super) total_failures: u64,
     pub(super) reopens: u64,
     pub(super) last_error: Option<String>,
+    /// When `last_error` happened.
+    pub(super) last_error_at: Option<SystemTime>,
     pub(super) passthrough: bool,
+}
+
+/// The rate frames are published at: the one asked, or the source's own
+/// when it delivers slower (a camera that offers 29.97 when 30 is asked).
+fn target_fps(asked: f64, info: Option<&SourceInfo>) -> f64 {
+    match info {
+        Some(i) if i.self_paced && i.fps > 0.0 && i.fps < asked => i.fps,
+        _ => asked,
+    }
 }
 
 impl CaptureShared {
@@ -155,7 +166,7 @@ impl CaptureShared {
                 .as_ref()
                 .map(|i| i.pixel_format.clone())
                 .unwrap_or_default(),
-            target_fps: settings.target_fps,
+            target_fps: target_fps(settings.target_fps, info.as_ref()),
             measured_fps,
             fps_history: c.history.values(),
             frame_time_ms: c.frame_time_ms,
@@ -167,6 +178,7 @@ impl CaptureShared {
             total_failures: c.total_failures,
             reopens: c.reopens,
             last_error: c.last_error.clone(),
+            last_error_at: c.last_error_at.map(crate::frame::unix_seconds),
             rotation: settings.transform.rotation,
             flip_h: settings.transform.flip_h,
             flip_v: settings.transform.flip_v,
@@ -190,16 +202,10 @@ impl CaptureShared {
         c.consecutive_failures += 1;
         c.total_failures += 1;
         c.last_error = Some(error.to_string());
+        c.last_error_at = Some(SystemTime::now());
         let n = c.consecutive_failures;
         drop(c);
-        if n >= ERROR_THRESHOLD
-            || matches!(
-                error,
-                CaptureError::Open { .. }
-                    | CaptureError::Disconnected(_)
-                    | CaptureError::Finished(_)
-            )
-        {
+        if n >= ERROR_THRESHOLD || error.source_lost() {
             let failing = CameraHealth::Failing(error.to_string());
             self.health.send_if_modified(|h| {
                 let changed = !matches!(h, CameraHealth::Failing(_));

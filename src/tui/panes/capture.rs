@@ -90,7 +90,7 @@ pub fn lines(view: &View) -> (Vec<Line<'static>>, Vec<Line<'static>>) {
                 .fg(rate_color(c.measured_fps, c.target_fps))
                 .bold(),
         ),
-        format!(" / {:.0} target", c.target_fps).into(),
+        format!(" / {} target", crate::stats::fps_text(c.target_fps)).into(),
     ]);
     let head = vec![Line::from(source_line(c)), fps];
     let failures = Line::from(vec![
@@ -120,10 +120,20 @@ pub fn lines(view: &View) -> (Vec<Line<'static>>, Vec<Line<'static>>) {
         transform.push_str(" flip-v");
     }
     let error = match &c.last_error {
-        Some(err) => Line::from(vec![
+        // Red while failing; once frames flow again, when it happened.
+        Some(err) if c.consecutive_failures > 0 => Line::from(vec![
             "error ".into(),
             Span::styled(err.clone(), Style::new().red()),
         ]),
+        Some(err) => {
+            let now = crate::frame::unix_seconds(std::time::SystemTime::now());
+            let ago = c.last_error_at.map_or(0.0, |at| (now - at).max(0.0));
+            Line::from(format!(
+                "error {} ago: {err}",
+                units::duration(std::time::Duration::from_secs_f64(ago))
+            ))
+            .dim()
+        }
         None => Line::from("error none").dim(),
     };
     let saved = match &e.last_saved {
