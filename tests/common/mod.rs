@@ -11,6 +11,7 @@
 pub mod args;
 pub mod broker;
 pub mod clips;
+pub mod fake_camera;
 pub mod ui;
 
 use std::io::{BufRead, BufReader, Read, Write};

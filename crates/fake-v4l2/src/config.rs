@@ -8,6 +8,10 @@
 //! instance is told apart by the file's inode and birth time, and by
 //! whether this library ever saw the file missing in between (file systems
 //! reuse inode numbers).
+//!
+//! A node file is never empty: an empty file is one being written (its
+//! previous settings hold, or, when just created, the node is not there
+//! yet), so a test can create or rewrite it with a plain `write`.
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -236,10 +240,22 @@ pub fn read_node(index: u32) -> Option<Node> {
         birth_ns,
         unplugs_seen: entry.unplugs,
     };
-    let config = match &entry.last {
-        Some((last, config)) if text.trim().is_empty() && *last == instance => config.clone(),
-        _ => NodeConfig::parse(&text),
-    };
+    let same_file =
+        |last: &Instance| last.ino == instance.ino && last.birth_ns == instance.birth_ns;
+    if text.trim().is_empty() {
+        // Being written: the settings before the rewrite, or, for a file
+        // just created, not plugged yet.
+        return entry
+            .last
+            .as_ref()
+            .filter(|(last, _)| same_file(last))
+            .map(|(last, config)| Node {
+                index,
+                instance: *last,
+                config: config.clone(),
+            });
+    }
+    let config = NodeConfig::parse(&text);
     if entry
         .last
         .as_ref()

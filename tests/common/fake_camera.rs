@@ -1,0 +1,169 @@
+//! Emulated V4L2 cameras for end-to-end tests: the `fake-v4l2` library
+//! (`crates/fake-v4l2`), built once per test process with `rustc`, loaded
+//! into the real binary with `LD_PRELOAD`, and a folder of node files that
+//! plugs, configures and unplugs `/dev/videoN` (see the crate's `config`
+//! module for the keys).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::SystemTime;
+
+/// The library's source, built as one crate root (no Cargo: a nested
+/// `cargo` would wait for the build lock the test run holds).
+const CRATE_SRC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/crates/fake-v4l2/src");
+
+fn newest_source() -> SystemTime {
+    std::fs::read_dir(CRATE_SRC)
+        .expect("crates/fake-v4l2/src")
+        .filter_map(Result::ok)
+        .filter_map(|e| e.metadata().ok()?.modified().ok())
+        .max()
+        .unwrap_or(SystemTime::UNIX_EPOCH)
+}
+
+/// The path of `libfake_v4l2.so`, built if missing or older than its
+/// sources. Built under a temporary name and renamed, so test processes
+/// running at once never load a half-written file.
+pub fn library() -> &'static Path {
+    static LIB: OnceLock<PathBuf> = OnceLock::new();
+    LIB.get_or_init(|| {
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+        let lib = dir.join("libfake_v4l2.so");
+        let fresh = std::fs::metadata(&lib)
+            .and_then(|m| m.modified())
+            .is_ok_and(|built| built >= newest_source());
+        if fresh {
+            return lib;
+        }
+        let tmp = dir.join(format!("libfake_v4l2.so.{}.tmp", std::process::id()));
+        let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_string());
+        let out = Command::new(&rustc)
+            .args([
+                "--edition",
+                "2024",
+                "--crate-type",
+                "cdylib",
+                "--crate-name",
+                "fake_v4l2",
+                "-C",
+                "opt-level=2",
+            ])
+            .arg(Path::new(CRATE_SRC).join("lib.rs"))
+            .arg("-o")
+            .arg(&tmp)
+            .output()
+            .unwrap_or_else(|e| panic!("running {rustc}: {e}"));
+        assert!(
+            out.status.success(),
+            "building fake-v4l2 failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::fs::rename(&tmp, &lib).expect("renaming the built library");
+        lib
+    })
+}
+
+/// A set of emulated camera nodes: `plug`, `set`, `unplug` edit the node
+/// files the library reads; `env` is what the binary needs to see them.
+#[derive(Debug)]
+pub struct FakeCameras {
+    dir: PathBuf,
+    nodes: PathBuf,
+    library: String,
+    nodes_env: String,
+}
+
+impl FakeCameras {
+    /// An empty set (no camera plugged) in a fresh folder for test `name`.
+    pub fn new(name: &str) -> Self {
+        let dir = super::temp_dir(&format!("fake-v4l2-{name}"));
+        let nodes = dir.join("dev");
+        std::fs::create_dir_all(&nodes).expect("nodes folder");
+        Self {
+            library: library().to_str().expect("UTF-8 path").to_owned(),
+            nodes_env: nodes.to_str().expect("UTF-8 path").to_owned(),
+            dir,
+            nodes,
+        }
+    }
+
+    fn node(&self, n: u32) -> PathBuf {
+        self.nodes.join(format!("video{n}"))
+    }
+
+    /// Plugs `/dev/video{n}` with these settings (a new device instance).
+    pub fn plug(&self, n: u32, config: &str) {
+        use std::io::Write as _;
+        assert!(!config.trim().is_empty(), "a node file is never empty");
+        // Created in place, as udev creates a node (IN_CREATE); the library
+        // takes an empty file for one still being written.
+        let mut file = std::fs::File::create_new(self.node(n))
+            .unwrap_or_else(|e| panic!("plugging video{n}: {e}"));
+        file.write_all(config.as_bytes()).expect("node file");
+    }
+
+    /// Changes the settings of a plugged node in place (same instance: an
+    /// open stream sees the change within a frame).
+    pub fn set(&self, n: u32, config: &str) {
+        let path = self.node(n);
+        assert!(path.exists(), "video{n} is not plugged");
+        assert!(!config.trim().is_empty(), "a node file is never empty");
+        std::fs::write(&path, config).expect("node file");
+    }
+
+    /// Unplugs `/dev/video{n}`: open descriptors on it answer ENODEV for good.
+    pub fn unplug(&self, n: u32) {
+        std::fs::remove_file(self.node(n)).expect("unplugging");
+    }
+
+    /// `LD_PRELOAD` and `FAKE_V4L2_DIR` for the binary under test.
+    pub fn env(&self) -> [(&str, &str); 2] {
+        [
+            ("LD_PRELOAD", self.library.as_str()),
+            ("FAKE_V4L2_DIR", self.nodes_env.as_str()),
+        ]
+    }
+
+    /// Writes `frames` as `000.jpg`, `001.jpg`, … into a fresh folder
+    /// `name`; returns it, for `frames=`.
+    pub fn frames(&self, name: &str, frames: &[Vec<u8>]) -> PathBuf {
+        let dir = self.dir.join(name);
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("frames folder");
+        for (i, jpeg) in frames.iter().enumerate() {
+            std::fs::write(dir.join(format!("{i:03}.jpg")), jpeg).expect("frame");
+        }
+        dir
+    }
+}
+
+/// `count` JPEGs of `width`x`height` as a webcam sends them: baseline,
+/// 4:2:0, one scan, ending at EOI; each a different picture, and of
+/// different lengths (the first the busiest, so a smaller one written over
+/// it would leave a tail).
+pub fn webcam_jpegs(count: usize, width: usize, height: usize) -> Vec<Vec<u8>> {
+    (0..count)
+        .map(|i| {
+            let noise_bits = (count - i) as u32 * 2;
+            let rgb = super::rgb_picture(width, height, 7 + i as u32, |x, y, noise| {
+                let n = (noise & ((1 << noise_bits) - 1)) as u8;
+                [
+                    ((x * 255 / width) as u8).wrapping_add(n),
+                    ((y * 255 / height) as u8).wrapping_add(n),
+                    (i as u8).wrapping_mul(40).wrapping_add(n),
+                ]
+            });
+            let mut jpeg = Vec::new();
+            jpeg_encoder::Encoder::new(&mut jpeg, 80)
+                .encode(
+                    &rgb,
+                    width as u16,
+                    height as u16,
+                    jpeg_encoder::ColorType::Rgb,
+                )
+                .expect("encoding a test frame");
+            jpeg
+        })
+        .collect()
+}
