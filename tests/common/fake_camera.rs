@@ -13,11 +13,19 @@ use std::time::SystemTime;
 /// `cargo` would wait for the build lock the test run holds).
 const CRATE_SRC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/crates/fake-v4l2/src");
 
-fn newest_source() -> SystemTime {
-    std::fs::read_dir(CRATE_SRC)
-        .expect("crates/fake-v4l2/src")
+/// The newest modification time of the library's source files.
+fn newest_source(dir: &Path) -> SystemTime {
+    std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .filter_map(Result::ok)
-        .filter_map(|e| e.metadata().ok()?.modified().ok())
+        .filter_map(|e| {
+            let meta = e.metadata().ok()?;
+            if meta.is_dir() {
+                Some(newest_source(&e.path()))
+            } else {
+                meta.modified().ok()
+            }
+        })
         .max()
         .unwrap_or(SystemTime::UNIX_EPOCH)
 }
@@ -32,7 +40,7 @@ pub fn library() -> &'static Path {
         let lib = dir.join("libfake_v4l2.so");
         let fresh = std::fs::metadata(&lib)
             .and_then(|m| m.modified())
-            .is_ok_and(|built| built >= newest_source());
+            .is_ok_and(|built| built >= newest_source(Path::new(CRATE_SRC)));
         if fresh {
             return lib;
         }
@@ -70,8 +78,10 @@ pub fn library() -> &'static Path {
 pub struct FakeCameras {
     dir: PathBuf,
     nodes: PathBuf,
+    state: PathBuf,
     library: String,
     nodes_env: String,
+    state_env: String,
 }
 
 impl FakeCameras {
@@ -80,11 +90,15 @@ impl FakeCameras {
         let dir = super::temp_dir(&format!("fake-v4l2-{name}"));
         let nodes = dir.join("dev");
         std::fs::create_dir_all(&nodes).expect("nodes folder");
+        let state = dir.join("state");
+        std::fs::create_dir_all(&state).expect("state folder");
         Self {
             library: library().to_str().expect("UTF-8 path").to_owned(),
             nodes_env: nodes.to_str().expect("UTF-8 path").to_owned(),
+            state_env: state.to_str().expect("UTF-8 path").to_owned(),
             dir,
             nodes,
+            state,
         }
     }
 
@@ -117,12 +131,25 @@ impl FakeCameras {
         std::fs::remove_file(self.node(n)).expect("unplugging");
     }
 
-    /// `LD_PRELOAD` and `FAKE_V4L2_DIR` for the binary under test.
-    pub fn env(&self) -> [(&str, &str); 2] {
+    /// `LD_PRELOAD`, `FAKE_V4L2_DIR` and `FAKE_V4L2_STATE_DIR` for the
+    /// binary under test.
+    pub fn env(&self) -> [(&str, &str); 3] {
         [
             ("LD_PRELOAD", self.library.as_str()),
             ("FAKE_V4L2_DIR", self.nodes_env.as_str()),
+            ("FAKE_V4L2_STATE_DIR", self.state_env.as_str()),
         ]
+    }
+
+    /// What `/dev/video{n}` was last set to (`fourcc`, `width`, `height`,
+    /// `bytesperline`, `interval` as `num/den` seconds, `streaming`), as
+    /// `v4l2-ctl --get-fmt-video --get-parm` would show it; `None` before
+    /// any S_FMT, S_PARM or STREAMON.
+    pub fn device_state(&self, n: u32, key: &str) -> Option<String> {
+        let text = std::fs::read_to_string(self.state.join(format!("video{n}"))).ok()?;
+        text.lines()
+            .find_map(|l| l.strip_prefix(key)?.strip_prefix('='))
+            .map(str::to_owned)
     }
 
     /// Writes `frames` as `000.jpg`, `001.jpg`, … into a fresh folder
