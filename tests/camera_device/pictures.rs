@@ -1,0 +1,180 @@
+//! What reaches `/stream` and `/snapshot`: camera JPEGs byte for byte,
+//! raw formats converted with the right colours and stride, and never a
+//! padded, flagged, truncated or damaged frame.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use super::common::fake_camera::FakeCameras;
+use super::common::{get, status_json};
+use super::*;
+
+#[test]
+fn mjpeg_frames_pass_through_byte_identical_without_stale_tails() {
+    let cam = Webcam::new("passthrough");
+    // Buffers never cleared: a smaller JPEG over a bigger one leaves the
+    // bigger one's tail, EOI included, past bytesused.
+    cam.cams.plug(0, &cam.config("stale_tail=1\n"));
+    let (_service, addr) = cam.start(&[]);
+    let tap = StreamTap::open(addr);
+    let parts = tap.frames(40, Duration::from_secs(15));
+    assert_eq!(parts.len(), 40, "40 frames within 15 s");
+    for p in &parts {
+        assert!(
+            cam.is_a_frame(&p.jpeg),
+            "part {} ({} bytes) is none of the camera's frames",
+            p.seq,
+            p.jpeg.len()
+        );
+    }
+    let distinct = cam
+        .frames
+        .iter()
+        .filter(|f| parts.iter().any(|p| &p.jpeg == *f))
+        .count();
+    assert!(distinct >= 4, "only {distinct} of the 6 frames served");
+    let snapshot = get(addr, "/snapshot");
+    assert_eq!(snapshot.status, 200);
+    assert!(
+        cam.is_a_frame(&snapshot.body),
+        "/snapshot is no camera frame"
+    );
+    let v = status_json(addr);
+    let c = &v["capture"];
+    assert_eq!(c["pixel_format"], "MJPEG", "{c}");
+    assert_eq!(c["passthrough"], true, "{c}");
+    assert_eq!(
+        (c["width"].as_u64(), c["height"].as_u64()),
+        (Some(320), Some(240))
+    );
+}
+
+fn decode(jpeg: &[u8]) -> (usize, usize, Vec<u8>) {
+    use zune_jpeg::zune_core::colorspace::ColorSpace;
+    use zune_jpeg::zune_core::options::DecoderOptions;
+    let options = DecoderOptions::default().jpeg_set_out_colorspace(ColorSpace::RGB);
+    let mut decoder = zune_jpeg::JpegDecoder::new_with_options(jpeg, options);
+    let rgb = decoder.decode().expect("the snapshot decodes");
+    let (w, h) = decoder.dimensions().expect("dimensions");
+    (w, h, rgb)
+}
+
+/// The snapshot shows the eight bars, at the top, middle and bottom rows
+/// (a wrong stride would slant them).
+fn assert_bars(addr: SocketAddr, width: usize, height: usize) {
+    let snapshot = get(addr, "/snapshot");
+    assert_eq!(snapshot.status, 200);
+    let (w, h, rgb) = decode(&snapshot.body);
+    assert_eq!((w, h), (width, height));
+    for y in [height / 8, height / 2, height * 7 / 8] {
+        for (bar, want) in BARS.iter().enumerate() {
+            let x = bar * width / 8 + width / 16;
+            let at = (y * width + x) * 3;
+            let got = &rgb[at..at + 3];
+            let off = got
+                .iter()
+                .zip(want)
+                .map(|(a, b)| a.abs_diff(*b))
+                .max()
+                .unwrap_or(0);
+            assert!(
+                off <= 24,
+                "bar {bar} at ({x}, {y}): got {got:?}, want {want:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn yuyv_webcam_shows_the_colour_bars() {
+    let cams = FakeCameras::new("yuyv");
+    cams.plug(0, "profile=uvc\nformats=YUYV\n");
+    let (_service, addr) = Service::start(&cams, &WEBCAM_ARGS);
+    assert!(
+        frames_flow(addr, Duration::from_secs(10)).is_some(),
+        "no frames"
+    );
+    let v = status_json(addr);
+    assert_eq!(v["capture"]["pixel_format"], "YUYV", "{}", v["capture"]);
+    assert_bars(addr, W, H);
+}
+
+#[test]
+fn bcm2835_padded_yuyv_stride_shows_the_colour_bars() {
+    let cams = FakeCameras::new("bcm2835");
+    // 330 pixels: 660 bytes a row, padded by the driver to 704.
+    cams.plug(0, "profile=bcm2835\nformats=YUYV\n");
+    let args = [
+        "--device",
+        "0",
+        "--width",
+        "330",
+        "--height",
+        "240",
+        "--fps",
+        "15",
+        "--status-interval",
+        "0",
+    ];
+    let (_service, addr) = Service::start(&cams, &args);
+    assert!(
+        frames_flow(addr, Duration::from_secs(10)).is_some(),
+        "no frames"
+    );
+    let v = status_json(addr);
+    let c = &v["capture"];
+    assert_eq!(c["pixel_format"], "YUYV", "{c}");
+    assert_eq!(
+        (c["width"].as_u64(), c["height"].as_u64()),
+        (Some(330), Some(240))
+    );
+    assert_bars(addr, 330, 240);
+}
+
+/// Serves 30 parts from a webcam with `fault`; every one must be exactly
+/// one of the camera's good frames.
+fn only_good_frames_served(name: &str, fault: &str) {
+    let cam = Webcam::new(name);
+    cam.cams.plug(0, &cam.config(fault));
+    let (_service, addr) = cam.start(&[]);
+    let tap = StreamTap::open(addr);
+    let parts = tap.frames(30, Duration::from_secs(20));
+    assert_eq!(parts.len(), 30, "30 frames within 20 s with {fault:?}");
+    let bad: Vec<String> = parts
+        .iter()
+        .filter(|p| !cam.is_a_frame(&p.jpeg))
+        .map(|p| {
+            format!(
+                "seq {}: {} bytes, ends {:02x?}",
+                p.seq,
+                p.jpeg.len(),
+                &p.jpeg[p.jpeg.len().saturating_sub(4)..]
+            )
+        })
+        .collect();
+    assert!(
+        bad.is_empty(),
+        "{fault:?}: served {} bad parts: {bad:#?}",
+        bad.len()
+    );
+}
+
+#[test]
+fn zero_padded_frames_are_served_up_to_their_eoi() {
+    only_good_frames_served("pad", "pad=1\n");
+}
+
+#[test]
+fn frames_flagged_as_errors_are_never_served() {
+    only_good_frames_served("error-flag", "error_every=2\n");
+}
+
+#[test]
+fn truncated_frames_are_never_served() {
+    only_good_frames_served("truncated", "truncate_every=2\n");
+}
+
+#[test]
+fn frames_with_a_damaged_scan_are_never_served() {
+    only_good_frames_served("damaged", "damage_every=2\n");
+}
