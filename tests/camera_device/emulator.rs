@@ -260,6 +260,19 @@ fn the_rules() {
         Err(EBUSY),
         "the queue belongs to the first file"
     );
+    // uvcvideo's privileges: only the first file may set the format or
+    // touch the buffers.
+    assert_eq!(
+        ioctl(other, vidioc::VIDIOC_S_FMT, &mut f),
+        Err(EBUSY),
+        "S_FMT from another file"
+    );
+    let mut b = buffer(0);
+    assert_eq!(
+        ioctl(other, vidioc::VIDIOC_QUERYBUF, &mut b),
+        Err(EBUSY),
+        "QUERYBUF from another file"
+    );
 
     ioctl(fd, vidioc::VIDIOC_STREAMON, &mut typ).expect("STREAMON");
     let mut b = buffer(0);

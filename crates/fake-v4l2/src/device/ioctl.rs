@@ -8,7 +8,7 @@ use crate::profile::{FrameIntervals, FrameSizes, Mode, compressed, description};
 use crate::sys::{self, EBUSY, EINVAL, ENODEV, ENOTTY};
 use crate::uapi::*;
 
-use super::queue::{dqbuf, qbuf, querybuf, reqbufs, streamoff, streamon};
+use super::queue::{acquire, dqbuf, qbuf, querybuf, reqbufs, streamoff, streamon};
 use super::{Device, Errno, file};
 
 /// LINUX_VERSION_CODE of the kernel the emulated drivers are from (6.1).
@@ -37,21 +37,21 @@ pub unsafe fn ioctl(fd: c_int, request: c_ulong, arg: *mut c_void) -> Result<c_i
             VIDIOC_QUERYCAP => querycap(&dev, &mut *arg.cast()),
             VIDIOC_ENUM_FMT => enum_fmt(&dev, &mut *arg.cast()),
             VIDIOC_G_FMT => g_fmt(&dev, &mut *arg.cast()),
-            VIDIOC_S_FMT => s_fmt(&dev, &mut *arg.cast(), true),
-            VIDIOC_TRY_FMT => s_fmt(&dev, &mut *arg.cast(), false),
+            VIDIOC_S_FMT => s_fmt(&dev, fd, &mut *arg.cast(), true),
+            VIDIOC_TRY_FMT => s_fmt(&dev, fd, &mut *arg.cast(), false),
             VIDIOC_ENUM_FRAMESIZES => enum_framesizes(&dev, &mut *arg.cast()),
             VIDIOC_ENUM_FRAMEINTERVALS => enum_frameintervals(&dev, &mut *arg.cast()),
-            VIDIOC_G_PARM => parm(&dev, &mut *arg.cast(), false),
-            VIDIOC_S_PARM => parm(&dev, &mut *arg.cast(), true),
+            VIDIOC_G_PARM => parm(&dev, fd, &mut *arg.cast(), false),
+            VIDIOC_S_PARM => parm(&dev, fd, &mut *arg.cast(), true),
             VIDIOC_REQBUFS => reqbufs(&dev, fd, &mut *arg.cast()),
-            VIDIOC_QUERYBUF => querybuf(&dev, &mut *arg.cast()),
+            VIDIOC_QUERYBUF => querybuf(&dev, fd, &mut *arg.cast()),
             VIDIOC_QBUF => qbuf(&dev, fd, &mut *arg.cast()),
             VIDIOC_DQBUF => dqbuf(&dev, fd, nonblock, &mut *arg.cast()),
             VIDIOC_STREAMON => streamon(&dev, fd, *arg.cast::<u32>()),
             VIDIOC_STREAMOFF => streamoff(&dev, fd, *arg.cast::<u32>()),
             VIDIOC_ENUMINPUT => enum_input(&dev, &mut *arg.cast()),
-            VIDIOC_G_INPUT => input(&dev, &mut *arg.cast(), false),
-            VIDIOC_S_INPUT => input(&dev, &mut *arg.cast(), true),
+            VIDIOC_G_INPUT => input(&dev, fd, &mut *arg.cast(), false),
+            VIDIOC_S_INPUT => input(&dev, fd, &mut *arg.cast(), true),
             _ => Err(ENOTTY),
         }
     }
@@ -123,9 +123,12 @@ fn g_fmt(dev: &Device, f: &mut Format) -> Result<c_int, Errno> {
     Ok(0)
 }
 
-fn s_fmt(dev: &Device, f: &mut Format, set: bool) -> Result<c_int, Errno> {
-    check_type(dev, f.type_)?;
+fn s_fmt(dev: &Device, fd: c_int, f: &mut Format, set: bool) -> Result<c_int, Errno> {
     let mut st = dev.lock();
+    if set {
+        acquire(dev, &mut st, fd)?;
+    }
+    check_type(dev, f.type_)?;
     if dev.profile.kind == ProfileKind::UvcMeta {
         // SAFETY: a META_CAPTURE format carries the meta member.
         let wanted = unsafe { f.fmt.meta };
@@ -224,7 +227,7 @@ fn enum_frameintervals(dev: &Device, iv: &mut FrmIvalEnum) -> Result<c_int, Errn
     Ok(0)
 }
 
-fn parm(dev: &Device, p: &mut StreamParm, set: bool) -> Result<c_int, Errno> {
+fn parm(dev: &Device, fd: c_int, p: &mut StreamParm, set: bool) -> Result<c_int, Errno> {
     if dev.profile.kind == ProfileKind::UvcMeta {
         return Err(ENOTTY);
     }
@@ -233,6 +236,7 @@ fn parm(dev: &Device, p: &mut StreamParm, set: bool) -> Result<c_int, Errno> {
     }
     let mut st = dev.lock();
     if set {
+        acquire(dev, &mut st, fd)?;
         // SAFETY: a VIDEO_CAPTURE streamparm carries the capture member.
         let wanted = unsafe { p.parm.capture.timeperframe };
         if dev.profile.kind != ProfileKind::Bcm2835 && st.streaming {
@@ -274,12 +278,15 @@ fn enum_input(dev: &Device, inp: &mut Input) -> Result<c_int, Errno> {
     Ok(0)
 }
 
-fn input(dev: &Device, i: &mut c_int, set: bool) -> Result<c_int, Errno> {
+fn input(dev: &Device, fd: c_int, i: &mut c_int, set: bool) -> Result<c_int, Errno> {
     if dev.profile.kind == ProfileKind::UvcMeta {
         return Err(ENOTTY);
     }
-    if set && *i != 0 {
-        return Err(EINVAL);
+    if set {
+        acquire(dev, &mut dev.lock(), fd)?;
+        if *i != 0 {
+            return Err(EINVAL);
+        }
     }
     *i = 0;
     Ok(0)

@@ -42,7 +42,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
-use crate::config::{self, Instance, NodeConfig};
+use crate::config::{self, Instance, NodeConfig, ProfileKind};
 use crate::profile::{Mode, Profile};
 use crate::sys::{self, EIO};
 use crate::uapi::*;
@@ -79,7 +79,8 @@ struct State {
     gone: bool,
     mode: Mode,
     interval: Fract,
-    /// The fd whose file owns the queue.
+    /// The file that owns the queue (videobuf2) or holds uvcvideo's
+    /// privileges.
     owner: Option<c_int>,
     bufs: Vec<Buf>,
     mem: Option<Mem>,
@@ -126,6 +127,11 @@ impl Device {
                 }
             }
         }
+    }
+
+    /// Whether the driver has uvcvideo's per-file privileges.
+    fn privileges(&self) -> bool {
+        self.profile.kind == ProfileKind::Uvc
     }
 
     /// Writes what the driver is set to, as `v4l2-ctl --get-fmt-video

@@ -17,16 +17,40 @@ pub(super) const PAGE_SIZE: u32 = 4096;
 
 const MAX_BUFFERS: u32 = 32;
 
-fn check_owner(st: &State, fd: c_int) -> Result<(), Errno> {
+/// Whether `fd` may use the queue: uvcvideo wants the privileged file
+/// (`uvc_has_privileges`, EBUSY even when no file holds them), videobuf2
+/// refuses only when another file owns the queue (`vb2_queue_is_busy`).
+pub(super) fn check_owner(dev: &Device, st: &State, fd: c_int) -> Result<(), Errno> {
+    match st.owner {
+        Some(owner) if owner == fd => Ok(()),
+        None if !dev.privileges() => Ok(()),
+        _ => Err(EBUSY),
+    }
+}
+
+/// `uvc_acquire_privileges`: the first file to change the node holds it
+/// until it frees its buffers or closes; others get EBUSY. Other drivers
+/// have no such rule.
+pub(super) fn acquire(dev: &Device, st: &mut State, fd: c_int) -> Result<(), Errno> {
+    if !dev.privileges() {
+        return Ok(());
+    }
     match st.owner {
         Some(owner) if owner != fd => Err(EBUSY),
-        _ => Ok(()),
+        _ => {
+            st.owner = Some(fd);
+            Ok(())
+        }
     }
 }
 
 pub(super) fn reqbufs(dev: &Device, fd: c_int, r: &mut RequestBuffers) -> Result<c_int, Errno> {
     let mut st = dev.lock();
-    check_owner(&st, fd)?;
+    if dev.privileges() {
+        acquire(dev, &mut st, fd)?;
+    } else {
+        check_owner(dev, &st, fd)?;
+    }
     if r.memory != MEMORY_MMAP {
         return Err(EINVAL);
     }
@@ -102,9 +126,12 @@ fn fill(dev: &Device, b: &Buf, index: u32, out: &mut Buffer) {
     };
 }
 
-pub(super) fn querybuf(dev: &Device, out: &mut Buffer) -> Result<c_int, Errno> {
-    check_type(dev, out.type_)?;
+pub(super) fn querybuf(dev: &Device, fd: c_int, out: &mut Buffer) -> Result<c_int, Errno> {
     let st = dev.lock();
+    if dev.privileges() {
+        check_owner(dev, &st, fd)?;
+    }
+    check_type(dev, out.type_)?;
     let b = st.bufs.get(out.index as usize).ok_or(EINVAL)?;
     fill(dev, b, out.index, out);
     Ok(0)
@@ -112,7 +139,7 @@ pub(super) fn querybuf(dev: &Device, out: &mut Buffer) -> Result<c_int, Errno> {
 
 pub(super) fn qbuf(dev: &Device, fd: c_int, out: &mut Buffer) -> Result<c_int, Errno> {
     let mut st = dev.lock();
-    check_owner(&st, fd)?;
+    check_owner(dev, &st, fd)?;
     check_type(dev, out.type_)?;
     if out.memory != MEMORY_MMAP {
         return Err(EINVAL);
@@ -138,7 +165,7 @@ pub(super) fn dqbuf(
 ) -> Result<c_int, Errno> {
     {
         let st = dev.lock();
-        check_owner(&st, fd)?;
+        check_owner(dev, &st, fd)?;
     }
     check_type(dev, out.type_)?;
     if out.memory != MEMORY_MMAP {
@@ -172,7 +199,7 @@ pub(super) fn dqbuf(
 pub(super) fn streamon(dev: &Device, fd: c_int, type_: u32) -> Result<c_int, Errno> {
     let generation = {
         let mut st = dev.lock();
-        check_owner(&st, fd)?;
+        check_owner(dev, &st, fd)?;
         check_type(dev, type_)?;
         if st.config.busy_at(BusyAt::StreamOn) {
             return Err(EBUSY);
@@ -203,7 +230,7 @@ pub(super) fn streamon(dev: &Device, fd: c_int, type_: u32) -> Result<c_int, Err
 
 pub(super) fn streamoff(dev: &Device, fd: c_int, type_: u32) -> Result<c_int, Errno> {
     let mut st = dev.lock();
-    check_owner(&st, fd)?;
+    check_owner(dev, &st, fd)?;
     check_type(dev, type_)?;
     stop_streaming(&mut st);
     dev.publish_state(&st);
