@@ -1,4 +1,7 @@
-//! `tars-camera list-cameras` over emulated nodes.
+//! Which nodes are cameras: `tars-camera list-cameras`, and `--device` on a
+//! node that is not one.
+
+use std::time::Duration;
 
 use super::common::BIN;
 use super::common::fake_camera::FakeCameras;
@@ -60,4 +63,23 @@ fn list_cameras_shows_capture_devices_not_the_metadata_node() {
     ] {
         assert!(text.contains(line), "no {line:?} in:\n{text}");
     }
+}
+
+#[test]
+fn the_metadata_node_is_not_opened_as_a_camera() {
+    let cams = FakeCameras::new("meta-open");
+    cams.plug(1, "profile=uvc-meta\ncard=HD Pro Webcam C920\n");
+    let (_service, addr) = super::Service::start(&cams, &["--device", "1"]);
+    let v = super::common::status_after_a_failure(addr, "/dev/video1", Duration::from_secs(10));
+    let error = v["capture"]["last_error"].as_str().unwrap_or("");
+    assert!(
+        error.contains("'HD Pro Webcam C920' (uvcvideo) is not a video capture device"),
+        "{error}"
+    );
+    assert_eq!(v["capture"]["frames"], 0);
+    assert_eq!(
+        cams.device_state(1, "streaming"),
+        None,
+        "the metadata node was set up"
+    );
 }
