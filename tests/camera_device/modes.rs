@@ -41,6 +41,10 @@ fn hd_request_takes_mjpeg_at_30_not_yuyv_at_10() {
         .collect();
     let want = ["MJPG", "1280", "720", "1/30"].map(|v| Some(v.to_owned()));
     assert_eq!(state, want, "what the camera was set to");
-    let c = status_json(addr)["capture"].clone();
-    assert_eq!(c["pixel_format"], "MJPEG", "{c}");
+    let reported = eventually(Duration::from_secs(5), || {
+        let c = status_json(addr)["capture"].clone();
+        (c["pixel_format"] != "").then_some(c)
+    })
+    .expect("/status reports the camera's format");
+    assert_eq!(reported["pixel_format"], "MJPEG", "{reported}");
 }
