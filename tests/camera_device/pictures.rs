@@ -133,10 +133,10 @@ fn bcm2835_padded_yuyv_stride_shows_the_colour_bars() {
 
 /// Serves 30 parts from a webcam with `fault`; every one must be exactly
 /// one of the camera's good frames.
-fn only_good_frames_served(name: &str, fault: &str) {
+fn only_good_frames_served(name: &str, fault: &str, args: &[&str]) {
     let cam = Webcam::new(name);
     cam.cams.plug(0, &cam.config(fault));
-    let (_service, addr) = cam.start(&[]);
+    let (_service, addr) = cam.start(args);
     let tap = StreamTap::open(addr);
     let parts = tap.frames(30, Duration::from_secs(20));
     assert_eq!(parts.len(), 30, "30 frames within 20 s with {fault:?}");
@@ -161,20 +161,30 @@ fn only_good_frames_served(name: &str, fault: &str) {
 
 #[test]
 fn zero_padded_frames_are_served_up_to_their_eoi() {
-    only_good_frames_served("pad", "pad=1\n");
+    only_good_frames_served("pad", "pad=1\n", &[]);
 }
 
 #[test]
 fn frames_flagged_as_errors_are_never_served() {
-    only_good_frames_served("error-flag", "error_every=2\n");
+    only_good_frames_served("error-flag", "error_every=2\n", &[]);
 }
 
 #[test]
 fn truncated_frames_are_never_served() {
-    only_good_frames_served("truncated", "truncate_every=2\n");
+    only_good_frames_served("truncated", "truncate_every=2\n", &[]);
 }
 
 #[test]
 fn frames_with_a_damaged_scan_are_never_served() {
-    only_good_frames_served("damaged", "damage_every=2\n");
+    only_good_frames_served("damaged", "damage_every=2\n", &[]);
+}
+
+/// `--encoder rust` is what `auto` picks where libturbojpeg.so.0 is
+/// missing: the check must not depend on libjpeg-turbo. Fails today (every
+/// damaged frame is served); see the README's "A corrupt camera JPEG is
+/// counted and dropped, never served".
+#[test]
+#[ignore = "fails today: the damaged-scan check needs libjpeg-turbo"]
+fn frames_with_a_damaged_scan_are_never_served_by_the_rust_codec() {
+    only_good_frames_served("damaged-rust", "damage_every=2\n", &["--encoder", "rust"]);
 }

@@ -165,10 +165,12 @@ impl FakeCameras {
     }
 }
 
-/// `count` JPEGs of `width`x`height` as a webcam sends them: baseline,
-/// 4:2:0, one scan, ending at EOI; each a different picture, and of
-/// different lengths (the first the busiest, so a smaller one written over
-/// it would leave a tail).
+/// `count` JPEGs of `width`x`height` as a UVC webcam sends them: baseline
+/// 4:2:2, an `AVI1` APP0 instead of JFIF, no Huffman tables (MJPEG implies
+/// the standard ones of ITU T.81 Annex K.3, which the encoder uses), one
+/// scan, ending at EOI; each a different picture, and of different lengths
+/// (the first the busiest, so a smaller one written over it would leave a
+/// tail).
 pub fn webcam_jpegs(count: usize, width: usize, height: usize) -> Vec<Vec<u8>> {
     (0..count)
         .map(|i| {
@@ -182,7 +184,9 @@ pub fn webcam_jpegs(count: usize, width: usize, height: usize) -> Vec<Vec<u8>> {
                 ]
             });
             let mut jpeg = Vec::new();
-            jpeg_encoder::Encoder::new(&mut jpeg, 80)
+            let mut encoder = jpeg_encoder::Encoder::new(&mut jpeg, 80);
+            encoder.set_sampling_factor(jpeg_encoder::SamplingFactor::F_2_1);
+            encoder
                 .encode(
                     &rgb,
                     width as u16,
@@ -190,7 +194,35 @@ pub fn webcam_jpegs(count: usize, width: usize, height: usize) -> Vec<Vec<u8>> {
                     jpeg_encoder::ColorType::Rgb,
                 )
                 .expect("encoding a test frame");
-            jpeg
+            as_uvc_sends_it(&jpeg)
         })
         .collect()
+}
+
+/// The APP0 segment UVC cameras put first (AVI1, from the AVI MJPEG format).
+const AVI1_APP0: [u8; 16] = [
+    0xFF, 0xE0, 0x00, 0x0E, b'A', b'V', b'I', b'1', 0, 0, 0, 0, 0, 0, 0, 0,
+];
+
+/// `jpeg` with its APP0 replaced by AVI1 and its DHT segments left out.
+fn as_uvc_sends_it(jpeg: &[u8]) -> Vec<u8> {
+    assert!(jpeg.starts_with(&[0xFF, 0xD8]), "a JPEG");
+    let mut out = vec![0xFF, 0xD8];
+    let mut at = 2;
+    loop {
+        let marker = jpeg[at + 1];
+        if marker == 0xDA {
+            // SOS: the scan and EOI follow as they are.
+            out.extend_from_slice(&jpeg[at..]);
+            return out;
+        }
+        let len = usize::from(u16::from_be_bytes([jpeg[at + 2], jpeg[at + 3]]));
+        let segment = &jpeg[at..at + 2 + len];
+        match marker {
+            0xE0 => out.extend_from_slice(&AVI1_APP0),
+            0xC4 => {}
+            _ => out.extend_from_slice(segment),
+        }
+        at += 2 + len;
+    }
 }
