@@ -265,6 +265,12 @@ fn mqtt(out: &mut Out<'_, '_>, s: &Status) -> fmt::Result {
         c.deduplicated,
     )?;
     out.counter(
+        "mqtt_inbound_too_large",
+        "MQTT messages received larger than the packet limit, dropped unhandled.",
+        None,
+        c.inbound_too_large,
+    )?;
+    out.counter(
         "mqtt_reconnects",
         "MQTT connections made after the first.",
         None,

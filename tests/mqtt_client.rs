@@ -18,6 +18,7 @@ on_both_brokers!(
     ready_is_retained_and_bad_health_survives_reconnect,
     heartbeat_keeps_cadence_and_comes_back,
     big_payloads_pass_and_oversize_is_refused,
+    retained_oversize_inbound_is_dropped_without_a_reconnect_loop,
     shutdown_publishes_retained_stopped,
     killed_process_leaves_retained_offline,
     duplicates_are_handled_once,
@@ -126,6 +127,56 @@ async fn big_payloads_pass_and_oversize_is_refused(kind: BrokerKind) {
     let seen = observer.next(WAIT, |_| true).await.expect("small frame");
     assert_eq!(&seen.payload[..], b"small");
     assert_eq!(client.status().reconnects, 0);
+}
+
+/// A retained message over the client's limit on a topic it subscribes to
+/// (someone's mistake on the control topic) is dropped and counted: the link
+/// stays up, later messages are handled, and a client that starts later
+/// (the service restarted) is not locked out either.
+async fn retained_oversize_inbound_is_dropped_without_a_reconnect_loop(kind: BrokerKind) {
+    let broker = start_broker(kind);
+    let mut publisher = Observer::connect(broker.port, &["camera/control"]).await;
+    publisher
+        .publish("camera/control", vec![b'x'; 3 << 20], true)
+        .await;
+    // Once it comes back to its sender, the broker holds it.
+    publisher
+        .next(WAIT, |m| m.payload.len() == 3 << 20)
+        .await
+        .expect("the big message stored");
+    let mut observer = Observer::connect(broker.port, &["camera/frame"]).await;
+    for round in 0..2u64 {
+        let mut cfg = config(&broker.url(), &format!("inbound{round}"));
+        cfg.max_packet_bytes = 1024 * 1024;
+        let (client, mut status) = mqtt::connect(cfg);
+        let handled = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = std::sync::Arc::clone(&handled);
+        client
+            .subscribe("camera/control", QoS::AtLeastOnce, move |m| {
+                seen.lock().expect("lock").push(m.payload.len());
+            })
+            .expect("subscribe");
+        connected(&mut status).await;
+        let dropped = wait_status(&mut status, WAIT, |s| s.inbound_too_large >= 1)
+            .await
+            .expect("the oversize message counted");
+        assert_eq!(dropped.inbound_too_large, 1);
+        publisher
+            .publish("camera/control", format!("{{\"id\":\"r{round}\"}}"), false)
+            .await;
+        let got = common::eventually(WAIT, || {
+            let h = handled.lock().expect("lock");
+            (!h.is_empty()).then(|| h.clone())
+        })
+        .expect("a normal message after the oversize one is handled");
+        assert!(got.iter().all(|&len| len < 1024), "{got:?}");
+        // Frames still go out, on the first connection.
+        assert!(client.try_publish_frame("camera/frame", 1, b"f".to_vec(), Instant::now()));
+        observer.next(WAIT, |_| true).await.expect("a frame");
+        let s = client.status();
+        assert_eq!((s.reconnects, s.inbound_too_large), (0, 1), "{s:?}");
+        drop(client);
+    }
 }
 
 async fn shutdown_publishes_retained_stopped(kind: BrokerKind) {

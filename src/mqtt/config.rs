@@ -20,7 +20,10 @@ pub struct ClientConfig {
     pub reconnect_jitter: f64,
     /// The attempt counter resets only after the link stayed up this long.
     pub stable_after: Duration,
-    /// Largest MQTT packet sent or accepted.
+    /// Largest MQTT packet sent, and largest inbound message handled: a
+    /// bigger one is read whole, counted in `inbound_too_large` and dropped
+    /// (refusing it at the socket would drop the link, and a retained one
+    /// would come back at every reconnect).
     pub max_packet_bytes: usize,
     /// MQTT keep-alive (zero = off; otherwise at least 1 s).
     pub keep_alive: Duration,
@@ -40,6 +43,10 @@ pub const DEFAULT_RECONNECT_MIN: Duration = Duration::from_millis(500);
 pub const DEFAULT_RECONNECT_MAX: Duration = Duration::from_secs(5);
 pub const DEFAULT_STABLE_AFTER: Duration = Duration::from_secs(10);
 pub const DEFAULT_MAX_PACKET_BYTES: usize = 8 * 1024 * 1024;
+/// What the connection reads: any packet MQTT allows (a remaining length of
+/// at most 268,435,455 bytes, plus the fixed header). What the broker lets
+/// publishers send (Mosquitto's `message_size_limit`) bounds the memory.
+pub const MAX_INBOUND_PACKET_BYTES: usize = 268_435_455 + 5;
 pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(1);
 
 impl ClientConfig {

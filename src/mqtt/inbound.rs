@@ -15,6 +15,9 @@ use super::status::HealthStatus;
 use super::task::{LinkStats, Task};
 use super::topic;
 
+/// Topics remembered as having sent an oversize message (logged once each).
+const TOO_LARGE_TOPICS_KEPT: usize = 32;
+
 #[derive(Deserialize)]
 struct SeqOnly {
     seq: u64,
@@ -59,6 +62,10 @@ impl Task {
     }
 
     pub(crate) fn on_publish(&mut self, publish: Publish) {
+        if publish.payload.len() > self.shared.max_packet_bytes {
+            self.drop_too_large(&publish);
+            return;
+        }
         let now = Instant::now();
         let dup = publish.dup;
         let message = Message {
@@ -93,6 +100,39 @@ impl Task {
             .collect();
         // Called without holding the lock: a handler may publish.
         call_handlers(&handlers, &message);
+    }
+
+    /// A message over the packet limit is never handled (nor hashed for
+    /// dedup). Logged once per topic while they keep coming: a retained
+    /// one comes back after every reconnect.
+    fn drop_too_large(&mut self, publish: &Publish) {
+        let total = self
+            .shared
+            .inbound_too_large
+            .fetch_add(1, Ordering::Relaxed)
+            + 1;
+        if self.too_large_topics.len() >= TOO_LARGE_TOPICS_KEPT {
+            self.too_large_topics.clear();
+        }
+        if self.too_large_topics.insert(publish.topic.clone()) {
+            let topic: String = publish.topic.chars().take(64).collect();
+            let cut = if topic.len() < publish.topic.len() {
+                "…"
+            } else {
+                ""
+            };
+            tracing::warn!(
+                "MQTT: dropped a {}-byte{} message on {topic}{cut} (limit {} bytes; {total} dropped so far){}",
+                publish.payload.len(),
+                if publish.retain { " retained" } else { "" },
+                self.shared.max_packet_bytes,
+                if publish.retain {
+                    "; clear it with an empty retained message on that topic"
+                } else {
+                    ""
+                },
+            );
+        }
     }
 
     fn heartbeat_returned(&mut self, message: &Message, now: Instant) {

@@ -76,6 +76,7 @@ pub fn connect(config: ClientConfig) -> (Client, watch::Receiver<ClientStatus>) 
         dropped: AtomicU64::new(0),
         deduplicated: AtomicU64::new(0),
         received: AtomicU64::new(0),
+        inbound_too_large: AtomicU64::new(0),
         stopping: AtomicBool::new(false),
         status: status_tx,
     });

@@ -30,7 +30,12 @@ pub(crate) fn mqtt_options(config: &ClientConfig) -> Result<MqttOptions, MqttErr
     let url = &config.url;
     let mut o = MqttOptions::new(config.client_id.clone(), url.host.clone(), url.port);
     o.set_keep_alive(keep_alive(config.keep_alive));
-    o.set_max_packet_size(config.max_packet_bytes, config.max_packet_bytes);
+    // Inbound: whatever MQTT allows, so an oversize message is dropped by
+    // the handler instead of dropping the link (see `max_packet_bytes`).
+    o.set_max_packet_size(
+        super::config::MAX_INBOUND_PACKET_BYTES,
+        config.max_packet_bytes,
+    );
     o.set_clean_session(true);
     o.set_last_will(last_will(config));
     if let Some(user) = &url.username {

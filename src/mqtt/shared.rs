@@ -73,6 +73,8 @@ pub(crate) struct Shared {
     pub dropped: AtomicU64,
     pub deduplicated: AtomicU64,
     pub received: AtomicU64,
+    /// Inbound messages larger than `max_packet_bytes`, dropped unhandled.
+    pub inbound_too_large: AtomicU64,
     pub stopping: AtomicBool,
     pub status: watch::Sender<ClientStatus>,
 }
@@ -141,6 +143,7 @@ impl Shared {
         s.dropped = self.dropped.load(Ordering::Relaxed);
         s.deduplicated = self.deduplicated.load(Ordering::Relaxed);
         s.received = self.received.load(Ordering::Relaxed);
+        s.inbound_too_large = self.inbound_too_large.load(Ordering::Relaxed);
     }
 
     pub(super) fn drop_one(&self) -> bool {

@@ -74,6 +74,9 @@ pub struct ClientStatus {
     pub deduplicated: u64,
     /// PUBLISH packets received from the broker (before dedup).
     pub received: u64,
+    /// Received messages larger than the packet limit: dropped unhandled.
+    #[serde(default)]
+    pub inbound_too_large: u64,
     pub heartbeat: HeartbeatStatus,
     pub health: Option<HealthStatus>,
 }

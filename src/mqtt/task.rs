@@ -54,6 +54,8 @@ pub(crate) struct Task {
     pub(super) schedule: Schedule,
     pub(super) rtt: RoundTrips,
     pub(super) inbound: super::dedup::DedupCache,
+    /// Topics an oversize message came on (see `drop_too_large`).
+    pub(super) too_large_topics: std::collections::HashSet<String>,
     pub(super) started: Instant,
     pub(super) heartbeat_seq: u64,
     pub(super) attempt: u32,
@@ -114,6 +116,7 @@ impl Task {
             schedule: Schedule::new(config.heartbeat_interval),
             rtt: RoundTrips::default(),
             inbound: super::dedup::DedupCache::new(config.dedup_ttl, config.dedup_capacity),
+            too_large_topics: std::collections::HashSet::new(),
             started: Instant::now(),
             heartbeat_seq: 0,
             attempt: 1,

@@ -120,10 +120,14 @@ pub fn lines(view: &View) -> Vec<Line<'static>> {
             state_text(view),
             Style::new().fg(state_color(view)).bold(),
         )),
-        Line::from(format!(
-            "reconnects {}  received {}",
-            c.reconnects, c.received
-        )),
+        Line::from(if c.inbound_too_large > 0 {
+            format!(
+                "reconnects {}  received {} ({} too large)",
+                c.reconnects, c.received, c.inbound_too_large
+            )
+        } else {
+            format!("reconnects {}  received {}", c.reconnects, c.received)
+        }),
         Line::from(format!(
             "published {}  dropped {}  deduped {}",
             c.published, c.dropped, c.deduplicated
