@@ -49,6 +49,27 @@ fn mjpeg_frames_pass_through_byte_identical_without_stale_tails() {
     );
 }
 
+#[test]
+fn bcm2835_jpeg_passes_through_byte_identical() {
+    let cam = Webcam::new("bcm2835-jpeg");
+    cam.cams
+        .plug(0, &format!("profile=bcm2835\n{}", cam.frames_line));
+    let (_service, addr) = cam.start(&[]);
+    let tap = StreamTap::open(addr);
+    let parts = tap.frames(20, Duration::from_secs(15));
+    assert_eq!(parts.len(), 20, "20 frames within 15 s");
+    assert!(
+        parts.iter().all(|p| cam.is_a_frame(&p.jpeg)),
+        "a part is none of the camera's frames"
+    );
+    let c = status_json(addr)["capture"].clone();
+    assert_eq!(c["passthrough"], true, "{c}");
+    assert_eq!(
+        cam.cams.device_state(0, "interval").as_deref(),
+        Some("1/30")
+    );
+}
+
 fn decode(jpeg: &[u8]) -> (usize, usize, Vec<u8>) {
     use zune_jpeg::zune_core::colorspace::ColorSpace;
     use zune_jpeg::zune_core::options::DecoderOptions;
@@ -99,18 +120,19 @@ fn yuyv_webcam_shows_the_colour_bars() {
     assert_bars(addr, W, H);
 }
 
-#[test]
-fn bcm2835_padded_yuyv_stride_shows_the_colour_bars() {
-    let cams = FakeCameras::new("bcm2835");
-    // 330 pixels: 660 bytes a row, padded by the driver to 704.
-    cams.plug(0, "profile=bcm2835\nformats=YUYV\n");
+/// The Raspberry Pi camera in a raw format at `width`x`height`: the
+/// snapshot shows the colour bars at that size.
+fn bcm2835_bars(name: &str, fourcc: &str, format: &str, width: u32, height: u32) {
+    let cams = FakeCameras::new(name);
+    cams.plug(0, &format!("profile=bcm2835\nformats={fourcc}\n"));
+    let (w, h) = (width.to_string(), height.to_string());
     let args = [
         "--device",
         "0",
         "--width",
-        "330",
+        &w,
         "--height",
-        "240",
+        &h,
         "--fps",
         "15",
         "--status-interval",
@@ -123,12 +145,25 @@ fn bcm2835_padded_yuyv_stride_shows_the_colour_bars() {
     );
     let v = status_json(addr);
     let c = &v["capture"];
-    assert_eq!(c["pixel_format"], "YUYV", "{c}");
+    assert_eq!(c["pixel_format"], format, "{c}");
     assert_eq!(
         (c["width"].as_u64(), c["height"].as_u64()),
-        (Some(330), Some(240))
+        (Some(u64::from(width)), Some(u64::from(height)))
     );
-    assert_bars(addr, 330, 240);
+    assert_bars(addr, width as usize, height as usize);
+}
+
+#[test]
+fn bcm2835_padded_yuyv_stride_shows_the_colour_bars() {
+    // 330 pixels: 660 bytes a row, padded by the driver to 704.
+    bcm2835_bars("bcm2835", "YUYV", "YUYV", 330, 240);
+}
+
+#[test]
+fn bcm2835_nv12_shows_the_colour_bars() {
+    // NV12 without padding (the GPU removes it): 330 bytes a row, the
+    // chroma plane right after 250 rows of luma.
+    bcm2835_bars("bcm2835-nv12", "NV12", "NV12", 330, 250);
 }
 
 /// Serves 30 parts from a webcam with `fault`; every one must be exactly

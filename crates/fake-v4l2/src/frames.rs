@@ -1,11 +1,11 @@
 //! Frame content: the JPEG files an MJPG stream cycles through (with the
 //! faults a node file asks for applied to the copy in the buffer), and a
-//! colour-bar picture for packed YUV 4:2:2.
+//! colour-bar picture for YUYV and NV12.
 
 use std::path::{Path, PathBuf};
 
 use crate::config::NodeConfig;
-use crate::uapi::{PIX_FMT_JPEG, PIX_FMT_MJPEG, PIX_FMT_YUYV};
+use crate::uapi::{PIX_FMT_JPEG, PIX_FMT_MJPEG, PIX_FMT_NV12, PIX_FMT_YUYV};
 
 /// The eight 100 % colour bars, left to right, as RGB.
 pub const BARS_RGB: [[u8; 3]; 8] = [
@@ -187,6 +187,39 @@ pub fn is_jpeg(fourcc: u32) -> bool {
 /// Whether frames of `fourcc` are the colour bars.
 pub fn is_yuyv(fourcc: u32) -> bool {
     fourcc == PIX_FMT_YUYV
+}
+
+/// Whether frames of `fourcc` are the colour bars as NV12.
+pub fn is_nv12(fourcc: u32) -> bool {
+    fourcc == PIX_FMT_NV12
+}
+
+/// Writes the colour bars as NV12: `height` rows of luma, then
+/// `height / 2` rows of interleaved Cb Cr, every row `stride` bytes (the
+/// chroma plane right after the luma plane, as V4L2 defines single-planar
+/// NV12).
+pub fn write_nv12_bars(buf: &mut [u8], width: usize, height: usize, stride: usize) -> usize {
+    let used = stride * height + stride * height.div_ceil(2);
+    if used > buf.len() || stride < width {
+        return 0;
+    }
+    let yuv = BARS_RGB.map(bt601);
+    let (luma, chroma) = buf[..used].split_at_mut(stride * height);
+    for row in luma.chunks_exact_mut(stride) {
+        for (x, b) in row[..width].iter_mut().enumerate() {
+            *b = yuv[x * 8 / width][0];
+        }
+    }
+    for row in chroma.chunks_exact_mut(stride) {
+        for x in (0..width).step_by(2) {
+            let [_, cb, cr] = yuv[x * 8 / width];
+            row[x] = cb;
+            if x + 1 < width {
+                row[x + 1] = cr;
+            }
+        }
+    }
+    used
 }
 
 #[cfg(test)]

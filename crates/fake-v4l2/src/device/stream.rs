@@ -103,6 +103,10 @@ fn produce(dev: &Device, st: &mut State, jpegs: &JpegCycle) {
         };
         let used = frames::write_yuyv_bars(data, mode.width as usize, mode.height as usize, stride);
         (used, false)
+    } else if frames::is_nv12(mode.fourcc) {
+        let stride = (mode.bytesperline as usize).max(mode.width as usize);
+        let used = frames::write_nv12_bars(data, mode.width as usize, mode.height as usize, stride);
+        (used, false)
     } else {
         (mode.sizeimage.min(length) as usize, false)
     };
