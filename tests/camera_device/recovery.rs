@@ -160,7 +160,7 @@ fn camera_back_as_another_node_streams_within_a_second() {
 #[test]
 fn busy_camera_says_device_busy_and_recovers() {
     let mut failures = Vec::new();
-    for at in ["s_fmt", "reqbufs"] {
+    for at in ["s_fmt", "reqbufs", "streamon"] {
         let cam = Webcam::new(&format!("busy-{at}"));
         cam.cams.plug(0, &cam.config(&format!("busy={at}\n")));
         let (_service, addr) = cam.start(&[]);
