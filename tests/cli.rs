@@ -20,6 +20,11 @@ fn bad_options_exit_2_naming_the_option() {
         (&["--mqtt-rate", "lots"], &[], "--mqtt-rate"),
         (&["--width", "0"], &[], "--width"),
         (
+            &["--snapshot-dir", "/nonexistent/snapshots"],
+            &[],
+            "--snapshot-dir: /nonexistent/snapshots is not an existing folder",
+        ),
+        (
             &["--source", "webcam"],
             &[],
             "--source: must be camera, test-pattern or file",

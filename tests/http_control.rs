@@ -88,6 +88,47 @@ fn loopback_client_changes_the_service_and_status_shows_it() {
 }
 
 #[test]
+fn snapshots_go_to_the_snapshot_dir_and_only_the_newest_are_kept() {
+    let dir = common::temp_dir("snapshot-dir");
+    let dir_arg = dir.to_str().expect("UTF-8").to_owned();
+    let mut svc = Running::headless(&["--demo", "--fps", "30", "--snapshot-dir", &dir_arg], &[]);
+    let addr = svc.http_addr();
+    eventually(Duration::from_secs(5), || {
+        (common::get(addr, "/snapshot").status == 200).then_some(())
+    })
+    .expect("frames flow");
+    // One file per frame: saving the same frame again rewrites its file.
+    let mut saved = std::collections::BTreeSet::new();
+    for i in 0..200 {
+        if saved.len() == 105 {
+            break;
+        }
+        let r = post(addr, "/control", r#"{"snapshot":true}"#, None);
+        assert_eq!(
+            r.status,
+            200,
+            "snapshot {i}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+        let path = json(&r)["applied"]["snapshot"]
+            .as_str()
+            .expect("path")
+            .to_owned();
+        assert!(path.starts_with(&dir_arg), "{path} is in {dir_arg}");
+        saved.insert(path);
+        std::thread::sleep(Duration::from_millis(40));
+    }
+    assert_eq!(saved.len(), 105, "105 frames saved");
+    let kept: std::collections::BTreeSet<String> = std::fs::read_dir(&dir)
+        .expect("list")
+        .filter_map(|e| e.ok()?.path().to_str().map(str::to_owned))
+        .collect();
+    let newest: std::collections::BTreeSet<String> = saved.iter().skip(5).cloned().collect();
+    assert_eq!(kept, newest, "the newest 100 are kept");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn every_bad_body_is_400_and_changes_nothing() {
     let (_svc, addr) = demo(&[]);
     let before = eventually(Duration::from_secs(3), || {

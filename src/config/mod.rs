@@ -93,6 +93,8 @@ pub struct Config {
     /// HTTP authentication (secrets print as `***`).
     pub http_auth: crate::http::AuthConfig,
     pub preview_fps: f64,
+    /// Where snapshots are saved (an existing folder).
+    pub snapshot_dir: std::path::PathBuf,
     pub no_tui: bool,
     pub demo: bool,
     pub log_level: String,

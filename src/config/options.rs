@@ -113,6 +113,9 @@ pub struct Options {
     /// Preview redraws per second in the UI [default: 4]
     #[arg(long, env = "CAMERA_PREVIEW_FPS", allow_negative_numbers = true)]
     pub preview_fps: Option<f64>,
+    /// Folder for snapshots (`s`, {"snapshot": true}); the newest 100 are kept [default: the working directory]
+    #[arg(long, env = "CAMERA_SNAPSHOT_DIR", value_name = "DIR")]
+    pub snapshot_dir: Option<std::path::PathBuf>,
     /// Run without the terminal UI (automatic when stdout is not a terminal)
     #[arg(long)]
     #[serde(default)]
@@ -176,6 +179,7 @@ impl Options {
             client_timeout,
             credentials,
             preview_fps,
+            snapshot_dir,
             log_level,
             status_interval,
             encoder,

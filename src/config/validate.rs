@@ -283,6 +283,7 @@ pub fn validate(o: Options) -> Result<Config, ConfigError> {
         )?,
         http_auth: http_auth(o.credentials)?,
         preview_fps: positive_at_most("--preview-fps", o.preview_fps, 4.0, 30.0)?,
+        snapshot_dir: snapshot_dir(o.snapshot_dir)?,
         no_tui: o.no_tui,
         demo: o.demo,
         log_level: log_level(o.log_level.as_deref())?,
@@ -299,4 +300,19 @@ pub fn validate(o: Options) -> Result<Config, ConfigError> {
             })?,
         warnings,
     })
+}
+
+/// `--snapshot-dir`: an existing folder (the working directory if unset).
+fn snapshot_dir(dir: Option<std::path::PathBuf>) -> Result<std::path::PathBuf, ConfigError> {
+    let Some(dir) = dir else {
+        return Ok(std::path::PathBuf::from("."));
+    };
+    if dir.is_dir() {
+        Ok(dir)
+    } else {
+        Err(ConfigError::new(
+            "--snapshot-dir",
+            format!("{} is not an existing folder", dir.display()),
+        ))
+    }
 }

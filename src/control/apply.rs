@@ -1,7 +1,6 @@
 //! Applies the commands of the service's one command channel: quality,
 //! MQTT rate and pause, snapshot, reconnect, quit.
 
-use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, PoisonError};
 
@@ -125,23 +124,14 @@ async fn apply_request(
     })
 }
 
-/// Write the newest frame to `snapshot-<unix ms>-<seq>.jpg` in the working
-/// directory; returns its path, or why not.
+/// Save the newest frame in the snapshot folder; returns its path, or why not.
 async fn save_snapshot(hub: &FrameHub, controls: &Controls) -> Result<String, SnapshotError> {
     let Some(frame) = hub.latest() else {
         tracing::warn!("no frame to save yet");
         return Err(SnapshotError::NoFrame);
     };
-    let ms = frame
-        .captured_wall
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis());
-    let path = std::env::current_dir()
-        .unwrap_or_else(|_| PathBuf::from("."))
-        .join(format!("snapshot-{ms}-{}.jpg", frame.seq));
-    match tokio::fs::write(&path, &frame.jpeg).await {
-        Ok(()) => {
-            let shown = path.display().to_string();
+    match controls.snapshots.save(&frame).await {
+        Ok(shown) => {
             tracing::info!("saved {shown} ({} bytes)", frame.jpeg.len());
             *controls
                 .last_saved
@@ -149,11 +139,7 @@ async fn save_snapshot(hub: &FrameHub, controls: &Controls) -> Result<String, Sn
                 .unwrap_or_else(PoisonError::into_inner) = Some(shown.clone());
             Ok(shown)
         }
-        Err(e) => {
-            let error = SnapshotError::Write {
-                path: path.display().to_string(),
-                reason: e.to_string(),
-            };
+        Err(error) => {
             tracing::warn!("{error}");
             Err(error)
         }

@@ -12,6 +12,8 @@ pub struct Controls {
     pub(super) last_saved: Mutex<Option<String>>,
     /// Commands applied from the UI's keys.
     pub(super) keys_applied: AtomicU64,
+    /// Where snapshots are saved.
+    pub(super) snapshots: super::snapshots::SnapshotStore,
 }
 
 impl Controls {
@@ -23,7 +25,15 @@ impl Controls {
             max_rate_hz,
             last_saved: Mutex::new(None),
             keys_applied: AtomicU64::new(0),
+            snapshots: super::snapshots::SnapshotStore::default(),
         }
+    }
+
+    /// Snapshots saved in `store` (default: the working directory).
+    #[must_use]
+    pub fn with_snapshots(mut self, store: super::snapshots::SnapshotStore) -> Self {
+        self.snapshots = store;
+        self
     }
 
     /// MQTT frame rate in Hz (0 = off).

@@ -31,6 +31,8 @@ pub enum SnapshotError {
     NoFrame,
     #[error("cannot save {path}: {reason}")]
     Write { path: String, reason: String },
+    #[error("not saved: disk nearly full ({free_mb} MB free in {dir})")]
+    DiskFull { dir: String, free_mb: u64 },
 }
 
 /// Why a request was refused; the message names the key and the value.

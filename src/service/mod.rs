@@ -262,7 +262,11 @@ impl Service {
         let hub = Arc::new(FrameHub::new());
         let source = source.unwrap_or_else(|| source::from_config(&config));
         let capture = start_capture(&config, source, &hub)?;
-        let controls = Arc::new(Controls::new(config.mqtt_rate_hz, config.fps));
+        let controls = Arc::new(
+            Controls::new(config.mqtt_rate_hz, config.fps).with_snapshots(
+                crate::control::snapshots::SnapshotStore::new(config.snapshot_dir.clone()),
+            ),
+        );
         let counters = Arc::new(StreamCounters::default());
         let (status_tx, status_rx) = watch::channel(Status::default());
         let (commands_tx, commands_rx) = mpsc::channel(32);
