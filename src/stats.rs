@@ -180,6 +180,10 @@ pub struct CaptureStatus {
     pub flip_v: bool,
     /// The camera's own JPEG is served untouched.
     pub passthrough: bool,
+    /// `starting` (no frame yet), `ok` or `camera_error`: the camera's
+    /// health as MQTT publishes it, also when there is no broker.
+    #[serde(default)]
+    pub health: String,
 }
 
 /// Encoder: settings and the last result.

@@ -143,11 +143,16 @@ fn frames_flow(addr: SocketAddr, timeout: Duration) -> Option<Instant> {
     })
 }
 
+/// Waits for the health `event` on MQTT; `/status` `capture.health` (which
+/// needs no broker) must say the same by then.
 fn health_is(addr: SocketAddr, event: &str, timeout: Duration) -> Option<Value> {
-    eventually(timeout, || {
+    let v = eventually(timeout, || {
         let v = status_json(addr);
         (health(&v) == Some(event)).then_some(v)
-    })
+    })?;
+    let capture = if event == "camera_ok" { "ok" } else { event };
+    assert_eq!(v["capture"]["health"], capture, "{v}");
+    Some(v)
 }
 
 fn is_no_signal(part: &Part) -> bool {

@@ -183,6 +183,12 @@ impl CaptureShared {
             flip_h: settings.transform.flip_h,
             flip_v: settings.transform.flip_v,
             passthrough: c.passthrough,
+            health: match &*self.health.borrow() {
+                CameraHealth::Starting => "starting",
+                CameraHealth::Ok => "ok",
+                CameraHealth::Failing(_) => "camera_error",
+            }
+            .to_owned(),
         };
         let encoder = EncoderStatus {
             encoder: encoder.to_owned(),
