@@ -18,6 +18,16 @@ fn bad_options_exit_2_naming_the_option() {
         (&["--fps", "0"], &[], "--fps"),
         (&["--mqtt-rate", "-2"], &[], "--mqtt-rate"),
         (&["--mqtt-rate", "lots"], &[], "--mqtt-rate"),
+        (
+            &["--mqtt-rate", "1e-300"],
+            &[],
+            "--mqtt-rate: must be 0 (off) or 0.01 to the fps",
+        ),
+        (
+            &[],
+            &[("CAMERA_MQTT_RATE", "0.001")],
+            "CAMERA_MQTT_RATE=0.001: must be 0 (off) or 0.01",
+        ),
         (&["--width", "0"], &[], "--width"),
         (
             &["--source", "webcam"],

@@ -82,6 +82,19 @@ fn rate_above_fps_is_capped_with_a_warning() {
     assert!((c.mqtt_rate_hz - 0.2).abs() < f64::EPSILON);
     let c = parse(&["--mqtt-rate", "0"]).expect("zero is off");
     assert!(c.mqtt_rate_hz.abs() < f64::EPSILON);
+    let c = parse(&["--mqtt-rate", "0.01"]).expect("the lowest rate");
+    assert!((c.mqtt_rate_hz - 0.01).abs() < f64::EPSILON);
+}
+
+#[test]
+fn rates_between_zero_and_the_minimum_are_refused_from_flag_and_file() {
+    for rate in ["1e-300", "0.009", "4.9e-324"] {
+        let e = err(&["--mqtt-rate", rate]);
+        assert!(e.starts_with("--mqtt-rate: must be 0 (off) or 0.01"), "{e}");
+        let file = parse_file(&format!("mqtt_rate = {rate}\n")).expect("a number");
+        let e = validate(file).expect_err("refused from the file too");
+        assert!(e.to_string().contains("must be 0 (off) or 0.01"), "{e}");
+    }
 }
 
 #[test]

@@ -119,10 +119,10 @@ fn source(o: &Options) -> Result<SourceKind, ConfigError> {
 /// The MQTT rate, capped at the frame rate with a warning.
 fn mqtt_rate(v: Option<f64>, fps: f64, warnings: &mut Vec<String>) -> Result<f64, ConfigError> {
     let rate = v.unwrap_or(2.0);
-    if !(rate.is_finite() && rate >= 0.0) {
+    if !crate::control::valid_rate(rate) {
         return Err(ConfigError::new(
             "--mqtt-rate",
-            format!("must be 0 (off) or a positive number of frames per second (got {rate})"),
+            format!("must be 0 (off) or 0.01 to the fps, in frames per second (got {rate})"),
         ));
     }
     if rate > fps {

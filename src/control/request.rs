@@ -15,7 +15,8 @@ pub const KEYS: &[&str] = &["quality", "mqtt_rate", "paused", "snapshot", "recon
 pub struct ControlRequest {
     /// JPEG quality, 1–100.
     pub quality: Option<u8>,
-    /// MQTT frame rate in Hz (≥ 0; capped at the fps when applied).
+    /// MQTT frame rate in Hz (0, or at least `MIN_MQTT_RATE_HZ`; capped at
+    /// the fps when applied).
     pub mqtt_rate: Option<f64>,
     pub paused: Option<bool>,
     /// Save the newest frame to a file, as the `s` key does.
@@ -165,8 +166,14 @@ fn quality(value: &Value) -> Result<u8, ControlError> {
 fn rate(value: &Value) -> Result<f64, ControlError> {
     value
         .as_f64()
-        .filter(|r| r.is_finite() && *r >= 0.0)
-        .ok_or_else(|| invalid("mqtt_rate", "must be a number of Hz, 0 or more", value))
+        .filter(|r| super::valid_rate(*r))
+        .ok_or_else(|| {
+            invalid(
+                "mqtt_rate",
+                "must be 0 (off) or 0.01 to the fps, in Hz",
+                value,
+            )
+        })
 }
 
 fn boolean(key: &'static str, value: &Value) -> Result<bool, ControlError> {
@@ -222,6 +229,11 @@ mod tests {
             "quality: must be 1 to 100 (got 50.5)"
         );
         assert!(err(r#"{"mqtt_rate":-1}"#).starts_with("mqtt_rate: must be"));
+        assert_eq!(
+            err(r#"{"mqtt_rate":1e-300}"#),
+            "mqtt_rate: must be 0 (off) or 0.01 to the fps, in Hz (got 1e-300)"
+        );
+        assert!(err(r#"{"mqtt_rate":0.001}"#).starts_with("mqtt_rate: must be"));
         assert!(err(r#"{"paused":"yes"}"#).starts_with("paused: must be true or false"));
         assert!(err(r#"{"colour":1}"#).starts_with("colour: unknown key"));
         assert!(err(r#"{"id":1}"#).starts_with("id: unknown key"));
