@@ -18,6 +18,8 @@
 //!   multipart reader) for the bench, the tests and tools.
 //! - [`systemd`]: readiness, status and watchdog messages to systemd.
 //! - [`backoff`]: retry delays (camera re-opens, MQTT reconnects).
+//! - [`supervise`]: long-running tasks watched, counted and restarted.
+//! - [`text`]: how much of an outside value is ever quoted back.
 //! - [`bench`]: `tars-camera bench`, measurements of this machine; nothing
 //!   else depends on it.
 
@@ -43,5 +45,7 @@ pub mod service;
 pub mod signals;
 pub mod stats;
 pub mod stream_client;
+pub mod supervise;
 pub mod systemd;
+pub mod text;
 pub mod tui;

@@ -135,6 +135,10 @@ pub struct Status {
     /// Commands applied from the UI's keys (in this process).
     #[serde(default)]
     pub keys_applied: u64,
+    /// The service's long-running tasks: failures (panics, early ends) and
+    /// restarts.
+    #[serde(default)]
+    pub tasks: crate::supervise::TasksStatus,
 }
 
 /// Capture: what the source delivers and how well.

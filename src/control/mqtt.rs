@@ -68,8 +68,9 @@ pub fn result_topic(control_topic: &str) -> String {
     format!("{control_topic}/result")
 }
 
-/// Subscribe to `topic` (now and after every reconnect) and spawn the task
-/// that applies what arrives. Call inside the runtime.
+/// Subscribe to `topic` (now and after every reconnect) and return the
+/// worker that applies what arrives, for the caller to run (and run again
+/// should it fail). Call inside the runtime.
 ///
 /// # Errors
 /// The topic is not valid, or the client is stopping.
@@ -78,7 +79,7 @@ pub fn start(
     topic: &str,
     commands: mpsc::Sender<Command>,
     counters: Arc<MqttControlCounters>,
-) -> Result<tokio::task::JoinHandle<()>, MqttError> {
+) -> Result<Worker, MqttError> {
     let (tx, rx) = mpsc::channel::<Message>(QUEUE);
     let queue_counters = Arc::clone(&counters);
     mqtt.subscribe(topic, QoS::AtLeastOnce, move |message| {
@@ -100,24 +101,30 @@ pub fn start(
         "MQTT control on {topic}, results on {}",
         result_topic(topic)
     );
-    let task = Worker {
+    Ok(Worker {
         mqtt: mqtt.clone(),
         result_topic: result_topic(topic),
         commands,
         counters,
-    };
-    Ok(tokio::spawn(task.run(rx)))
+        queue: Arc::new(tokio::sync::Mutex::new(rx)),
+    })
 }
 
-struct Worker {
+/// Applies the requests queued by the subscription; cheap to clone (a
+/// clone runs on the same queue, one at a time).
+#[derive(Debug, Clone)]
+pub struct Worker {
     mqtt: Client,
     result_topic: String,
     commands: mpsc::Sender<Command>,
     counters: Arc<MqttControlCounters>,
+    queue: Arc<tokio::sync::Mutex<mpsc::Receiver<Message>>>,
 }
 
 impl Worker {
-    async fn run(self, mut queue: mpsc::Receiver<Message>) {
+    /// Apply requests until the subscription goes away.
+    pub async fn run(self) {
+        let mut queue = Arc::clone(&self.queue).lock_owned().await;
         while let Some(message) = queue.recv().await {
             // An empty payload is how a retained request is cleared: not a request.
             if message.payload.is_empty() {

@@ -173,6 +173,8 @@ pub struct HttpContext {
     pub liveness: Arc<liveness::Liveness>,
     /// `/metrics`, read from the status.
     pub metrics: Arc<Metrics>,
+    /// Where the accept thread reports a failure (and is restarted).
+    pub supervisor: Arc<crate::supervise::Supervisor>,
 }
 
 impl HttpContext {
@@ -197,7 +199,15 @@ impl HttpContext {
             heads: Arc::default(),
             liveness: Arc::default(),
             metrics: Arc::new(Metrics::new(status_for_metrics)),
+            supervisor: crate::supervise::Supervisor::new(),
         }
+    }
+
+    /// Report failures of the accept thread to this supervisor.
+    #[must_use]
+    pub fn with_supervisor(mut self, supervisor: Arc<crate::supervise::Supervisor>) -> Self {
+        self.supervisor = supervisor;
+        self
     }
 
     /// Take `POST /control` requests onto this command channel.

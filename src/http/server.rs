@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use super::response::Response;
 use super::{HttpContext, StreamCounters, connection, exposure_warning};
+use crate::supervise::{Ending, panic_message};
 
 /// Refused connections waiting for their 503; more are closed at once.
 const REFUSE_QUEUE: usize = 16;
@@ -58,7 +59,7 @@ impl HttpServer {
             .spawn(move || refuse_loop(&refuse_rx, max_connections))?;
         let accept = std::thread::Builder::new()
             .name("http-accept".into())
-            .spawn(move || accept_loop(&listener, &ctx, &refuse_tx))?;
+            .spawn(move || supervised_accept(&listener, &ctx, &refuse_tx))?;
         Ok(Self {
             stop,
             liveness,
@@ -132,6 +133,34 @@ impl Drop for ConnectionSlot {
     }
 }
 
+/// The accept task's name in the status.
+const ACCEPT_TASK: &str = "http accept";
+
+/// Run the accept loop; should it panic or end before the server stops,
+/// log and count it and run it again (after a short pause), on the same
+/// listener and thread.
+fn supervised_accept(listener: &TcpListener, ctx: &HttpContext, refuse: &SyncSender<TcpStream>) {
+    let mut pause = Duration::from_millis(100);
+    loop {
+        ctx.supervisor.started(ACCEPT_TASK);
+        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            accept_loop(listener, ctx, refuse);
+        }));
+        if ctx.stopping() {
+            return;
+        }
+        let (how, reason) = match run {
+            Ok(()) => (Ending::EarlyExit, String::new()),
+            Err(payload) => (Ending::Panic, panic_message(payload.as_ref())),
+        };
+        if !ctx.supervisor.ended(ACCEPT_TASK, how, &reason, true) {
+            return;
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_secs(5));
+    }
+}
+
 fn accept_loop(listener: &TcpListener, ctx: &HttpContext, refuse: &SyncSender<TcpStream>) {
     let mut failures = 0u32;
     let listener_addr = listener
@@ -154,6 +183,10 @@ fn accept_loop(listener: &TcpListener, ctx: &HttpContext, refuse: &SyncSender<Tc
         if ctx.stopping() {
             break;
         }
+        assert!(
+            !ctx.supervisor.take_fault(ACCEPT_TASK),
+            "fault injected into {ACCEPT_TASK}"
+        );
         if ctx.liveness.take_probe(peer, listener_addr) {
             continue;
         }
