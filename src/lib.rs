@@ -20,6 +20,7 @@
 //! - [`backoff`]: retry delays (camera re-opens, MQTT reconnects).
 //! - [`supervise`]: long-running tasks watched, counted and restarted.
 //! - [`text`]: how much of an outside value is ever quoted back.
+//! - [`memory`]: large buffers returned to the system when freed.
 //! - [`bench`]: `tars-camera bench`, measurements of this machine; nothing
 //!   else depends on it.
 
@@ -39,6 +40,7 @@ pub mod frame;
 pub mod headless;
 pub mod home_assistant;
 pub mod http;
+pub mod memory;
 pub mod metrics;
 pub mod mqtt;
 pub mod service;

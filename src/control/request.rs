@@ -51,6 +51,8 @@ pub enum ControlError {
     },
     #[error("nothing to do: give at least one of {}", KEYS.join(", "))]
     Empty,
+    #[error("request too large: {0} bytes (max 65536)")]
+    TooLarge(usize),
     #[error("snapshot: {0}")]
     Snapshot(#[from] SnapshotError),
     #[error("the service is busy: command channel full, try again")]
@@ -115,7 +117,7 @@ impl PartialEq for Reply {
 /// out of range, or no key at all.
 pub fn parse(body: &[u8], allow_id: bool) -> Result<(ControlRequest, Option<Value>), ControlError> {
     let value: Value =
-        serde_json::from_slice(body).map_err(|e| ControlError::Json(e.to_string()))?;
+        serde_json::from_slice(body).map_err(|e| ControlError::Json(quote_error(&e)))?;
     let Value::Object(map) = value else {
         return Err(ControlError::NotObject);
     };
@@ -136,7 +138,7 @@ pub fn parse(body: &[u8], allow_id: bool) -> Result<(ControlRequest, Option<Valu
                 id = Some(value);
                 continue;
             }
-            _ => return Err(ControlError::UnknownKey(key)),
+            _ => return Err(ControlError::UnknownKey(crate::text::quote(&key))),
         }
         any = true;
     }
@@ -147,11 +149,16 @@ pub fn parse(body: &[u8], allow_id: bool) -> Result<(ControlRequest, Option<Valu
     }
 }
 
+/// A JSON error as text, cut like a quoted value.
+fn quote_error(e: &serde_json::Error) -> String {
+    crate::text::clip(&e.to_string(), 2 * crate::text::MAX_QUOTE_BYTES)
+}
+
 fn invalid(key: &'static str, why: &'static str, got: &Value) -> ControlError {
     ControlError::Invalid {
         key,
         why,
-        got: got.to_string(),
+        got: crate::text::quote_json(got),
     }
 }
 
@@ -241,6 +248,18 @@ mod tests {
         assert!(err("[1]").starts_with("the body must be a JSON object"));
         assert!(err("{quality").starts_with("invalid JSON"));
         assert!(err("").starts_with("invalid JSON"));
+    }
+
+    #[test]
+    fn a_huge_rejected_value_or_key_is_quoted_in_at_most_64_bytes() {
+        let huge = "x".repeat(5_000_000);
+        let e = err(&format!(r#"{{"quality":"{huge}"}}"#));
+        assert!(e.starts_with("quality: must be 1 to 100 (got \"xxx"), "{e}");
+        assert!(e.ends_with("…)"), "{e}");
+        assert!(e.len() < 120, "{}", e.len());
+        let e = err(&format!(r#"{{"{huge}":1}}"#));
+        assert!(e.len() < 200, "{}", e.len());
+        assert!(e.starts_with("xxxx") && e.contains("…: unknown key"), "{e}");
     }
 
     #[test]
