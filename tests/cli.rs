@@ -254,3 +254,18 @@ fn headless_logs_a_status_line_every_status_interval() {
             .success()
     );
 }
+
+#[test]
+fn help_never_shows_a_secret_from_the_environment() {
+    let out = std::process::Command::new(BIN)
+        .arg("--help")
+        .env("MQTT_URL", "mqtt://robot:SECRET-PW@broker:1883")
+        .env("CAMERA_HTTP_TOKEN", "SECRET-TOKEN")
+        .env("CAMERA_HTTP_AUTH", "robot:SECRET-AUTH")
+        .output()
+        .expect("run --help");
+    assert_eq!(out.status.code(), Some(0));
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(help.contains("MQTT_URL"), "{help}");
+    assert!(!help.contains("SECRET"), "{help}");
+}

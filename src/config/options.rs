@@ -61,7 +61,7 @@ pub struct Options {
     #[arg(long, env = "CAMERA_FLIP_V", num_args = 0..=1, default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
     pub flip_v: Option<bool>,
     /// Broker: mqtt://[user[:pass]@]host[:port] or mqtts:// [default: mqtt://127.0.0.1:1883]
-    #[arg(long, env = "MQTT_URL", value_name = "URL")]
+    #[arg(long, env = "MQTT_URL", value_name = "URL", hide_env_values = true)]
     pub mqtt_url: Option<String>,
     /// MQTT client id [default: tars-camera]
     #[arg(long, env = "MQTT_CLIENT_ID")]

@@ -169,6 +169,18 @@ fn a_file_sets_the_http_credentials_and_they_lose_to_the_flags() {
     // A bad value keeps its place; an unknown key is told every known one.
     let e = file_err("fps = 10\nhttp_token = 5\n");
     assert!(e.starts_with("line 2, column 14"), "{e}");
+    // A secret of the wrong type is never quoted.
+    for text in [
+        "http_token = 12345\n",
+        "http_auth = 12345\n",
+        "http_token = 12345.5\n",
+        "http_token = [12345]\n",
+        "http_auth = { user = 12345 }\n",
+    ] {
+        let e = file_err(text);
+        assert!(!e.contains("12345"), "{text}: {e}");
+        assert!(e.contains("not shown"), "{text}: {e}");
+    }
     let e = file_err("http_tokn = \"t\"\n");
     assert!(
         e.contains("`client_timeout`, `http_auth`, `http_token`, `preview_fps`"),

@@ -47,8 +47,21 @@ impl FromStr for Secret {
 }
 
 impl<'de> Deserialize<'de> for Secret {
+    /// A string; any other value is refused without quoting it (a wrong
+    /// type is still a secret someone meant to set).
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d).map(Self)
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Text(String),
+            Other(serde::de::IgnoredAny),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Text(s) => Ok(Self(s)),
+            Raw::Other(_) => Err(serde::de::Error::custom(
+                "must be a string in quotes (the value is not shown: it is a secret)",
+            )),
+        }
     }
 }
 
