@@ -265,6 +265,9 @@ pub struct StreamStatus {
     pub bad_requests: u64,
     /// Requests answered 401.
     pub unauthorized: u64,
+    /// Requests refused (403) for a `Host` not answered without authentication.
+    #[serde(default)]
+    pub host_refused: u64,
     /// "off", "basic", "token" or "basic+token" (never a secret).
     pub auth: String,
     /// Requests answered, by endpoint ("other" for unknown paths).

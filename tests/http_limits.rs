@@ -43,7 +43,7 @@ fn stalled_viewer(addr: SocketAddr) -> socket2::Socket {
     s.set_recv_buffer_size(4096).expect("rcvbuf");
     s.connect(&addr.into()).expect("connect");
     let mut t: TcpStream = s.try_clone().expect("clone").into();
-    t.write_all(b"GET /stream HTTP/1.1\r\nHost: x\r\n\r\n")
+    t.write_all(b"GET /stream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         .expect("write");
     s
 }
@@ -119,7 +119,7 @@ fn stalled_viewers_are_dropped_and_the_next_viewer_is_served() {
 /// the server closed, until `until`.
 fn slow_heads(addr: SocketAddr, n: usize, until: Instant) -> std::thread::JoinHandle<usize> {
     std::thread::spawn(move || {
-        const HEAD: &[u8] = b"GET /snapshot HTTP/1.1\r\nHost: slow\r\nX-Slow: 1\r\n\r\n";
+        const HEAD: &[u8] = b"GET /snapshot HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: 1\r\n\r\n";
         let connect = || {
             let s = TcpStream::connect(addr).ok()?;
             s.set_nonblocking(true).ok()?;
@@ -251,7 +251,7 @@ fn exchange(addr: SocketAddr, bytes: &[u8], close_early: bool) -> Vec<u16> {
 fn malformed(rng: &mut fastrand::Rng) -> (Vec<u8>, usize) {
     let junk =
         |rng: &mut fastrand::Rng, n: usize| -> Vec<u8> { (0..n).map(|_| rng.u8(..)).collect() };
-    let valid = b"GET /status HTTP/1.1\r\nHost: x\r\n\r\n".to_vec();
+    let valid = b"GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".to_vec();
     match rng.u8(0..10) {
         0 => {
             let n = rng.usize(1..3000);
@@ -262,7 +262,7 @@ fn malformed(rng: &mut fastrand::Rng) -> (Vec<u8>, usize) {
             let method: String = (0..rng.usize(1..12)).map(|_| rng.uppercase()).collect();
             let method = format!("X{method}");
             (
-                format!("{method} /snapshot HTTP/1.1\r\nHost: x\r\n\r\n").into_bytes(),
+                format!("{method} /snapshot HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").into_bytes(),
                 0,
             )
         }

@@ -105,6 +105,10 @@ pub struct Options {
     /// Drop a /stream client that accepts no bytes this long [default: 10s]
     #[arg(long, env = "CAMERA_CLIENT_TIMEOUT", value_name = "DURATION")]
     pub client_timeout: Option<DurationValue>,
+    /// Host names answered without authentication besides IP addresses,
+    /// localhost and this machine's names (a reverse proxy's), comma-separated [default: none]
+    #[arg(long, env = "CAMERA_HTTP_ALLOWED_HOSTS", value_name = "NAMES")]
+    pub http_allowed_hosts: Option<String>,
     /// `--http-auth` and `--http-token`; `parse_file` reads the file's keys
     /// for them (serde's flatten would lose the place of a bad value).
     #[command(flatten)]
@@ -174,6 +178,7 @@ impl Options {
             max_clients,
             max_connections,
             client_timeout,
+            http_allowed_hosts,
             credentials,
             preview_fps,
             log_level,

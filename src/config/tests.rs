@@ -183,7 +183,9 @@ fn a_file_sets_the_http_credentials_and_they_lose_to_the_flags() {
     }
     let e = file_err("http_tokn = \"t\"\n");
     assert!(
-        e.contains("`client_timeout`, `http_auth`, `http_token`, `preview_fps`"),
+        e.contains(
+            "`client_timeout`, `http_allowed_hosts`, `http_auth`, `http_token`, `preview_fps`"
+        ),
         "{e}"
     );
 }
@@ -282,4 +284,19 @@ fn the_fail_schedule_is_parsed_once_here() {
         Some(Schedule::new().ok(2).forever(Fault::Timeout))
     );
     assert!(err(&["--fail-schedule", "explode"]).starts_with("--fail-schedule:"));
+}
+
+#[test]
+fn allowed_host_names_from_flag_and_file() {
+    let c = parse(&["--http-allowed-hosts", "Camera.Example.org, proxy.lan"]).expect("valid");
+    assert_eq!(c.http_allowed_hosts, ["camera.example.org", "proxy.lan"]);
+    assert!(parse(&[]).expect("valid").http_allowed_hosts.is_empty());
+    let e = err(&["--http-allowed-hosts", "proxy.lan:8080"]);
+    assert!(
+        e.starts_with("--http-allowed-hosts: must be host names"),
+        "{e}"
+    );
+    let file = parse_file("http_allowed_hosts = \"cam.example\"\n").expect("file");
+    let c = validate(file).expect("valid");
+    assert_eq!(c.http_allowed_hosts, ["cam.example"]);
 }

@@ -134,6 +134,31 @@ fn mqtt_rate(v: Option<f64>, fps: f64, warnings: &mut Vec<String>) -> Result<f64
     Ok(rate)
 }
 
+/// `a.example,b.example`: host names (letters, digits, `-`, `.`), no ports.
+fn allowed_hosts(v: Option<&str>) -> Result<Vec<String>, ConfigError> {
+    let Some(v) = v else { return Ok(Vec::new()) };
+    v.split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(|n| {
+            let ok = n.len() <= 253
+                && n.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
+            if ok {
+                Ok(n.to_ascii_lowercase())
+            } else {
+                Err(ConfigError::new(
+                    "--http-allowed-hosts",
+                    format!(
+                        "must be host names separated by commas, without ports (got '{}')",
+                        crate::text::quote(n)
+                    ),
+                ))
+            }
+        })
+        .collect()
+}
+
 fn rotation(v: Option<i64>) -> Result<u16, ConfigError> {
     match v {
         None => Ok(0),
@@ -281,6 +306,7 @@ pub fn validate(o: Options) -> Result<Config, ConfigError> {
             Duration::from_secs(10),
             Duration::from_millis(100),
         )?,
+        http_allowed_hosts: allowed_hosts(o.http_allowed_hosts.as_deref())?,
         http_auth: http_auth(o.credentials)?,
         preview_fps: positive_at_most("--preview-fps", o.preview_fps, 4.0, 30.0)?,
         no_tui: o.no_tui,

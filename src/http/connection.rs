@@ -47,9 +47,7 @@ pub fn serve(socket: TcpStream, peer: SocketAddr, ctx: &HttpContext) {
             peer,
             auth,
         };
-        let outcome = if auth.allowed() {
-            routes::dispatch(&exchange, ctx, reader.stream())
-        } else {
+        let outcome = if !auth.allowed() {
             ctx.counters.unauthorized.fetch_add(1, Ordering::Relaxed);
             tracing::debug!(
                 "http {peer}: {} {}: not authorized",
@@ -57,6 +55,11 @@ pub fn serve(socket: TcpStream, peer: SocketAddr, ctx: &HttpContext) {
                 request.path
             );
             Outcome::Reply(unauthorized(ctx))
+        } else if !ctx.auth.enabled() && !ctx.hosts.allows(request.header("host")) {
+            ctx.counters.host_refused.fetch_add(1, Ordering::Relaxed);
+            Outcome::Reply(wrong_host(request.header("host").unwrap_or("")))
+        } else {
+            routes::dispatch(&exchange, ctx, reader.stream())
         };
         let Outcome::Reply(response) = outcome else {
             // The handler wrote to the socket itself (the stream): done.
@@ -70,6 +73,20 @@ pub fn serve(socket: TcpStream, peer: SocketAddr, ctx: &HttpContext) {
             return;
         }
     }
+}
+
+/// 403 for a host name the service does not answer to without
+/// authentication (a page whose name was pointed at the robot).
+fn wrong_host(host: &str) -> Response {
+    Response::text(
+        403,
+        format!(
+            "host name {} refused: without HTTP authentication only IP addresses, \
+             localhost and this machine's names are served. Behind a reverse proxy, \
+             add its name with --http-allowed-hosts (CAMERA_HTTP_ALLOWED_HOSTS)\n",
+            crate::text::quote(host)
+        ),
+    )
 }
 
 /// 401 with the challenges a browser and a script understand.

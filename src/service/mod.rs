@@ -361,7 +361,8 @@ impl Service {
         let http_context = http_context
             .with_commands(commands_tx.clone())
             .with_events(events)
-            .with_supervisor(Arc::clone(&supervisor));
+            .with_supervisor(Arc::clone(&supervisor))
+            .with_allowed_hosts(&config.http_allowed_hosts);
         let (http, urls) = start_http(listener, http_context)?;
         let http_addr = http.local_addr();
         let (mqtt, mqtt_status, embedded_broker, mqtt_task) =
