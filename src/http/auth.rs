@@ -198,13 +198,15 @@ impl AuthConfig {
 }
 
 /// Equal bytes, in a time that depends on the length of `expected` only:
-/// every byte is compared whatever the first difference.
-fn ct_eq(given: &[u8], expected: &[u8]) -> bool {
-    let mut diff = u8::from(given.len() != expected.len());
-    for (i, &e) in expected.iter().enumerate() {
-        diff |= given.get(i).copied().unwrap_or(!e) ^ e;
+/// every byte is compared whatever the first difference (and whatever the
+/// length of `given`), with `subtle`'s barriers against the optimiser.
+pub(super) fn ct_eq(given: &[u8], expected: &[u8]) -> bool {
+    use subtle::ConstantTimeEq as _;
+    let mut same = subtle::Choice::from(u8::from(given.len() == expected.len()));
+    for (i, e) in expected.iter().enumerate() {
+        same &= given.get(i).copied().unwrap_or(!*e).ct_eq(e);
     }
-    std::hint::black_box(diff) == 0
+    bool::from(same)
 }
 
 #[cfg(test)]
