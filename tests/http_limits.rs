@@ -364,3 +364,97 @@ fn ten_thousand_malformed_requests_get_4xx_or_a_close_and_leave_nothing_behind()
         .expect("counter");
     assert!(bad >= 5_000, "bad requests counted: {bad}");
 }
+
+/// A connection that pipelines `/snapshot` requests and never reads.
+fn pipelining_non_reader(addr: SocketAddr) -> Option<socket2::Socket> {
+    let s = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).ok()?;
+    s.set_recv_buffer_size(4096).ok()?;
+    s.connect_timeout(&addr.into(), Duration::from_secs(2))
+        .ok()?;
+    let mut t: TcpStream = s.try_clone().ok()?.into();
+    t.set_write_timeout(Some(Duration::from_millis(500))).ok()?;
+    let requests = b"GET /snapshot HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".repeat(200);
+    // The server may stop reading before all are taken: that is the point.
+    let _ = t.write_all(&requests);
+    Some(s)
+}
+
+#[test]
+fn clients_that_pipeline_and_never_read_do_not_lock_others_out() {
+    let timeout_s = 2;
+    let mut svc = pattern(
+        &["--width", "640", "--height", "480", "--fps", "30"],
+        &[("CAMERA_CLIENT_TIMEOUT", "2s")],
+    );
+    let addr = svc.http_addr();
+    eventually(Duration::from_secs(5), || {
+        (get(addr, "/snapshot").status == 200).then_some(())
+    })
+    .expect("first frame");
+    let hogs: Vec<_> = (0..64)
+        .filter_map(|_| pipelining_non_reader(addr))
+        .collect();
+    eprintln!("{} pipelining non-readers connected", hogs.len());
+    // Let them fill their buffers and block the server's writes.
+    std::thread::sleep(Duration::from_millis(500));
+    let mut worst = Duration::ZERO;
+    for _ in 0..5 {
+        let started = Instant::now();
+        let r = common::raw_request(
+            addr,
+            b"GET /snapshot HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+        );
+        let took = started.elapsed();
+        worst = worst.max(took);
+        assert_eq!(
+            r.status,
+            200,
+            "after {took:?}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+        assert!(
+            took <= Duration::from_secs(timeout_s + 2),
+            "/snapshot took {took:?} among 64 non-readers, limit --client-timeout + 2 s"
+        );
+    }
+    eprintln!("/snapshot among 64 pipelining non-readers: worst {worst:?}");
+    drop(hogs);
+}
+
+#[test]
+fn a_stalled_viewer_is_dropped_within_the_client_timeout() {
+    let mut svc = pattern(
+        &["--width", "640", "--height", "480", "--fps", "30"],
+        &[("CAMERA_CLIENT_TIMEOUT", "2s")],
+    );
+    let addr = svc.http_addr();
+    eventually(Duration::from_secs(5), || {
+        (get(addr, "/snapshot").status == 200).then_some(())
+    })
+    .expect("first frame");
+    let viewer = stalled_viewer(addr);
+    // It stops taking bytes once its buffers are full: frames stop counting.
+    let mut last = u64::MAX;
+    eventually(Duration::from_secs(10), || {
+        std::thread::sleep(Duration::from_millis(100));
+        let served = status_json(addr)["stream"]["frames_served"].as_u64()?;
+        let stalled = served == last;
+        last = served;
+        stalled.then_some(())
+    })
+    .expect("the viewer's buffers fill");
+    let stalled_at = Instant::now() - Duration::from_millis(100);
+    let dropped = eventually(Duration::from_secs(10), || {
+        (status_json(addr)["stream"]["dropped_stalled"].as_u64()? == 1)
+            .then(|| stalled_at.elapsed())
+    })
+    .expect("the stalled viewer is dropped");
+    eprintln!(
+        "stalled viewer dropped {dropped:?} after it stopped taking bytes (--client-timeout 2s)"
+    );
+    assert!(
+        dropped <= Duration::from_secs(2 + 1),
+        "dropped after {dropped:?}, limit --client-timeout + 1 s"
+    );
+    drop(viewer);
+}

@@ -12,6 +12,7 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use super::heads::Evicted;
 use super::response::Response;
 use super::{HttpContext, StreamCounters, connection, exposure_warning};
 use crate::supervise::{Ending, panic_message};
@@ -214,13 +215,15 @@ fn accept_loop(listener: &TcpListener, ctx: &HttpContext, refuse: &SyncSender<Tc
 }
 
 /// Every slot is taken: close the connection that has waited longest for
-/// a request head (if any waited over 100 ms) and take its slot once its
-/// thread has let go (within 200 ms).
+/// a request head, else the one blocked longest writing to a client that
+/// does not read (if any has been so over 100 ms), and take its slot once
+/// its thread has let go (within 200 ms).
 fn make_room(ctx: &HttpContext) -> Option<ConnectionSlot> {
-    if !ctx.heads.evict_oldest() {
-        return None;
-    }
-    ctx.counters.head_timeouts.fetch_add(1, Ordering::Relaxed);
+    let tally = match ctx.heads.evict_oldest()? {
+        Evicted::Head => &ctx.counters.head_timeouts,
+        Evicted::Writer => &ctx.counters.dropped_stalled,
+    };
+    tally.fetch_add(1, Ordering::Relaxed);
     let deadline = Instant::now() + Duration::from_millis(200);
     while Instant::now() < deadline {
         if let Some(slot) = ConnectionSlot::take(&ctx.counters, ctx.limits.max_connections) {
