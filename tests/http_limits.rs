@@ -458,3 +458,90 @@ fn a_stalled_viewer_is_dropped_within_the_client_timeout() {
     );
     drop(viewer);
 }
+
+#[test]
+fn a_burst_of_500_connections_beyond_the_cap_each_get_503_and_the_service_answers() {
+    let mut svc = pattern(
+        &[
+            "--width",
+            "160",
+            "--height",
+            "120",
+            "--fps",
+            "5",
+            "--max-clients",
+            "64",
+        ],
+        &[],
+    );
+    let addr = svc.http_addr();
+    let pid = svc.child.id();
+    eventually(Duration::from_secs(5), || {
+        (get(addr, "/snapshot").status == 200).then_some(())
+    })
+    .expect("first frame");
+    // 64 viewers that read: every slot held, none evictable.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let viewers: Vec<_> = (0..64)
+        .map(|_| {
+            let stop = std::sync::Arc::clone(&stop);
+            let mut s = TcpStream::connect(addr).expect("connect");
+            s.write_all(b"GET /stream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                .expect("write");
+            s.set_read_timeout(Some(Duration::from_millis(200)))
+                .expect("timeout");
+            let mut first = [0u8; 12];
+            s.read_exact(&mut first).expect("viewer answered");
+            assert_eq!(&first, b"HTTP/1.1 200", "viewer admitted");
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 16 * 1024];
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    if matches!(s.read(&mut buf), Ok(0)) {
+                        break;
+                    }
+                }
+            })
+        })
+        .collect();
+    let (threads_before, _, _) = proc_counts(pid);
+    // 500 at once: connect and send, then read every answer.
+    let started = Instant::now();
+    let burst: Vec<TcpStream> = (0..500)
+        .filter_map(|_| {
+            let mut s = TcpStream::connect(addr).ok()?;
+            let _ = s
+                .write_all(b"GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+            Some(s)
+        })
+        .collect();
+    let (threads_during, _, _) = proc_counts(pid);
+    let mut answered_503 = 0;
+    let mut unanswered = 0;
+    for mut s in burst {
+        let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+        let mut reply = Vec::new();
+        let _ = s.take(4096).read_to_end(&mut reply);
+        if reply.starts_with(b"HTTP/1.1 503") {
+            answered_503 += 1;
+        } else {
+            unanswered += 1;
+        }
+    }
+    eprintln!(
+        "500 connections beyond the cap in {:?}: {answered_503} got 503, {unanswered} closed without one; threads {threads_before} -> {threads_during}",
+        started.elapsed()
+    );
+    assert_eq!(answered_503, 500, "{unanswered} closed without an answer");
+    assert!(
+        threads_during <= threads_before + 2,
+        "threads {threads_before} -> {threads_during}"
+    );
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for v in viewers {
+        let _ = v.join();
+    }
+    let answering = eventually(Duration::from_secs(3), || {
+        (get(addr, "/status").status == 200).then_some(())
+    });
+    assert!(answering.is_some(), "the service answers after the burst");
+}
