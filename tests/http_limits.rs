@@ -517,7 +517,7 @@ fn a_burst_of_500_connections_beyond_the_cap_each_get_503_and_the_service_answer
     let (threads_during, _, _) = proc_counts(pid);
     let mut answered_503 = 0;
     let mut unanswered = 0;
-    for mut s in burst {
+    for s in burst {
         let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
         let mut reply = Vec::new();
         let _ = s.take(4096).read_to_end(&mut reply);
