@@ -310,7 +310,15 @@ async fn run_ui(service: Service, events: EventLog) -> Result<()> {
                 .map(|s| tracing::info!("{s}: stopping"))
                 .map_err(|e| eyre!("signals: {e}"))
         }
+        () = async {
+            let mut failed = service.failed_watch();
+            let _ = failed.wait_for(Option::is_some).await;
+        } => Ok(()),
     };
+    let failure = service.failure();
     service.shutdown().await;
-    ui
+    match failure {
+        Some(why) => Err(eyre!(why)),
+        None => ui,
+    }
 }

@@ -36,7 +36,8 @@ pub fn status_line(s: &Status) -> String {
 /// Run until a signal or a quit command, then shut down.
 ///
 /// # Errors
-/// The signal handlers could not be installed.
+/// The signal handlers could not be installed, or a task of the service
+/// that cannot be restarted failed (so the process exits non-zero).
 pub async fn run(service: Service) -> std::io::Result<()> {
     let stop = crate::signals::termination();
     tokio::pin!(stop);
@@ -61,6 +62,10 @@ pub async fn run(service: Service) -> std::io::Result<()> {
             }
         }
     }
+    let failure = service.failure();
     service.shutdown().await;
-    Ok(())
+    match failure {
+        Some(why) => Err(std::io::Error::other(why)),
+        None => Ok(()),
+    }
 }

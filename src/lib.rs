@@ -18,6 +18,9 @@
 //!   multipart reader) for the bench, the tests and tools.
 //! - [`systemd`]: readiness, status and watchdog messages to systemd.
 //! - [`backoff`]: retry delays (camera re-opens, MQTT reconnects).
+//! - [`supervise`]: long-running tasks watched, counted and restarted.
+//! - [`text`]: how much of an outside value is ever quoted back.
+//! - [`memory`]: large buffers returned to the system when freed.
 //! - [`bench`]: `tars-camera bench`, measurements of this machine; nothing
 //!   else depends on it.
 
@@ -37,11 +40,14 @@ pub mod frame;
 pub mod headless;
 pub mod home_assistant;
 pub mod http;
+pub mod memory;
 pub mod metrics;
 pub mod mqtt;
 pub mod service;
 pub mod signals;
 pub mod stats;
 pub mod stream_client;
+pub mod supervise;
 pub mod systemd;
+pub mod text;
 pub mod tui;

@@ -5,6 +5,7 @@
 use std::process::ExitCode;
 
 fn main() -> color_eyre::Result<ExitCode> {
+    tars_camera::memory::return_large_buffers_to_the_system();
     color_eyre::install()?;
     tars_camera::cli::main()
 }

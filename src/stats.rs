@@ -135,6 +135,10 @@ pub struct Status {
     /// Commands applied from the UI's keys (in this process).
     #[serde(default)]
     pub keys_applied: u64,
+    /// The service's long-running tasks: failures (panics, early ends) and
+    /// restarts.
+    #[serde(default)]
+    pub tasks: crate::supervise::TasksStatus,
 }
 
 /// Capture: what the source delivers and how well.
@@ -270,6 +274,9 @@ pub struct StreamStatus {
     pub bad_requests: u64,
     /// Requests answered 401.
     pub unauthorized: u64,
+    /// Requests refused (403) for a `Host` not answered without authentication.
+    #[serde(default)]
+    pub host_refused: u64,
     /// "off", "basic", "token" or "basic+token" (never a secret).
     pub auth: String,
     /// Requests answered, by endpoint ("other" for unknown paths).

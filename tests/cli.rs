@@ -18,6 +18,16 @@ fn bad_options_exit_2_naming_the_option() {
         (&["--fps", "0"], &[], "--fps"),
         (&["--mqtt-rate", "-2"], &[], "--mqtt-rate"),
         (&["--mqtt-rate", "lots"], &[], "--mqtt-rate"),
+        (
+            &["--mqtt-rate", "1e-300"],
+            &[],
+            "--mqtt-rate: must be 0 (off) or 0.01 to the fps",
+        ),
+        (
+            &[],
+            &[("CAMERA_MQTT_RATE", "0.001")],
+            "CAMERA_MQTT_RATE=0.001: must be 0 (off) or 0.01",
+        ),
         (&["--width", "0"], &[], "--width"),
         (
             &["--snapshot-dir", "/nonexistent/snapshots"],
@@ -248,4 +258,19 @@ fn headless_logs_a_status_line_every_status_interval() {
             .expect("exits")
             .success()
     );
+}
+
+#[test]
+fn help_never_shows_a_secret_from_the_environment() {
+    let out = std::process::Command::new(BIN)
+        .arg("--help")
+        .env("MQTT_URL", "mqtt://robot:SECRET-PW@broker:1883")
+        .env("CAMERA_HTTP_TOKEN", "SECRET-TOKEN")
+        .env("CAMERA_HTTP_AUTH", "robot:SECRET-AUTH")
+        .output()
+        .expect("run --help");
+    assert_eq!(out.status.code(), Some(0));
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(help.contains("MQTT_URL"), "{help}");
+    assert!(!help.contains("SECRET"), "{help}");
 }

@@ -20,7 +20,8 @@ fn request(addr: std::net::SocketAddr, path: &str, authorization: Option<&str>) 
     let header = authorization
         .map(|a| format!("Authorization: {a}\r\n"))
         .unwrap_or_default();
-    let head = format!("GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n{header}\r\n");
+    let head =
+        format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n{header}\r\n");
     if path.starts_with("/stream") {
         let mut s = std::net::TcpStream::connect(addr).expect("connect");
         s.set_read_timeout(Some(Duration::from_secs(5)))

@@ -266,3 +266,25 @@ fn without_auth_other_hosts_get_403_saying_how_to_allow_it() {
         200
     );
 }
+
+#[test]
+fn a_rate_too_small_to_schedule_is_refused_and_frames_keep_flowing() {
+    let (_svc, addr) = demo(&[]);
+    let published = || status_json(addr)["mqtt"]["frames_published"].as_u64();
+    for body in [r#"{"mqtt_rate":1e-300}"#, r#"{"mqtt_rate":0.005}"#] {
+        let r = post(addr, "/control", body, None);
+        assert_eq!(r.status, 400, "{}", String::from_utf8_lossy(&r.body));
+        let error = json(&r)["error"].as_str().unwrap_or_default().to_owned();
+        assert!(error.contains("0 (off) or 0.01 to the fps"), "{error}");
+    }
+    // The lowest rate is taken, and frames still flow at a normal one.
+    let r = post(addr, "/control", r#"{"mqtt_rate":0.01}"#, None);
+    assert_eq!(json(&r)["applied"]["mqtt_rate"], 0.01);
+    let r = post(addr, "/control", r#"{"mqtt_rate":5}"#, None);
+    assert_eq!(r.status, 200);
+    let before = published().unwrap_or(0);
+    let flowing = eventually(Duration::from_secs(5), || {
+        published().filter(|n| *n >= before + 3)
+    });
+    assert!(flowing.is_some(), "no MQTT frames after the refusals");
+}

@@ -43,7 +43,7 @@ fn stalled_viewer(addr: SocketAddr) -> socket2::Socket {
     s.set_recv_buffer_size(4096).expect("rcvbuf");
     s.connect(&addr.into()).expect("connect");
     let mut t: TcpStream = s.try_clone().expect("clone").into();
-    t.write_all(b"GET /stream HTTP/1.1\r\nHost: x\r\n\r\n")
+    t.write_all(b"GET /stream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         .expect("write");
     s
 }
@@ -119,7 +119,7 @@ fn stalled_viewers_are_dropped_and_the_next_viewer_is_served() {
 /// the server closed, until `until`.
 fn slow_heads(addr: SocketAddr, n: usize, until: Instant) -> std::thread::JoinHandle<usize> {
     std::thread::spawn(move || {
-        const HEAD: &[u8] = b"GET /snapshot HTTP/1.1\r\nHost: slow\r\nX-Slow: 1\r\n\r\n";
+        const HEAD: &[u8] = b"GET /snapshot HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: 1\r\n\r\n";
         let connect = || {
             let s = TcpStream::connect(addr).ok()?;
             s.set_nonblocking(true).ok()?;
@@ -251,7 +251,7 @@ fn exchange(addr: SocketAddr, bytes: &[u8], close_early: bool) -> Vec<u16> {
 fn malformed(rng: &mut fastrand::Rng) -> (Vec<u8>, usize) {
     let junk =
         |rng: &mut fastrand::Rng, n: usize| -> Vec<u8> { (0..n).map(|_| rng.u8(..)).collect() };
-    let valid = b"GET /status HTTP/1.1\r\nHost: x\r\n\r\n".to_vec();
+    let valid = b"GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".to_vec();
     match rng.u8(0..10) {
         0 => {
             let n = rng.usize(1..3000);
@@ -262,7 +262,7 @@ fn malformed(rng: &mut fastrand::Rng) -> (Vec<u8>, usize) {
             let method: String = (0..rng.usize(1..12)).map(|_| rng.uppercase()).collect();
             let method = format!("X{method}");
             (
-                format!("{method} /snapshot HTTP/1.1\r\nHost: x\r\n\r\n").into_bytes(),
+                format!("{method} /snapshot HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").into_bytes(),
                 0,
             )
         }
@@ -363,4 +363,185 @@ fn ten_thousand_malformed_requests_get_4xx_or_a_close_and_leave_nothing_behind()
         .as_u64()
         .expect("counter");
     assert!(bad >= 5_000, "bad requests counted: {bad}");
+}
+
+/// A connection that pipelines `/snapshot` requests and never reads.
+fn pipelining_non_reader(addr: SocketAddr) -> Option<socket2::Socket> {
+    let s = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).ok()?;
+    s.set_recv_buffer_size(4096).ok()?;
+    s.connect_timeout(&addr.into(), Duration::from_secs(2))
+        .ok()?;
+    let mut t: TcpStream = s.try_clone().ok()?.into();
+    t.set_write_timeout(Some(Duration::from_millis(500))).ok()?;
+    let requests = b"GET /snapshot HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".repeat(200);
+    // The server may stop reading before all are taken: that is the point.
+    let _ = t.write_all(&requests);
+    Some(s)
+}
+
+#[test]
+fn clients_that_pipeline_and_never_read_do_not_lock_others_out() {
+    let timeout_s = 2;
+    let mut svc = pattern(
+        &["--width", "640", "--height", "480", "--fps", "30"],
+        &[("CAMERA_CLIENT_TIMEOUT", "2s")],
+    );
+    let addr = svc.http_addr();
+    eventually(Duration::from_secs(5), || {
+        (get(addr, "/snapshot").status == 200).then_some(())
+    })
+    .expect("first frame");
+    let hogs: Vec<_> = (0..64)
+        .filter_map(|_| pipelining_non_reader(addr))
+        .collect();
+    eprintln!("{} pipelining non-readers connected", hogs.len());
+    // Let them fill their buffers and block the server's writes.
+    std::thread::sleep(Duration::from_millis(500));
+    let mut worst = Duration::ZERO;
+    for _ in 0..5 {
+        let started = Instant::now();
+        let r = common::raw_request(
+            addr,
+            b"GET /snapshot HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+        );
+        let took = started.elapsed();
+        worst = worst.max(took);
+        assert_eq!(
+            r.status,
+            200,
+            "after {took:?}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+        assert!(
+            took <= Duration::from_secs(timeout_s + 2),
+            "/snapshot took {took:?} among 64 non-readers, limit --client-timeout + 2 s"
+        );
+    }
+    eprintln!("/snapshot among 64 pipelining non-readers: worst {worst:?}");
+    drop(hogs);
+}
+
+#[test]
+fn a_stalled_viewer_is_dropped_within_the_client_timeout() {
+    let mut svc = pattern(
+        &["--width", "640", "--height", "480", "--fps", "30"],
+        &[("CAMERA_CLIENT_TIMEOUT", "2s")],
+    );
+    let addr = svc.http_addr();
+    eventually(Duration::from_secs(5), || {
+        (get(addr, "/snapshot").status == 200).then_some(())
+    })
+    .expect("first frame");
+    let viewer = stalled_viewer(addr);
+    // It stops taking bytes once its buffers are full: frames stop counting.
+    let mut last = u64::MAX;
+    eventually(Duration::from_secs(10), || {
+        std::thread::sleep(Duration::from_millis(100));
+        let served = status_json(addr)["stream"]["frames_served"].as_u64()?;
+        let stalled = served == last;
+        last = served;
+        stalled.then_some(())
+    })
+    .expect("the viewer's buffers fill");
+    let stalled_at = Instant::now() - Duration::from_millis(100);
+    let dropped = eventually(Duration::from_secs(10), || {
+        (status_json(addr)["stream"]["dropped_stalled"].as_u64()? == 1)
+            .then(|| stalled_at.elapsed())
+    })
+    .expect("the stalled viewer is dropped");
+    eprintln!(
+        "stalled viewer dropped {dropped:?} after it stopped taking bytes (--client-timeout 2s)"
+    );
+    assert!(
+        dropped <= Duration::from_secs(2 + 1),
+        "dropped after {dropped:?}, limit --client-timeout + 1 s"
+    );
+    drop(viewer);
+}
+
+#[test]
+fn a_burst_of_500_connections_beyond_the_cap_each_get_503_and_the_service_answers() {
+    let mut svc = pattern(
+        &[
+            "--width",
+            "160",
+            "--height",
+            "120",
+            "--fps",
+            "5",
+            "--max-clients",
+            "64",
+        ],
+        &[],
+    );
+    let addr = svc.http_addr();
+    let pid = svc.child.id();
+    eventually(Duration::from_secs(5), || {
+        (get(addr, "/snapshot").status == 200).then_some(())
+    })
+    .expect("first frame");
+    // 64 viewers that read: every slot held, none evictable.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let viewers: Vec<_> = (0..64)
+        .map(|_| {
+            let stop = std::sync::Arc::clone(&stop);
+            let mut s = TcpStream::connect(addr).expect("connect");
+            s.write_all(b"GET /stream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                .expect("write");
+            s.set_read_timeout(Some(Duration::from_millis(200)))
+                .expect("timeout");
+            let mut first = [0u8; 12];
+            s.read_exact(&mut first).expect("viewer answered");
+            assert_eq!(&first, b"HTTP/1.1 200", "viewer admitted");
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 16 * 1024];
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    if matches!(s.read(&mut buf), Ok(0)) {
+                        break;
+                    }
+                }
+            })
+        })
+        .collect();
+    let (threads_before, _, _) = proc_counts(pid);
+    // 500 at once: connect and send, then read every answer.
+    let started = Instant::now();
+    let burst: Vec<TcpStream> = (0..500)
+        .filter_map(|_| {
+            let mut s = TcpStream::connect(addr).ok()?;
+            let _ = s
+                .write_all(b"GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+            Some(s)
+        })
+        .collect();
+    let (threads_during, _, _) = proc_counts(pid);
+    let mut answered_503 = 0;
+    let mut unanswered = 0;
+    for s in burst {
+        let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+        let mut reply = Vec::new();
+        let _ = s.take(4096).read_to_end(&mut reply);
+        if reply.starts_with(b"HTTP/1.1 503") {
+            answered_503 += 1;
+        } else {
+            unanswered += 1;
+        }
+    }
+    eprintln!(
+        "500 connections beyond the cap in {:?}: {answered_503} got 503, {unanswered} closed without one; threads {threads_before} -> {threads_during}",
+        started.elapsed()
+    );
+    assert_eq!(answered_503, 500, "{unanswered} closed without an answer");
+    assert!(
+        threads_during <= threads_before + 2,
+        "threads {threads_before} -> {threads_during}"
+    );
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for v in viewers {
+        let _ = v.join();
+    }
+    let answering = eventually(Duration::from_secs(3), || {
+        (get(addr, "/status").status == 200).then_some(())
+    });
+    assert!(answering.is_some(), "the service answers after the burst");
 }

@@ -104,7 +104,7 @@ fn a_client_that_never_reads_does_not_slow_another() {
     // The stalled client: asks for the stream, then never reads a byte.
     let mut stalled = TcpStream::connect(s.addr).expect("connect");
     stalled
-        .write_all(b"GET /stream HTTP/1.1\r\nHost: x\r\n\r\n")
+        .write_all(b"GET /stream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         .expect("write");
     // Let its socket buffers fill.
     std::thread::sleep(Duration::from_millis(1500));
@@ -219,7 +219,7 @@ fn head_404_405_and_malformed_requests() {
     .expect("frame");
     let r = raw_request(
         s.addr,
-        b"HEAD /snapshot HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        b"HEAD /snapshot HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
     );
     assert_eq!(r.status, 200);
     assert!(
@@ -231,13 +231,13 @@ fn head_404_405_and_malformed_requests() {
     assert!(r.body.is_empty());
     let r = raw_request(
         s.addr,
-        b"HEAD /status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        b"HEAD /status HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
     );
     assert_eq!(r.status, 200);
     assert_eq!(get(s.addr, "/nope").status, 404);
     let r = raw_request(
         s.addr,
-        b"POST /snapshot HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        b"POST /snapshot HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
     );
     assert_eq!(r.status, 405);
     assert_eq!(r.header("Allow"), Some("GET, HEAD"));

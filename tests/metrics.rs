@@ -155,7 +155,7 @@ fn openmetrics_when_the_scraper_asks_for_it() {
     let (_svc, addr) = demo(&[]);
     let r = raw_request(
         addr,
-        b"GET /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\
+        b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
           Accept: application/openmetrics-text;version=1.0.0,text/plain;q=0.5\r\n\r\n",
     );
     assert_eq!(r.status, 200);
@@ -174,7 +174,7 @@ fn metrics_are_behind_the_http_authentication() {
     assert_eq!(get(addr, "/metrics").status, 401);
     let r = raw_request(
         addr,
-        b"GET /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\
+        b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
           Authorization: Bearer s3cret-token\r\n\r\n",
     );
     assert_eq!(r.status, 200);

@@ -160,3 +160,82 @@ on_both_brokers!(
     requests_results_dedup_retained_and_bad_payloads,
     subscription_survives_a_broker_restart,
 );
+
+/// VmRSS of a process, in KiB.
+fn rss_kib(pid: u32) -> u64 {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
+    text.lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .expect("VmRSS")
+}
+
+/// 100 requests of 5 MB each: each refused unread with a short error, the
+/// log and `/events` stay small, and the service's memory stays where it was.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn huge_rejected_requests_leave_memory_and_logs_bounded() {
+    const COUNT: u64 = 100;
+    let broker = start_broker(BrokerKind::Embedded);
+    let mut obs = Observer::connect(broker.port, &[RESULT]).await;
+    let (svc, addr) = tokio::task::spawn_blocking({
+        let url = broker.url();
+        move || {
+            let (svc, addr) = service(&url, "cam-ctl-huge");
+            wait_connected(addr);
+            (svc, addr)
+        }
+    })
+    .await
+    .expect("service");
+    let pid = svc.child.id();
+    // One ordinary request first, so the start figure is of a working service.
+    let r = request(&mut obs, r#"{"id":"warm","quality":70}"#).await;
+    assert_eq!(r.json()["ok"], true);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = rss_kib(pid);
+    let filler = "x".repeat(5_000_000);
+    let started = std::time::Instant::now();
+    let mut answered = 0u64;
+    for i in 0..COUNT {
+        // Each its own id: the same id twice is applied (and answered) once.
+        let huge = format!(r#"{{"id":"big-{i}","quality":"{filler}"}}"#);
+        obs.publish("camera/control", huge, false).await;
+        // Paced: each result comes back before the next goes out.
+        let r = obs
+            .next(WAIT, |m| m.topic == RESULT)
+            .await
+            .unwrap_or_else(|| panic!("no result for request {i}"));
+        let r = r.json();
+        assert_eq!(r["ok"], false);
+        let error = r["error"].as_str().unwrap_or_default();
+        assert!(error.starts_with("request too large: 50000"), "{error}");
+        answered += 1;
+        if [0, 1, 9, 49].contains(&i) {
+            eprintln!("after {} requests: RSS {} KiB", i + 1, rss_kib(pid));
+        }
+    }
+    assert!(started.elapsed() < Duration::from_secs(120));
+    let after = rss_kib(pid);
+    let (status, events) = tokio::task::spawn_blocking(move || {
+        eventually(WAIT, || {
+            (status_json(addr)["mqtt"]["control"]["oversize"] == COUNT).then_some(())
+        })
+        .expect("all counted");
+        (status_json(addr), common::get(addr, "/events").body.len())
+    })
+    .await
+    .expect("status");
+    eprintln!(
+        "{COUNT} requests of 5 MB in {:.1} s: RSS {before} KiB -> {after} KiB; /events {events} bytes",
+        started.elapsed().as_secs_f64()
+    );
+    assert_eq!(answered, COUNT);
+    assert_eq!(status["mqtt"]["control"]["oversize"], COUNT);
+    assert!(
+        after < before + 10 * 1024,
+        "RSS grew from {before} KiB to {after} KiB"
+    );
+    assert!(events < 300 * 1024, "/events is {events} bytes");
+    drop(svc);
+}

@@ -89,7 +89,7 @@ fn capture_stream(addr: SocketAddr, secs: f64) -> Vec<u8> {
     let mut s = TcpStream::connect(addr).expect("connect");
     s.set_read_timeout(Some(Duration::from_millis(200)))
         .expect("timeout");
-    s.write_all(b"GET /stream HTTP/1.1\r\nHost: test\r\n\r\n")
+    s.write_all(b"GET /stream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         .expect("request");
     let deadline = Instant::now() + Duration::from_secs_f64(secs);
     let mut all = Vec::new();

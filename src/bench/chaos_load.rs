@@ -37,7 +37,7 @@ fn until_stopped(stop: &AtomicBool, d: Duration) {
 
 fn open_stream(addr: SocketAddr) -> std::io::Result<TcpStream> {
     let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
-    s.write_all(b"GET /stream HTTP/1.1\r\nHost: chaos\r\n\r\n")?;
+    s.write_all(b"GET /stream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")?;
     Ok(s)
 }
 

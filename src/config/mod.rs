@@ -90,6 +90,8 @@ pub struct Config {
     pub max_clients: u32,
     pub max_connections: u32,
     pub client_timeout: Duration,
+    /// Extra host names answered without authentication (lower case).
+    pub http_allowed_hosts: Vec<String>,
     /// HTTP authentication (secrets print as `***`).
     pub http_auth: crate::http::AuthConfig,
     pub preview_fps: f64,

@@ -61,7 +61,7 @@ pub struct Options {
     #[arg(long, env = "CAMERA_FLIP_V", num_args = 0..=1, default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
     pub flip_v: Option<bool>,
     /// Broker: mqtt://[user[:pass]@]host[:port] or mqtts:// [default: mqtt://127.0.0.1:1883]
-    #[arg(long, env = "MQTT_URL", value_name = "URL")]
+    #[arg(long, env = "MQTT_URL", value_name = "URL", hide_env_values = true)]
     pub mqtt_url: Option<String>,
     /// MQTT client id [default: tars-camera]
     #[arg(long, env = "MQTT_CLIENT_ID")]
@@ -105,6 +105,10 @@ pub struct Options {
     /// Drop a /stream client that accepts no bytes this long [default: 10s]
     #[arg(long, env = "CAMERA_CLIENT_TIMEOUT", value_name = "DURATION")]
     pub client_timeout: Option<DurationValue>,
+    /// Host names answered without authentication besides IP addresses,
+    /// localhost and this machine's names (a reverse proxy's), comma-separated [default: none]
+    #[arg(long, env = "CAMERA_HTTP_ALLOWED_HOSTS", value_name = "NAMES")]
+    pub http_allowed_hosts: Option<String>,
     /// `--http-auth` and `--http-token`; `parse_file` reads the file's keys
     /// for them (serde's flatten would lose the place of a bad value).
     #[command(flatten)]
@@ -177,6 +181,7 @@ impl Options {
             max_clients,
             max_connections,
             client_timeout,
+            http_allowed_hosts,
             credentials,
             preview_fps,
             snapshot_dir,

@@ -82,6 +82,19 @@ fn rate_above_fps_is_capped_with_a_warning() {
     assert!((c.mqtt_rate_hz - 0.2).abs() < f64::EPSILON);
     let c = parse(&["--mqtt-rate", "0"]).expect("zero is off");
     assert!(c.mqtt_rate_hz.abs() < f64::EPSILON);
+    let c = parse(&["--mqtt-rate", "0.01"]).expect("the lowest rate");
+    assert!((c.mqtt_rate_hz - 0.01).abs() < f64::EPSILON);
+}
+
+#[test]
+fn rates_between_zero_and_the_minimum_are_refused_from_flag_and_file() {
+    for rate in ["1e-300", "0.009", "4.9e-324"] {
+        let e = err(&["--mqtt-rate", rate]);
+        assert!(e.starts_with("--mqtt-rate: must be 0 (off) or 0.01"), "{e}");
+        let file = parse_file(&format!("mqtt_rate = {rate}\n")).expect("a number");
+        let e = validate(file).expect_err("refused from the file too");
+        assert!(e.to_string().contains("must be 0 (off) or 0.01"), "{e}");
+    }
 }
 
 #[test]
@@ -156,9 +169,23 @@ fn a_file_sets_the_http_credentials_and_they_lose_to_the_flags() {
     // A bad value keeps its place; an unknown key is told every known one.
     let e = file_err("fps = 10\nhttp_token = 5\n");
     assert!(e.starts_with("line 2, column 14"), "{e}");
+    // A secret of the wrong type is never quoted.
+    for text in [
+        "http_token = 12345\n",
+        "http_auth = 12345\n",
+        "http_token = 12345.5\n",
+        "http_token = [12345]\n",
+        "http_auth = { user = 12345 }\n",
+    ] {
+        let e = file_err(text);
+        assert!(!e.contains("12345"), "{text}: {e}");
+        assert!(e.contains("not shown"), "{text}: {e}");
+    }
     let e = file_err("http_tokn = \"t\"\n");
     assert!(
-        e.contains("`client_timeout`, `http_auth`, `http_token`, `preview_fps`"),
+        e.contains(
+            "`client_timeout`, `http_allowed_hosts`, `http_auth`, `http_token`, `preview_fps`"
+        ),
         "{e}"
     );
 }
@@ -257,4 +284,19 @@ fn the_fail_schedule_is_parsed_once_here() {
         Some(Schedule::new().ok(2).forever(Fault::Timeout))
     );
     assert!(err(&["--fail-schedule", "explode"]).starts_with("--fail-schedule:"));
+}
+
+#[test]
+fn allowed_host_names_from_flag_and_file() {
+    let c = parse(&["--http-allowed-hosts", "Camera.Example.org, proxy.lan"]).expect("valid");
+    assert_eq!(c.http_allowed_hosts, ["camera.example.org", "proxy.lan"]);
+    assert!(parse(&[]).expect("valid").http_allowed_hosts.is_empty());
+    let e = err(&["--http-allowed-hosts", "proxy.lan:8080"]);
+    assert!(
+        e.starts_with("--http-allowed-hosts: must be host names"),
+        "{e}"
+    );
+    let file = parse_file("http_allowed_hosts = \"cam.example\"\n").expect("file");
+    let c = validate(file).expect("valid");
+    assert_eq!(c.http_allowed_hosts, ["cam.example"]);
 }

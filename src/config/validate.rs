@@ -119,10 +119,10 @@ fn source(o: &Options) -> Result<SourceKind, ConfigError> {
 /// The MQTT rate, capped at the frame rate with a warning.
 fn mqtt_rate(v: Option<f64>, fps: f64, warnings: &mut Vec<String>) -> Result<f64, ConfigError> {
     let rate = v.unwrap_or(2.0);
-    if !(rate.is_finite() && rate >= 0.0) {
+    if !crate::control::valid_rate(rate) {
         return Err(ConfigError::new(
             "--mqtt-rate",
-            format!("must be 0 (off) or a positive number of frames per second (got {rate})"),
+            format!("must be 0 (off) or 0.01 to the fps, in frames per second (got {rate})"),
         ));
     }
     if rate > fps {
@@ -132,6 +132,31 @@ fn mqtt_rate(v: Option<f64>, fps: f64, warnings: &mut Vec<String>) -> Result<f64
         return Ok(fps);
     }
     Ok(rate)
+}
+
+/// `a.example,b.example`: host names (letters, digits, `-`, `.`), no ports.
+fn allowed_hosts(v: Option<&str>) -> Result<Vec<String>, ConfigError> {
+    let Some(v) = v else { return Ok(Vec::new()) };
+    v.split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(|n| {
+            let ok = n.len() <= 253
+                && n.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
+            if ok {
+                Ok(n.to_ascii_lowercase())
+            } else {
+                Err(ConfigError::new(
+                    "--http-allowed-hosts",
+                    format!(
+                        "must be host names separated by commas, without ports (got '{}')",
+                        crate::text::quote(n)
+                    ),
+                ))
+            }
+        })
+        .collect()
 }
 
 fn rotation(v: Option<i64>) -> Result<u16, ConfigError> {
@@ -281,6 +306,7 @@ pub fn validate(o: Options) -> Result<Config, ConfigError> {
             Duration::from_secs(10),
             Duration::from_millis(100),
         )?,
+        http_allowed_hosts: allowed_hosts(o.http_allowed_hosts.as_deref())?,
         http_auth: http_auth(o.credentials)?,
         preview_fps: positive_at_most("--preview-fps", o.preview_fps, 4.0, 30.0)?,
         snapshot_dir: snapshot_dir(o.snapshot_dir)?,

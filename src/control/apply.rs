@@ -13,15 +13,20 @@ use crate::capture::thread::CaptureShared;
 use crate::frame::FrameHub;
 use crate::mqtt::Client;
 
+/// The command channel's receiving end, shared so that the task applying
+/// commands can be started again after a failure.
+pub type Commands = Arc<tokio::sync::Mutex<mpsc::Receiver<Command>>>;
+
 /// Apply commands until the channel closes.
 pub async fn run(
-    mut commands: mpsc::Receiver<Command>,
+    commands: Commands,
     capture: Arc<CaptureShared>,
     controls: Arc<Controls>,
     hub: Arc<FrameHub>,
     mqtt: Client,
     quit: watch::Sender<bool>,
 ) {
+    let mut commands = commands.lock_owned().await;
     while let Some(command) = commands.recv().await {
         if !matches!(command, Command::Apply(..) | Command::Quit) {
             controls.keys_applied.fetch_add(1, Ordering::Relaxed);

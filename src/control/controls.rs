@@ -3,6 +3,8 @@
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
+use super::MIN_MQTT_RATE_HZ;
+
 /// Live settings changed by commands; read by the publisher and the status.
 #[derive(Debug)]
 pub struct Controls {
@@ -42,10 +44,12 @@ impl Controls {
         f64::from_bits(self.mqtt_rate_bits.load(Ordering::Relaxed))
     }
 
-    /// Set the MQTT rate, capped to 0..=max; returns what was set.
+    /// Set the MQTT rate: 0 (off), or capped to
+    /// [`MIN_MQTT_RATE_HZ`]..=max (callers check first; this only keeps a
+    /// stray value from reaching the publisher); returns what was set.
     pub fn set_mqtt_rate_hz(&self, hz: f64) -> f64 {
-        let capped = if hz.is_finite() {
-            hz.clamp(0.0, self.max_rate_hz)
+        let capped = if hz.is_finite() && hz > 0.0 {
+            hz.clamp(MIN_MQTT_RATE_HZ.min(self.max_rate_hz), self.max_rate_hz)
         } else {
             0.0
         };

@@ -13,6 +13,20 @@ pub mod snapshots;
 pub use controls::Controls;
 pub use request::{Applied, ControlError, ControlRequest, ControlState, Reply};
 
+/// The lowest MQTT frame rate other than 0 (off): one frame every 100 s.
+/// Anything between 0 and this is refused on every path (flag, env, file,
+/// HTTP, MQTT, Home Assistant), so the publisher's period is always a
+/// representable duration.
+pub const MIN_MQTT_RATE_HZ: f64 = 0.01;
+
+/// Whether `hz` is an MQTT rate the service takes: 0 (off), or a finite
+/// rate of at least [`MIN_MQTT_RATE_HZ`] (above the fps it is capped when
+/// applied).
+#[must_use]
+pub fn valid_rate(hz: f64) -> bool {
+    hz == 0.0 || (hz.is_finite() && hz >= MIN_MQTT_RATE_HZ)
+}
+
 /// MQTT frame rates the rate keys step through (Hz), capped at the fps.
 pub const RATE_STEPS_HZ: &[f64] = &[0.0, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 15.0, 20.0, 30.0, 60.0];
 
@@ -73,5 +87,23 @@ mod tests {
         assert!((step_rate(0.2, false, 10.0)).abs() < 1e-9);
         assert!((step_rate(0.0, false, 10.0)).abs() < 1e-9);
         assert!((step_rate(3.0, false, 10.0) - 2.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn rates_are_zero_or_at_least_the_minimum() {
+        for ok in [0.0, 0.01, 0.2, 2.0, 240.0, 1e9] {
+            assert!(valid_rate(ok), "{ok}");
+        }
+        for bad in [
+            1e-300,
+            0.009,
+            -0.0001,
+            -1.0,
+            f64::NAN,
+            f64::INFINITY,
+            f64::MIN_POSITIVE,
+        ] {
+            assert!(!valid_rate(bad), "{bad}");
+        }
     }
 }

@@ -22,6 +22,9 @@ use crate::mqtt::{Client, Message, MqttError, QoS};
 
 /// Requests waiting for the control task; more are dropped and counted.
 const QUEUE: usize = 32;
+/// The largest request taken (as `POST /control`'s body); a larger one is
+/// refused unread, with an error result, counted and logged once per burst.
+pub const MAX_REQUEST_BYTES: usize = 64 * 1024;
 /// How long a request waits for the service to apply it.
 const APPLY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -34,6 +37,8 @@ pub struct MqttControlCounters {
     pub retained_ignored: AtomicU64,
     /// Requests dropped because the control queue was full.
     pub dropped: AtomicU64,
+    /// Requests over `MAX_REQUEST_BYTES`, refused unread (also in `rejected`).
+    pub oversize: AtomicU64,
 }
 
 /// The `mqtt.control` section of the status.
@@ -46,6 +51,7 @@ pub struct MqttControlStatus {
     pub rejected: u64,
     pub retained_ignored: u64,
     pub dropped: u64,
+    pub oversize: u64,
 }
 
 impl MqttControlCounters {
@@ -58,6 +64,7 @@ impl MqttControlCounters {
             rejected: load(&self.rejected),
             retained_ignored: load(&self.retained_ignored),
             dropped: load(&self.dropped),
+            oversize: load(&self.oversize),
         }
     }
 }
@@ -68,8 +75,9 @@ pub fn result_topic(control_topic: &str) -> String {
     format!("{control_topic}/result")
 }
 
-/// Subscribe to `topic` (now and after every reconnect) and spawn the task
-/// that applies what arrives. Call inside the runtime.
+/// Subscribe to `topic` (now and after every reconnect) and return the
+/// worker that applies what arrives, for the caller to run (and run again
+/// should it fail). Call inside the runtime.
 ///
 /// # Errors
 /// The topic is not valid, or the client is stopping.
@@ -78,10 +86,26 @@ pub fn start(
     topic: &str,
     commands: mpsc::Sender<Command>,
     counters: Arc<MqttControlCounters>,
-) -> Result<tokio::task::JoinHandle<()>, MqttError> {
-    let (tx, rx) = mpsc::channel::<Message>(QUEUE);
+) -> Result<Worker, MqttError> {
+    let (tx, rx) = mpsc::channel::<Queued>(QUEUE);
     let queue_counters = Arc::clone(&counters);
+    let oversize_burst = crate::text::Burst::new(Duration::from_secs(10));
     mqtt.subscribe(topic, QoS::AtLeastOnce, move |message| {
+        if message.payload.len() > MAX_REQUEST_BYTES {
+            queue_counters.oversize.fetch_add(1, Ordering::Relaxed);
+            if let Some(skipped) = oversize_burst.admit() {
+                tracing::warn!(
+                    "MQTT control: refused a request of {} bytes on {} (max {MAX_REQUEST_BYTES}){}",
+                    message.payload.len(),
+                    crate::text::quote(&message.topic),
+                    if skipped > 0 { format!("; {skipped} more since the last line") } else { String::new() }
+                );
+            }
+            if !message.retain && tx.try_send(Queued::TooLarge(message.payload.len())).is_err() {
+                queue_counters.dropped.fetch_add(1, Ordering::Relaxed);
+            }
+            return;
+        }
         if message.retain {
             queue_counters
                 .retained_ignored
@@ -92,7 +116,7 @@ pub fn start(
             );
             return;
         }
-        if tx.try_send(message.clone()).is_err() {
+        if tx.try_send(Queued::Request(message.clone())).is_err() {
             queue_counters.dropped.fetch_add(1, Ordering::Relaxed);
         }
     })?;
@@ -100,31 +124,47 @@ pub fn start(
         "MQTT control on {topic}, results on {}",
         result_topic(topic)
     );
-    let task = Worker {
+    Ok(Worker {
         mqtt: mqtt.clone(),
         result_topic: result_topic(topic),
         commands,
         counters,
-    };
-    Ok(tokio::spawn(task.run(rx)))
+        queue: Arc::new(tokio::sync::Mutex::new(rx)),
+    })
 }
 
-struct Worker {
+/// Applies the requests queued by the subscription; cheap to clone (a
+/// clone runs on the same queue, one at a time).
+#[derive(Debug, Clone)]
+pub struct Worker {
     mqtt: Client,
     result_topic: String,
     commands: mpsc::Sender<Command>,
     counters: Arc<MqttControlCounters>,
+    queue: Arc<tokio::sync::Mutex<mpsc::Receiver<Queued>>>,
+}
+
+/// What the subscription hands the worker.
+#[derive(Debug)]
+enum Queued {
+    Request(Message),
+    /// A request over `MAX_REQUEST_BYTES` (its size): answered with an error.
+    TooLarge(usize),
 }
 
 impl Worker {
-    async fn run(self, mut queue: mpsc::Receiver<Message>) {
-        while let Some(message) = queue.recv().await {
-            // An empty payload is how a retained request is cleared: not a request.
-            if message.payload.is_empty() {
-                continue;
-            }
-            let id = id_of(&message.payload);
-            let outcome = self.handle(&message.payload).await;
+    /// Apply requests until the subscription goes away.
+    pub async fn run(self) {
+        let mut queue = Arc::clone(&self.queue).lock_owned().await;
+        while let Some(queued) = queue.recv().await {
+            let (id, outcome) = match queued {
+                // An empty payload is how a retained request is cleared: not a request.
+                Queued::Request(message) if message.payload.is_empty() => continue,
+                Queued::Request(message) => {
+                    (id_of(&message.payload), self.handle(&message.payload).await)
+                }
+                Queued::TooLarge(bytes) => (Value::Null, Err(ControlError::TooLarge(bytes))),
+            };
             let mut result = Map::new();
             result.insert("id".into(), id);
             match outcome {
@@ -137,7 +177,9 @@ impl Worker {
                 }
                 Err(e) => {
                     self.counters.rejected.fetch_add(1, Ordering::Relaxed);
-                    tracing::info!("MQTT control refused: {e}");
+                    if !matches!(e, ControlError::TooLarge(_)) {
+                        tracing::info!("MQTT control refused: {e}");
+                    }
                     result.insert("ok".into(), Value::from(false));
                     result.insert("error".into(), Value::from(e.to_string()));
                 }
@@ -180,13 +222,17 @@ struct IdOnly {
     id: Value,
 }
 
-/// The request's `id`, or null (also for a payload that is not JSON).
+/// The request's `id`, or null (also for a payload that is not JSON); a
+/// string id is echoed cut to 64 bytes (then `…`).
 fn id_of(payload: &[u8]) -> Value {
     serde_json::from_slice::<IdOnly>(payload)
         .map(|i| i.id)
         .ok()
         .filter(|id| !id.is_object() && !id.is_array())
-        .unwrap_or(Value::Null)
+        .map_or(Value::Null, |id| match id {
+            Value::String(s) => Value::from(crate::text::quote(&s)),
+            other => other,
+        })
 }
 
 fn unix_now() -> f64 {
@@ -206,6 +252,9 @@ mod tests {
         assert_eq!(id_of(br#"{"quality":5}"#), Value::Null);
         assert_eq!(id_of(b"not json"), Value::Null);
         assert_eq!(id_of(br#"{"id":[1]}"#), Value::Null);
+        let long = format!(r#"{{"id":"{}"}}"#, "i".repeat(100_000));
+        let id = id_of(long.as_bytes());
+        assert_eq!(id.as_str().map(str::len), Some(64 + '…'.len_utf8()));
         assert_eq!(result_topic("camera/control"), "camera/control/result");
     }
 }

@@ -15,7 +15,8 @@ pub const KEYS: &[&str] = &["quality", "mqtt_rate", "paused", "snapshot", "recon
 pub struct ControlRequest {
     /// JPEG quality, 1–100.
     pub quality: Option<u8>,
-    /// MQTT frame rate in Hz (≥ 0; capped at the fps when applied).
+    /// MQTT frame rate in Hz (0, or at least `MIN_MQTT_RATE_HZ`; capped at
+    /// the fps when applied).
     pub mqtt_rate: Option<f64>,
     pub paused: Option<bool>,
     /// Save the newest frame to a file, as the `s` key does.
@@ -52,6 +53,8 @@ pub enum ControlError {
     },
     #[error("nothing to do: give at least one of {}", KEYS.join(", "))]
     Empty,
+    #[error("request too large: {0} bytes (max 65536)")]
+    TooLarge(usize),
     #[error("snapshot: {0}")]
     Snapshot(#[from] SnapshotError),
     #[error("the service is busy: command channel full, try again")]
@@ -116,7 +119,7 @@ impl PartialEq for Reply {
 /// out of range, or no key at all.
 pub fn parse(body: &[u8], allow_id: bool) -> Result<(ControlRequest, Option<Value>), ControlError> {
     let value: Value =
-        serde_json::from_slice(body).map_err(|e| ControlError::Json(e.to_string()))?;
+        serde_json::from_slice(body).map_err(|e| ControlError::Json(quote_error(&e)))?;
     let Value::Object(map) = value else {
         return Err(ControlError::NotObject);
     };
@@ -137,7 +140,7 @@ pub fn parse(body: &[u8], allow_id: bool) -> Result<(ControlRequest, Option<Valu
                 id = Some(value);
                 continue;
             }
-            _ => return Err(ControlError::UnknownKey(key)),
+            _ => return Err(ControlError::UnknownKey(crate::text::quote(&key))),
         }
         any = true;
     }
@@ -148,11 +151,16 @@ pub fn parse(body: &[u8], allow_id: bool) -> Result<(ControlRequest, Option<Valu
     }
 }
 
+/// A JSON error as text, cut like a quoted value.
+fn quote_error(e: &serde_json::Error) -> String {
+    crate::text::clip(&e.to_string(), 2 * crate::text::MAX_QUOTE_BYTES)
+}
+
 fn invalid(key: &'static str, why: &'static str, got: &Value) -> ControlError {
     ControlError::Invalid {
         key,
         why,
-        got: got.to_string(),
+        got: crate::text::quote_json(got),
     }
 }
 
@@ -167,8 +175,14 @@ fn quality(value: &Value) -> Result<u8, ControlError> {
 fn rate(value: &Value) -> Result<f64, ControlError> {
     value
         .as_f64()
-        .filter(|r| r.is_finite() && *r >= 0.0)
-        .ok_or_else(|| invalid("mqtt_rate", "must be a number of Hz, 0 or more", value))
+        .filter(|r| super::valid_rate(*r))
+        .ok_or_else(|| {
+            invalid(
+                "mqtt_rate",
+                "must be 0 (off) or 0.01 to the fps, in Hz",
+                value,
+            )
+        })
 }
 
 fn boolean(key: &'static str, value: &Value) -> Result<bool, ControlError> {
@@ -224,6 +238,11 @@ mod tests {
             "quality: must be 1 to 100 (got 50.5)"
         );
         assert!(err(r#"{"mqtt_rate":-1}"#).starts_with("mqtt_rate: must be"));
+        assert_eq!(
+            err(r#"{"mqtt_rate":1e-300}"#),
+            "mqtt_rate: must be 0 (off) or 0.01 to the fps, in Hz (got 1e-300)"
+        );
+        assert!(err(r#"{"mqtt_rate":0.001}"#).starts_with("mqtt_rate: must be"));
         assert!(err(r#"{"paused":"yes"}"#).starts_with("paused: must be true or false"));
         assert!(err(r#"{"colour":1}"#).starts_with("colour: unknown key"));
         assert!(err(r#"{"id":1}"#).starts_with("id: unknown key"));
@@ -231,6 +250,18 @@ mod tests {
         assert!(err("[1]").starts_with("the body must be a JSON object"));
         assert!(err("{quality").starts_with("invalid JSON"));
         assert!(err("").starts_with("invalid JSON"));
+    }
+
+    #[test]
+    fn a_huge_rejected_value_or_key_is_quoted_in_at_most_64_bytes() {
+        let huge = "x".repeat(5_000_000);
+        let e = err(&format!(r#"{{"quality":"{huge}"}}"#));
+        assert!(e.starts_with("quality: must be 1 to 100 (got \"xxx"), "{e}");
+        assert!(e.ends_with("…)"), "{e}");
+        assert!(e.len() < 120, "{}", e.len());
+        let e = err(&format!(r#"{{"{huge}":1}}"#));
+        assert!(e.len() < 200, "{}", e.len());
+        assert!(e.starts_with("xxxx") && e.contains("…: unknown key"), "{e}");
     }
 
     #[test]

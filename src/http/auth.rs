@@ -47,8 +47,21 @@ impl FromStr for Secret {
 }
 
 impl<'de> Deserialize<'de> for Secret {
+    /// A string; any other value is refused without quoting it (a wrong
+    /// type is still a secret someone meant to set).
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d).map(Self)
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Text(String),
+            Other(serde::de::IgnoredAny),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Text(s) => Ok(Self(s)),
+            Raw::Other(_) => Err(serde::de::Error::custom(
+                "must be a string in quotes (the value is not shown: it is a secret)",
+            )),
+        }
     }
 }
 
@@ -185,13 +198,15 @@ impl AuthConfig {
 }
 
 /// Equal bytes, in a time that depends on the length of `expected` only:
-/// every byte is compared whatever the first difference.
-fn ct_eq(given: &[u8], expected: &[u8]) -> bool {
-    let mut diff = u8::from(given.len() != expected.len());
-    for (i, &e) in expected.iter().enumerate() {
-        diff |= given.get(i).copied().unwrap_or(!e) ^ e;
+/// every byte is compared whatever the first difference (and whatever the
+/// length of `given`), with `subtle`'s barriers against the optimiser.
+pub(super) fn ct_eq(given: &[u8], expected: &[u8]) -> bool {
+    use subtle::ConstantTimeEq as _;
+    let mut same = subtle::Choice::from(u8::from(given.len() == expected.len()));
+    for (i, e) in expected.iter().enumerate() {
+        same &= given.get(i).copied().unwrap_or(!*e).ct_eq(e);
     }
-    std::hint::black_box(diff) == 0
+    bool::from(same)
 }
 
 #[cfg(test)]

@@ -99,3 +99,45 @@ fn equal_means_equal_bytes() {
     // A missing byte never matches, even one equal to what padding would give.
     assert!(!ct_eq(b"a", b"a\x00"));
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+        /// Only the exact secrets get in, whatever bytes an `Authorization`
+        /// header or a `token` parameter carries.
+        #[test]
+        fn only_the_exact_secrets_are_accepted(
+            value in proptest::collection::vec(any::<u8>(), 0..80),
+            token in "[!-~]{0,20}",
+        ) {
+            let c = config();
+            let mut head = b"GET /status?token=".to_vec();
+            head.extend_from_slice(token.as_bytes());
+            head.extend_from_slice(b" HTTP/1.1\r\nAuthorization: ");
+            head.extend_from_slice(&value);
+            head.extend_from_slice(b"\r\n\r\n");
+            if let Ok(r) = parse_head(&head) {
+                let outcome = c.check(&r);
+                let text = String::from_utf8_lossy(&value);
+                let exact = text.trim() == basic("tars:pa:ss")
+                    || text.trim().eq_ignore_ascii_case("bearer t0ken-XYZ")
+                    || text.contains("t0ken-XYZ")
+                    || token.starts_with("t0ken-XYZ");
+                prop_assert!(!outcome.allowed() || exact, "{outcome:?} for {text:?} / {token:?}");
+            }
+        }
+
+        #[test]
+        fn constant_time_equality_is_equality(
+            a in proptest::collection::vec(any::<u8>(), 0..40),
+            b in proptest::collection::vec(any::<u8>(), 0..40),
+        ) {
+            prop_assert_eq!(ct_eq(&a, &b), a == b);
+            prop_assert!(ct_eq(&a, &a));
+        }
+    }
+}

@@ -7,6 +7,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use super::HttpContext;
+use super::heads::State;
 use super::request::{RequestError, RequestReader};
 use super::response::Response;
 use super::routes::{self, Exchange, Outcome};
@@ -24,14 +25,20 @@ pub fn serve(socket: TcpStream, peer: SocketAddr, ctx: &HttpContext) {
     }
     let _ = socket.set_nodelay(true);
     let mut reader = RequestReader::new(socket);
+    let registered = ctx.heads.register(reader.stream());
+    let set = |state| {
+        if let Some(r) = &registered {
+            r.set(state);
+        }
+    };
     for served in 0..MAX_REQUESTS {
         if ctx.stopping() {
             return;
         }
         let deadline = Instant::now() + ctx.limits.head_deadline;
-        let waiting = ctx.heads.enter(reader.stream());
+        set(State::Head);
         let read = reader.next_request(deadline, &ctx.limits);
-        drop(waiting);
+        set(State::Busy);
         let request = match read {
             Ok(r) => r,
             Err(e) => {
@@ -46,10 +53,9 @@ pub fn serve(socket: TcpStream, peer: SocketAddr, ctx: &HttpContext) {
             request: &request,
             peer,
             auth,
+            registered: registered.as_ref(),
         };
-        let outcome = if auth.allowed() {
-            routes::dispatch(&exchange, ctx, reader.stream())
-        } else {
+        let outcome = if !auth.allowed() {
             ctx.counters.unauthorized.fetch_add(1, Ordering::Relaxed);
             tracing::debug!(
                 "http {peer}: {} {}: not authorized",
@@ -57,12 +63,23 @@ pub fn serve(socket: TcpStream, peer: SocketAddr, ctx: &HttpContext) {
                 request.path
             );
             Outcome::Reply(unauthorized(ctx))
+        } else if !ctx.auth.enabled() && !ctx.hosts.allows(request.header("host")) {
+            ctx.counters.host_refused.fetch_add(1, Ordering::Relaxed);
+            Outcome::Reply(wrong_host(request.header("host").unwrap_or("")))
+        } else {
+            routes::dispatch(&exchange, ctx, reader.stream())
         };
         let Outcome::Reply(response) = outcome else {
             // The handler wrote to the socket itself (the stream): done.
             return;
         };
-        if let Err(e) = response.write_to(reader.stream(), head_only, keep_alive) {
+        // The whole answer within the client timeout, not each write;
+        // meanwhile the connection may give way to a newcomer.
+        set(State::Writing);
+        let mut out = DeadlineWriter::new(reader.stream(), ctx.limits.client_timeout);
+        let written = response.write_to(&mut out, head_only, keep_alive);
+        set(State::Busy);
+        if let Err(e) = written {
             tracing::debug!("http {peer}: {} {}: {e}", request.method, request.path);
             return;
         }
@@ -70,6 +87,70 @@ pub fn serve(socket: TcpStream, peer: SocketAddr, ctx: &HttpContext) {
             return;
         }
     }
+}
+
+/// Writes to a socket until a deadline for the whole of what is written
+/// (a client that takes a few bytes now and then cannot stretch it).
+pub(super) struct DeadlineWriter<'a> {
+    socket: &'a mut TcpStream,
+    deadline: Instant,
+    budget: Duration,
+}
+
+impl<'a> DeadlineWriter<'a> {
+    pub(super) fn new(socket: &'a mut TcpStream, budget: Duration) -> Self {
+        Self {
+            socket,
+            deadline: Instant::now() + budget,
+            budget,
+        }
+    }
+
+    /// The time left, or a timeout error when none is.
+    fn left(&self) -> std::io::Result<Duration> {
+        self.deadline
+            .checked_duration_since(Instant::now())
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| std::io::ErrorKind::TimedOut.into())
+    }
+}
+
+impl Drop for DeadlineWriter<'_> {
+    /// Other writes on the socket (an error answer, `100 Continue`) get a
+    /// whole budget again, not what this one left.
+    fn drop(&mut self) {
+        let _ = self.socket.set_write_timeout(Some(self.budget));
+    }
+}
+
+impl std::io::Write for DeadlineWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.socket.set_write_timeout(Some(self.left()?))?;
+        self.socket.write(buf)
+    }
+
+    fn write_vectored(&mut self, bufs: &[std::io::IoSlice<'_>]) -> std::io::Result<usize> {
+        self.socket.set_write_timeout(Some(self.left()?))?;
+        self.socket.write_vectored(bufs)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.socket.flush()
+    }
+}
+
+/// 403 for a host name the service does not answer to without
+/// authentication (a page whose name was pointed at the robot).
+fn wrong_host(host: &str) -> Response {
+    Response::text(
+        403,
+        format!(
+            "host name {} refused: without HTTP authentication only IP addresses, \
+             localhost and this machine's names are served. Behind a reverse proxy, \
+             add its name with --http-allowed-hosts (CAMERA_HTTP_ALLOWED_HOSTS)\n",
+            crate::text::quote(host)
+        ),
+    )
 }
 
 /// 401 with the challenges a browser and a script understand.

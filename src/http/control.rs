@@ -70,6 +70,18 @@ fn answer(exchange: &Exchange<'_>, ctx: &HttpContext) -> Response {
         tracing::info!("http {}: POST /control: {why}", exchange.peer);
         return error_response(403, &why);
     }
+    let request = exchange.request;
+    if !super::browser::same_origin(request.header("origin"), request.header("host")) {
+        let why = "control from another site's page refused (Origin is not this service)";
+        tracing::info!("http {}: POST /control: {why}", exchange.peer);
+        return error_response(403, why);
+    }
+    if !super::browser::is_json(request.header("content-type")) {
+        return error_response(
+            415,
+            "control requests must be sent as Content-Type: application/json",
+        );
+    }
     let Some(commands) = &ctx.commands else {
         return error_response(503, "this server takes no control requests");
     };

@@ -1,64 +1,111 @@
-//! The connections still sending a request head (or idle between
-//! requests). When every slot is taken, the accept path closes the oldest
-//! of them to make room, so clients that send a byte a second cannot keep a
-//! prompt client out for the whole head deadline.
+//! The open connections and what each is doing: waiting for a request head
+//! (or idle between requests), writing an answer, or neither. When every
+//! slot is taken, the accept path closes the one that has waited longest
+//! for a head, else the one blocked longest writing to a client that does
+//! not read, so that clients which send a byte a second, or pipeline
+//! requests and never read the answers, cannot keep a prompt client out.
 
 use std::net::{Shutdown, TcpStream};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-/// A connection waiting this long for its head may give way to a new one.
+/// A connection in one state this long may give way to a new one.
 pub const EVICTABLE_AFTER: Duration = Duration::from_millis(100);
+
+/// What a connection is doing, as far as eviction goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    /// Reading a request head, or idle between requests.
+    Head,
+    /// Writing an answer (or a stream part) to the client.
+    Writing,
+    /// Anything else (handling a request, waiting for a frame): kept.
+    Busy,
+}
+
+/// Which kind of connection was closed to make room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Evicted {
+    Head,
+    Writer,
+}
+
+#[derive(Debug)]
+struct Entry {
+    id: u64,
+    state: State,
+    since: Instant,
+    socket: TcpStream,
+}
 
 #[derive(Debug, Default)]
 pub struct Heads {
-    waiting: Mutex<Vec<(u64, Instant, TcpStream)>>,
+    open: Mutex<Vec<Entry>>,
     next_id: AtomicU64,
 }
 
-/// Registered while a connection waits for a head; leaves on drop.
+/// A connection's place in the registry; leaves on drop.
 #[derive(Debug)]
-pub struct Waiting<'a> {
+pub struct Registered<'a> {
     heads: &'a Heads,
     id: u64,
 }
 
 impl Heads {
-    /// Note that `socket` is waiting for a head from now on (`None` when the
-    /// socket cannot be shared, in which case it is simply not evictable).
-    pub fn enter(&self, socket: &TcpStream) -> Option<Waiting<'_>> {
-        let handle = socket.try_clone().ok()?;
+    /// Register `socket` (busy for now); `None` when the socket cannot be
+    /// shared, in which case it is simply not evictable.
+    pub fn register(&self, socket: &TcpStream) -> Option<Registered<'_>> {
+        let socket = socket.try_clone().ok()?;
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        self.lock().push((id, Instant::now(), handle));
-        Some(Waiting { heads: self, id })
+        self.lock().push(Entry {
+            id,
+            state: State::Busy,
+            since: Instant::now(),
+            socket,
+        });
+        Some(Registered { heads: self, id })
     }
 
-    /// Close the connection that has waited longest, if it waited at least
+    /// Close the connection that has waited longest for a head, else the
+    /// one blocked longest writing, if it has been so at least
     /// `EVICTABLE_AFTER`. Its thread sees the close and ends, freeing its slot.
-    pub fn evict_oldest(&self) -> bool {
-        let mut waiting = self.lock();
-        let oldest = waiting
-            .iter()
-            .enumerate()
-            .min_by_key(|(_, (_, since, _))| *since)
-            .filter(|(_, (_, since, _))| since.elapsed() >= EVICTABLE_AFTER)
-            .map(|(i, _)| i);
-        let Some(i) = oldest else { return false };
-        let (_, _, socket) = waiting.swap_remove(i);
-        drop(waiting);
-        let _ = socket.shutdown(Shutdown::Both);
-        true
+    pub fn evict_oldest(&self) -> Option<Evicted> {
+        let mut open = self.lock();
+        let oldest_in = |state: State| {
+            open.iter()
+                .enumerate()
+                .filter(|(_, e)| e.state == state && e.since.elapsed() >= EVICTABLE_AFTER)
+                .min_by_key(|(_, e)| e.since)
+                .map(|(i, _)| i)
+        };
+        let (i, kind) = oldest_in(State::Head)
+            .map(|i| (i, Evicted::Head))
+            .or_else(|| oldest_in(State::Writing).map(|i| (i, Evicted::Writer)))?;
+        let entry = open.swap_remove(i);
+        drop(open);
+        let _ = entry.socket.shutdown(Shutdown::Both);
+        Some(kind)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(u64, Instant, TcpStream)>> {
-        self.waiting.lock().unwrap_or_else(PoisonError::into_inner)
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Entry>> {
+        self.open.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
-impl Drop for Waiting<'_> {
+impl Registered<'_> {
+    /// The connection is now in `state`.
+    pub fn set(&self, state: State) {
+        if let Some(e) = self.heads.lock().iter_mut().find(|e| e.id == self.id) {
+            e.state = state;
+            e.since = Instant::now();
+        }
+    }
+}
+
+impl Drop for Registered<'_> {
     fn drop(&mut self) {
-        self.heads.lock().retain(|(id, _, _)| *id != self.id);
+        self.heads.lock().retain(|e| e.id != self.id);
     }
 }
 
@@ -68,30 +115,43 @@ mod tests {
     use std::io::Read;
     use std::net::TcpListener;
 
+    fn age(heads: &Heads) {
+        for e in heads.lock().iter_mut() {
+            e.since -= EVICTABLE_AFTER;
+        }
+    }
+
     #[test]
-    fn only_a_connection_waiting_long_enough_is_closed_and_leaving_unregisters() {
+    fn heads_go_first_then_writers_and_busy_ones_stay() {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let addr = listener.local_addr().expect("addr");
-        let mut client = TcpStream::connect(addr).expect("connect");
-        let (server_side, _) = listener.accept().expect("accept");
+        let mut clients: Vec<TcpStream> = (0..3)
+            .map(|_| TcpStream::connect(addr).expect("connect"))
+            .collect();
+        let servers: Vec<TcpStream> = (0..3)
+            .map(|_| listener.accept().expect("accept").0)
+            .collect();
         let heads = Heads::default();
-        let waiting = heads.enter(&server_side).expect("registered");
-        assert!(!heads.evict_oldest(), "too young to evict");
-        drop(waiting);
-        assert!(heads.lock().is_empty(), "leaving unregisters");
-        let _waiting = heads.enter(&server_side).expect("registered");
-        if let Some((_, since, _)) = heads.lock().first_mut() {
-            *since -= EVICTABLE_AFTER;
+        let regs: Vec<_> = servers
+            .iter()
+            .map(|s| heads.register(s).expect("registered"))
+            .collect();
+        regs[0].set(State::Writing);
+        regs[1].set(State::Head);
+        regs[2].set(State::Busy);
+        assert_eq!(heads.evict_oldest(), None, "too young to evict");
+        age(&heads);
+        assert_eq!(heads.evict_oldest(), Some(Evicted::Head));
+        assert_eq!(heads.evict_oldest(), Some(Evicted::Writer));
+        assert_eq!(heads.evict_oldest(), None, "a busy connection stays");
+        for (i, client) in clients.iter_mut().take(2).enumerate() {
+            client
+                .set_read_timeout(Some(Duration::from_secs(2)))
+                .expect("timeout");
+            let mut buf = [0u8; 1];
+            assert_eq!(client.read(&mut buf).expect("closed"), 0, "client {i}");
         }
-        assert!(heads.evict_oldest());
-        client
-            .set_read_timeout(Some(Duration::from_secs(2)))
-            .expect("timeout");
-        let mut buf = [0u8; 1];
-        assert_eq!(
-            client.read(&mut buf).expect("closed"),
-            0,
-            "the client sees the close"
-        );
+        drop(regs);
+        assert!(heads.lock().is_empty(), "leaving unregisters");
     }
 }

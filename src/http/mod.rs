@@ -27,6 +27,7 @@ use crate::stats::{Status, StreamStatus};
 use crate::tui::EventLog;
 
 pub mod auth;
+pub mod browser;
 mod connection;
 mod control;
 mod heads;
@@ -111,6 +112,9 @@ pub struct StreamCounters {
     pub bad_requests: AtomicU64,
     /// Requests answered 401.
     pub unauthorized: AtomicU64,
+    /// Requests refused for their `Host` (not a name the service answers
+    /// to without authentication).
+    pub host_refused: AtomicU64,
     /// Requests answered, by route (in [`routes::paths`] order), then
     /// unknown paths.
     pub requests: [AtomicU64; routes::COUNT + 1],
@@ -141,6 +145,7 @@ impl StreamCounters {
             head_timeouts: load(&self.head_timeouts),
             bad_requests: load(&self.bad_requests),
             unauthorized: load(&self.unauthorized),
+            host_refused: load(&self.host_refused),
             auth: auth.mode().to_owned(),
             requests: routes::paths()
                 .chain(std::iter::once("other"))
@@ -173,6 +178,10 @@ pub struct HttpContext {
     pub liveness: Arc<liveness::Liveness>,
     /// `/metrics`, read from the status.
     pub metrics: Arc<Metrics>,
+    /// Where the accept thread reports a failure (and is restarted).
+    pub supervisor: Arc<crate::supervise::Supervisor>,
+    /// Host names answered without authentication.
+    pub hosts: Arc<browser::HostPolicy>,
 }
 
 impl HttpContext {
@@ -197,7 +206,24 @@ impl HttpContext {
             heads: Arc::default(),
             liveness: Arc::default(),
             metrics: Arc::new(Metrics::new(status_for_metrics)),
+            supervisor: crate::supervise::Supervisor::new(),
+            hosts: Arc::new(browser::HostPolicy::new(&[])),
         }
+    }
+
+    /// Answer these host names too without authentication (a reverse
+    /// proxy's), besides IP literals, `localhost` and this machine's names.
+    #[must_use]
+    pub fn with_allowed_hosts(mut self, extra: &[String]) -> Self {
+        self.hosts = Arc::new(browser::HostPolicy::new(extra));
+        self
+    }
+
+    /// Report failures of the accept thread to this supervisor.
+    #[must_use]
+    pub fn with_supervisor(mut self, supervisor: Arc<crate::supervise::Supervisor>) -> Self {
+        self.supervisor = supervisor;
+        self
     }
 
     /// Take `POST /control` requests onto this command channel.

@@ -3,7 +3,7 @@
 //! deadline. Bytes read past the end of a request stay buffered for the next
 //! one (pipelining).
 
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::time::Instant;
 
@@ -182,6 +182,10 @@ impl RequestReader {
         let mut request = parse_head(&self.buf[..head_len])?;
         self.buf.drain(..head_len);
         let body_len = body_length(&request, limits)?;
+        if body_len > self.buf.len() && expects_continue(&request) {
+            // The client waits for this before it sends the body.
+            self.stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
+        }
         let body_deadline = Instant::now() + limits.head_deadline;
         while self.buf.len() < body_len {
             match self.fill(body_deadline) {
@@ -297,9 +301,12 @@ pub fn parse_head(head: &[u8]) -> Result<Request, RequestError> {
     if !is_token(method) {
         return Err(RequestError::Malformed("bad method"));
     }
-    if !target.starts_with('/') || target.bytes().any(|b| b <= b' ' || b == 0x7f) {
+    if target.bytes().any(|b| b <= b' ' || b == 0x7f) {
         return Err(RequestError::Malformed("target must be a path"));
     }
+    // RFC 9112 3.2.2: a server must accept the absolute form (sent to
+    // proxies, allowed to servers); its authority stands for `Host`.
+    let (authority, target) = split_absolute(target)?;
     let version = match version {
         "HTTP/1.1" => Version::Http11,
         "HTTP/1.0" => Version::Http10,
@@ -321,6 +328,10 @@ pub fn parse_head(head: &[u8]) -> Result<Request, RequestError> {
         }
         headers.push((name.to_owned(), value.trim().to_owned()));
     }
+    if let Some(authority) = authority {
+        headers.retain(|(k, _)| !k.eq_ignore_ascii_case("host"));
+        headers.push(("Host".to_owned(), authority.to_owned()));
+    }
     let (path, query) = match target.split_once('?') {
         Some((p, q)) => (p.to_owned(), Some(q.to_owned())),
         None => (target.to_owned(), None),
@@ -333,6 +344,43 @@ pub fn parse_head(head: &[u8]) -> Result<Request, RequestError> {
         headers,
         body: Vec::new(),
     })
+}
+
+/// `http://host:port/path?q` → (`Some("host:port")`, `/path?q`); an
+/// origin-form target (`/path`) is returned as it is.
+fn split_absolute(target: &str) -> Result<(Option<&str>, &str), RequestError> {
+    if target.starts_with('/') {
+        return Ok((None, target));
+    }
+    let rest = ["http://", "https://"]
+        .iter()
+        .find_map(|scheme| {
+            target
+                .get(..scheme.len())
+                .filter(|s| s.eq_ignore_ascii_case(scheme))
+                .map(|_| &target[scheme.len()..])
+        })
+        .ok_or(RequestError::Malformed("target must be a path"))?;
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let authority = &rest[..end];
+    // No user info (RFC 9110 4.2.4), and a host to name.
+    if authority.is_empty() || authority.contains('@') {
+        return Err(RequestError::Malformed("bad authority in the target"));
+    }
+    Ok(match &rest[end..] {
+        "" => (Some(authority), "/"),
+        path if path.starts_with('?') => (Some(authority), "/"),
+        path => (Some(authority), path),
+    })
+}
+
+/// Whether the client waits for `100 Continue` before sending the body.
+#[must_use]
+pub fn expects_continue(request: &Request) -> bool {
+    request.version == Version::Http11
+        && request
+            .header("Expect")
+            .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"))
 }
 
 /// The body length the head announces, within the limit.

@@ -24,13 +24,86 @@ fn a_simple_head_parses() {
 }
 
 #[test]
+fn absolute_form_targets_are_taken_and_their_authority_is_the_host() {
+    let r =
+        parse_head(b"GET http://127.0.0.1:8080/status?pretty=1 HTTP/1.1\r\nHost: other\r\n\r\n")
+            .expect("absolute form");
+    assert_eq!(r.path, "/status");
+    assert_eq!(r.query.as_deref(), Some("pretty=1"));
+    assert_eq!(r.header("host"), Some("127.0.0.1:8080"));
+    assert_eq!(
+        r.headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case("host"))
+            .count(),
+        1
+    );
+    let r = parse_head(b"GET HTTPS://robot.local HTTP/1.1\r\n\r\n").expect("no path");
+    assert_eq!(
+        (r.path.as_str(), r.header("host")),
+        ("/", Some("robot.local"))
+    );
+}
+
+#[test]
+fn expect_continue_is_recognised_on_http_1_1_only() {
+    let r = parse_head(b"POST /control HTTP/1.1\r\nExpect: 100-Continue\r\n\r\n").expect("ok");
+    assert!(expects_continue(&r));
+    let r = parse_head(b"POST /control HTTP/1.0\r\nExpect: 100-continue\r\n\r\n").expect("ok");
+    assert!(!expects_continue(&r));
+}
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+        /// Any bytes: an answer, never a panic; what parses is consistent.
+        #[test]
+        fn any_bytes_parse_or_are_refused(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
+            let l = limits();
+            let _ = check_head(&bytes, &l);
+            if let Ok(r) = parse_head(&bytes) {
+                prop_assert!(r.path.starts_with('/'));
+                prop_assert!(r.headers.len() <= MAX_HEADER_COUNT);
+                prop_assert!(!r.method.is_empty());
+            } else if let Err(e) = parse_head(&bytes) {
+                prop_assert!(matches!(e.status(), Some(400 | 431)), "{e}");
+            }
+        }
+
+        /// Request-shaped input with arbitrary pieces: same.
+        #[test]
+        fn request_shaped_bytes_parse_or_are_refused(
+            method in "[A-Z]{0,8}",
+            target in "(http://[a-z0-9.:]{0,12})?/?[ -~]{0,30}",
+            name in "[ -~]{0,12}",
+            value in proptest::collection::vec(any::<u8>(), 0..40),
+        ) {
+            let mut head = format!("{method} {target} HTTP/1.1\r\n{name}: ").into_bytes();
+            head.extend_from_slice(&value);
+            head.extend_from_slice(b"\r\n\r\n");
+            match parse_head(&head) {
+                Ok(r) => prop_assert!(r.path.starts_with('/')),
+                Err(e) => prop_assert!(matches!(e.status(), Some(400 | 431)), "{e}"),
+            }
+        }
+    }
+}
+
+#[test]
 fn malformed_heads_are_400() {
     for head in [
         &b"GET /\r\n\r\n"[..],
         b"GET / HTTP/2.0\r\n\r\n",
         b"GET  / HTTP/1.1\r\n\r\n",
         b"G\x00T / HTTP/1.1\r\n\r\n",
-        b"GET http://x/ HTTP/1.1\r\n\r\n",
+        b"GET ftp://x/ HTTP/1.1\r\n\r\n",
+        b"GET http:///status HTTP/1.1\r\n\r\n",
+        b"GET http://user:pw@x/ HTTP/1.1\r\n\r\n",
+        b"GET status HTTP/1.1\r\n\r\n",
         b"GET / HTTP/1.1\r\nHost x\r\n\r\n",
         b"GET / HTTP/1.1\r\nHost: x\r\n folded\r\n\r\n",
         b"GET / HTTP/1.1\r\nBad Name: x\r\n\r\n",

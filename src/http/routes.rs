@@ -18,6 +18,9 @@ pub struct Exchange<'a> {
     pub request: &'a Request,
     pub peer: SocketAddr,
     pub auth: AuthOutcome,
+    /// The connection's place among the evictable ones (a stream marks
+    /// itself writing while a part goes out).
+    pub registered: Option<&'a super::heads::Registered<'a>>,
 }
 
 /// What a handler did.

@@ -12,13 +12,16 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use super::heads::Evicted;
 use super::response::Response;
 use super::{HttpContext, StreamCounters, connection, exposure_warning};
+use crate::supervise::{Ending, panic_message};
 
-/// Refused connections waiting for their 503; more are closed at once.
+/// Refused connections (already answered) waiting to be closed once the
+/// client is done; more are closed at once.
 const REFUSE_QUEUE: usize = 16;
-/// How long the refusing thread spends writing to, then reading from, one
-/// connection, at most (so a full queue clears within a few seconds).
+/// How long the refusing thread reads from one refused connection before
+/// closing it, at most (so a full queue clears within two seconds).
 const REFUSE_BUDGET: Duration = Duration::from_millis(100);
 
 /// The running server.
@@ -52,13 +55,12 @@ impl HttpServer {
         let stop = Arc::clone(&ctx.stop);
         let liveness = Arc::clone(&ctx.liveness);
         let (refuse_tx, refuse_rx) = sync_channel(REFUSE_QUEUE);
-        let max_connections = ctx.limits.max_connections;
         std::thread::Builder::new()
             .name("http-refuse".into())
-            .spawn(move || refuse_loop(&refuse_rx, max_connections))?;
+            .spawn(move || refuse_loop(&refuse_rx))?;
         let accept = std::thread::Builder::new()
             .name("http-accept".into())
-            .spawn(move || accept_loop(&listener, &ctx, &refuse_tx))?;
+            .spawn(move || supervised_accept(&listener, &ctx, &refuse_tx))?;
         Ok(Self {
             stop,
             liveness,
@@ -132,8 +134,46 @@ impl Drop for ConnectionSlot {
     }
 }
 
+/// The accept task's name in the status.
+const ACCEPT_TASK: &str = "http accept";
+
+/// Run the accept loop; should it panic or end before the server stops,
+/// log and count it and run it again (after a short pause), on the same
+/// listener and thread.
+fn supervised_accept(listener: &TcpListener, ctx: &HttpContext, refuse: &SyncSender<TcpStream>) {
+    let mut pause = Duration::from_millis(100);
+    loop {
+        ctx.supervisor.started(ACCEPT_TASK);
+        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            accept_loop(listener, ctx, refuse);
+        }));
+        if ctx.stopping() {
+            return;
+        }
+        let (how, reason) = match run {
+            Ok(()) => (Ending::EarlyExit, String::new()),
+            Err(payload) => (Ending::Panic, panic_message(payload.as_ref())),
+        };
+        if !ctx.supervisor.ended(ACCEPT_TASK, how, &reason, true) {
+            return;
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_secs(5));
+    }
+}
+
 fn accept_loop(listener: &TcpListener, ctx: &HttpContext, refuse: &SyncSender<TcpStream>) {
     let mut failures = 0u32;
+    let mut refusal = Vec::new();
+    let _ = Response::text(
+        503,
+        format!(
+            "too many connections (max {}); try again shortly\n",
+            ctx.limits.max_connections
+        ),
+    )
+    .with_header("Retry-After", "2")
+    .write_to(&mut refusal, false, false);
     let listener_addr = listener
         .local_addr()
         .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
@@ -154,6 +194,10 @@ fn accept_loop(listener: &TcpListener, ctx: &HttpContext, refuse: &SyncSender<Tc
         if ctx.stopping() {
             break;
         }
+        assert!(
+            !ctx.supervisor.take_fault(ACCEPT_TASK),
+            "fault injected into {ACCEPT_TASK}"
+        );
         if ctx.liveness.take_probe(peer, listener_addr) {
             continue;
         }
@@ -163,7 +207,10 @@ fn accept_loop(listener: &TcpListener, ctx: &HttpContext, refuse: &SyncSender<Tc
             ctx.counters
                 .refused_connections
                 .fetch_add(1, Ordering::Relaxed);
-            // A full queue closes the socket at once.
+            answer_refusal(&socket, &refusal);
+            // The refusing thread waits for the client to finish before
+            // closing; when it is busy, the socket closes now (its 503 is
+            // already on its way).
             let _ = refuse.try_send(socket);
             continue;
         };
@@ -181,13 +228,15 @@ fn accept_loop(listener: &TcpListener, ctx: &HttpContext, refuse: &SyncSender<Tc
 }
 
 /// Every slot is taken: close the connection that has waited longest for
-/// a request head (if any waited over 100 ms) and take its slot once its
-/// thread has let go (within 200 ms).
+/// a request head, else the one blocked longest writing to a client that
+/// does not read (if any has been so over 100 ms), and take its slot once
+/// its thread has let go (within 200 ms).
 fn make_room(ctx: &HttpContext) -> Option<ConnectionSlot> {
-    if !ctx.heads.evict_oldest() {
-        return None;
-    }
-    ctx.counters.head_timeouts.fetch_add(1, Ordering::Relaxed);
+    let tally = match ctx.heads.evict_oldest()? {
+        Evicted::Head => &ctx.counters.head_timeouts,
+        Evicted::Writer => &ctx.counters.dropped_stalled,
+    };
+    tally.fetch_add(1, Ordering::Relaxed);
     let deadline = Instant::now() + Duration::from_millis(200);
     while Instant::now() < deadline {
         if let Some(slot) = ConnectionSlot::take(&ctx.counters, ctx.limits.max_connections) {
@@ -198,19 +247,34 @@ fn make_room(ctx: &HttpContext) -> Option<ConnectionSlot> {
     None
 }
 
-/// Answer 503 to refused connections, one at a time, each within a budget.
-fn refuse_loop(queue: &Receiver<TcpStream>, max_connections: u32) {
-    let response = Response::text(
-        503,
-        format!("too many connections (max {max_connections}); try again shortly\n"),
-    )
-    .with_header("Retry-After", "2");
-    while let Ok(mut socket) = queue.recv() {
-        let _ = socket.set_write_timeout(Some(REFUSE_BUDGET));
-        if response.write_to(&mut socket, false, false).is_ok() {
-            // Read what the client sent before closing: closing a socket
-            // with unread data resets it, and the client might lose the 503.
-            connection::linger(&mut socket, REFUSE_BUDGET);
+/// Answer a refused connection on the accept thread without ever waiting:
+/// take what the client has sent so far (closing a socket with unread data
+/// resets it, and the client could lose the answer), write the 503 (a few
+/// hundred bytes: a new socket's send buffer always has room), and end our
+/// side. A handful of system calls, so a burst of refusals costs no thread
+/// and no memory, and each refused client gets its 503.
+fn answer_refusal(socket: &TcpStream, refusal: &[u8]) {
+    use std::io::{Read as _, Write as _};
+    if socket.set_nonblocking(true).is_err() {
+        return;
+    }
+    let mut reader = socket;
+    let mut buf = [0u8; 4096];
+    for _ in 0..16 {
+        match reader.read(&mut buf) {
+            Ok(n) if n > 0 => {}
+            _ => break,
         }
+    }
+    let _ = reader.write(refusal);
+    let _ = socket.shutdown(std::net::Shutdown::Write);
+    let _ = socket.set_nonblocking(false);
+}
+
+/// Closes refused connections (already answered) once the client is done
+/// sending, one at a time, each within a budget.
+fn refuse_loop(queue: &Receiver<TcpStream>) {
+    while let Ok(mut socket) = queue.recv() {
+        connection::linger(&mut socket, REFUSE_BUDGET);
     }
 }

@@ -7,6 +7,8 @@ use std::net::TcpStream;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use super::connection::DeadlineWriter;
+use super::heads::{Registered, State};
 use super::response::Response;
 use super::routes::{Exchange, Outcome};
 use super::{BOUNDARY, HttpContext, StreamCounters};
@@ -43,7 +45,7 @@ pub fn serve(exchange: &Exchange<'_>, ctx: &HttpContext, socket: &mut TcpStream)
     let _slot = ClientSlot(counters);
     let _ = socket2::SockRef::from(&*socket).set_send_buffer_size(SEND_BUFFER_BYTES);
     let peer = exchange.peer;
-    match frames(socket, ctx, exchange.request.is_head()) {
+    match frames(socket, ctx, exchange.request.is_head(), exchange.registered) {
         Ok(()) => {}
         Err(e)
             if matches!(
@@ -63,16 +65,35 @@ pub fn serve(exchange: &Exchange<'_>, ctx: &HttpContext, socket: &mut TcpStream)
 }
 
 /// Write the stream's head, then each newer frame until the server stops.
-fn frames(out: &mut TcpStream, ctx: &HttpContext, head: bool) -> io::Result<()> {
+/// Each part must be taken whole within the client timeout; while it goes
+/// out, the connection may give way to a newcomer when every slot is taken.
+fn frames(
+    socket: &mut TcpStream,
+    ctx: &HttpContext,
+    head: bool,
+    registered: Option<&Registered<'_>>,
+) -> io::Result<()> {
+    let timeout = ctx.limits.client_timeout;
+    let set = |state| {
+        if let Some(r) = registered {
+            r.set(state);
+        }
+    };
     let response_head = format!(
         "HTTP/1.1 200 OK\r\nContent-Type: multipart/x-mixed-replace; boundary={BOUNDARY}\r\n\
          Cache-Control: no-store, no-cache, must-revalidate\r\nPragma: no-cache\r\n\
          X-Accel-Buffering: no\r\nConnection: close\r\n\r\n"
     );
-    out.write_all(response_head.as_bytes())?;
+    DeadlineWriter::new(socket, timeout).write_all(response_head.as_bytes())?;
     if head {
         return Ok(());
     }
+    let mut part = |jpeg: &[u8], seq: Option<u64>, extra: std::fmt::Arguments<'_>| {
+        set(State::Writing);
+        let written = write_part(&mut DeadlineWriter::new(socket, timeout), jpeg, seq, extra);
+        set(State::Busy);
+        written
+    };
     let counters = &ctx.counters;
     let mut cursor = Cursor::default();
     // The "no signal" picture is sent once each time the source fails.
@@ -82,7 +103,7 @@ fn frames(out: &mut TcpStream, ctx: &HttpContext, head: bool) -> io::Result<()> 
             match ctx.hub.no_signal() {
                 Some(lost) if !showed_no_signal => {
                     // No frame's sequence number: this picture is none of them.
-                    write_part(out, &lost.jpeg, None, format_args!("X-No-Signal: 1\r\n"))?;
+                    part(&lost.jpeg, None, format_args!("X-No-Signal: 1\r\n"))?;
                     showed_no_signal = true;
                 }
                 Some(_) => {}
@@ -91,8 +112,7 @@ fn frames(out: &mut TcpStream, ctx: &HttpContext, head: bool) -> io::Result<()> 
             continue;
         };
         showed_no_signal = false;
-        write_part(
-            out,
+        part(
             &frame.jpeg,
             Some(frame.seq),
             format_args!("X-Timestamp: {:.6}\r\n", frame.timestamp()),

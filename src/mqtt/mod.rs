@@ -50,6 +50,20 @@ pub use url::{BrokerUrl, Scheme, UrlError};
 /// until [`Client::shutdown`].
 #[must_use]
 pub fn connect(config: ClientConfig) -> (Client, watch::Receiver<ClientStatus>) {
+    let (client, status, task) = start(config);
+    tokio::spawn(task);
+    (client, status)
+}
+
+/// As [`connect`], but the connection task (link, backoff, heartbeat) is
+/// returned for the caller to run, so it can watch it end.
+pub fn start(
+    config: ClientConfig,
+) -> (
+    Client,
+    watch::Receiver<ClientStatus>,
+    impl std::future::Future<Output = ()> + Send + 'static,
+) {
     let status = ClientStatus {
         broker: config.url.redacted(),
         client_id: config.client_id.clone(),
@@ -82,10 +96,9 @@ pub fn connect(config: ClientConfig) -> (Client, watch::Receiver<ClientStatus>) 
     });
     let (commands_tx, commands_rx) = mpsc::channel(8);
     let task = task::Task::new(&config, Arc::clone(&shared), commands_rx);
-    tokio::spawn(task.run());
     let client = Client {
         shared,
         commands: commands_tx,
     };
-    (client, status_rx)
+    (client, status_rx, task.run())
 }

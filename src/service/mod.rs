@@ -34,6 +34,7 @@ use crate::frame::FrameHub;
 use crate::http::{HttpContext, HttpServer, Limits, StreamCounters};
 use crate::mqtt::{BrokerUrl, Client, ClientConfig, ClientStatus};
 use crate::stats::Status;
+use crate::supervise::Supervisor;
 use crate::tui::EventLog;
 
 /// Why the service could not start.
@@ -60,6 +61,8 @@ pub struct Service {
     http: Option<HttpServer>,
     systemd: Option<systemd::Systemd>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
+    supervisor: Arc<Supervisor>,
+    failed: watch::Receiver<Option<String>>,
 }
 
 /// The capture side, started first.
@@ -103,7 +106,8 @@ fn start_capture(
 /// The MQTT client, on the configured broker or the embedded one.
 async fn connect_mqtt(
     config: &Config,
-) -> Result<(Client, watch::Receiver<ClientStatus>, Option<String>), StartError> {
+    supervisor: &Arc<Supervisor>,
+) -> Result<MqttParts, StartError> {
     let (url, embedded) = match &config.broker {
         BrokerChoice::External(url) => (url.clone(), None),
         BrokerChoice::Embedded => {
@@ -120,9 +124,22 @@ async fn connect_mqtt(
     mqtt_config.heartbeat_interval = config.heartbeat_interval;
     mqtt_config.reconnect_min = config.reconnect_min;
     mqtt_config.reconnect_max = config.reconnect_max;
-    let (client, status) = crate::mqtt::connect(mqtt_config);
-    Ok((client, status, embedded))
+    let (client, status, task) = crate::mqtt::start(mqtt_config);
+    // The link, its backoff and the heartbeat live in this one task; its
+    // state cannot be rebuilt in place, so its failure stops the service
+    // with an error (and systemd starts it again).
+    let task = supervisor.spawn_fatal("mqtt link and heartbeat", task);
+    Ok((client, status, embedded, task))
 }
+
+/// The MQTT client, its status, the embedded broker's address if any, and
+/// the connection task.
+type MqttParts = (
+    Client,
+    watch::Receiver<ClientStatus>,
+    Option<String>,
+    tokio::task::JoinHandle<()>,
+);
 
 /// The channels and shared state the service's tasks run on.
 struct Wiring {
@@ -134,6 +151,19 @@ struct Wiring {
     publisher: Arc<publisher::PublisherCounters>,
     control: Arc<crate::control::mqtt::MqttControlCounters>,
     status: watch::Sender<Status>,
+    supervisor: Arc<Supervisor>,
+}
+
+/// What the MQTT control task takes of the wiring.
+struct WiringRest {
+    commands_tx: mpsc::Sender<Command>,
+    control: Arc<crate::control::mqtt::MqttControlCounters>,
+}
+
+/// The live settings the commands change, with the snapshot folder.
+fn controls(config: &Config) -> Arc<Controls> {
+    let snapshots = crate::control::snapshots::SnapshotStore::new(config.snapshot_dir.clone());
+    Arc::new(Controls::new(config.mqtt_rate_hz, config.fps).with_snapshots(snapshots))
 }
 
 /// The configuration's warnings and the start line.
@@ -153,7 +183,8 @@ fn log_start(config: &Config) {
 }
 
 /// The service's async tasks: commands, MQTT frames, camera health, status,
-/// control over MQTT and Home Assistant discovery when configured.
+/// control over MQTT and Home Assistant discovery when configured; each
+/// watched by the supervisor and started again should it fail.
 fn spawn_tasks(
     config: &Config,
     capture: &CaptureParts,
@@ -162,67 +193,126 @@ fn spawn_tasks(
     wiring: Wiring,
     status_source: status::StatusSource,
 ) -> Vec<tokio::task::JoinHandle<()>> {
+    let tasks = Arc::clone(&wiring.supervisor);
     let status_updates = wiring.status.subscribe();
     let quality = {
         let capture = Arc::clone(&capture.shared);
         move || capture.quality()
     };
-    let mut tasks = vec![
-        tokio::spawn(crate::control::apply::run(
-            wiring.commands,
+    let commands = Arc::new(tokio::sync::Mutex::new(wiring.commands));
+    let apply = {
+        let (capture, controls, hub, mqtt) = (
             Arc::clone(&capture.shared),
             Arc::clone(&wiring.controls),
             Arc::clone(hub),
             mqtt.clone(),
-            wiring.quit,
-        )),
-        tokio::spawn(publisher::publish_frames(
+        );
+        let quit = wiring.quit;
+        move || {
+            crate::control::apply::run(
+                Arc::clone(&commands),
+                Arc::clone(&capture),
+                Arc::clone(&controls),
+                Arc::clone(&hub),
+                mqtt.clone(),
+                quit.clone(),
+            )
+        }
+    };
+    let publish = {
+        let (hub, mqtt, controls, counters) = (
             Arc::clone(hub),
             mqtt.clone(),
             wiring.controls,
-            config.frame_topic.clone(),
-            config
-                .ha_prefix
-                .as_ref()
-                .map(|_| crate::home_assistant::jpeg_topic(&config.frame_topic)),
-            quality,
             wiring.publisher,
-        )),
-        tokio::spawn(publisher::relay_camera_health(
-            capture.shared.health(),
-            mqtt.clone(),
-            Arc::clone(hub),
-        )),
-        tokio::spawn(status::run(status_source, wiring.status)),
+        );
+        let topic = config.frame_topic.clone();
+        let jpeg_topic = config
+            .ha_prefix
+            .as_ref()
+            .map(|_| crate::home_assistant::jpeg_topic(&config.frame_topic));
+        move || {
+            publisher::publish_frames(
+                Arc::clone(&hub),
+                mqtt.clone(),
+                Arc::clone(&controls),
+                topic.clone(),
+                jpeg_topic.clone(),
+                quality.clone(),
+                Arc::clone(&counters),
+            )
+        }
+    };
+    let relay = {
+        let (health, mqtt, hub) = (capture.shared.health(), mqtt.clone(), Arc::clone(hub));
+        move || publisher::relay_camera_health(health.clone(), mqtt.clone(), Arc::clone(&hub))
+    };
+    let status_tx = wiring.status;
+    let wiring_rest = WiringRest {
+        commands_tx: wiring.commands_tx,
+        control: wiring.control,
+    };
+    let mut handles = vec![
+        tasks.spawn_restarting("control", apply),
+        tasks.spawn_restarting("frame publisher", publish),
+        tasks.spawn_restarting("camera health", relay),
+        tasks.spawn_restarting("status", move || {
+            status::run(status_source.clone(), status_tx.clone())
+        }),
     ];
-    if let Some(topic) = &config.control_topic {
-        let started = crate::control::mqtt::start(mqtt, topic, wiring.commands_tx, wiring.control);
-        match started {
-            Ok(task) => tasks.push(task),
-            Err(e) => tracing::warn!("MQTT control on {topic} not started: {e}"),
+    handles.extend(spawn_mqtt_control(config, mqtt, &wiring_rest, &tasks));
+    handles.extend(spawn_home_assistant(config, mqtt, status_updates, &tasks));
+    handles
+}
+
+/// Control over MQTT, when a control topic is configured.
+fn spawn_mqtt_control(
+    config: &Config,
+    mqtt: &Client,
+    wiring: &WiringRest,
+    tasks: &Arc<Supervisor>,
+) -> Option<tokio::task::JoinHandle<()>> {
+    let topic = config.control_topic.as_ref()?;
+    let started = crate::control::mqtt::start(
+        mqtt,
+        topic,
+        wiring.commands_tx.clone(),
+        Arc::clone(&wiring.control),
+    );
+    match started {
+        Ok(worker) => Some(tasks.spawn_restarting("mqtt control", move || worker.clone().run())),
+        Err(e) => {
+            tracing::warn!("MQTT control on {topic} not started: {e}");
+            None
         }
     }
-    if let Some(prefix) = &config.ha_prefix {
-        let announce = crate::home_assistant::Announce {
-            prefix: prefix.clone(),
-            client_id: config.client_id.clone(),
-            health_topic: crate::mqtt::topic::health(&config.service_name),
-            frame_topic: config.frame_topic.clone(),
-            control_topic: config.control_topic.clone(),
-            max_rate_hz: config.fps,
-        };
-        if announce.control_topic.is_none() {
-            tracing::warn!(
-                "Home Assistant: control over MQTT is off (--control-topic is empty): no controls announced"
-            );
-        }
-        tasks.push(tokio::spawn(crate::home_assistant::run(
-            announce,
-            mqtt.clone(),
-            status_updates,
-        )));
+}
+
+/// Home Assistant discovery and state, when configured.
+fn spawn_home_assistant(
+    config: &Config,
+    mqtt: &Client,
+    status_updates: watch::Receiver<Status>,
+    tasks: &Arc<Supervisor>,
+) -> Option<tokio::task::JoinHandle<()>> {
+    let prefix = config.ha_prefix.as_ref()?;
+    let announce = crate::home_assistant::Announce {
+        prefix: prefix.clone(),
+        client_id: config.client_id.clone(),
+        health_topic: crate::mqtt::topic::health(&config.service_name),
+        frame_topic: config.frame_topic.clone(),
+        control_topic: config.control_topic.clone(),
+        max_rate_hz: config.fps,
+    };
+    if announce.control_topic.is_none() {
+        tracing::warn!(
+            "Home Assistant: control over MQTT is off (--control-topic is empty): no controls announced"
+        );
     }
-    tasks
+    let mqtt = mqtt.clone();
+    Some(tasks.spawn_restarting("home assistant", move || {
+        crate::home_assistant::run(announce.clone(), mqtt.clone(), status_updates.clone())
+    }))
 }
 
 impl Service {
@@ -259,14 +349,11 @@ impl Service {
     ) -> Result<Self, StartError> {
         let started = Instant::now();
         log_start(&config);
+        let (supervisor, failed) = supervisor();
         let hub = Arc::new(FrameHub::new());
         let source = source.unwrap_or_else(|| source::from_config(&config));
         let capture = start_capture(&config, source, &hub)?;
-        let controls = Arc::new(
-            Controls::new(config.mqtt_rate_hz, config.fps).with_snapshots(
-                crate::control::snapshots::SnapshotStore::new(config.snapshot_dir.clone()),
-            ),
-        );
+        let controls = controls(&config);
         let counters = Arc::new(StreamCounters::default());
         let (status_tx, status_rx) = watch::channel(Status::default());
         let (commands_tx, commands_rx) = mpsc::channel(32);
@@ -276,17 +363,16 @@ impl Service {
             Arc::clone(&counters),
             http_limits(&config),
             config.http_auth.clone(),
-        )
-        .with_commands(commands_tx.clone())
-        .with_events(events);
-        let http = HttpServer::start(listener, http_context)?;
-        let http_addr = http.local_addr();
-        let urls = address::viewer_urls(http_addr);
-        tracing::info!(
-            "HTTP on {} (stream: /stream, snapshot: /snapshot, status: /status)",
-            urls.join(" ")
         );
-        let (mqtt, mqtt_status, embedded_broker) = connect_mqtt(&config).await?;
+        let http_context = http_context
+            .with_commands(commands_tx.clone())
+            .with_events(events)
+            .with_supervisor(Arc::clone(&supervisor))
+            .with_allowed_hosts(&config.http_allowed_hosts);
+        let (http, urls) = start_http(listener, http_context)?;
+        let http_addr = http.local_addr();
+        let (mqtt, mqtt_status, embedded_broker, mqtt_task) =
+            connect_mqtt(&config, &supervisor).await?;
         let publisher_counters = Arc::new(publisher::PublisherCounters::default());
         let (quit_tx, quit_rx) = watch::channel(false);
         let control_counters = Arc::new(crate::control::mqtt::MqttControlCounters::default());
@@ -304,6 +390,7 @@ impl Service {
             embedded_broker,
             publisher: Arc::clone(&publisher_counters),
             control: Arc::clone(&control_counters),
+            supervisor: Arc::clone(&supervisor),
         };
         let wiring = Wiring {
             commands: commands_rx,
@@ -313,13 +400,15 @@ impl Service {
             publisher: publisher_counters,
             control: control_counters,
             status: status_tx,
+            supervisor: Arc::clone(&supervisor),
         };
         let systemd = systemd::Systemd::start(systemd::Watched::of(
             &capture.shared,
             status_rx.clone(),
             &http,
         ));
-        let tasks = spawn_tasks(&config, &capture, &hub, &mqtt, wiring, status_source);
+        let mut tasks = spawn_tasks(&config, &capture, &hub, &mqtt, wiring, status_source);
+        tasks.push(mqtt_task);
         Ok(Self {
             hub,
             status: status_rx,
@@ -333,18 +422,45 @@ impl Service {
             http: Some(http),
             systemd,
             tasks,
+            supervisor,
+            failed,
         })
     }
 
-    /// Resolves when a `Quit` command arrives (from the UI or a test).
+    /// Resolves when a `Quit` command arrives (from the UI or a test), or
+    /// when a task that cannot be restarted has failed (see [`Self::failure`]).
     pub async fn quit_requested(&self) {
         let mut quit = self.quit.clone();
-        let _ = quit.wait_for(|q| *q).await;
+        let mut failed = self.failed.clone();
+        tokio::select! {
+            _ = quit.wait_for(|q| *q) => {}
+            _ = failed.wait_for(Option::is_some) => {}
+        }
+    }
+
+    /// Why the service must stop with an error (a task that cannot be
+    /// restarted failed), if it must: the runners then exit non-zero.
+    #[must_use]
+    pub fn failure(&self) -> Option<String> {
+        self.failed.borrow().clone()
+    }
+
+    /// Changes to `Some(why)` when the service must stop with an error.
+    #[must_use]
+    pub fn failed_watch(&self) -> watch::Receiver<Option<String>> {
+        self.failed.clone()
+    }
+
+    /// The watched tasks (their records; tests inject faults through it).
+    #[must_use]
+    pub fn supervisor(&self) -> Arc<Supervisor> {
+        Arc::clone(&self.supervisor)
     }
 
     /// Stop capture, MQTT and HTTP, in that order, within ~1.5 s.
     pub async fn shutdown(mut self) {
         tracing::info!("shutting down");
+        self.supervisor.stop();
         if let Some(systemd) = self.systemd.take() {
             systemd.stop();
         }
@@ -377,6 +493,30 @@ impl Service {
         }
         tracing::info!("stopped");
     }
+}
+
+/// Serve HTTP on `listener`; returns the server and the addresses a
+/// viewer can open (logged).
+fn start_http(
+    listener: TcpListener,
+    context: HttpContext,
+) -> Result<(HttpServer, Vec<String>), StartError> {
+    let http = HttpServer::start(listener, context)?;
+    let urls = address::viewer_urls(http.local_addr());
+    tracing::info!(
+        "HTTP on {} (stream: /stream, snapshot: /snapshot, status: /status)",
+        urls.join(" ")
+    );
+    Ok((http, urls))
+}
+
+/// The watcher of the service's tasks, and where it says the service must
+/// stop with an error.
+fn supervisor() -> (Arc<Supervisor>, watch::Receiver<Option<String>>) {
+    let supervisor = Supervisor::new();
+    let (failed_tx, failed) = watch::channel(None);
+    supervisor.on_fatal(failed_tx);
+    (supervisor, failed)
 }
 
 /// The HTTP server's bounds from the configuration.

@@ -68,17 +68,28 @@ pub struct PublisherCounters {
     pub payload_errors: AtomicU64,
 }
 
+/// The longest period between frames: that of the lowest rate other than 0.
+const MAX_PERIOD: Duration = Duration::from_secs(100);
+
 /// When the next frame is due at `rate_hz`, given the one just taken at `now`.
-/// Keeps the long-run rate (no drift) but never bursts to catch up.
+/// Keeps the long-run rate (no drift) but never bursts to catch up. A rate
+/// whose period is not a representable duration (below the minimum, 0,
+/// NaN) waits `MAX_PERIOD`: no panic, no overflow, whatever the controls say.
 #[must_use]
 pub fn next_due(previous_due: Instant, now: Instant, rate_hz: f64) -> Instant {
-    let period = Duration::from_secs_f64(1.0 / rate_hz);
-    let next = previous_due + period;
-    if next + period / 2 < now {
-        now + period
+    let period = Duration::try_from_secs_f64(1.0 / rate_hz)
+        .unwrap_or(MAX_PERIOD)
+        .min(MAX_PERIOD);
+    let next = later_by(previous_due, period);
+    if later_by(next, period / 2) < now {
+        later_by(now, period)
     } else {
         next.max(now)
     }
+}
+
+fn later_by(t: Instant, d: Duration) -> Instant {
+    t.checked_add(d).unwrap_or(t)
 }
 
 /// How early a frame may be taken before it is due.
@@ -237,5 +248,23 @@ mod tests {
         // After a long gap, the next is one period later, not a burst.
         let late = t0 + Duration::from_secs(10);
         assert_eq!(next_due(t0, late, 2.0), late + Duration::from_millis(500));
+    }
+
+    #[test]
+    fn any_rate_gives_a_due_time_without_panic() {
+        let t0 = Instant::now();
+        for rate in [
+            1e-300,
+            f64::MIN_POSITIVE,
+            0.0,
+            -1.0,
+            f64::NAN,
+            f64::INFINITY,
+            1e300,
+        ] {
+            let due = next_due(t0, t0, rate);
+            assert!(due >= t0 && due <= t0 + MAX_PERIOD, "{rate}: {due:?}");
+        }
+        assert_eq!(next_due(t0, t0, 0.01), t0 + MAX_PERIOD);
     }
 }

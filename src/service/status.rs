@@ -18,6 +18,7 @@ use crate::stats::{CounterRate, Status};
 pub const STATUS_PERIOD: Duration = Duration::from_millis(250);
 
 /// Everything the status snapshot is built from.
+#[derive(Clone)]
 pub(super) struct StatusSource {
     pub(super) started: Instant,
     pub(super) config: Config,
@@ -31,6 +32,7 @@ pub(super) struct StatusSource {
     pub(super) embedded_broker: Option<String>,
     pub(super) publisher: Arc<super::publisher::PublisherCounters>,
     pub(super) control: Arc<crate::control::mqtt::MqttControlCounters>,
+    pub(super) supervisor: Arc<crate::supervise::Supervisor>,
 }
 
 /// Refresh the status snapshot every [`STATUS_PERIOD`] until aborted.
@@ -61,6 +63,7 @@ pub(super) async fn run(source: StatusSource, tx: watch::Sender<Status>) {
             stream,
             mqtt: crate::stats::MqttSection::default(),
             keys_applied: source.controls.keys_applied(),
+            tasks: source.supervisor.status(),
         };
         status
             .mqtt

@@ -16,6 +16,11 @@ use tracing_subscriber::layer::{Context, Layer};
 
 /// Lines kept when no capacity is given.
 pub const DEFAULT_CAPACITY: usize = 200;
+/// The longest line kept (bytes of text; a longer one is cut, then `…`).
+pub const MAX_LINE_BYTES: usize = 1024;
+/// The most bytes of text the ring holds, whatever its line count: the
+/// oldest lines go first.
+pub const MAX_RING_BYTES: usize = 256 * 1024;
 
 /// One formatted log line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,9 +30,16 @@ pub struct EventLine {
     pub text: String,
 }
 
+#[derive(Debug, Default)]
+struct Ring {
+    lines: VecDeque<EventLine>,
+    /// Bytes of text in `lines`.
+    bytes: usize,
+}
+
 #[derive(Debug)]
 struct Inner {
-    lines: Mutex<VecDeque<EventLine>>,
+    lines: Mutex<Ring>,
     capacity: usize,
     /// Bumped on every push, so the UI redraws only when something arrived.
     generation: AtomicU64,
@@ -52,28 +64,39 @@ impl EventLog {
         let capacity = capacity.max(1);
         Self {
             inner: Arc::new(Inner {
-                lines: Mutex::new(VecDeque::with_capacity(capacity)),
+                lines: Mutex::new(Ring {
+                    lines: VecDeque::with_capacity(capacity.min(DEFAULT_CAPACITY)),
+                    bytes: 0,
+                }),
                 capacity,
                 generation: AtomicU64::new(0),
             }),
         }
     }
 
-    /// Add a line, dropping the oldest when full.
+    /// Add a line (cut to [`MAX_LINE_BYTES`]), dropping the oldest when
+    /// the ring holds `capacity` lines or [`MAX_RING_BYTES`].
     pub fn push(&self, level: Level, text: impl Into<String>) {
+        let mut text: String = text.into();
+        if text.len() > MAX_LINE_BYTES {
+            text = crate::text::clip(&text, MAX_LINE_BYTES);
+        }
         {
-            let mut lines = self
+            let mut ring = self
                 .inner
                 .lines
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner);
-            if lines.len() == self.inner.capacity {
-                lines.pop_front();
+            while ring.lines.len() >= self.inner.capacity
+                || (ring.bytes + text.len() > MAX_RING_BYTES && !ring.lines.is_empty())
+            {
+                let Some(old) = ring.lines.pop_front() else {
+                    break;
+                };
+                ring.bytes -= old.text.len();
             }
-            lines.push_back(EventLine {
-                level,
-                text: text.into(),
-            });
+            ring.bytes += text.len();
+            ring.lines.push_back(EventLine { level, text });
         }
         self.inner.generation.fetch_add(1, Ordering::Release);
     }
@@ -87,13 +110,13 @@ impl EventLog {
     /// The last `n` lines, oldest first.
     #[must_use]
     pub fn recent(&self, n: usize) -> Vec<EventLine> {
-        let lines = self
+        let ring = self
             .inner
             .lines
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        let skip = lines.len().saturating_sub(n);
-        lines.iter().skip(skip).cloned().collect()
+        let skip = ring.lines.len().saturating_sub(n);
+        ring.lines.iter().skip(skip).cloned().collect()
     }
 
     /// A `tracing_subscriber` layer that writes every event into this ring.
@@ -180,6 +203,22 @@ mod tests {
         assert_eq!(lines, ["line 2", "line 3", "line 4"]);
         assert_eq!(log.recent(1)[0].text, "line 4");
         assert_eq!(log.generation(), g0 + 5);
+    }
+
+    #[test]
+    fn lines_and_the_ring_are_capped_in_bytes() {
+        let log = EventLog::new(10_000);
+        log.push(Level::WARN, "y".repeat(5_000_000));
+        let line = &log.recent(1)[0].text;
+        assert_eq!(line.len(), MAX_LINE_BYTES + '…'.len_utf8());
+        for i in 0..2_000 {
+            log.push(Level::INFO, format!("{i:04} {}", "z".repeat(900)));
+        }
+        let lines = log.recent(10_000);
+        let bytes: usize = lines.iter().map(|l| l.text.len()).sum();
+        assert!(bytes <= MAX_RING_BYTES, "{bytes}");
+        assert!(lines.len() > 200, "{}", lines.len());
+        assert!(lines.last().is_some_and(|l| l.text.starts_with("1999 ")));
     }
 
     #[test]

@@ -101,7 +101,7 @@ pub fn raw_request(addr: SocketAddr, request: &[u8]) -> HttpResponse {
 pub fn get(addr: SocketAddr, path: &str) -> HttpResponse {
     raw_request(
         addr,
-        format!("GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n").as_bytes(),
+        format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").as_bytes(),
     )
 }
 
@@ -285,7 +285,7 @@ pub fn post(addr: SocketAddr, path: &str, body: &str, authorization: Option<&str
         .map(|a| format!("Authorization: {a}\r\n"))
         .unwrap_or_default();
     let request = format!(
-        "POST {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Type: application/json\r\n\
+        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/json\r\n\
          {header}Content-Length: {}\r\n\r\n{body}",
         body.len()
     );

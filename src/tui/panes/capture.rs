@@ -143,7 +143,7 @@ pub fn lines(view: &View) -> (Vec<Line<'static>>, Vec<Line<'static>>) {
         ]),
         None => Line::from("saved – (s saves a snapshot)").dim(),
     };
-    let tail = vec![
+    let mut tail = vec![
         Line::from(format!(
             "frame {}  jpeg {}  q{}",
             units::millis(c.frame_time_ms),
@@ -155,7 +155,25 @@ pub fn lines(view: &View) -> (Vec<Line<'static>>, Vec<Line<'static>>) {
         error,
         saved,
     ];
+    tail.extend(task_failures(&view.status.tasks));
     (head, tail)
+}
+
+/// A red line naming the service's tasks that failed, when any did.
+fn task_failures(tasks: &crate::supervise::TasksStatus) -> Option<Line<'static>> {
+    if tasks.failures == 0 {
+        return None;
+    }
+    let failed: Vec<String> = tasks
+        .tasks
+        .iter()
+        .filter(|t| t.panics + t.early_exits > 0)
+        .map(|t| format!("{} ×{} ({})", t.name, t.panics + t.early_exits, t.state))
+        .collect();
+    Some(Line::from(vec![
+        "tasks failed ".into(),
+        Span::styled(failed.join(", "), Style::new().red().bold()),
+    ]))
 }
 
 /// Measured FPS history in tenths, for the sparkline.
@@ -207,4 +225,32 @@ pub fn render(frame: &mut Frame, area: Rect, view: &View) {
         .style(Style::new().fg(rate_color(c.measured_fps, c.target_fps)));
     frame.render_widget(spark, spark_area);
     frame.render_widget(Paragraph::new(tail), tail_area);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::Status;
+    use crate::supervise::{TaskStatus, TasksStatus};
+
+    #[test]
+    fn failed_tasks_show_as_a_red_line_only_when_there_are_any() {
+        let mut status = Status::default();
+        let (_, tail) = lines(&View::fresh(&status));
+        let quiet = tail.len();
+        status.tasks = TasksStatus {
+            failures: 2,
+            tasks: vec![TaskStatus {
+                name: "frame publisher".into(),
+                state: "running".into(),
+                panics: 2,
+                restarts: 2,
+                ..TaskStatus::default()
+            }],
+        };
+        let (_, tail) = lines(&View::fresh(&status));
+        assert_eq!(tail.len(), quiet + 1);
+        let last = tail.last().map(ToString::to_string).unwrap_or_default();
+        assert_eq!(last, "tasks failed frame publisher ×2 (running)");
+    }
 }
