@@ -59,6 +59,12 @@ pub struct NodeConfig {
     pub pad: bool,
     pub damage_every: u64,
     pub stale_tail: bool,
+    /// Writing this control (v4l2-ctl name) fails with this errno, as a
+    /// device or firmware refusing it (`control_fail=NAME:ERRNO,…`).
+    pub control_fail: Vec<(String, i32)>,
+    /// Controls grabbed, as a driver grabs some while streaming
+    /// (`controls_grabbed=NAME,…`).
+    pub controls_grabbed: Vec<String>,
 }
 
 impl Default for NodeConfig {
@@ -78,6 +84,8 @@ impl Default for NodeConfig {
             pad: false,
             damage_every: 0,
             stale_tail: false,
+            control_fail: Vec::new(),
+            controls_grabbed: Vec::new(),
         }
     }
 }
@@ -145,6 +153,27 @@ impl NodeConfig {
                 "pad" => c.pad = flag,
                 "damage_every" => c.damage_every = number(),
                 "stale_tail" => c.stale_tail = flag,
+                "control_fail" => {
+                    for item in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                        let parsed = item.split_once(':').and_then(|(name, errno)| {
+                            Some((
+                                name.trim().to_owned(),
+                                crate::controls::errno_by_name(errno.trim())?,
+                            ))
+                        });
+                        match parsed {
+                            Some(fail) => c.control_fail.push(fail),
+                            None => eprintln!("fake-v4l2: bad control_fail {item:?} (NAME:ERRNO)"),
+                        }
+                    }
+                }
+                "controls_grabbed" => c.controls_grabbed.extend(
+                    value
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_owned),
+                ),
                 other => eprintln!("fake-v4l2: unknown key {other:?}"),
             }
         }

@@ -10,7 +10,8 @@
 //!
 //! Modules: [`sys`] the C library functions used and the real ones
 //! interposed; [`uapi`] the V4L2 structs and constants from
-//! `videodev2.h`; [`config`] the node files; [`profile`] what each driver
+//! `videodev2.h`; [`config`] the node files; [`controls`] the drivers'
+//! controls; [`profile`] what each driver
 //! offers and how it rounds; [`device`] the node state machine, buffer
 //! queue and frame thread; [`frames`] frame content and faults.
 //!
@@ -25,6 +26,7 @@
 #![allow(clippy::missing_safety_doc)]
 
 pub mod config;
+pub mod controls;
 pub mod device;
 pub mod frames;
 pub mod profile;

@@ -15,6 +15,7 @@ pub const EBUSY: c_int = 16;
 pub const ENODEV: c_int = 19;
 pub const EINVAL: c_int = 22;
 pub const ENOTTY: c_int = 25;
+pub const ERANGE: c_int = 34;
 
 pub const O_NONBLOCK: c_int = 0o4000;
 pub const EFD_CLOEXEC: c_int = 0o2000000;

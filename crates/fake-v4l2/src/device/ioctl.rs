@@ -9,7 +9,8 @@ use crate::sys::{self, EBUSY, EINVAL, ENODEV, ENOTTY};
 use crate::uapi::*;
 
 use super::queue::{acquire, dqbuf, qbuf, querybuf, reqbufs, streamoff, streamon};
-use super::{Device, Errno, file};
+use super::{Device, Errno, ctrl, file};
+use crate::controls::Op;
 
 /// LINUX_VERSION_CODE of the kernel the emulated drivers are from (6.1).
 const KERNEL_VERSION: u32 = (6 << 16) | (1 << 8);
@@ -52,6 +53,14 @@ pub unsafe fn ioctl(fd: c_int, request: c_ulong, arg: *mut c_void) -> Result<c_i
             VIDIOC_ENUMINPUT => enum_input(&dev, &mut *arg.cast()),
             VIDIOC_G_INPUT => input(&dev, fd, &mut *arg.cast(), false),
             VIDIOC_S_INPUT => input(&dev, fd, &mut *arg.cast(), true),
+            VIDIOC_QUERYCTRL => ctrl::queryctrl(&dev, &mut *arg.cast()),
+            VIDIOC_QUERY_EXT_CTRL => ctrl::query_ext_ctrl(&dev, &mut *arg.cast()),
+            VIDIOC_QUERYMENU => ctrl::querymenu(&dev, &mut *arg.cast()),
+            VIDIOC_G_CTRL => ctrl::g_ctrl(&dev, &mut *arg.cast()),
+            VIDIOC_S_CTRL => ctrl::s_ctrl(&dev, &mut *arg.cast()),
+            VIDIOC_G_EXT_CTRLS => ctrl::ext_ctrls(&dev, &mut *arg.cast(), Op::Get),
+            VIDIOC_TRY_EXT_CTRLS => ctrl::ext_ctrls(&dev, &mut *arg.cast(), Op::Try),
+            VIDIOC_S_EXT_CTRLS => ctrl::ext_ctrls(&dev, &mut *arg.cast(), Op::Set),
             _ => Err(ENOTTY),
         }
     }

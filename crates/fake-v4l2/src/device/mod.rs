@@ -16,14 +16,15 @@
 //!   POLLIN | POLLRDNORM when a buffer is done.
 //!
 //! Not emulated: USERPTR and DMABUF memory, CREATE_BUFS, PREPARE_BUF,
-//! EXPBUF, read(), controls, events, the metadata stream's content (the
+//! EXPBUF, read(), control events, the metadata stream's content (the
 //! metadata node accepts buffers and never fills them), multi-planar.
 //!
 //! Here: the node state shared by the files open on it, and open/close;
 //! [`ioctl`] the entry point and the format, enumeration and parameter
-//! ioctls; `queue` the buffer ioctls; `stream` the frame thread;
+//! ioctls; `ctrl` the control ioctls; `queue` the buffer ioctls; `stream` the frame thread;
 //! `memory` the buffers' memory and user mappings; `poll` poll.
 
+mod ctrl;
 mod ioctl;
 mod memory;
 mod poll;
@@ -43,6 +44,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
 use crate::config::{self, Instance, NodeConfig, ProfileKind};
+use crate::controls::Controls;
 use crate::profile::{Mode, Profile};
 use crate::sys::{self, EIO};
 use crate::uapi::*;
@@ -96,6 +98,8 @@ struct State {
     delivered: u64,
     /// Frames produced, delivered or dropped (for `*_every`).
     frame_no: u64,
+    /// The driver's control values (per device instance, shared by its files).
+    controls: Controls,
 }
 
 /// One plug-in of a node.
@@ -137,8 +141,9 @@ impl Device {
     /// Writes what the driver is set to, as `v4l2-ctl --get-fmt-video
     /// --get-parm` would show it, to `$FAKE_V4L2_STATE_DIR/videoN` (when
     /// that is set): `fourcc`, `width`, `height`, `bytesperline`,
-    /// `interval` (seconds per frame as a fraction), `streaming`. Written
-    /// aside and renamed, so a reader never sees half of it.
+    /// `interval` (seconds per frame as a fraction), `streaming`, then each
+    /// control's value as `name=value` (`v4l2-ctl --list-ctrls` names).
+    /// Written aside and renamed, so a reader never sees half of it.
     fn publish_state(&self, st: &State) {
         let Some(dir) = std::env::var_os("FAKE_V4L2_STATE_DIR") else {
             return;
@@ -159,7 +164,7 @@ impl Device {
             st.interval.numerator,
             st.interval.denominator,
             u8::from(st.streaming),
-        );
+        ) + &st.controls.state_lines();
         let path = dir.join(format!("video{}", self.index));
         let aside = dir.join(format!(".video{}.{}", self.index, std::process::id()));
         if std::fs::write(&aside, text).is_ok() {
@@ -250,6 +255,7 @@ pub fn open(index: u32, flags: c_int) -> Result<c_int, Errno> {
                         done: VecDeque::new(),
                         delivered: 0,
                         frame_no: 0,
+                        controls: Controls::new(node.config.profile),
                     }),
                     cond: Condvar::new(),
                 })
