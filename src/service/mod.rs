@@ -61,6 +61,8 @@ pub struct Service {
     http: Option<HttpServer>,
     systemd: Option<systemd::Systemd>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
+    /// The MQTT link: stopped last, after it has published `stopped`.
+    mqtt_task: Option<tokio::task::JoinHandle<()>>,
     supervisor: Arc<Supervisor>,
     failed: watch::Receiver<Option<String>>,
 }
@@ -407,8 +409,7 @@ impl Service {
             status_rx.clone(),
             &http,
         ));
-        let mut tasks = spawn_tasks(&config, &capture, &hub, &mqtt, wiring, status_source);
-        tasks.push(mqtt_task);
+        let tasks = spawn_tasks(&config, &capture, &hub, &mqtt, wiring, status_source);
         Ok(Self {
             hub,
             status: status_rx,
@@ -422,6 +423,7 @@ impl Service {
             http: Some(http),
             systemd,
             tasks,
+            mqtt_task: Some(mqtt_task),
             supervisor,
             failed,
         })
@@ -490,6 +492,9 @@ impl Service {
         {
             Ok(()) => tracing::info!("MQTT: health 'stopped' published, disconnected"),
             Err(e) => tracing::info!("MQTT: stopped ({e})"),
+        }
+        if let Some(t) = self.mqtt_task.take() {
+            t.abort();
         }
         tracing::info!("stopped");
     }
