@@ -581,8 +581,8 @@ fn uvc_control_rules() {
 
     let class = query_ext(fd, USER_CLASS).expect("the class");
     assert_eq!(
-        (class.flags, class.elem_size),
-        (0x44, 0),
+        (class.flags, class.minimum, class.maximum),
+        (0x44, 0, 0),
         "READ_ONLY | WRITE_ONLY"
     );
     let b = query_ext(fd, BRIGHTNESS).expect("brightness");

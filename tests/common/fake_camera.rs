@@ -143,8 +143,9 @@ impl FakeCameras {
 
     /// What `/dev/video{n}` was last set to (`fourcc`, `width`, `height`,
     /// `bytesperline`, `interval` as `num/den` seconds, `streaming`), as
-    /// `v4l2-ctl --get-fmt-video --get-parm` would show it; `None` before
-    /// any S_FMT, S_PARM or STREAMON.
+    /// `v4l2-ctl --get-fmt-video --get-parm` would show it, and each control
+    /// by its `v4l2-ctl` name (`brightness`, `exposure_time_absolute`);
+    /// `None` before any S_FMT, S_PARM, STREAMON or control write.
     pub fn device_state(&self, n: u32, key: &str) -> Option<String> {
         let text = std::fs::read_to_string(self.state.join(format!("video{n}"))).ok()?;
         text.lines()

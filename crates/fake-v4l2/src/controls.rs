@@ -826,13 +826,10 @@ impl Controls {
             self.defs.iter().position(|c| c.id > wanted).ok_or(EINVAL)?
         };
         let c = &self.defs[i];
-        let class = matches!(c.kind, Kind::Class);
-        let (elem_size, elems) = if class && self.uvc() {
-            // uvc_query_v4l2_class fills only id, name, type and flags.
-            (0, 0)
-        } else {
-            (4, 1)
-        };
+        // uvcvideo's QUERY_EXT_CTRL built from QUERYCTRL (before it had a
+        // handler of its own) reports elem_size 4 and elems 1 for every
+        // entry, the class ones too, as the framework does.
+        let (elem_size, elems) = (4, 1);
         Ok(Query {
             id: c.id,
             type_: c.kind.type_code(),
