@@ -172,7 +172,7 @@ const SCENE_MODE: &[&str] = &[
 const BITRATE_MODE: &[&str] = &["Variable Bitrate", "Constant Bitrate", "Constant Quality"];
 const H264_LEVEL: &[&str] = &[
     "1", "1b", "1.1", "1.2", "1.3", "2", "2.1", "2.2", "3", "3.1", "3.2", "4", "4.1", "4.2", "5",
-    "5.1", "5.2", "6", "6.1", "6.2",
+    "5.1", "5.2", "6.0", "6.1", "6.2",
 ];
 const H264_PROFILE: &[&str] = &[
     "Baseline",
