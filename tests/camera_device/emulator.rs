@@ -373,6 +373,8 @@ const BRIGHTNESS: u32 = 0x0098_0900;
 const CONTRAST: u32 = 0x0098_0901;
 const SATURATION: u32 = 0x0098_0902;
 const HFLIP: u32 = 0x0098_0914;
+const WB_AUTOMATIC: u32 = 0x0098_090c;
+const WB_TEMPERATURE: u32 = 0x0098_091a;
 const POWER_LINE: u32 = 0x0098_0918;
 const USER_CLASS: u32 = 0x0098_0001;
 const AUTO_EXPOSURE: u32 = 0x009a_0901;
@@ -652,6 +654,20 @@ fn uvc_control_rules() {
     );
     assert_eq!(g_ctrl(fd, EXPOSURE_ABSOLUTE), Ok(500));
 
+    // The white balance temperature follows white_balance_automatic.
+    assert_eq!(
+        query_ext(fd, WB_TEMPERATURE).map(|q| q.flags & INACTIVE),
+        Ok(INACTIVE)
+    );
+    assert_eq!(s_ctrl(fd, WB_TEMPERATURE, 4500), Err(EACCES));
+    assert_eq!(
+        s_ctrl(fd, WB_AUTOMATIC, -1),
+        Ok(0),
+        "uvcvideo clamps a boolean"
+    );
+    assert_eq!(query_ext(fd, WB_TEMPERATURE).map(|q| q.flags), Ok(0));
+    assert_eq!(s_ctrl(fd, WB_TEMPERATURE, 4500), Ok(4500));
+
     // error_idx: the control for TRY, count for S, nothing set.
     let bad = [(BRIGHTNESS, 10), (0x0098_0999, 1)];
     let (r, idx, _) = ext(fd, TRY_EXT, 0, &bad);
@@ -817,9 +833,14 @@ fn bcm2835_control_rules() {
         .expect("node file");
     assert_eq!(query_ext(fd, HFLIP).map(|q| q.flags), Ok(GRABBED));
     assert_eq!(s_ctrl(fd, HFLIP, 1), Err(EBUSY));
+    assert_eq!(g_ctrl(fd, HFLIP), Ok(0), "a grabbed control can be read");
     let (r, idx, _) = ext(fd, S_EXT, 0, &[(BRIGHTNESS, 90), (HFLIP, 1)]);
     assert_eq!((r, idx), (Err(EBUSY), 2));
-    assert_eq!(ext(fd, TRY_EXT, 0, &[(HFLIP, 1)]).0, Ok(()), "TRY may");
+    assert_eq!(
+        ext(fd, TRY_EXT, 0, &[(HFLIP, -1)]),
+        (Ok(()), 0, vec![1]),
+        "TRY may; !!-1 is 1"
+    );
     assert_eq!(g_ctrl(fd, BRIGHTNESS), Ok(80));
     v4l::v4l2::close(fd).expect("close");
 }
