@@ -139,6 +139,9 @@ pub struct Status {
     /// restarts.
     #[serde(default)]
     pub tasks: crate::supervise::TasksStatus,
+    /// The source's controls (served on `/controls`, not in `/status`).
+    #[serde(skip)]
+    pub controls: Vec<crate::capture::controls::ControlInfo>,
 }
 
 /// Capture: what the source delivers and how well.

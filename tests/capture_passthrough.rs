@@ -69,6 +69,7 @@ impl Run {
             codec: tars_camera::encode::Codec::auto(),
             reopen_min: Duration::from_millis(50),
             reopen_max: Duration::from_millis(100),
+            controls: Vec::new(),
         };
         let source = Box::new(Replay {
             corrupt_every,
@@ -172,6 +173,7 @@ fn corrupt_frames_are_counted_and_never_published() {
         codec: tars_camera::encode::Codec::auto(),
         reopen_min: Duration::from_millis(50),
         reopen_max: Duration::from_millis(100),
+        controls: Vec::new(),
     };
     let (capture, _) = run.shared.snapshot(&settings, "x");
     assert!(

@@ -29,6 +29,7 @@ use v4l::{Format, FourCC, Fraction};
 use super::camera_mode::{self, PixelFormat, Request};
 use super::{CaptureError, FrameSource, SourceFrame, SourceInfo, convert};
 
+mod controls;
 mod driver;
 mod list;
 mod modes;
@@ -394,6 +395,24 @@ impl FrameSource for CameraSource {
         if let Some(stream) = self.opened.take().and_then(|mut o| o.stream.take()) {
             drop_stream(stream);
         }
+    }
+
+    fn controls(&mut self) -> Vec<super::controls::ControlInfo> {
+        self.opened
+            .as_ref()
+            .map(|o| controls::enumerate(&o.device))
+            .unwrap_or_default()
+    }
+
+    fn set_controls(
+        &mut self,
+        writes: &[super::controls::Write],
+    ) -> Result<(), super::controls::ControlsError> {
+        let Some(opened) = self.opened.as_ref() else {
+            return Err(super::controls::ControlsError::NotOpen);
+        };
+        let before = controls::enumerate(&opened.device);
+        controls::write(&opened.device, writes, &before)
     }
 
     fn reopen_hint(&mut self) -> bool {

@@ -191,6 +191,17 @@ impl<S: FrameSource> FrameSource for FlakySource<S> {
     fn reopen_hint(&mut self) -> bool {
         self.inner.reopen_hint()
     }
+
+    fn controls(&mut self) -> Vec<super::controls::ControlInfo> {
+        self.inner.controls()
+    }
+
+    fn set_controls(
+        &mut self,
+        writes: &[super::controls::Write],
+    ) -> Result<(), super::controls::ControlsError> {
+        self.inner.set_controls(writes)
+    }
 }
 
 #[cfg(test)]

@@ -4,8 +4,10 @@
 //! rotation/flip, encodes, and publishes to the frame hub. Nothing here knows
 //! who reads the frames.
 
+pub mod adjust;
 pub mod camera;
 pub mod camera_mode;
+pub mod controls;
 pub mod convert;
 pub mod encode_pool;
 pub mod file;
@@ -109,6 +111,20 @@ pub trait FrameSource: Send {
     fn reopen_hint(&mut self) -> bool {
         false
     }
+    /// The controls the open source offers, with their current values
+    /// (none by default).
+    fn controls(&mut self) -> Vec<controls::ControlInfo> {
+        Vec::new()
+    }
+    /// Write checked controls (see [`controls::resolve`]); on a failure the
+    /// ones already written are put back.
+    ///
+    /// # Errors
+    /// The source has no controls, is not open, or refused one.
+    fn set_controls(&mut self, writes: &[controls::Write]) -> Result<(), controls::ControlsError> {
+        let _ = writes;
+        Err(controls::ControlsError::NoControls)
+    }
 }
 
 impl<T: FrameSource + ?Sized> FrameSource for Box<T> {
@@ -126,5 +142,11 @@ impl<T: FrameSource + ?Sized> FrameSource for Box<T> {
     }
     fn reopen_hint(&mut self) -> bool {
         (**self).reopen_hint()
+    }
+    fn controls(&mut self) -> Vec<controls::ControlInfo> {
+        (**self).controls()
+    }
+    fn set_controls(&mut self, writes: &[controls::Write]) -> Result<(), controls::ControlsError> {
+        (**self).set_controls(writes)
     }
 }

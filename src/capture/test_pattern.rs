@@ -70,6 +70,8 @@ pub struct TestPattern {
     row: Vec<u8>,
     ramp: Vec<u8>,
     is_open: bool,
+    /// Brightness, contrast and saturation, applied to each picture.
+    adjust: super::adjust::PictureAdjust,
 }
 
 impl TestPattern {
@@ -84,6 +86,7 @@ impl TestPattern {
             row: Vec::new(),
             ramp: Vec::new(),
             is_open: false,
+            adjust: super::adjust::PictureAdjust::default(),
         }
     }
 
@@ -227,6 +230,7 @@ impl FrameSource for TestPattern {
             return Err(CaptureError::Other("test pattern is not open".to_owned()));
         }
         self.render(rgb);
+        self.adjust.apply(rgb);
         self.frame += 1;
         Ok(SourceFrame::Rgb {
             width: self.width,
@@ -236,6 +240,17 @@ impl FrameSource for TestPattern {
 
     fn close(&mut self) {
         self.is_open = false;
+    }
+
+    fn controls(&mut self) -> Vec<super::controls::ControlInfo> {
+        self.adjust.controls()
+    }
+
+    fn set_controls(
+        &mut self,
+        writes: &[super::controls::Write],
+    ) -> Result<(), super::controls::ControlsError> {
+        self.adjust.set(writes)
     }
 }
 

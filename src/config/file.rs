@@ -81,6 +81,7 @@ fn known_keys() -> Vec<String> {
         .filter_map(clap::Arg::get_long)
         .filter(|long| *long != "config")
         .map(|long| long.replace('-', "_"))
+        .chain(["controls".to_owned()])
         .collect()
 }
 

@@ -95,6 +95,8 @@ pub struct Config {
     /// HTTP authentication (secrets print as `***`).
     pub http_auth: crate::http::AuthConfig,
     pub preview_fps: f64,
+    /// Camera controls set at every open, in order (file first, then flags).
+    pub controls: Vec<(String, crate::capture::controls::ControlValue)>,
     /// Where snapshots are saved (an existing folder).
     pub snapshot_dir: std::path::PathBuf,
     pub no_tui: bool,

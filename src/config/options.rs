@@ -117,6 +117,18 @@ pub struct Options {
     /// Preview redraws per second in the UI [default: 4]
     #[arg(long, env = "CAMERA_PREVIEW_FPS", allow_negative_numbers = true)]
     pub preview_fps: Option<f64>,
+    /// Set a camera control at every open: NAME=VALUE, repeatable (a menu item by name or index) [env: CAMERA_CONTROLS="a=1,b=2"]
+    #[arg(
+        long = "control",
+        env = "CAMERA_CONTROLS",
+        value_name = "NAME=VALUE",
+        value_delimiter = ',',
+        action = clap::ArgAction::Append
+    )]
+    pub control: Option<Vec<String>>,
+    /// The file's `[controls]` table (`brightness = 10`, `auto_exposure = "manual"`).
+    #[arg(skip)]
+    pub controls: Option<std::collections::BTreeMap<String, toml::Value>>,
     /// Folder for snapshots (`s`, {"snapshot": true}); the newest 100 are kept [default: the working directory]
     #[arg(long, env = "CAMERA_SNAPSHOT_DIR", value_name = "DIR")]
     pub snapshot_dir: Option<std::path::PathBuf>,
@@ -184,6 +196,8 @@ impl Options {
             http_allowed_hosts,
             credentials,
             preview_fps,
+            control,
+            controls,
             snapshot_dir,
             log_level,
             status_interval,

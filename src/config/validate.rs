@@ -309,6 +309,7 @@ pub fn validate(o: Options) -> Result<Config, ConfigError> {
         http_allowed_hosts: allowed_hosts(o.http_allowed_hosts.as_deref())?,
         http_auth: http_auth(o.credentials)?,
         preview_fps: positive_at_most("--preview-fps", o.preview_fps, 4.0, 30.0)?,
+        controls: controls(o.controls, o.control)?,
         snapshot_dir: snapshot_dir(o.snapshot_dir)?,
         no_tui: o.no_tui,
         demo: o.demo,
@@ -341,4 +342,44 @@ fn snapshot_dir(dir: Option<std::path::PathBuf>) -> Result<std::path::PathBuf, C
             format!("{} is not an existing folder", dir.display()),
         ))
     }
+}
+
+/// The file's `[controls]`, then `--control` / `CAMERA_CONTROLS` (a name
+/// given again replaces the earlier value).
+fn controls(
+    table: Option<std::collections::BTreeMap<String, toml::Value>>,
+    flags: Option<Vec<String>>,
+) -> Result<Vec<(String, crate::capture::controls::ControlValue)>, ConfigError> {
+    use crate::capture::controls::{ControlValue, parse_assignment};
+    let mut out: Vec<(String, ControlValue)> = Vec::new();
+    let mut put = |name: String, value: ControlValue| {
+        out.retain(|(n, _)| *n != name);
+        out.push((name, value));
+    };
+    for (name, value) in table.unwrap_or_default() {
+        let value = match value {
+            toml::Value::Integer(n) => ControlValue::Number(n),
+            toml::Value::Boolean(b) => ControlValue::Bool(b),
+            toml::Value::String(s) => ControlValue::Text(s),
+            _ => {
+                return Err(ConfigError::new(
+                    "controls",
+                    format!(
+                        "{}: must be a whole number, true or false, or a menu item's name",
+                        crate::text::quote(&name)
+                    ),
+                ));
+            }
+        };
+        put(name, value);
+    }
+    for text in flags.unwrap_or_default() {
+        if text.trim().is_empty() {
+            continue;
+        }
+        let (name, value) =
+            parse_assignment(&text).map_err(|e| ConfigError::new("--control", e))?;
+        put(name, value);
+    }
+    Ok(out)
 }

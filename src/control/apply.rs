@@ -97,6 +97,18 @@ async fn apply_request(
             .map_err(ControlError::from)?;
         applied.insert("snapshot".into(), Value::from(path));
     }
+    if !request.controls.is_empty() {
+        let now = parts.capture.set_controls(request.controls.clone()).await?;
+        let set: Map<String, Value> = request
+            .controls
+            .iter()
+            .filter_map(|(name, _)| {
+                let c = now.iter().find(|c| &c.name == name)?;
+                Some((name.clone(), Value::from(c.value_text())))
+            })
+            .collect();
+        applied.insert("controls".into(), Value::Object(set));
+    }
     if let Some(q) = request.quality {
         parts.capture.set_quality(q);
         tracing::info!("JPEG quality {q}");

@@ -8,7 +8,14 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 /// The keys a request may hold (MQTT also takes `id`).
-pub const KEYS: &[&str] = &["quality", "mqtt_rate", "paused", "snapshot", "reconnect"];
+pub const KEYS: &[&str] = &[
+    "quality",
+    "mqtt_rate",
+    "paused",
+    "snapshot",
+    "reconnect",
+    "controls",
+];
 
 /// A checked request: `None` / `false` leaves that setting alone.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -23,6 +30,9 @@ pub struct ControlRequest {
     pub snapshot: bool,
     /// Drop the MQTT connection and connect again now.
     pub reconnect: bool,
+    /// The camera's own controls, by name (checked against the camera when
+    /// applied).
+    pub controls: Vec<(String, crate::capture::controls::ControlValue)>,
 }
 
 /// Why no snapshot was saved.
@@ -57,6 +67,8 @@ pub enum ControlError {
     TooLarge(usize),
     #[error("snapshot: {0}")]
     Snapshot(#[from] SnapshotError),
+    #[error("controls: {0}")]
+    Controls(#[from] crate::capture::controls::ControlsError),
     #[error("the service is busy: command channel full, try again")]
     Busy,
     #[error("the service is not applying commands (stopping)")]
@@ -133,6 +145,7 @@ pub fn parse(body: &[u8], allow_id: bool) -> Result<(ControlRequest, Option<Valu
             "paused" => request.paused = Some(boolean("paused", &value)?),
             "snapshot" => request.snapshot = boolean("snapshot", &value)?,
             "reconnect" => request.reconnect = boolean("reconnect", &value)?,
+            "controls" => request.controls = controls(&value)?,
             "id" if allow_id => {
                 if value.is_object() || value.is_array() {
                     return Err(invalid("id", "must be a string or a number", &value));
@@ -185,6 +198,32 @@ fn rate(value: &Value) -> Result<f64, ControlError> {
         })
 }
 
+/// `{"brightness": 10, "auto_exposure": "manual", "white_balance_automatic": false}`.
+fn controls(
+    value: &Value,
+) -> Result<Vec<(String, crate::capture::controls::ControlValue)>, ControlError> {
+    const WHY: &str = "must be an object of control names and values, e.g. {\"brightness\": 10}";
+    let Value::Object(map) = value else {
+        return Err(invalid("controls", WHY, value));
+    };
+    if map.is_empty() {
+        return Err(invalid("controls", WHY, value));
+    }
+    map.iter()
+        .map(|(name, v)| {
+            crate::capture::controls::ControlValue::from_json(v)
+                .map(|cv| (name.clone(), cv))
+                .ok_or_else(|| {
+                    invalid(
+                        "controls",
+                        "each value must be a whole number, true or false, or a menu item's name",
+                        v,
+                    )
+                })
+        })
+        .collect()
+}
+
 fn boolean(key: &'static str, value: &Value) -> Result<bool, ControlError> {
     value
         .as_bool()
@@ -218,6 +257,7 @@ mod tests {
                 paused: Some(true),
                 snapshot: true,
                 reconnect: false,
+                controls: Vec::new(),
             }
         );
     }

@@ -112,6 +112,16 @@ fn answer(exchange: &Exchange<'_>, ctx: &HttpContext) -> Response {
             )
         }
         Err(e @ ControlError::Snapshot(_)) => error_response(503, &e.to_string()),
+        Err(ControlError::Controls(c)) => {
+            use crate::capture::controls::ControlsError as C;
+            let code = match &c {
+                // The camera said no, or is not there now: the request was fine.
+                C::Driver { .. } | C::NotOpen => 409,
+                C::Unavailable => 503,
+                _ => 400,
+            };
+            error_response(code, &ControlError::Controls(c).to_string())
+        }
         Err(e @ (ControlError::Busy | ControlError::Stopped)) => {
             error_response(503, &e.to_string()).with_header("Retry-After", "1")
         }

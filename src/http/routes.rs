@@ -64,6 +64,11 @@ const ROUTES: &[Route] = &[
         handler: |_, ctx, _| Outcome::Reply(status(ctx)),
     },
     Route {
+        path: "/controls",
+        methods: GET,
+        handler: |_, ctx, _| Outcome::Reply(controls(ctx)),
+    },
+    Route {
         path: "/events",
         methods: GET,
         handler: |_, ctx, _| Outcome::Reply(control::events(ctx)),
@@ -154,6 +159,19 @@ fn status(ctx: &HttpContext) -> Response {
     let body = serde_json::to_string_pretty(&*ctx.status.borrow())
         .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
     Response::json(body)
+}
+
+/// The camera's controls: each with its type, range, menu items, value and
+/// flags (`inactive`, `read_only`, `grabbed`).
+fn controls(ctx: &HttpContext) -> Response {
+    let status = ctx.status.borrow();
+    let body = serde_json::json!({
+        "device": status.capture.device,
+        "controls": status.controls,
+    });
+    Response::json(
+        serde_json::to_string_pretty(&body).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}")),
+    )
 }
 
 /// The latest JPEG, or 503 with the reason there is none.

@@ -105,7 +105,12 @@ mod tests {
         let o = mqtt_options(&cfg).expect("options");
         assert_eq!(o.broker_address(), ("127.0.0.1".to_string(), 1999));
         assert_eq!(o.keep_alive(), Duration::from_secs(1));
-        assert_eq!(o.max_packet_size(), 8 * 1024 * 1024);
+        // Inbound: anything MQTT allows (an oversize message is dropped by
+        // the handler, not by the link).
+        assert_eq!(
+            o.max_packet_size(),
+            super::super::config::MAX_INBOUND_PACKET_BYTES
+        );
         let will = o.last_will().expect("will");
         assert_eq!(will.topic, "system/health/camera");
         assert!(will.retain);

@@ -91,6 +91,7 @@ fn start_capture(
         codec: config.encoder.clone(),
         reopen_min: Duration::from_millis(500),
         reopen_max: Duration::from_secs(10),
+        controls: config.controls.clone(),
     };
     let thread = crate::capture::thread::spawn(
         source,

@@ -64,6 +64,7 @@ pub(super) async fn run(source: StatusSource, tx: watch::Sender<Status>) {
             mqtt: crate::stats::MqttSection::default(),
             keys_applied: source.controls.keys_applied(),
             tasks: source.supervisor.status(),
+            controls: source.capture.controls(),
         };
         status
             .mqtt

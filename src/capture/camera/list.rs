@@ -29,6 +29,8 @@ pub struct CameraInfo {
     pub driver: String,
     pub bus: String,
     pub formats: Vec<FormatInfo>,
+    /// Its controls with their values now.
+    pub controls: Vec<crate::capture::controls::ControlInfo>,
     /// Why the device could not be inspected (e.g. permission denied).
     pub error: Option<String>,
 }
@@ -86,6 +88,7 @@ fn inspect(index: u32) -> Option<CameraInfo> {
         driver: String::new(),
         bus: String::new(),
         formats: Vec::new(),
+        controls: Vec::new(),
         error: None,
     };
     let device = match Device::with_path(&path) {
@@ -129,6 +132,7 @@ fn inspect(index: u32) -> Option<CameraInfo> {
             sizes,
         });
     }
+    info.controls = super::controls::enumerate(&device);
     Some(info)
 }
 
@@ -238,8 +242,62 @@ pub fn print_camera_list(cameras: &[CameraInfo], out: &mut impl Write) -> io::Re
                 writeln!(out, "        {size:<11} {rates}")?;
             }
         }
+        print_controls(&cam.controls, out)?;
     }
     Ok(())
+}
+
+/// The controls as `--control NAME=VALUE` takes them: name, what it takes,
+/// the default and the value now.
+fn print_controls(
+    controls: &[crate::capture::controls::ControlInfo],
+    out: &mut impl Write,
+) -> io::Result<()> {
+    if controls.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "  controls (--control NAME=VALUE):")?;
+    for c in controls {
+        let mut flags = Vec::new();
+        if c.inactive {
+            flags.push("inactive");
+        }
+        if c.read_only {
+            flags.push("read-only");
+        }
+        if c.grabbed {
+            flags.push("busy");
+        }
+        let flags = if flags.is_empty() {
+            String::new()
+        } else {
+            format!("  ({})", flags.join(", "))
+        };
+        let default = crate::capture::controls::ControlInfo {
+            value: c.default,
+            ..c.clone()
+        }
+        .value_text();
+        writeln!(
+            out,
+            "        {:<28} {} = {}  [{}; default {default}]{flags}",
+            c.name,
+            kind_name(c.kind),
+            c.value_text(),
+            c.range_text(),
+        )?;
+    }
+    Ok(())
+}
+
+fn kind_name(kind: crate::capture::controls::ControlKind) -> &'static str {
+    use crate::capture::controls::ControlKind as K;
+    match kind {
+        K::Integer => "int ",
+        K::Boolean => "bool",
+        K::Menu => "menu",
+        K::IntegerMenu => "intm",
+    }
 }
 
 #[cfg(test)]
@@ -294,6 +352,7 @@ mod tests {
                         sizes: vec![size(1920, 1080, &[])],
                     },
                 ],
+                controls: Vec::new(),
                 error: None,
             },
             CameraInfo {
@@ -314,6 +373,7 @@ mod tests {
                         up_to: Some((2592, 1944, 2, 2)),
                     }],
                 }],
+                controls: Vec::new(),
                 error: None,
             },
             CameraInfo {
@@ -323,6 +383,7 @@ mod tests {
                 driver: String::new(),
                 bus: String::new(),
                 formats: vec![],
+                controls: Vec::new(),
                 error: Some("permission denied (is this user in the 'video' group?)".into()),
             },
         ];

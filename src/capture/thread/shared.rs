@@ -7,6 +7,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::watch;
 
+use crate::capture::controls::{ControlInfo, ControlValue, ControlsError};
 use crate::capture::{CaptureError, SourceInfo};
 use crate::encode::{Codec, Transform};
 use crate::stats::{CaptureStatus, EncoderStatus, History, RateMeter, TimeBuckets};
@@ -35,6 +36,8 @@ pub struct CaptureSettings {
     pub codec: Codec,
     pub reopen_min: Duration,
     pub reopen_max: Duration,
+    /// Camera controls to set at every open (`--control`, `[controls]`).
+    pub controls: Vec<(String, ControlValue)>,
 }
 
 /// Shared between the capture thread, the service and the status readers.
@@ -52,6 +55,22 @@ pub struct CaptureShared {
     pub(super) encode_failures: AtomicU64,
     pub(super) counters: Mutex<Counters>,
     pub(super) health: watch::Sender<CameraHealth>,
+    /// Requests to change the source's controls, served by the capture
+    /// thread (which owns the source) at its next turn.
+    pub(super) control_jobs: Mutex<Vec<ControlJob>>,
+    /// The source's controls as last read (empty while it is closed).
+    pub(super) controls: Mutex<Vec<ControlInfo>>,
+}
+
+/// How long a control request waits for the capture thread (it turns at
+/// least once per frame read, bounded by the read timeout).
+const CONTROL_WAIT: Duration = Duration::from_secs(4);
+
+/// A change of controls waiting for the capture thread.
+#[derive(Debug)]
+pub(super) struct ControlJob {
+    pub(super) values: Vec<(String, ControlValue)>,
+    pub(super) reply: tokio::sync::oneshot::Sender<Result<Vec<ControlInfo>, ControlsError>>,
 }
 
 #[derive(Debug, Default)]
@@ -98,7 +117,52 @@ impl CaptureShared {
             encode_failures: AtomicU64::new(0),
             counters: Mutex::new(Counters::default()),
             health: watch::Sender::new(CameraHealth::Starting),
+            control_jobs: Mutex::new(Vec::new()),
+            controls: Mutex::new(Vec::new()),
         })
+    }
+
+    /// The source's controls with their values, as last read.
+    #[must_use]
+    pub fn controls(&self) -> Vec<ControlInfo> {
+        self.controls
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Change the source's controls, all or nothing; they are kept and set
+    /// again at every re-open. Returns the controls after the change.
+    ///
+    /// # Errors
+    /// A control refused (by name, with what it takes or why), the camera
+    /// not open, or the capture thread not answering in time.
+    pub async fn set_controls(
+        &self,
+        values: Vec<(String, ControlValue)>,
+    ) -> Result<Vec<ControlInfo>, ControlsError> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.control_jobs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(ControlJob { values, reply });
+        match tokio::time::timeout(CONTROL_WAIT, answer).await {
+            Ok(Ok(result)) => result,
+            _ => Err(ControlsError::Unavailable),
+        }
+    }
+
+    pub(super) fn take_control_jobs(&self) -> Vec<ControlJob> {
+        std::mem::take(
+            &mut *self
+                .control_jobs
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        )
+    }
+
+    pub(super) fn set_control_list(&self, list: Vec<ControlInfo>) {
+        *self.controls.lock().unwrap_or_else(PoisonError::into_inner) = list;
     }
 
     /// Current JPEG quality.

@@ -1,0 +1,542 @@
+//! The camera's own controls (brightness, exposure, white balance, …): what
+//! a source offers, and requests to change them, checked as a whole before
+//! anything is written.
+//!
+//! Names are the driver's in `v4l2-ctl`'s form: lower case, words joined by
+//! `_` ("Exposure Time, Absolute" is `exposure_time_absolute`).
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// What kind of value a control takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ControlKind {
+    Integer,
+    Boolean,
+    /// One of named items, set by name or index.
+    Menu,
+    /// One of numbers, set by index or by the number.
+    IntegerMenu,
+}
+
+/// One item of a menu: its index (what the driver stores) and its name (for
+/// an integer menu, the number).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MenuItem {
+    pub index: i64,
+    pub name: String,
+}
+
+/// One control as the source offers it now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ControlInfo {
+    /// `v4l2-ctl`'s name: `brightness`, `auto_exposure`.
+    pub name: String,
+    /// The driver's own name: "Brightness", "Auto Exposure".
+    pub label: String,
+    #[serde(rename = "type")]
+    pub kind: ControlKind,
+    pub min: i64,
+    pub max: i64,
+    pub step: u64,
+    pub default: i64,
+    pub value: i64,
+    /// The items of a menu, in order (empty for other kinds).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub menu: Vec<MenuItem>,
+    /// Set, but without effect now (exposure time while auto exposure is on).
+    pub inactive: bool,
+    pub read_only: bool,
+    /// Held by the driver (e.g. while streaming): cannot be changed now.
+    pub grabbed: bool,
+    /// The source's id for it (V4L2 control id).
+    #[serde(skip)]
+    pub id: u32,
+}
+
+impl ControlInfo {
+    /// The current value as a person reads it: the item's name for a menu.
+    #[must_use]
+    pub fn value_text(&self) -> String {
+        match self.kind {
+            ControlKind::Boolean => (self.value != 0).to_string(),
+            ControlKind::Menu | ControlKind::IntegerMenu => self
+                .menu
+                .iter()
+                .find(|m| m.index == self.value)
+                .map_or_else(|| self.value.to_string(), |m| m.name.clone()),
+            ControlKind::Integer => self.value.to_string(),
+        }
+    }
+
+    /// What values it takes, for errors and listings.
+    #[must_use]
+    pub fn range_text(&self) -> String {
+        match self.kind {
+            ControlKind::Boolean => "true or false".to_owned(),
+            ControlKind::Menu | ControlKind::IntegerMenu => {
+                let items: Vec<String> = self
+                    .menu
+                    .iter()
+                    .map(|m| format!("{} ({})", m.name, m.index))
+                    .collect();
+                format!("one of {}", items.join(", "))
+            }
+            ControlKind::Integer if self.step > 1 => {
+                format!("{} to {} in steps of {}", self.min, self.max, self.step)
+            }
+            ControlKind::Integer => format!("{} to {}", self.min, self.max),
+        }
+    }
+}
+
+/// A value as a request gives it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ControlValue {
+    Number(i64),
+    Bool(bool),
+    /// A menu item's name (or a number or boolean written as text).
+    Text(String),
+}
+
+impl ControlValue {
+    /// From JSON: a whole number, a boolean or a string.
+    #[must_use]
+    pub fn from_json(value: &Value) -> Option<Self> {
+        match value {
+            Value::Bool(b) => Some(Self::Bool(*b)),
+            Value::Number(n) => n.as_i64().map(Self::Number),
+            Value::String(s) => Some(Self::Text(s.clone())),
+            _ => None,
+        }
+    }
+
+    /// From text (`--control NAME=VALUE`, a config file).
+    #[must_use]
+    pub fn from_text(text: &str) -> Self {
+        let t = text.trim();
+        if let Ok(n) = t.parse::<i64>() {
+            return Self::Number(n);
+        }
+        match t {
+            "true" => Self::Bool(true),
+            "false" => Self::Bool(false),
+            _ => Self::Text(t.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for ControlValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Number(n) => write!(f, "{n}"),
+            Self::Bool(b) => write!(f, "{b}"),
+            Self::Text(s) => write!(f, "{}", crate::text::quote(s)),
+        }
+    }
+}
+
+/// Why a change of controls was refused or failed; names the control.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ControlsError {
+    #[error("{name}: unknown control (this camera has: {known})")]
+    Unknown { name: String, known: String },
+    #[error("{name}: must be {range} (got {got})")]
+    OutOfRange {
+        name: String,
+        range: String,
+        got: String,
+    },
+    #[error("{name}: {why}")]
+    Refused { name: String, why: String },
+    #[error("{name}: the driver refused it: {reason}")]
+    Driver { name: String, reason: String },
+    #[error("the source has no controls it can change")]
+    NoControls,
+    #[error("the camera is not open now (controls are kept and set when it opens)")]
+    NotOpen,
+    #[error("the capture thread is not answering")]
+    Unavailable,
+}
+
+/// One checked write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Write {
+    pub id: u32,
+    pub name: String,
+    pub kind: ControlKind,
+    pub value: i64,
+}
+
+/// Which automatic mode makes a control inactive, for the message that
+/// says what to change first (the pairs uvcvideo and most drivers have).
+const MASTERS: &[(&str, &str, &str)] = &[
+    ("exposure_time_absolute", "auto_exposure", "manual"),
+    ("exposure_absolute", "auto_exposure", "manual"),
+    (
+        "white_balance_temperature",
+        "white_balance_automatic",
+        "false",
+    ),
+    ("focus_absolute", "focus_automatic_continuous", "false"),
+    ("gain", "gain_automatic", "false"),
+];
+
+/// An automatic mode: written before the others in one request, so that a
+/// manual value set with it lands after the mode is off.
+#[must_use]
+pub fn is_auto(name: &str) -> bool {
+    name.contains("auto")
+}
+
+/// Check `requested` against what the source offers; the writes in the
+/// order to make them (automatic modes first).
+///
+/// # Errors
+/// The first unknown control, value of the wrong kind or out of range,
+/// read-only, grabbed or inactive control (an inactive one is accepted when
+/// the same request changes an automatic mode, which may activate it).
+pub fn resolve(
+    offered: &[ControlInfo],
+    requested: &[(String, ControlValue)],
+) -> Result<Vec<Write>, ControlsError> {
+    if offered.is_empty() {
+        return Err(ControlsError::NoControls);
+    }
+    let changes_auto = requested.iter().any(|(n, _)| is_auto(n));
+    let mut writes = Vec::with_capacity(requested.len());
+    for (name, value) in requested {
+        let Some(c) = offered.iter().find(|c| &c.name == name) else {
+            let known: Vec<&str> = offered.iter().map(|c| c.name.as_str()).collect();
+            return Err(ControlsError::Unknown {
+                name: crate::text::quote(name),
+                known: known.join(", "),
+            });
+        };
+        if c.read_only || c.grabbed {
+            let why = if c.read_only {
+                "read-only"
+            } else {
+                "held by the driver now"
+            };
+            return Err(refused(c, why.to_owned()));
+        }
+        if c.inactive && !changes_auto {
+            let why = MASTERS
+                .iter()
+                .find(|(slave, master, _)| {
+                    *slave == c.name && offered.iter().any(|o| o.name == *master)
+                })
+                .map_or_else(
+                    || "inactive now (an automatic mode is on)".to_owned(),
+                    |(_, master, manual)| {
+                        format!("inactive while {master} is automatic: set {master} to {manual} first (or in the same request)")
+                    },
+                );
+            return Err(refused(c, why));
+        }
+        writes.push(Write {
+            id: c.id,
+            name: c.name.clone(),
+            kind: c.kind,
+            value: checked(c, value)?,
+        });
+    }
+    writes.sort_by_key(|w| !is_auto(&w.name));
+    Ok(writes)
+}
+
+fn refused(c: &ControlInfo, why: String) -> ControlsError {
+    ControlsError::Refused {
+        name: c.name.clone(),
+        why,
+    }
+}
+
+/// `value` as the number the driver stores, if `c` takes it.
+fn checked(c: &ControlInfo, value: &ControlValue) -> Result<i64, ControlsError> {
+    let bad = || ControlsError::OutOfRange {
+        name: c.name.clone(),
+        range: c.range_text(),
+        got: value.to_string(),
+    };
+    match (c.kind, value) {
+        (ControlKind::Boolean, ControlValue::Bool(b)) => Ok(i64::from(*b)),
+        (ControlKind::Boolean, ControlValue::Number(n @ 0..=1)) => Ok(*n),
+        (ControlKind::Boolean, ControlValue::Text(t)) => match t.to_ascii_lowercase().as_str() {
+            "true" | "on" | "yes" => Ok(1),
+            "false" | "off" | "no" => Ok(0),
+            _ => Err(bad()),
+        },
+        (ControlKind::Menu | ControlKind::IntegerMenu, ControlValue::Number(n)) => c
+            .menu
+            .iter()
+            .find(|m| m.index == *n)
+            .or_else(|| {
+                // An integer menu may be given by its number.
+                (c.kind == ControlKind::IntegerMenu)
+                    .then(|| c.menu.iter().find(|m| m.name == n.to_string()))
+                    .flatten()
+            })
+            .map(|m| m.index)
+            .ok_or_else(bad),
+        (ControlKind::Menu | ControlKind::IntegerMenu, ControlValue::Text(t)) => c
+            .menu
+            .iter()
+            .find(|m| menu_name_matches(&m.name, t))
+            .map(|m| m.index)
+            .ok_or_else(bad),
+        (ControlKind::Integer, ControlValue::Number(n)) => {
+            let on_step = c.step <= 1 || (n - c.min).unsigned_abs().is_multiple_of(c.step);
+            if (c.min..=c.max).contains(n) && on_step {
+                Ok(*n)
+            } else {
+                Err(bad())
+            }
+        }
+        _ => Err(bad()),
+    }
+}
+
+/// A menu item named loosely: "manual" finds "Manual Mode", "50hz" finds
+/// "50 Hz"; case and punctuation do not count.
+fn menu_name_matches(item: &str, given: &str) -> bool {
+    let item = var_name(item);
+    let given = var_name(given);
+    !given.is_empty()
+        && (item == given
+            || item.strip_suffix("_mode") == Some(given.as_str())
+            || item.replace('_', "") == given.replace('_', ""))
+}
+
+/// `v4l2-ctl`'s name for a control: lower case letters and digits, every
+/// other run of characters one `_` ("White Balance, Automatic" →
+/// `white_balance_automatic`).
+#[must_use]
+pub fn var_name(label: &str) -> String {
+    let mut out = String::with_capacity(label.len());
+    let mut gap = false;
+    for ch in label.chars() {
+        if ch.is_ascii_alphanumeric() {
+            if gap && !out.is_empty() {
+                out.push('_');
+            }
+            gap = false;
+            out.push(ch.to_ascii_lowercase());
+        } else {
+            gap = true;
+        }
+    }
+    out
+}
+
+/// Parse `NAME=VALUE` (`--control`, `CAMERA_CONTROLS`).
+///
+/// # Errors
+/// No `=`, or an empty name.
+pub fn parse_assignment(text: &str) -> Result<(String, ControlValue), String> {
+    let Some((name, value)) = text.split_once('=') else {
+        return Err(format!("{}: expected NAME=VALUE", crate::text::quote(text)));
+    };
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(format!("{}: the name is empty", crate::text::quote(text)));
+    }
+    Ok((name.to_owned(), ControlValue::from_text(value)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn control(name: &str, kind: ControlKind, range: (i64, i64, u64), value: i64) -> ControlInfo {
+        ControlInfo {
+            name: name.to_owned(),
+            label: name.to_owned(),
+            kind,
+            min: range.0,
+            max: range.1,
+            step: range.2,
+            default: value,
+            value,
+            menu: Vec::new(),
+            inactive: false,
+            read_only: false,
+            grabbed: false,
+            id: 1,
+        }
+    }
+
+    fn webcam() -> Vec<ControlInfo> {
+        let mut auto = control("auto_exposure", ControlKind::Menu, (0, 3, 1), 3);
+        auto.menu = vec![
+            MenuItem {
+                index: 1,
+                name: "Manual Mode".into(),
+            },
+            MenuItem {
+                index: 3,
+                name: "Aperture Priority Mode".into(),
+            },
+        ];
+        let mut exposure = control(
+            "exposure_time_absolute",
+            ControlKind::Integer,
+            (3, 2047, 1),
+            250,
+        );
+        exposure.inactive = true;
+        let mut power = control("power_line_frequency", ControlKind::Menu, (0, 2, 1), 2);
+        power.menu = vec![
+            MenuItem {
+                index: 0,
+                name: "Disabled".into(),
+            },
+            MenuItem {
+                index: 1,
+                name: "50 Hz".into(),
+            },
+            MenuItem {
+                index: 2,
+                name: "60 Hz".into(),
+            },
+        ];
+        vec![
+            control("brightness", ControlKind::Integer, (0, 255, 1), 128),
+            control("sharpness", ControlKind::Integer, (0, 255, 5), 125),
+            control(
+                "white_balance_automatic",
+                ControlKind::Boolean,
+                (0, 1, 1),
+                1,
+            ),
+            auto,
+            exposure,
+            power,
+        ]
+    }
+
+    fn req(pairs: &[(&str, ControlValue)]) -> Vec<(String, ControlValue)> {
+        pairs
+            .iter()
+            .map(|(n, v)| ((*n).to_owned(), v.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn names_as_v4l2_ctl_writes_them() {
+        for (label, name) in [
+            ("Brightness", "brightness"),
+            ("White Balance, Automatic", "white_balance_automatic"),
+            ("Exposure Time, Absolute", "exposure_time_absolute"),
+            ("Power Line Frequency", "power_line_frequency"),
+            ("Focus, Automatic Continuous", "focus_automatic_continuous"),
+            ("  ISO Sensitivity, Auto ", "iso_sensitivity_auto"),
+        ] {
+            assert_eq!(var_name(label), name);
+        }
+    }
+
+    #[test]
+    fn menus_by_name_or_index_and_autos_first() {
+        use ControlValue::{Number, Text};
+        let writes = resolve(
+            &webcam(),
+            &req(&[
+                ("exposure_time_absolute", Number(100)),
+                ("auto_exposure", Text("manual".into())),
+                ("power_line_frequency", Text("50hz".into())),
+                ("white_balance_automatic", ControlValue::Bool(false)),
+            ]),
+        )
+        .expect("valid");
+        let got: Vec<(&str, i64)> = writes.iter().map(|w| (w.name.as_str(), w.value)).collect();
+        assert_eq!(
+            got,
+            [
+                ("auto_exposure", 1),
+                ("white_balance_automatic", 0),
+                ("exposure_time_absolute", 100),
+                ("power_line_frequency", 1),
+            ]
+        );
+        let by_index = resolve(&webcam(), &req(&[("power_line_frequency", Number(2))]));
+        assert_eq!(by_index.expect("valid")[0].value, 2);
+    }
+
+    #[test]
+    fn every_refusal_names_the_control_and_what_it_takes() {
+        use ControlValue::{Bool, Number, Text};
+        let cases: &[(&str, ControlValue, &str)] = &[
+            (
+                "colour",
+                Number(1),
+                "colour: unknown control (this camera has: brightness, sharpness",
+            ),
+            (
+                "brightness",
+                Number(300),
+                "brightness: must be 0 to 255 (got 300)",
+            ),
+            (
+                "brightness",
+                Bool(true),
+                "brightness: must be 0 to 255 (got true)",
+            ),
+            (
+                "sharpness",
+                Number(7),
+                "sharpness: must be 0 to 255 in steps of 5 (got 7)",
+            ),
+            (
+                "auto_exposure",
+                Number(2),
+                "auto_exposure: must be one of Manual Mode (1), Aperture Priority Mode (3) (got 2)",
+            ),
+            (
+                "auto_exposure",
+                Text("sport".into()),
+                "auto_exposure: must be one of",
+            ),
+            (
+                "white_balance_automatic",
+                Number(2),
+                "white_balance_automatic: must be true or false (got 2)",
+            ),
+            (
+                "exposure_time_absolute",
+                Number(100),
+                "exposure_time_absolute: inactive while auto_exposure is automatic: set auto_exposure to manual first",
+            ),
+        ];
+        for (name, value, expected) in cases {
+            let err = resolve(&webcam(), &req(&[(name, value.clone())]))
+                .expect_err(name)
+                .to_string();
+            assert!(err.starts_with(expected), "{err}\n  expected {expected}");
+        }
+        assert_eq!(
+            resolve(&[], &req(&[("brightness", Number(1))])),
+            Err(ControlsError::NoControls)
+        );
+    }
+
+    #[test]
+    fn assignments_from_text() {
+        assert_eq!(
+            parse_assignment("brightness=10"),
+            Ok(("brightness".into(), ControlValue::Number(10)))
+        );
+        assert_eq!(
+            parse_assignment(" auto_exposure = manual "),
+            Ok(("auto_exposure".into(), ControlValue::Text("manual".into())))
+        );
+        assert_eq!(
+            parse_assignment("x=true"),
+            Ok(("x".into(), ControlValue::Bool(true)))
+        );
+        assert!(parse_assignment("brightness").is_err());
+        assert!(parse_assignment("=1").is_err());
+    }
+}
