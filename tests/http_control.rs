@@ -128,6 +128,42 @@ fn snapshots_go_to_the_snapshot_dir_and_only_the_newest_are_kept() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// The test pattern's software controls: listed, set like a camera's, and
+/// seen in the picture (no saturation: grey).
+#[test]
+fn the_test_pattern_takes_brightness_contrast_and_saturation() {
+    let (_svc, addr) = demo(&[]);
+    let names = eventually(Duration::from_secs(3), || {
+        let listed: serde_json::Value =
+            serde_json::from_slice(&common::get(addr, "/controls").body).ok()?;
+        let names: Vec<String> = listed["controls"]
+            .as_array()?
+            .iter()
+            .filter_map(|c| c["name"].as_str().map(str::to_owned))
+            .collect();
+        (!names.is_empty()).then_some(names)
+    });
+    assert_eq!(
+        names.expect("controls listed"),
+        ["brightness", "contrast", "saturation"]
+    );
+    let r = post(addr, "/control", r#"{"controls":{"saturation":0}}"#, None);
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let grey = eventually(Duration::from_secs(5), || {
+        let jpeg = common::get(addr, "/snapshot").body;
+        let rgb = zune_jpeg::JpegDecoder::new(&jpeg).decode().ok()?;
+        let colour = rgb
+            .chunks_exact(3)
+            .map(|p| p.iter().max().unwrap_or(&0) - p.iter().min().unwrap_or(&0))
+            .max()?;
+        (colour <= 12).then_some(colour)
+    });
+    assert!(grey.is_some(), "the picture turned grey");
+    let r = post(addr, "/control", r#"{"controls":{"contrast":201}}"#, None);
+    assert_eq!(r.status, 400);
+    assert!(String::from_utf8_lossy(&r.body).contains("contrast: must be 0 to 200 (got 201)"));
+}
+
 #[test]
 fn every_bad_body_is_400_and_changes_nothing() {
     let (_svc, addr) = demo(&[]);

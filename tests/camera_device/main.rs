@@ -14,6 +14,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod controls;
 mod emulator;
 mod listing;
 mod modes;
