@@ -86,6 +86,30 @@ fn passthrough_check(c: &mut Criterion) {
     group.finish();
 }
 
+/// The test pattern's software brightness, contrast and saturation on a
+/// 720p picture (all three away from neutral: the most work).
+fn picture_adjust(c: &mut Criterion) {
+    use tars_camera::capture::adjust::PictureAdjust;
+    use tars_camera::capture::controls::{ControlValue, resolve};
+    let mut adjust = PictureAdjust::default();
+    let values: Vec<(String, ControlValue)> =
+        [("brightness", 10), ("contrast", 120), ("saturation", 80)]
+            .into_iter()
+            .map(|(n, v)| (n.to_owned(), ControlValue::Number(v)))
+            .collect();
+    if let Ok(writes) = resolve(&adjust.controls(), &values) {
+        let _ = adjust.set(&writes);
+    }
+    let rgb = picture(1280, 720);
+    c.bench_function("picture_adjust_1280x720", |b| {
+        let mut out = rgb.clone();
+        b.iter(|| {
+            out.copy_from_slice(&rgb);
+            adjust.apply(black_box(&mut out));
+        });
+    });
+}
+
 fn rotation(c: &mut Criterion) {
     let mut group = c.benchmark_group("transform_1280x720");
     let rgb = picture(1280, 720);
