@@ -468,3 +468,317 @@ fn footer_and_help_follow_the_state() {
     assert!(t.contains("pause or resume MQTT frames"), "{t}");
     assert!(!t.contains("Preview"), "v hid the preview:\n{t}");
 }
+
+mod controls_view {
+    use super::*;
+    use crossterm::event::{KeyCode, KeyEvent};
+    use ratatui::style::Modifier;
+    use serde_json::json;
+    use tars_camera::capture::controls::{
+        ControlInfo, ControlKind, ControlValue, MenuItem, resolve,
+    };
+    use tars_camera::control::{Applied, Command, ControlError, ControlRequest, ControlState};
+
+    fn control(
+        name: &str,
+        kind: ControlKind,
+        (min, max, step): (i64, i64, u64),
+        value: i64,
+    ) -> ControlInfo {
+        ControlInfo {
+            name: name.into(),
+            label: name.into(),
+            kind,
+            min,
+            max,
+            step,
+            default: value,
+            value,
+            menu: Vec::new(),
+            inactive: false,
+            read_only: false,
+            grabbed: false,
+            id: 1,
+        }
+    }
+
+    fn menu(items: &[(i64, &str)]) -> Vec<MenuItem> {
+        items
+            .iter()
+            .map(|(index, name)| MenuItem {
+                index: *index,
+                name: (*name).into(),
+            })
+            .collect()
+    }
+
+    /// What a UVC webcam offers: integers, a boolean, menus and a manual
+    /// value that is inactive while its automatic mode is on.
+    fn webcam() -> Vec<ControlInfo> {
+        let mut auto = control("auto_exposure", ControlKind::Menu, (0, 3, 1), 3);
+        auto.menu = menu(&[(1, "Manual Mode"), (3, "Aperture Priority Mode")]);
+        let mut exposure = control(
+            "exposure_time_absolute",
+            ControlKind::Integer,
+            (3, 2047, 1),
+            250,
+        );
+        exposure.inactive = true;
+        let mut power = control("power_line_frequency", ControlKind::Menu, (0, 2, 1), 2);
+        power.menu = menu(&[(0, "Disabled"), (1, "50 Hz"), (2, "60 Hz")]);
+        vec![
+            control("brightness", ControlKind::Integer, (0, 255, 1), 128),
+            control(
+                "white_balance_automatic",
+                ControlKind::Boolean,
+                (0, 1, 1),
+                1,
+            ),
+            auto,
+            exposure,
+            power,
+        ]
+    }
+
+    fn press(app: &mut App, code: KeyCode) {
+        app.on_key(&KeyEvent::from(code), Instant::now());
+    }
+
+    fn open_app() -> (App, mpsc::Receiver<Command>) {
+        let mut s = status();
+        s.controls = webcam();
+        let (tx, rx) = mpsc::channel(8);
+        let mut app = App::new(
+            s,
+            Arc::new(FrameHub::new()),
+            tx,
+            4.0,
+            EventLog::new(10),
+            ColorMode::TrueColor,
+        );
+        press(&mut app, KeyCode::Char('c'));
+        assert!(app.controls_open(), "c opens the controls view");
+        (app, rx)
+    }
+
+    /// The command a key sent: one control request.
+    fn sent(rx: &mut mpsc::Receiver<Command>) -> (ControlRequest, tars_camera::control::Reply) {
+        match rx.try_recv() {
+            Ok(Command::Apply(request, reply)) => (request, reply),
+            other => panic!("expected a control request, got {other:?}"),
+        }
+    }
+
+    fn asks(name: &str, value: ControlValue) -> ControlRequest {
+        ControlRequest {
+            controls: vec![(name.into(), value)],
+            ..ControlRequest::default()
+        }
+    }
+
+    /// The service's answer to `request`, as it applies it: checked against
+    /// `offered` by the same rules, the applied values by their names.
+    fn answer(offered: &[ControlInfo], request: &ControlRequest) -> Result<Applied, ControlError> {
+        let writes = resolve(offered, &request.controls)?;
+        let mut applied = serde_json::Map::new();
+        for w in writes {
+            let mut c = offered
+                .iter()
+                .find(|c| c.name == w.name)
+                .expect("offered")
+                .clone();
+            c.value = w.value;
+            applied.insert(w.name, json!(c.value_text()));
+        }
+        Ok(Applied {
+            applied: [("controls".to_owned(), serde_json::Value::Object(applied))]
+                .into_iter()
+                .collect(),
+            status: ControlState {
+                quality: 80,
+                mqtt_rate: 2.0,
+                max_mqtt_rate: 30.0,
+                paused: false,
+                last_saved: None,
+            },
+        })
+    }
+
+    /// The row showing `name`.
+    fn row_of<'a>(t: &'a str, name: &str) -> &'a str {
+        t.lines()
+            .find(|l| l.contains(name))
+            .unwrap_or_else(|| panic!("{name} not listed:\n{t}"))
+    }
+
+    fn modifiers_at(buf: &Buffer, needle: &str) -> Modifier {
+        let (x, y) = find(buf, needle).unwrap_or_else(|| panic!("{needle:?} not shown"));
+        buf[(x, y)].modifier
+    }
+
+    #[test]
+    fn lists_name_value_and_range_dims_the_inactive_and_moves_the_selection() {
+        let (mut app, _rx) = open_app();
+        let buf = draw_app(&mut app, 120, 30);
+        let t = text(&buf);
+        assert!(t.contains(" Controls /dev/video0 "), "{t}");
+        assert!(row_of(&t, "brightness").contains("128"), "{t}");
+        assert!(row_of(&t, "brightness").contains("0 to 255"), "{t}");
+        assert!(
+            row_of(&t, "white_balance_automatic").contains("true"),
+            "{t}"
+        );
+        let auto = row_of(&t, "auto_exposure ");
+        assert!(
+            auto.contains("Aperture Priority Mode")
+                && auto.contains("one of Manual Mode (1), Aperture Priority Mode (3)"),
+            "a menu shows its item's name and its items:\n{t}"
+        );
+        assert!(
+            row_of(&t, "exposure_time_absolute").contains("(inactive) 3 to 2047"),
+            "{t}"
+        );
+        assert!(
+            !t.contains(" Capture "),
+            "the view replaces the panes:\n{t}"
+        );
+        let footer = t.lines().last().expect("footer");
+        assert!(
+            footer.contains("Esc/c close") && footer.contains("←/→ step"),
+            "{footer}"
+        );
+        assert!(
+            modifiers_at(&buf, "exposure_time_absolute").contains(Modifier::DIM),
+            "inactive is dimmed"
+        );
+        assert!(!modifiers_at(&buf, "brightness").contains(Modifier::DIM));
+        assert!(
+            modifiers_at(&buf, "brightness").contains(Modifier::REVERSED),
+            "the first control is selected"
+        );
+
+        press(&mut app, KeyCode::Down);
+        press(&mut app, KeyCode::Down);
+        let buf = draw_app(&mut app, 120, 30);
+        assert!(modifiers_at(&buf, "auto_exposure").contains(Modifier::REVERSED));
+        assert!(!modifiers_at(&buf, "brightness").contains(Modifier::REVERSED));
+        assert!(
+            text(&buf).contains("auto_exposure (auto_exposure): one of Manual Mode (1)"),
+            "the selected control's details:\n{}",
+            text(&buf)
+        );
+        press(&mut app, KeyCode::Up);
+        let buf = draw_app(&mut app, 120, 30);
+        assert!(modifiers_at(&buf, "white_balance_automatic").contains(Modifier::REVERSED));
+
+        press(&mut app, KeyCode::Esc);
+        assert!(!app.controls_open(), "Esc leaves the view, not the UI");
+        assert!(text(&draw_app(&mut app, 120, 30)).contains(" Capture "));
+        press(&mut app, KeyCode::Char('c'));
+        press(&mut app, KeyCode::Char('c'));
+        assert!(!app.controls_open(), "c leaves it too");
+    }
+
+    #[test]
+    fn a_step_sends_the_request_and_the_value_shows_once_the_service_confirms() {
+        let (mut app, mut rx) = open_app();
+        press(&mut app, KeyCode::Right);
+        let (request, reply) = sent(&mut rx);
+        assert_eq!(request, asks("brightness", ControlValue::Number(129)));
+        let t = text(&draw_app(&mut app, 120, 30));
+        assert!(
+            row_of(&t, "brightness").contains("128"),
+            "not before it applied:\n{t}"
+        );
+        assert!(
+            t.lines()
+                .last()
+                .expect("footer")
+                .contains("brightness → 129…"),
+            "{t}"
+        );
+
+        reply.send(answer(&webcam(), &request));
+        app.on_tick(Instant::now());
+        let t = text(&draw_app(&mut app, 120, 30));
+        assert!(row_of(&t, "brightness").contains("129"), "{t}");
+        assert!(
+            t.lines()
+                .last()
+                .expect("footer")
+                .contains("brightness = 129"),
+            "{t}"
+        );
+
+        // PgDn: ten steps down from the confirmed value; d: the default.
+        press(&mut app, KeyCode::PageDown);
+        assert_eq!(
+            sent(&mut rx).0,
+            asks("brightness", ControlValue::Number(119))
+        );
+        press(&mut app, KeyCode::Char('d'));
+        assert_eq!(
+            sent(&mut rx).0,
+            asks("brightness", ControlValue::Number(128))
+        );
+
+        // A boolean toggles; a menu steps to its next item, Enter cycles round.
+        press(&mut app, KeyCode::Down);
+        press(&mut app, KeyCode::Left);
+        assert_eq!(
+            sent(&mut rx).0,
+            asks("white_balance_automatic", ControlValue::Bool(false))
+        );
+        press(&mut app, KeyCode::Down);
+        press(&mut app, KeyCode::Enter);
+        let (request, reply) = sent(&mut rx);
+        assert_eq!(request, asks("auto_exposure", ControlValue::Number(1)));
+        reply.send(answer(&webcam(), &request));
+        app.on_tick(Instant::now());
+        let t = text(&draw_app(&mut app, 120, 30));
+        assert!(row_of(&t, "auto_exposure ").contains("Manual Mode"), "{t}");
+        press(&mut app, KeyCode::Left);
+        assert!(
+            rx.try_recv().is_err(),
+            "already the first item: nothing sent"
+        );
+        assert!(
+            app.note()
+                .is_some_and(|n| n.contains("auto_exposure is Manual Mode already"))
+        );
+    }
+
+    #[test]
+    fn a_refused_change_shows_the_services_reason_and_keeps_the_value() {
+        let (mut app, mut rx) = open_app();
+        for _ in 0..3 {
+            press(&mut app, KeyCode::Down);
+        }
+        press(&mut app, KeyCode::Right);
+        let (request, reply) = sent(&mut rx);
+        assert_eq!(
+            request,
+            asks("exposure_time_absolute", ControlValue::Number(251)),
+            "an inactive control's change is still asked: the service says why not"
+        );
+        reply.send(answer(&webcam(), &request));
+        app.on_tick(Instant::now());
+        let why = "exposure_time_absolute: inactive while auto_exposure is automatic: \
+                   set auto_exposure to manual first";
+        let t = text(&draw_app(&mut app, 200, 30));
+        assert!(t.lines().last().expect("footer").contains(why), "{t}");
+        assert!(row_of(&t, "exposure_time_absolute").contains("250"), "{t}");
+        assert!(app.note().is_some_and(|n| n.starts_with(why)));
+        // At 80 columns the footer is cut; the view shows the whole reason.
+        let t = text(&draw_app(&mut app, 80, 24));
+        let joined: String = t
+            .lines()
+            .map(|l| l.trim_matches(|c| c == '│' || c == ' '))
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(
+            joined.contains("set auto_exposure to manual first (or in the same"),
+            "{t}"
+        );
+    }
+}

@@ -15,6 +15,8 @@ use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 struct Reach {
     /// Since when it has not answered; `None` while it answers.
     down_since: Option<Instant>,
+    /// The controls view is open: read `/controls` too.
+    controls_wanted: bool,
     /// When the next attempt is due.
     retry_at: Option<Instant>,
     error: String,
@@ -59,6 +61,17 @@ impl RemoteView {
         r.down_since.get_or_insert(now);
         r.retry_at = Some(now + retry);
         error.clone_into(&mut r.error);
+    }
+
+    /// The UI shows the camera's controls (`true`) or no longer does.
+    pub fn want_controls(&self, wanted: bool) {
+        self.lock().controls_wanted = wanted;
+    }
+
+    /// Whether the UI shows the camera's controls now.
+    #[must_use]
+    pub fn controls_wanted(&self) -> bool {
+        self.lock().controls_wanted
     }
 
     /// Since when the service has not answered.

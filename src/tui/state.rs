@@ -15,6 +15,7 @@ use super::halfblock::ColorMode;
 use super::help;
 use super::layout;
 use super::log::EventLog;
+use super::panes::controls::{self, ControlsView};
 use super::panes::preview::PreviewPane;
 use super::panes::{self, Action, Hint, View, capture, events, keepalive, mqtt, stream};
 use super::remote::{self, RemoteView};
@@ -61,6 +62,8 @@ pub struct App {
     last_draw: Option<Instant>,
     /// Set when attached to a service in another process.
     remote: Option<RemoteView>,
+    /// The controls view (`c`).
+    controls: ControlsView,
 }
 
 impl App {
@@ -85,6 +88,7 @@ impl App {
             color,
             last_draw: None,
             remote: None,
+            controls: ControlsView::default(),
         }
     }
 
@@ -110,6 +114,12 @@ impl App {
     #[must_use]
     pub fn help_open(&self) -> bool {
         self.help_open
+    }
+
+    /// Whether the controls view is open.
+    #[must_use]
+    pub fn controls_open(&self) -> bool {
+        self.controls.is_open()
     }
 
     #[must_use]
@@ -140,10 +150,15 @@ impl App {
     pub fn hints(&self) -> Vec<Hint> {
         let view = self.view(Instant::now());
         let mut hints = help::global_hints(self.help_open, self.remote.is_some());
+        if self.controls.is_open() {
+            hints.extend(controls::hints());
+            return hints;
+        }
         // In order of importance: at 80 columns the last may not fit the footer.
         hints.extend(capture::hints(&view));
         hints.extend(mqtt::hints(&view));
         hints.extend(panes::preview::hints(self.preview.visible()));
+        hints.push(controls::hint_closed());
         hints
     }
 
@@ -156,13 +171,22 @@ impl App {
         }
     }
 
-    /// A key: help first, then quit, then each pane.
+    /// A key: help first; in the controls view its keys, then quit (`Esc`
+    /// closes the view); else quit, then each pane, then `c`.
     pub fn on_key(&mut self, key: &KeyEvent, now: Instant) -> Refresh {
+        let open = self.controls.is_open();
         let action = help::on_key(key, self.help_open)
+            .or_else(|| open.then(|| controls::on_key(key)).flatten())
             .or_else(|| is_quit(key).then_some(Action::Quit))
             .or_else(|| {
+                if open {
+                    return None;
+                }
                 let view = self.view(now);
-                PANE_KEYS.iter().find_map(|handler| handler(key, &view))
+                PANE_KEYS
+                    .iter()
+                    .find_map(|handler| handler(key, &view))
+                    .or_else(|| controls::on_key_closed(key))
             });
         match action {
             Some(action) => self.apply(action, now),
@@ -174,17 +198,10 @@ impl App {
         match action {
             Action::Send(command) => {
                 let what = describe(&command);
-                match self.commands.try_send(command) {
-                    Ok(()) => self.set_note(what, now),
-                    Err(TrySendError::Full(_)) => {
-                        self.set_note(format!("busy: command channel full, {what} not sent"), now);
-                    }
-                    Err(TrySendError::Closed(_)) => {
-                        self.set_note(format!("service not listening, {what} not sent"), now);
-                    }
-                }
+                self.send(command, what, now);
                 Refresh::Redraw
             }
+            Action::Controls(key) => self.on_controls_key(key, now),
             Action::TogglePreview => {
                 self.preview.toggle();
                 Refresh::Redraw
@@ -195,6 +212,49 @@ impl App {
             }
             Action::Quit => Refresh::Quit,
         }
+    }
+
+    /// Send `command`; the note says `what` was asked, or why it was not sent.
+    fn send(&mut self, command: Command, what: String, now: Instant) -> bool {
+        match self.commands.try_send(command) {
+            Ok(()) => {
+                self.set_note(what, now);
+                return true;
+            }
+            Err(TrySendError::Full(_)) => {
+                self.set_note(format!("busy: command channel full, {what} not sent"), now);
+            }
+            Err(TrySendError::Closed(_)) => {
+                self.set_note(format!("service not listening, {what} not sent"), now);
+            }
+        }
+        false
+    }
+
+    fn on_controls_key(&mut self, key: controls::Key, now: Instant) -> Refresh {
+        let list = &self.status.controls;
+        match key {
+            controls::Key::Open | controls::Key::Close => {
+                let open = key == controls::Key::Open;
+                self.controls.set_open(open);
+                if let Some(remote) = &self.remote {
+                    remote.want_controls(open);
+                }
+            }
+            controls::Key::Move(delta) => self.controls.move_by(list, delta),
+            change => match self.controls.request(list, change) {
+                Ok((command, what)) => {
+                    let name = self.controls.selected(list).map(|c| c.name.clone());
+                    if !self.send(command, what, now)
+                        && let Some(name) = name
+                    {
+                        self.controls.not_sent(&name);
+                    }
+                }
+                Err(why) => self.set_note(why, now),
+            },
+        }
+        Refresh::Redraw
     }
 
     /// A new status snapshot.
@@ -219,6 +279,10 @@ impl App {
     /// The periodic tick: preview cadence, countdowns, new log lines, notes.
     pub fn on_tick(&mut self, now: Instant) -> Refresh {
         let mut changed = self.preview.on_tick(now);
+        for note in self.controls.take_replies(&mut self.status.controls) {
+            self.set_note(note, now);
+            changed = true;
+        }
         changed |= self.events.generation() != self.events_seen;
         if self
             .note
@@ -252,6 +316,10 @@ impl App {
             remote::render_title(frame, title, remote, now);
             area = rest;
         }
+        if self.controls.is_open() {
+            self.draw_controls(frame, area);
+            return;
+        }
         let e = &self.status.encoder;
         let aspect = self
             .preview
@@ -281,6 +349,22 @@ impl App {
             remote::render_unreachable(frame, stats, remote, now);
         }
         help::render_footer(frame, areas.footer, &hints, self.note());
+        if self.help_open {
+            help::render_overlay(frame, area, &hints);
+        }
+    }
+}
+
+impl App {
+    /// The controls view over the panes, the footer under it.
+    fn draw_controls(&mut self, frame: &mut Frame, area: ratatui::layout::Rect) {
+        let [body, footer] =
+            Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(area);
+        let hints = self.hints();
+        let device = self.status.capture.device.clone();
+        self.controls
+            .render(frame, body, &self.status.controls, &device);
+        help::render_footer(frame, footer, &hints, self.note());
         if self.help_open {
             help::render_overlay(frame, area, &hints);
         }

@@ -13,6 +13,7 @@ use crate::control::Command;
 use crate::stats::Status;
 
 pub mod capture;
+pub mod controls;
 pub mod events;
 pub mod keepalive;
 pub mod mqtt;
@@ -70,6 +71,8 @@ pub enum Action {
     TogglePreview,
     /// Open or close the help overlay.
     ToggleHelp,
+    /// A key of the controls view (or `c`, which opens it).
+    Controls(controls::Key),
     /// Leave the UI (and stop the service).
     Quit,
 }

@@ -1,0 +1,505 @@
+//! Controls view (`c`): the camera's own controls with their values and
+//! ranges; keys change the selected one through the service's command
+//! channel.
+//!
+//! What it shows is always what the service reports: a change shows once
+//! the service confirms it (its reply, then the next status), never before.
+//! A refused change (an inactive or read-only control, a value the driver
+//! will not take) leaves the value and shows the service's reason.
+
+use std::collections::HashMap;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Style, Stylize};
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState, Wrap};
+use tokio::sync::mpsc;
+
+use super::{Action, Hint, plain_char};
+use crate::capture::controls::{ControlInfo, ControlKind, ControlValue};
+use crate::control::{Applied, Command, ControlError, ControlRequest, Reply};
+
+/// Steps per `PgUp` / `PgDn`.
+pub const PAGE_STEPS: i64 = 10;
+/// Replies waiting for the UI to read them (one per change sent).
+const REPLY_QUEUE: usize = 32;
+/// Rows under the list: the selected control's details and the last result.
+const DETAIL_ROWS: u16 = 4;
+
+/// A key of the view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    Open,
+    Close,
+    /// Selection up (negative) or down.
+    Move(i32),
+    /// Steps down (negative) or up; a boolean toggles.
+    Step(i64),
+    /// Back to the driver's default.
+    Default,
+    /// A menu's next item, round to the first; a boolean toggles.
+    Cycle,
+}
+
+/// `c` opens the view.
+#[must_use]
+pub fn on_key_closed(key: &KeyEvent) -> Option<Action> {
+    (plain_char(key) == Some('c')).then_some(Action::Controls(Key::Open))
+}
+
+/// The view's keys while it is open.
+#[must_use]
+pub fn on_key(key: &KeyEvent) -> Option<Action> {
+    if let Some(c) = plain_char(key) {
+        return match c {
+            'c' => Some(Action::Controls(Key::Close)),
+            'd' => Some(Action::Controls(Key::Default)),
+            _ => None,
+        };
+    }
+    let pressed = matches!(key.kind, KeyEventKind::Press | KeyEventKind::Repeat);
+    if !pressed
+        || key
+            .modifiers
+            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+    {
+        return None;
+    }
+    let k = match key.code {
+        KeyCode::Esc => Key::Close,
+        KeyCode::Up => Key::Move(-1),
+        KeyCode::Down => Key::Move(1),
+        KeyCode::Left => Key::Step(-1),
+        KeyCode::Right => Key::Step(1),
+        KeyCode::PageUp => Key::Step(PAGE_STEPS),
+        KeyCode::PageDown => Key::Step(-PAGE_STEPS),
+        KeyCode::Enter => Key::Cycle,
+        _ => return None,
+    };
+    Some(Action::Controls(k))
+}
+
+/// The `c` key while the view is closed.
+#[must_use]
+pub fn hint_closed() -> Hint {
+    Hint::new(
+        "c",
+        "controls",
+        "camera controls: list them and change them",
+    )
+}
+
+/// The view's keys, for the footer and the help overlay.
+#[must_use]
+pub fn hints() -> Vec<Hint> {
+    vec![
+        Hint::new("Esc/c", "close", "leave the controls view"),
+        Hint::new("↑/↓", "select", "select a control"),
+        Hint::new("←/→", "step", "one step down/up; a boolean toggles"),
+        Hint::new("PgUp/PgDn", "±10", "ten steps up/down"),
+        Hint::new("d", "default", "set the driver's default"),
+        Hint::new(
+            "Enter",
+            "next item",
+            "a menu's next item (round to the first)",
+        ),
+    ]
+}
+
+/// The raw value `change` asks of `c`, from `base` (the value shown, or the
+/// one already asked for); `None` when it asks nothing of this kind.
+#[must_use]
+pub fn target(c: &ControlInfo, base: i64, change: Key) -> Option<i64> {
+    match (c.kind, change) {
+        (_, Key::Default) => Some(c.default),
+        (ControlKind::Boolean, Key::Step(_) | Key::Cycle) => Some(i64::from(base == 0)),
+        (ControlKind::Integer, Key::Step(n)) => Some(step_integer(c, base, n)),
+        (ControlKind::Menu | ControlKind::IntegerMenu, Key::Step(n)) => step_menu(c, base, n),
+        (ControlKind::Menu | ControlKind::IntegerMenu, Key::Cycle) => {
+            let pos = c.menu.iter().position(|m| m.index == base);
+            let next = pos.map_or(0, |p| (p + 1) % c.menu.len());
+            c.menu.get(next).map(|m| m.index)
+        }
+        _ => None,
+    }
+}
+
+/// `n` steps from `base` on the grid `min + k * step`, kept within the range
+/// (a value off the grid goes to the grid point in that direction).
+fn step_integer(c: &ControlInfo, base: i64, n: i64) -> i64 {
+    let step = i64::try_from(c.step.max(1)).unwrap_or(i64::MAX);
+    let top = (c.max.saturating_sub(c.min) / step).max(0);
+    let offset = base.saturating_sub(c.min);
+    let k = offset.div_euclid(step);
+    let on_grid = offset.rem_euclid(step) == 0;
+    let moved = if n < 0 && !on_grid {
+        k.saturating_add(n).saturating_add(1)
+    } else {
+        k.saturating_add(n)
+    };
+    c.min
+        .saturating_add(moved.clamp(0, top).saturating_mul(step))
+}
+
+/// `n` items on from `base`, stopping at the first and the last.
+fn step_menu(c: &ControlInfo, base: i64, n: i64) -> Option<i64> {
+    let last = i64::try_from(c.menu.len()).ok()?.checked_sub(1)?;
+    let pos = match c.menu.iter().position(|m| m.index == base) {
+        Some(p) => i64::try_from(p).ok()?,
+        // Not an item: the first step lands on the first or the last.
+        None if n > 0 => -1,
+        None => last + 1,
+    };
+    let to = usize::try_from(pos.saturating_add(n).clamp(0, last)).ok()?;
+    c.menu.get(to).map(|m| m.index)
+}
+
+/// `raw` as a person reads it for `c` (a menu item's name).
+fn text_of(c: &ControlInfo, raw: i64) -> String {
+    let mut shown = c.clone();
+    shown.value = raw;
+    shown.value_text()
+}
+
+/// `raw` as a request gives it for `c`, and as a person reads it.
+fn request_value(c: &ControlInfo, raw: i64) -> (ControlValue, String) {
+    let value = match c.kind {
+        ControlKind::Boolean => ControlValue::Bool(raw != 0),
+        _ => ControlValue::Number(raw),
+    };
+    (value, text_of(c, raw))
+}
+
+/// The value `text` (as the service reports an applied value) stands for.
+fn raw_from_text(c: &ControlInfo, text: &str) -> Option<i64> {
+    match c.kind {
+        ControlKind::Boolean => match text {
+            "true" => Some(1),
+            "false" => Some(0),
+            _ => None,
+        },
+        ControlKind::Integer => text.parse().ok(),
+        ControlKind::Menu | ControlKind::IntegerMenu => c
+            .menu
+            .iter()
+            .find(|m| m.name == text)
+            .map(|m| m.index)
+            .or_else(|| text.parse().ok()),
+    }
+}
+
+/// What a refused or failed change says: the control and the reason.
+#[must_use]
+pub fn refusal_text(error: &ControlError) -> String {
+    match error {
+        ControlError::Controls(c) => c.to_string(),
+        other => other.to_string(),
+    }
+}
+
+type Outcome = (String, Result<Applied, ControlError>);
+
+/// The view's state: open or not, the selection (by name, so it stays on
+/// its control when the list changes), changes sent and not yet answered.
+#[derive(Debug)]
+pub struct ControlsView {
+    open: bool,
+    selected: Option<String>,
+    table: TableState,
+    /// Per control: the value last asked for and how many are unanswered,
+    /// so quick steps go on from what was asked, not from what shows.
+    pending: HashMap<String, (i64, u32)>,
+    /// The last result, shown under the list in full.
+    last: Option<String>,
+    replies_tx: mpsc::Sender<Outcome>,
+    replies_rx: mpsc::Receiver<Outcome>,
+}
+
+impl Default for ControlsView {
+    fn default() -> Self {
+        let (replies_tx, replies_rx) = mpsc::channel(REPLY_QUEUE);
+        Self {
+            open: false,
+            selected: None,
+            table: TableState::default(),
+            pending: HashMap::new(),
+            last: None,
+            replies_tx,
+            replies_rx,
+        }
+    }
+}
+
+impl ControlsView {
+    #[must_use]
+    pub fn is_open(&self) -> bool {
+        self.open
+    }
+
+    pub fn set_open(&mut self, open: bool) {
+        self.open = open;
+    }
+
+    /// The selected control's position in `controls` (the first when none is).
+    #[must_use]
+    pub fn selected_index(&self, controls: &[ControlInfo]) -> Option<usize> {
+        if controls.is_empty() {
+            return None;
+        }
+        let found = self
+            .selected
+            .as_ref()
+            .and_then(|name| controls.iter().position(|c| &c.name == name));
+        Some(found.unwrap_or(0))
+    }
+
+    /// The selected control.
+    #[must_use]
+    pub fn selected<'a>(&self, controls: &'a [ControlInfo]) -> Option<&'a ControlInfo> {
+        controls.get(self.selected_index(controls)?)
+    }
+
+    /// Move the selection by `delta` rows, stopping at the ends.
+    pub fn move_by(&mut self, controls: &[ControlInfo], delta: i32) {
+        let Some(i) = self.selected_index(controls) else {
+            return;
+        };
+        let to = i
+            .saturating_add_signed(isize::try_from(delta).unwrap_or(0))
+            .min(controls.len() - 1);
+        self.selected = Some(controls[to].name.clone());
+    }
+
+    /// The command for `change` of the selected control and the note saying
+    /// what was asked; or the note saying why nothing is sent.
+    ///
+    /// # Errors
+    /// No controls, nothing this key does to this control, or already there.
+    pub fn request(
+        &mut self,
+        controls: &[ControlInfo],
+        change: Key,
+    ) -> Result<(Command, String), String> {
+        let c = self
+            .selected(controls)
+            .ok_or_else(|| "no controls to change".to_owned())?;
+        let base = self.pending.get(&c.name).map_or(c.value, |(v, _)| *v);
+        let Some(raw) = target(c, base, change) else {
+            return Err(format!("{}: Enter cycles menu items only", c.name));
+        };
+        let (value, text) = request_value(c, raw);
+        if raw == base {
+            return Err(format!("{} is {text} already", c.name));
+        }
+        let name = c.name.clone();
+        let entry = self.pending.entry(name.clone()).or_insert((raw, 0));
+        *entry = (raw, entry.1 + 1);
+        let tx = self.replies_tx.clone();
+        let for_reply = name.clone();
+        let reply = Reply::new(move |outcome| {
+            let _ = tx.try_send((for_reply.clone(), outcome));
+        });
+        let request = ControlRequest {
+            controls: vec![(name.clone(), value)],
+            ..ControlRequest::default()
+        };
+        Ok((Command::Apply(request, reply), format!("{name} → {text}…")))
+    }
+
+    /// A change was not sent after all: forget it.
+    pub fn not_sent(&mut self, name: &str) {
+        self.answered(name);
+    }
+
+    fn answered(&mut self, name: &str) {
+        if let Some((_, n)) = self.pending.get_mut(name) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.pending.remove(name);
+            }
+        }
+    }
+
+    /// The service's answers so far: each confirmed value goes into
+    /// `controls` at once; returns the notes to show (in order).
+    pub fn take_replies(&mut self, controls: &mut [ControlInfo]) -> Vec<String> {
+        let mut notes = Vec::new();
+        while let Ok((name, outcome)) = self.replies_rx.try_recv() {
+            self.answered(&name);
+            let note = match outcome {
+                Ok(applied) => {
+                    let text = applied.applied["controls"]
+                        .get(&name)
+                        .and_then(serde_json::Value::as_str)
+                        .map(str::to_owned);
+                    let c = controls.iter_mut().find(|c| c.name == name);
+                    match (c, text) {
+                        (Some(c), Some(text)) => {
+                            if let Some(raw) = raw_from_text(c, &text) {
+                                c.value = raw;
+                            }
+                            format!("{name} = {text}")
+                        }
+                        _ => format!("{name}: applied"),
+                    }
+                }
+                Err(e) => refusal_text(&e),
+            };
+            self.last = Some(note.clone());
+            notes.push(note);
+        }
+        notes
+    }
+
+    /// The list, and under it the selected control's details and the last result.
+    pub fn render(
+        &mut self,
+        frame: &mut Frame,
+        area: Rect,
+        controls: &[ControlInfo],
+        device: &str,
+    ) {
+        let block = Block::bordered().title(format!(" Controls {device} "));
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        if controls.is_empty() {
+            let text = "no controls: the source offers none (or they are being read)";
+            frame.render_widget(Paragraph::new(text).dim(), inner);
+            return;
+        }
+        let [list, detail] =
+            Layout::vertical([Constraint::Min(1), Constraint::Length(DETAIL_ROWS)]).areas(inner);
+        self.table.select(self.selected_index(controls));
+        frame.render_stateful_widget(table(controls), list, &mut self.table);
+        let mut lines = Vec::new();
+        if let Some(c) = self.selected(controls) {
+            lines.push(Line::from(format!(
+                "{} ({}): {}, default {}",
+                c.label,
+                c.name,
+                c.range_text(),
+                text_of(c, c.default)
+            )));
+        }
+        if let Some(last) = &self.last {
+            lines.push(Line::from(last.clone()).yellow());
+        }
+        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), detail);
+    }
+}
+
+/// What is wrong with changing `c` now, if anything.
+fn flag(c: &ControlInfo) -> &'static str {
+    if c.read_only {
+        "read-only"
+    } else if c.grabbed {
+        "held"
+    } else if c.inactive {
+        "inactive"
+    } else {
+        ""
+    }
+}
+
+/// Name, value and range per row; inactive, read-only and held rows dimmed.
+fn table(controls: &[ControlInfo]) -> Table<'_> {
+    let values: Vec<String> = controls.iter().map(ControlInfo::value_text).collect();
+    let width = |it: &mut dyn Iterator<Item = usize>| {
+        u16::try_from(it.max().unwrap_or(0).min(32)).unwrap_or(32)
+    };
+    let name_w = width(&mut controls.iter().map(|c| c.name.chars().count()));
+    let value_w = width(&mut values.iter().map(|v| v.chars().count()));
+    let rows = controls.iter().zip(values).map(|(c, value)| {
+        let flag = flag(c);
+        let range = if flag.is_empty() {
+            c.range_text()
+        } else {
+            format!("({flag}) {}", c.range_text())
+        };
+        let row = Row::new([
+            Cell::from(c.name.as_str()),
+            Cell::from(value),
+            Cell::from(range),
+        ]);
+        if flag.is_empty() {
+            row
+        } else {
+            row.style(Style::new().dim())
+        }
+    });
+    Table::new(
+        rows,
+        [
+            Constraint::Length(name_w),
+            Constraint::Length(value_w),
+            Constraint::Fill(1),
+        ],
+    )
+    .column_spacing(2)
+    .row_highlight_style(Style::new().reversed())
+    .highlight_symbol("> ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::controls::MenuItem;
+
+    fn control(kind: ControlKind, (min, max, step): (i64, i64, u64), value: i64) -> ControlInfo {
+        ControlInfo {
+            name: "x".into(),
+            label: "X".into(),
+            kind,
+            min,
+            max,
+            step,
+            default: 7,
+            value,
+            menu: Vec::new(),
+            inactive: false,
+            read_only: false,
+            grabbed: false,
+            id: 1,
+        }
+    }
+
+    #[test]
+    fn integers_step_on_their_grid_and_stay_in_range() {
+        let c = control(ControlKind::Integer, (0, 255, 5), 125);
+        assert_eq!(target(&c, 125, Key::Step(1)), Some(130));
+        assert_eq!(target(&c, 125, Key::Step(-10)), Some(75));
+        assert_eq!(target(&c, 250, Key::Step(10)), Some(255));
+        assert_eq!(target(&c, 3, Key::Step(-10)), Some(0));
+        // Off the grid: to the next grid point that way.
+        assert_eq!(target(&c, 127, Key::Step(1)), Some(130));
+        assert_eq!(target(&c, 127, Key::Step(-1)), Some(125));
+        assert_eq!(target(&c, 127, Key::Default), Some(7));
+        assert_eq!(target(&c, 127, Key::Cycle), None);
+        let odd = control(ControlKind::Integer, (3, 2047, 1), 2047);
+        assert_eq!(target(&odd, 2047, Key::Step(1)), Some(2047));
+        let signed = control(ControlKind::Integer, (-100, 100, 1), 0);
+        assert_eq!(target(&signed, 0, Key::Step(-1)), Some(-1));
+    }
+
+    #[test]
+    fn menus_step_to_the_next_item_and_enter_cycles() {
+        let mut c = control(ControlKind::Menu, (0, 3, 1), 1);
+        c.menu = [(1, "Manual Mode"), (3, "Aperture Priority Mode")]
+            .map(|(index, name)| MenuItem {
+                index,
+                name: name.into(),
+            })
+            .to_vec();
+        assert_eq!(target(&c, 1, Key::Step(1)), Some(3));
+        assert_eq!(target(&c, 3, Key::Step(1)), Some(3));
+        assert_eq!(target(&c, 3, Key::Step(-10)), Some(1));
+        assert_eq!(target(&c, 3, Key::Cycle), Some(1));
+        assert_eq!(target(&c, 2, Key::Step(1)), Some(1));
+        let b = control(ControlKind::Boolean, (0, 1, 1), 1);
+        assert_eq!(target(&b, 1, Key::Step(1)), Some(0));
+        assert_eq!(target(&b, 0, Key::Step(-1)), Some(1));
+        assert_eq!(target(&b, 0, Key::Cycle), Some(1));
+    }
+}
