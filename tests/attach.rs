@@ -117,6 +117,64 @@ async fn keys_reach_the_service_and_the_ui_outlives_a_restart() {
     drop(svc2);
 }
 
+/// `brightness` as `GET /controls` serves it.
+fn brightness(addr: SocketAddr) -> Option<i64> {
+    let r = get(addr, "/controls");
+    let v: serde_json::Value = serde_json::from_slice(&r.body).ok()?;
+    v["controls"]
+        .as_array()?
+        .iter()
+        .find(|c| c["name"] == "brightness")?["value"]
+        .as_i64()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_controls_view_reads_and_sets_the_services_controls() {
+    let (_svc, addr) = service_on(0, &[]);
+    let target = Target::parse(&format!("http://{addr}"), Credentials::default()).expect("target");
+    let (link, remote, guard) = attach::start(target, 4.0, EventLog::new(100)).expect("attach");
+    let backend = SharedBackend(Arc::new(std::sync::Mutex::new(TestBackend::new(100, 30))));
+    let mut terminal = Terminal::new(backend.clone()).expect("terminal");
+    let (keys, input) = key_channel();
+    let ui =
+        tokio::spawn(async move { run_loop_attached(&mut terminal, link, input, remote).await });
+    wait_for_screen(&backend, |t| t.contains("q80")).await;
+    assert_eq!(brightness(addr), Some(0));
+
+    // `c`: the list comes from the service's `/controls`.
+    keys.send(key('c')).expect("key");
+    let listed = |t: &str| {
+        ["brightness", "contrast", "saturation", "-100 to 100"]
+            .iter()
+            .all(|w| t.contains(w))
+    };
+    let screen = wait_for_screen(&backend, listed).await;
+    assert!(
+        listed(&screen),
+        "the test pattern's controls:
+{screen}"
+    );
+
+    // → on brightness (the first): the service sets it, and says so.
+    keys.send(Event::Key(KeyEvent::new(
+        KeyCode::Right,
+        KeyModifiers::NONE,
+    )))
+    .expect("key");
+    let set = eventually(WAIT, || (brightness(addr) == Some(1)).then_some(()));
+    assert!(set.is_some(), "GET /controls: {:?}", brightness(addr));
+    let screen = wait_for_screen(&backend, |t| t.contains("brightness = 1")).await;
+    assert!(screen.contains("brightness = 1"), "confirmed:\n{screen}");
+
+    keys.send(key('q')).expect("key");
+    tokio::time::timeout(WAIT, ui)
+        .await
+        .expect("ui ends")
+        .expect("join")
+        .expect("ui ok");
+    drop(guard);
+}
+
 #[test]
 fn is_tars_camera_tells_a_service_from_other_listeners() {
     let (_svc, addr) = service_on(0, &[]);

@@ -1,6 +1,8 @@
 //! Keys over HTTP: each command becomes a `POST /control` body, computed
 //! from the values the service last reported (a control reply updates them
-//! at once, so two quick `+` make two steps).
+//! at once, so two quick `+` make two steps). A request of the controls
+//! view goes as it is, its outcome back to the view, and the controls are
+//! read again from `/controls` once it applied.
 
 use std::sync::Arc;
 
@@ -8,7 +10,8 @@ use serde_json::{Value, json};
 use tokio::sync::{mpsc, watch};
 
 use super::client::Target;
-use crate::control::{Command, step_rate};
+use crate::capture::controls::{ControlInfo, ControlValue, ControlsError};
+use crate::control::{Applied, Command, ControlError, ControlRequest, ControlState, step_rate};
 use crate::stats::Status;
 
 /// The control request for a key's command; `None` for what is not sent
@@ -33,6 +36,161 @@ pub fn body_for(command: &Command, status: &Status) -> Option<Value> {
     Some(body)
 }
 
+/// A request of the controls view as a `POST /control` body.
+#[must_use]
+pub fn request_body(request: &ControlRequest) -> Value {
+    let mut body = serde_json::Map::new();
+    if let Some(q) = request.quality {
+        body.insert("quality".into(), json!(q));
+    }
+    if let Some(r) = request.mqtt_rate {
+        body.insert("mqtt_rate".into(), json!(r));
+    }
+    if let Some(p) = request.paused {
+        body.insert("paused".into(), json!(p));
+    }
+    if request.snapshot {
+        body.insert("snapshot".into(), json!(true));
+    }
+    if request.reconnect {
+        body.insert("reconnect".into(), json!(true));
+    }
+    if !request.controls.is_empty() {
+        let controls: serde_json::Map<String, Value> = request
+            .controls
+            .iter()
+            .map(|(name, value)| {
+                let v = match value {
+                    ControlValue::Number(n) => json!(n),
+                    ControlValue::Bool(b) => json!(b),
+                    ControlValue::Text(t) => json!(t),
+                };
+                (name.clone(), v)
+            })
+            .collect();
+        body.insert("controls".into(), Value::Object(controls));
+    }
+    Value::Object(body)
+}
+
+/// Why a `POST /control` did not apply.
+enum PostError {
+    /// No answer (connection, timeout).
+    NotSent(String),
+    /// The service answered this status with this error.
+    Refused(u16, String),
+}
+
+impl PostError {
+    fn text(&self) -> &str {
+        match self {
+            Self::NotSent(why) | Self::Refused(_, why) => why,
+        }
+    }
+}
+
+/// `POST /control` with `body`: the service's answer, or why there is none.
+async fn post(target: &Target, body: &Value) -> Result<Value, PostError> {
+    let target = target.clone();
+    let body = body.to_string();
+    let sent = tokio::task::spawn_blocking(move || target.post_json("/control", &body)).await;
+    let reply = match sent {
+        Ok(Ok(reply)) => reply,
+        Ok(Err(e)) => return Err(PostError::NotSent(e.to_string())),
+        Err(e) => return Err(PostError::NotSent(e.to_string())),
+    };
+    let answer: Value = serde_json::from_slice(&reply.body).unwrap_or(Value::Null);
+    if reply.status != 200 {
+        let error = answer["error"].as_str().map_or_else(
+            || String::from_utf8_lossy(&reply.body).trim().to_owned(),
+            str::to_owned,
+        );
+        return Err(PostError::Refused(reply.status, error));
+    }
+    Ok(answer)
+}
+
+/// A refusal of the control `name`, from the text the service answered
+/// (`controls: NAME: why`, or any other reason, or why nothing was sent),
+/// so that it reads as an in-process refusal does.
+#[must_use]
+pub fn refused(name: &str, text: &str) -> ControlError {
+    let text = text.strip_prefix("controls: ").unwrap_or(text);
+    let why = text
+        .strip_prefix(name)
+        .and_then(|t| t.strip_prefix(": "))
+        .unwrap_or(text);
+    ControlError::Controls(ControlsError::Refused {
+        name: name.to_owned(),
+        why: why.to_owned(),
+    })
+}
+
+/// The camera's controls as `GET /controls` serves them.
+///
+/// # Errors
+/// No answer, not 200, or not a list of controls.
+pub fn fetch_controls(target: &Target) -> Result<Vec<ControlInfo>, String> {
+    #[derive(serde::Deserialize)]
+    struct Body {
+        controls: Vec<ControlInfo>,
+    }
+    let reply = target.get("/controls").map_err(|e| e.to_string())?;
+    if reply.status != 200 {
+        return Err(format!("/controls answered {}", reply.status));
+    }
+    serde_json::from_slice::<Body>(&reply.body)
+        .map(|b| b.controls)
+        .map_err(|e| format!("/controls: {e}"))
+}
+
+/// Send a request of the controls view; its outcome goes to its reply.
+async fn apply(
+    target: &Target,
+    request: &ControlRequest,
+    status: &watch::Sender<Status>,
+) -> Result<Applied, ControlError> {
+    let name = request
+        .controls
+        .first()
+        .map_or("control", |(n, _)| n.as_str());
+    let answer = post(target, &request_body(request))
+        .await
+        .map_err(|e| refused(name, e.text()))?;
+    let applied = match &answer["applied"] {
+        Value::Object(m) => m.clone(),
+        _ => serde_json::Map::new(),
+    };
+    let now = &answer["status"];
+    let shown = status.borrow().clone();
+    let state = ControlState {
+        quality: now["quality"]
+            .as_u64()
+            .and_then(|q| u8::try_from(q).ok())
+            .unwrap_or(shown.encoder.quality),
+        mqtt_rate: now["mqtt_rate"].as_f64().unwrap_or(shown.mqtt.rate_hz),
+        max_mqtt_rate: now["max_mqtt_rate"]
+            .as_f64()
+            .unwrap_or(shown.capture.target_fps),
+        paused: now["paused"].as_bool().unwrap_or(shown.mqtt.paused),
+        last_saved: now["last_saved"].as_str().map(str::to_owned),
+    };
+    // Read them again: one change may change others (an automatic mode
+    // makes its manual value active).
+    let t = target.clone();
+    if let Ok(Ok(controls)) = tokio::task::spawn_blocking(move || fetch_controls(&t)).await {
+        status.send_if_modified(|s| {
+            let changed = s.controls != controls;
+            s.controls = controls;
+            changed
+        });
+    }
+    Ok(Applied {
+        applied,
+        status: state,
+    })
+}
+
 /// Send the commands as they come, one at a time, until the channel closes.
 pub(super) async fn send_commands(
     target: Target,
@@ -40,33 +198,24 @@ pub(super) async fn send_commands(
     status: Arc<watch::Sender<Status>>,
 ) {
     while let Some(command) = commands.recv().await {
+        if let Command::Apply(request, reply) = &command {
+            reply.send(apply(&target, request, &status).await);
+            continue;
+        }
         let Some(body) = body_for(&command, &status.borrow()) else {
             continue;
         };
-        let target = target.clone();
-        let sent =
-            tokio::task::spawn_blocking(move || target.post_json("/control", &body.to_string()))
-                .await;
-        let reply = match sent {
-            Ok(Ok(reply)) => reply,
-            Ok(Err(e)) => {
+        let answer = match post(&target, &body).await {
+            Ok(answer) => answer,
+            Err(PostError::NotSent(e)) => {
                 tracing::warn!("control not sent: {e}");
                 continue;
             }
-            Err(e) => {
-                tracing::warn!("control not sent: {e}");
+            Err(PostError::Refused(code, error)) => {
+                tracing::warn!("control refused ({code}): {error}");
                 continue;
             }
         };
-        let answer: Value = serde_json::from_slice(&reply.body).unwrap_or(Value::Null);
-        if reply.status != 200 {
-            let error = answer["error"].as_str().map_or_else(
-                || String::from_utf8_lossy(&reply.body).trim().to_owned(),
-                str::to_owned,
-            );
-            tracing::warn!("control refused ({}): {error}", reply.status);
-            continue;
-        }
         let now = &answer["status"];
         status.send_modify(|s| {
             if let Some(q) = now["quality"].as_u64().and_then(|q| u8::try_from(q).ok()) {
@@ -121,5 +270,36 @@ mod tests {
             Some(r#"{"reconnect":true}"#)
         );
         assert_eq!(body(Command::Quit), None);
+    }
+
+    #[test]
+    fn a_controls_request_goes_as_it_is_and_a_refusal_reads_as_the_service_said() {
+        let request = ControlRequest {
+            controls: vec![
+                ("brightness".into(), ControlValue::Number(-3)),
+                ("white_balance_automatic".into(), ControlValue::Bool(false)),
+            ],
+            ..ControlRequest::default()
+        };
+        assert_eq!(
+            request_body(&request).to_string(),
+            r#"{"controls":{"brightness":-3,"white_balance_automatic":false}}"#
+        );
+        let e = refused(
+            "exposure_time_absolute",
+            "controls: exposure_time_absolute: inactive while auto_exposure is automatic",
+        );
+        assert_eq!(
+            e,
+            ControlError::Controls(ControlsError::Refused {
+                name: "exposure_time_absolute".into(),
+                why: "inactive while auto_exposure is automatic".into()
+            })
+        );
+        let e = refused("brightness", "connection refused");
+        assert_eq!(
+            crate::tui::panes::controls::refusal_text(&e),
+            "brightness: connection refused"
+        );
     }
 }

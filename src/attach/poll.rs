@@ -1,6 +1,7 @@
 //! The poller thread: `/status` every status period, `/snapshot` at the
-//! preview rate, `/events` once a second; backoff while the service does
-//! not answer.
+//! preview rate, `/events` once a second, and `/controls` with the status
+//! while the controls view is open (at once when it opens); backoff while
+//! the service does not answer.
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -67,8 +68,15 @@ impl Poller {
         let mut next_events = Instant::now();
         let mut events_seen: Option<u64> = None;
         let mut frame_seq = 0u64;
+        let mut controls_shown = false;
         while !self.stop.load(Ordering::Relaxed) {
             let now = Instant::now();
+            // The view just opened: read the controls now, not at the next status.
+            let opened = !controls_shown && self.remote.controls_wanted();
+            if opened && self.remote.down_since().is_none() {
+                self.poll_controls();
+            }
+            controls_shown = self.remote.controls_wanted();
             if now >= next_status {
                 match self.poll_status() {
                     Ok(()) => {
@@ -77,6 +85,9 @@ impl Poller {
                         }
                         backoff.reset();
                         self.remote.reached();
+                        if self.remote.controls_wanted() {
+                            self.poll_controls();
+                        }
                         next_status = now + STATUS_PERIOD;
                     }
                     Err(e) => {
@@ -120,15 +131,29 @@ impl Poller {
                 _ => "/status did not answer 200",
             }));
         }
-        let status: Status = serde_json::from_slice(&reply.body)
+        let mut status: Status = serde_json::from_slice(&reply.body)
             .map_err(|_| ClientError::Protocol("/status is not a tars-camera status"))?;
-        // Wake the UI only when something changed.
+        // Wake the UI only when something changed. `/status` has no
+        // controls: keep the ones read from `/controls`.
         self.status.send_if_modified(|s| {
+            status.controls.clone_from(&s.controls);
             let changed = *s != status;
             *s = status;
             changed
         });
         Ok(())
+    }
+
+    /// Read `/controls` into the status (kept when it does not answer).
+    fn poll_controls(&self) {
+        let Ok(controls) = super::keys::fetch_controls(&self.target) else {
+            return;
+        };
+        self.status.send_if_modified(|s| {
+            let changed = s.controls != controls;
+            s.controls = controls;
+            changed
+        });
     }
 
     fn poll_snapshot(&self, local_seq: u64) {
