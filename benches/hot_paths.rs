@@ -177,6 +177,7 @@ criterion_group!(
     benches,
     encode,
     passthrough_check,
+    picture_adjust,
     rotation,
     preview,
     payload

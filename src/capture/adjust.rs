@@ -118,28 +118,29 @@ impl PictureAdjust {
         self.brightness == 0 && self.contrast == 100 && self.saturation == 100
     }
 
-    /// Adjust packed RGB in place.
+    /// Adjust packed RGB in place: one table look-up per channel for
+    /// brightness and contrast, fixed-point arithmetic for saturation.
     pub fn apply(&self, rgb: &mut [u8]) {
         if self.is_identity() {
             return;
         }
-        let s = self.saturation;
-        for px in rgb.chunks_exact_mut(3) {
-            let (mut r, mut g, mut b) = (
-                i64::from(self.lut[usize::from(px[0])]),
-                i64::from(self.lut[usize::from(px[1])]),
-                i64::from(self.lut[usize::from(px[2])]),
-            );
-            if s != 100 {
-                // BT.601 luma, then each channel pulled towards or away from it.
-                let y = (77 * r + 150 * g + 29 * b) >> 8;
-                r = y + (r - y) * s / 100;
-                g = y + (g - y) * s / 100;
-                b = y + (b - y) * s / 100;
+        if self.saturation == 100 {
+            for v in rgb.iter_mut() {
+                *v = self.lut[usize::from(*v)];
             }
-            px[0] = r.clamp(0, 255) as u8;
-            px[1] = g.clamp(0, 255) as u8;
-            px[2] = b.clamp(0, 255) as u8;
+            return;
+        }
+        // The saturation as a factor in 1/256ths.
+        let k = i32::try_from(self.saturation * 256 / 100).unwrap_or(256);
+        for px in rgb.chunks_exact_mut(3) {
+            let r = i32::from(self.lut[usize::from(px[0])]);
+            let g = i32::from(self.lut[usize::from(px[1])]);
+            let b = i32::from(self.lut[usize::from(px[2])]);
+            // BT.601 luma, then each channel pulled towards or away from it.
+            let y = (77 * r + 150 * g + 29 * b) >> 8;
+            px[0] = (y + (((r - y) * k) >> 8)).clamp(0, 255) as u8;
+            px[1] = (y + (((g - y) * k) >> 8)).clamp(0, 255) as u8;
+            px[2] = (y + (((b - y) * k) >> 8)).clamp(0, 255) as u8;
         }
     }
 }
