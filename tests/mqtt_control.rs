@@ -156,9 +156,55 @@ fn an_empty_control_topic_turns_control_off() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("--control-topic"));
 }
 
+/// A 9 MB retained message on the control topic (over the 8 MiB the client
+/// sends): delivered on every (re)subscribe, it must not drop the link.
+async fn a_retained_oversize_request_does_not_keep_the_camera_off_mqtt(kind: BrokerKind) {
+    let broker = start_broker(kind);
+    let obs = Observer::connect(broker.port, &[RESULT]).await;
+    let huge = format!(r#"{{"quality":"{}"}}"#, "x".repeat(9_000_000));
+    obs.publish("camera/control", huge, true).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let status = tokio::task::spawn_blocking({
+        let url = broker.url();
+        move || {
+            let (svc, addr) = service(&url, "cam-ctl-oversize");
+            wait_connected(addr);
+            let published = |a| {
+                status_json(a)["mqtt"]["frames_published"]
+                    .as_u64()
+                    .unwrap_or(0)
+            };
+            let before = published(addr);
+            // Long enough for several reconnects, were there a loop.
+            std::thread::sleep(Duration::from_secs(4));
+            let s = status_json(addr);
+            drop(svc);
+            (s, before)
+        }
+    })
+    .await
+    .expect("service");
+    let (s, before) = status;
+    assert_eq!(s["mqtt"]["state"], "connected", "{}", s["mqtt"]);
+    assert_eq!(s["mqtt"]["reconnects"], 0, "{}", s["mqtt"]);
+    assert_eq!(
+        s["mqtt"]["control"]["oversize"], 1,
+        "{}",
+        s["mqtt"]["control"]
+    );
+    let after = s["mqtt"]["frames_published"].as_u64().unwrap_or(0);
+    assert!(
+        after > before + 5,
+        "frames still published: {before} -> {after}"
+    );
+    // Clear the retained request.
+    obs.publish("camera/control", Vec::new(), true).await;
+}
+
 on_both_brokers!(
     requests_results_dedup_retained_and_bad_payloads,
     subscription_survives_a_broker_restart,
+    a_retained_oversize_request_does_not_keep_the_camera_off_mqtt,
 );
 
 /// VmRSS of a process, in KiB.

@@ -20,8 +20,13 @@ pub struct ClientConfig {
     pub reconnect_jitter: f64,
     /// The attempt counter resets only after the link stayed up this long.
     pub stable_after: Duration,
-    /// Largest MQTT packet sent or accepted.
+    /// Largest MQTT packet sent.
     pub max_packet_bytes: usize,
+    /// Largest MQTT packet accepted from the broker. rumqttc drops the link
+    /// on a larger one, and a retained one comes back after every
+    /// reconnect: a loop the client cannot leave. So the default is MQTT's
+    /// own maximum, and subscribers drop what is too large for them.
+    pub max_incoming_packet_bytes: usize,
     /// MQTT keep-alive (zero = off; otherwise at least 1 s).
     pub keep_alive: Duration,
     /// TCP connect + CONNACK must complete within this (whole seconds, ≥ 1 s).
@@ -40,6 +45,9 @@ pub const DEFAULT_RECONNECT_MIN: Duration = Duration::from_millis(500);
 pub const DEFAULT_RECONNECT_MAX: Duration = Duration::from_secs(5);
 pub const DEFAULT_STABLE_AFTER: Duration = Duration::from_secs(10);
 pub const DEFAULT_MAX_PACKET_BYTES: usize = 8 * 1024 * 1024;
+/// MQTT's largest packet: a remaining length of 268,435,455 bytes and a
+/// fixed header of at most 5.
+pub const MQTT_MAX_PACKET_BYTES: usize = 268_435_455 + 5;
 pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(1);
 
 impl ClientConfig {
@@ -55,6 +63,7 @@ impl ClientConfig {
             reconnect_jitter: crate::backoff::DEFAULT_JITTER,
             stable_after: DEFAULT_STABLE_AFTER,
             max_packet_bytes: DEFAULT_MAX_PACKET_BYTES,
+            max_incoming_packet_bytes: MQTT_MAX_PACKET_BYTES,
             keep_alive: Duration::from_secs(15),
             connect_timeout: Duration::from_secs(5),
             request_capacity: 32,

@@ -30,7 +30,7 @@ pub(crate) fn mqtt_options(config: &ClientConfig) -> Result<MqttOptions, MqttErr
     let url = &config.url;
     let mut o = MqttOptions::new(config.client_id.clone(), url.host.clone(), url.port);
     o.set_keep_alive(keep_alive(config.keep_alive));
-    o.set_max_packet_size(config.max_packet_bytes, config.max_packet_bytes);
+    o.set_max_packet_size(config.max_incoming_packet_bytes, config.max_packet_bytes);
     o.set_clean_session(true);
     o.set_last_will(last_will(config));
     if let Some(user) = &url.username {
@@ -100,7 +100,10 @@ mod tests {
         let o = mqtt_options(&cfg).expect("options");
         assert_eq!(o.broker_address(), ("127.0.0.1".to_string(), 1999));
         assert_eq!(o.keep_alive(), Duration::from_secs(1));
-        assert_eq!(o.max_packet_size(), 8 * 1024 * 1024);
+        assert_eq!(
+            o.max_packet_size(),
+            crate::mqtt::config::MQTT_MAX_PACKET_BYTES
+        );
         let will = o.last_will().expect("will");
         assert_eq!(will.topic, "system/health/camera");
         assert!(will.retain);
