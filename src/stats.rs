@@ -268,6 +268,10 @@ pub struct StreamStatus {
     /// Requests refused (403) for a `Host` not answered without authentication.
     #[serde(default)]
     pub host_refused: u64,
+    /// Requests refused (429) from an address locked out after repeated
+    /// wrong credentials.
+    #[serde(default)]
+    pub auth_locked: u64,
     /// "off", "basic", "token" or "basic+token" (never a secret).
     pub auth: String,
     /// Requests answered, by endpoint ("other" for unknown paths).

@@ -252,3 +252,67 @@ fn the_secrets_never_show_in_logs_status_help_or_errors() {
     );
     assert!(!log.contains(PASSWORD) && !log.contains(TOKEN), "{log}");
 }
+
+/// A request from the loopback address `from` (127.0.0.x).
+fn request_from(from: [u8; 4], addr: std::net::SocketAddr, authorization: &str) -> u16 {
+    let s =
+        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).expect("socket");
+    s.bind(&std::net::SocketAddr::from((from, 0)).into())
+        .expect("bind");
+    s.connect(&addr.into()).expect("connect");
+    let mut s: std::net::TcpStream = s.into();
+    s.set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    let head = format!(
+        "GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nAuthorization: {authorization}\r\n\r\n"
+    );
+    std::io::Write::write_all(&mut s, head.as_bytes()).expect("write");
+    let mut reader = std::io::BufReader::new(s);
+    tars_camera::stream_client::read_head(&mut reader)
+        .expect("head")
+        .0
+}
+
+#[test]
+fn guessing_from_one_address_is_refused_for_a_while_and_logged_once() {
+    let mut svc = Running::headless(
+        &["--source", "test-pattern"],
+        &[
+            ("CAMERA_HTTP_TOKEN", TOKEN),
+            ("MQTT_URL", "mqtt://127.0.0.1:1"),
+        ],
+    );
+    let addr = svc.http_addr();
+    let good = format!("Bearer {TOKEN}");
+    let guesser = [127, 0, 0, 2];
+    let mut statuses = Vec::new();
+    let started = std::time::Instant::now();
+    for i in 0..100 {
+        statuses.push(request_from(guesser, addr, &format!("Bearer guess-{i}")));
+    }
+    let took = started.elapsed();
+    assert!(statuses[..10].iter().all(|s| *s == 401), "{statuses:?}");
+    assert!(statuses[10..].iter().all(|s| *s == 429), "{statuses:?}");
+    // Locked out: even the right token is not looked at.
+    assert_eq!(request_from(guesser, addr, &good), 429);
+    // Another address is not affected.
+    assert_eq!(request_from([127, 0, 0, 3], addr, &good), 200);
+    let events = request(addr, "/events", Some(&good));
+    let text = String::from_utf8_lossy(&events.body);
+    assert_eq!(
+        text.matches("wrong credentials in a row").count(),
+        1,
+        "logged once per burst: {text}"
+    );
+    assert!(!text.contains("guess-"), "a guess is never logged");
+    let locked = eventually(Duration::from_secs(3), || {
+        let r = request(addr, "/status", Some(&good));
+        let v: serde_json::Value = serde_json::from_slice(&r.body).ok()?;
+        let n = v["stream"]["auth_locked"].as_u64()?;
+        (n >= 91).then_some(n)
+    });
+    eprintln!(
+        "100 guesses from one address in {took:?}: 10 checked, then refused (auth_locked {locked:?})"
+    );
+    assert!(locked.is_some());
+}

@@ -7,6 +7,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use super::HttpContext;
+use super::guard::{Failure, LOCKOUT, MAX_FAILURES};
 use super::heads::State;
 use super::request::{RequestError, RequestReader};
 use super::response::Response;
@@ -46,7 +47,19 @@ pub fn serve(socket: TcpStream, peer: SocketAddr, ctx: &HttpContext) {
                 return;
             }
         };
+        if let Some(left) = ctx.guard.locked(peer.ip(), Instant::now()) {
+            // Guessing: refused without looking at the credentials.
+            ctx.counters.auth_locked.fetch_add(1, Ordering::Relaxed);
+            let r = locked_out(left);
+            let _ = r.write_to(
+                &mut DeadlineWriter::new(reader.stream(), ctx.limits.client_timeout),
+                false,
+                false,
+            );
+            return;
+        }
         let auth = ctx.auth.check(&request);
+        note_auth(ctx, peer, &request, auth);
         let keep_alive = request.keep_alive() && served + 1 < MAX_REQUESTS;
         let head_only = request.is_head();
         let exchange = Exchange {
@@ -87,6 +100,42 @@ pub fn serve(socket: TcpStream, peer: SocketAddr, ctx: &HttpContext) {
             return;
         }
     }
+}
+
+/// Count a failed authentication that carried credentials (a guess), or
+/// forget the failures of an address that authenticated.
+fn note_auth(
+    ctx: &HttpContext,
+    peer: SocketAddr,
+    request: &super::request::Request,
+    auth: super::AuthOutcome,
+) {
+    if auth.authenticated() {
+        ctx.guard.succeeded(peer.ip());
+        return;
+    }
+    let carried =
+        request.header("authorization").is_some() || request.query_param("token").is_some();
+    if auth.allowed() || !carried {
+        return;
+    }
+    if ctx.guard.failed(peer.ip(), Instant::now()) == Failure::LockedOut {
+        tracing::warn!(
+            "http {}: {MAX_FAILURES} wrong credentials in a row: refused for {} s",
+            peer.ip(),
+            LOCKOUT.as_secs()
+        );
+    }
+}
+
+/// 429 for an address locked out for guessing.
+fn locked_out(left: Duration) -> Response {
+    let secs = left.as_secs().max(1);
+    Response::text(
+        429,
+        format!("too many wrong credentials from this address; try again in {secs} s\n"),
+    )
+    .with_header("Retry-After", secs.to_string())
 }
 
 /// Writes to a socket until a deadline for the whole of what is written

@@ -30,6 +30,7 @@ pub mod auth;
 pub mod browser;
 mod connection;
 mod control;
+pub mod guard;
 mod heads;
 pub mod liveness;
 pub mod request;
@@ -115,6 +116,8 @@ pub struct StreamCounters {
     /// Requests refused for their `Host` (not a name the service answers
     /// to without authentication).
     pub host_refused: AtomicU64,
+    /// Requests refused (429) from an address locked out for guessing.
+    pub auth_locked: AtomicU64,
     /// Requests answered, by route (in [`routes::paths`] order), then
     /// unknown paths.
     pub requests: [AtomicU64; routes::COUNT + 1],
@@ -146,6 +149,7 @@ impl StreamCounters {
             bad_requests: load(&self.bad_requests),
             unauthorized: load(&self.unauthorized),
             host_refused: load(&self.host_refused),
+            auth_locked: load(&self.auth_locked),
             auth: auth.mode().to_owned(),
             requests: routes::paths()
                 .chain(std::iter::once("other"))
@@ -182,6 +186,8 @@ pub struct HttpContext {
     pub supervisor: Arc<crate::supervise::Supervisor>,
     /// Host names answered without authentication.
     pub hosts: Arc<browser::HostPolicy>,
+    /// Addresses guessing credentials, refused for a while.
+    pub guard: Arc<guard::AuthGuard>,
 }
 
 impl HttpContext {
@@ -208,6 +214,7 @@ impl HttpContext {
             metrics: Arc::new(Metrics::new(status_for_metrics)),
             supervisor: crate::supervise::Supervisor::new(),
             hosts: Arc::new(browser::HostPolicy::new(&[])),
+            guard: Arc::default(),
         }
     }
 
