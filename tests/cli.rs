@@ -30,6 +30,11 @@ fn bad_options_exit_2_naming_the_option() {
         ),
         (&["--width", "0"], &[], "--width"),
         (
+            &["--snapshot-dir", "/nonexistent/snapshots"],
+            &[],
+            "--snapshot-dir: must be an existing directory",
+        ),
+        (
             &["--source", "webcam"],
             &[],
             "--source: must be camera, test-pattern or file",

@@ -247,3 +247,64 @@ fn a_rate_too_small_to_schedule_is_refused_and_frames_keep_flowing() {
     });
     assert!(flowing.is_some(), "no MQTT frames after the refusals");
 }
+
+#[test]
+fn snapshots_go_to_their_directory_keep_the_newest_100_and_stop_on_a_full_disk() {
+    let dir = common::temp_dir("snapshot-dir");
+    let dir_arg = dir.display().to_string();
+    // 150 older snapshots already there (and a file of someone else's).
+    for i in 0..150u64 {
+        let name = format!("snapshot-{}-{i}.jpg", 1_600_000_000_000u64 + i);
+        std::fs::write(dir.join(name), b"old").expect("write");
+    }
+    std::fs::write(dir.join("notes.txt"), b"mine").expect("write");
+    let (_svc, addr) = demo(&["--snapshot-dir", &dir_arg]);
+    eventually(Duration::from_secs(5), || {
+        (get(addr, "/snapshot").status == 200).then_some(())
+    })
+    .expect("first frame");
+    let mut last = String::new();
+    for i in 0..3 {
+        let r = post(addr, "/control", r#"{"snapshot":true}"#, None);
+        assert_eq!(r.status, 200, "{i}: {}", String::from_utf8_lossy(&r.body));
+        last = json(&r)["applied"]["snapshot"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(last.starts_with(&dir_arg), "{last}");
+    }
+    let files: Vec<String> = std::fs::read_dir(&dir)
+        .expect("list")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .collect();
+    assert_eq!(files.len(), 101, "the newest 100 kept, and notes.txt");
+    assert!(files.contains(&"notes.txt".to_owned()));
+    assert!(!files.contains(&"snapshot-1600000000000-0.jpg".to_owned()));
+    let newest = std::path::Path::new(&last)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(files.contains(&newest), "the newest is kept");
+    let _ = std::fs::remove_dir_all(&dir);
+
+    // A disk that would be left with less than the minimum: refused, clearly.
+    let dir = common::temp_dir("snapshot-full");
+    let dir_arg = dir.display().to_string();
+    let (_svc, addr) = demo(&[
+        "--snapshot-dir",
+        &dir_arg,
+        "--snapshot-min-free",
+        "1000000000000000000",
+    ]);
+    eventually(Duration::from_secs(5), || {
+        (get(addr, "/snapshot").status == 200).then_some(())
+    })
+    .expect("first frame");
+    let r = post(addr, "/control", r#"{"snapshot":true,"quality":50}"#, None);
+    assert_eq!(r.status, 503, "{}", String::from_utf8_lossy(&r.body));
+    let error = json(&r)["error"].as_str().unwrap_or_default().to_owned();
+    assert!(error.starts_with("snapshot: disk nearly full"), "{error}");
+    assert_eq!(std::fs::read_dir(&dir).expect("list").count(), 0);
+    let _ = std::fs::remove_dir_all(&dir);
+}

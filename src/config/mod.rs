@@ -103,6 +103,8 @@ pub struct Config {
     /// The JPEG codec (`--encoder`), its library already loaded.
     pub encoder: crate::encode::Codec,
     pub fail_schedule: Option<Schedule>,
+    /// Where snapshots go, how many are kept, and the free space to leave.
+    pub snapshots: crate::control::snapshots::SnapshotPolicy,
     /// Warnings found while validating (e.g. rate capped), logged at start.
     pub warnings: Vec<String>,
 }

@@ -137,6 +137,17 @@ pub struct Options {
     /// The libjpeg-turbo library to load [default: libturbojpeg.so.0]
     #[arg(long, hide = true, env = "CAMERA_TURBOJPEG_LIB", value_name = "FILE")]
     pub turbojpeg_lib: Option<String>,
+    /// Where snapshots (`s`, `{"snapshot": true}`) are saved; the newest 100 are kept [default: the working directory]
+    #[arg(long, env = "CAMERA_SNAPSHOT_DIR", value_name = "DIR")]
+    pub snapshot_dir: Option<std::path::PathBuf>,
+    /// Refuse a snapshot when less than this many bytes would stay free [default: 67108864]
+    #[arg(
+        long,
+        hide = true,
+        env = "CAMERA_SNAPSHOT_MIN_FREE",
+        value_name = "BYTES"
+    )]
+    pub snapshot_min_free: Option<u64>,
     /// Test only: make the source fail on a schedule (e.g. "ok*20,timeout*5,ok*")
     #[arg(long, hide = true, env = "CAMERA_FAIL_SCHEDULE")]
     pub fail_schedule: Option<String>,
@@ -185,6 +196,8 @@ impl Options {
             status_interval,
             encoder,
             turbojpeg_lib,
+            snapshot_dir,
+            snapshot_min_free,
             fail_schedule
         )
     }

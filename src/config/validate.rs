@@ -134,6 +134,27 @@ fn mqtt_rate(v: Option<f64>, fps: f64, warnings: &mut Vec<String>) -> Result<f64
     Ok(rate)
 }
 
+/// The snapshot directory must exist and be a directory.
+fn snapshots(
+    dir: Option<std::path::PathBuf>,
+    min_free: Option<u64>,
+) -> Result<crate::control::snapshots::SnapshotPolicy, ConfigError> {
+    let mut policy = crate::control::snapshots::SnapshotPolicy::default();
+    if let Some(dir) = dir {
+        if !dir.is_dir() {
+            return Err(ConfigError::new(
+                "--snapshot-dir",
+                format!("must be an existing directory (got '{}')", dir.display()),
+            ));
+        }
+        policy.dir = dir;
+    }
+    if let Some(bytes) = min_free {
+        policy.min_free_bytes = bytes;
+    }
+    Ok(policy)
+}
+
 /// `a.example,b.example`: host names (letters, digits, `-`, `.`), no ports.
 fn allowed_hosts(v: Option<&str>) -> Result<Vec<String>, ConfigError> {
     let Some(v) = v else { return Ok(Vec::new()) };
@@ -315,6 +336,7 @@ pub fn validate(o: Options) -> Result<Config, ConfigError> {
         status_interval: o.status_interval.map_or(Duration::from_secs(10), |d| d.0),
         encoder: crate::encode::codec_option(o.encoder.as_deref(), o.turbojpeg_lib.as_deref())
             .map_err(|e| ConfigError::new("--encoder", e.to_string()))?,
+        snapshots: snapshots(o.snapshot_dir, o.snapshot_min_free)?,
         fail_schedule: o
             .fail_schedule
             .as_deref()

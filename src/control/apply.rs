@@ -130,24 +130,51 @@ async fn apply_request(
     })
 }
 
-/// Write the newest frame to `snapshot-<unix ms>-<seq>.jpg` in the working
-/// directory; returns its path, or why not.
+/// Write the newest frame to `snapshot-<unix ms>-<seq>.jpg` in the
+/// snapshot directory, unless the disk is nearly full, then remove the
+/// oldest beyond the newest kept; returns its path, or why not.
 async fn save_snapshot(hub: &FrameHub, controls: &Controls) -> Result<String, SnapshotError> {
     let Some(frame) = hub.latest() else {
         tracing::warn!("no frame to save yet");
         return Err(SnapshotError::NoFrame);
     };
+    let policy = controls.snapshots.clone();
     let ms = frame
         .captured_wall
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis());
-    let path = std::env::current_dir()
-        .unwrap_or_else(|_| PathBuf::from("."))
-        .join(format!("snapshot-{ms}-{}.jpg", frame.seq));
+    let dir = if policy.dir.is_absolute() {
+        policy.dir.clone()
+    } else {
+        std::env::current_dir()
+            .unwrap_or_else(|_| PathBuf::from("."))
+            .join(&policy.dir)
+    };
+    let path = dir.join(format!("snapshot-{ms}-{}.jpg", frame.seq));
+    let free = {
+        let dir = dir.clone();
+        tokio::task::spawn_blocking(move || super::snapshots::free_bytes(&dir)).await
+    };
+    let needed = policy
+        .min_free_bytes
+        .saturating_add(frame.jpeg.len() as u64);
+    if let Ok(Ok(free)) = free
+        && free < needed
+    {
+        let error = SnapshotError::DiskFull {
+            dir: dir.display().to_string(),
+            free_mb: free / 1_000_000,
+            min_mb: policy.min_free_bytes / 1_000_000,
+        };
+        tracing::warn!("snapshot not saved: {error}");
+        return Err(error);
+    }
     match tokio::fs::write(&path, &frame.jpeg).await {
         Ok(()) => {
             let shown = path.display().to_string();
             tracing::info!("saved {shown} ({} bytes)", frame.jpeg.len());
+            let keep = policy.keep;
+            let _ = tokio::task::spawn_blocking(move || super::snapshots::prune(&dir, keep)).await;
             *controls
                 .last_saved
                 .lock()

@@ -14,6 +14,8 @@ pub struct Controls {
     pub(super) last_saved: Mutex<Option<String>>,
     /// Commands applied from the UI's keys.
     pub(super) keys_applied: AtomicU64,
+    /// Where snapshots go and their bounds.
+    pub(super) snapshots: super::snapshots::SnapshotPolicy,
 }
 
 impl Controls {
@@ -25,7 +27,15 @@ impl Controls {
             max_rate_hz,
             last_saved: Mutex::new(None),
             keys_applied: AtomicU64::new(0),
+            snapshots: super::snapshots::SnapshotPolicy::default(),
         }
+    }
+
+    /// Save snapshots as `policy` says.
+    #[must_use]
+    pub fn with_snapshots(mut self, policy: super::snapshots::SnapshotPolicy) -> Self {
+        self.snapshots = policy;
+        self
     }
 
     /// MQTT frame rate in Hz (0 = off).

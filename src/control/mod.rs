@@ -8,6 +8,7 @@ pub mod apply;
 mod controls;
 pub mod mqtt;
 pub mod request;
+pub mod snapshots;
 
 pub use controls::Controls;
 pub use request::{Applied, ControlError, ControlRequest, ControlState, Reply};

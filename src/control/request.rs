@@ -32,6 +32,12 @@ pub enum SnapshotError {
     NoFrame,
     #[error("cannot save {path}: {reason}")]
     Write { path: String, reason: String },
+    #[error("disk nearly full: {free_mb} MB free in {dir}, a snapshot must leave {min_mb} MB")]
+    DiskFull {
+        dir: String,
+        free_mb: u64,
+        min_mb: u64,
+    },
 }
 
 /// Why a request was refused; the message names the key and the value.

@@ -347,7 +347,7 @@ impl Service {
         let hub = Arc::new(FrameHub::new());
         let source = source.unwrap_or_else(|| source::from_config(&config));
         let capture = start_capture(&config, source, &hub)?;
-        let controls = Arc::new(Controls::new(config.mqtt_rate_hz, config.fps));
+        let controls = live_controls(&config);
         let counters = Arc::new(StreamCounters::default());
         let (status_tx, status_rx) = watch::channel(Status::default());
         let (commands_tx, commands_rx) = mpsc::channel(32);
@@ -502,6 +502,13 @@ fn start_http(
         urls.join(" ")
     );
     Ok((http, urls))
+}
+
+/// The live settings, from the configuration.
+fn live_controls(config: &Config) -> Arc<Controls> {
+    Arc::new(
+        Controls::new(config.mqtt_rate_hz, config.fps).with_snapshots(config.snapshots.clone()),
+    )
 }
 
 /// The watcher of the service's tasks, and where it says the service must
