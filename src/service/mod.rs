@@ -61,6 +61,9 @@ pub struct Service {
     http: Option<HttpServer>,
     systemd: Option<systemd::Systemd>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
+    /// The MQTT link's task: it publishes `stopped` at shutdown, so it is
+    /// not aborted with the others.
+    mqtt_task: Option<tokio::task::JoinHandle<()>>,
     supervisor: Arc<Supervisor>,
     failed: watch::Receiver<Option<String>>,
 }
@@ -401,8 +404,7 @@ impl Service {
             status_rx.clone(),
             &http,
         ));
-        let mut tasks = spawn_tasks(&config, &capture, &hub, &mqtt, wiring, status_source);
-        tasks.push(mqtt_task);
+        let tasks = spawn_tasks(&config, &capture, &hub, &mqtt, wiring, status_source);
         Ok(Self {
             hub,
             status: status_rx,
@@ -416,6 +418,7 @@ impl Service {
             http: Some(http),
             systemd,
             tasks,
+            mqtt_task: Some(mqtt_task),
             supervisor,
             failed,
         })
@@ -484,6 +487,9 @@ impl Service {
         {
             Ok(()) => tracing::info!("MQTT: health 'stopped' published, disconnected"),
             Err(e) => tracing::info!("MQTT: stopped ({e})"),
+        }
+        if let Some(task) = self.mqtt_task.take() {
+            task.abort();
         }
         tracing::info!("stopped");
     }
