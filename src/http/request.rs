@@ -275,7 +275,11 @@ fn is_token(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
-/// Parse a complete head (request line, headers, blank line).
+/// Parse a complete head (request line, headers, blank line) with
+/// `httparse` (the parser of hyper), then this server's own rules: HTTP/1.0
+/// or 1.1 only, one space between the parts of the request line, UTF-8,
+/// no control characters, no folded lines, an origin- or absolute-form
+/// target.
 ///
 /// # Errors
 /// `Malformed` for anything that is not HTTP/1.0 or 1.1; `HeadersTooLarge`
@@ -288,11 +292,30 @@ pub fn parse_head(head: &[u8]) -> Result<Request, RequestError> {
     {
         return Err(RequestError::Malformed("control character"));
     }
-    let mut lines = text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
-    let line = lines.next().unwrap_or("");
-    let mut parts = line.split(' ');
-    let (Some(method), Some(target), Some(version), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
+    let line = text.split('\n').next().unwrap_or("");
+    let line = line.strip_suffix('\r').unwrap_or(line);
+    // httparse takes runs of spaces between the parts; RFC 9112 says one.
+    if line.split(' ').count() != 3 {
+        return Err(RequestError::Malformed(
+            "request line is not METHOD TARGET VERSION",
+        ));
+    }
+    let mut slots = [httparse::EMPTY_HEADER; MAX_HEADER_COUNT];
+    let mut parsed = httparse::Request::new(&mut slots);
+    match parsed.parse(head) {
+        Ok(httparse::Status::Complete(_)) => {}
+        Ok(httparse::Status::Partial) => return Err(RequestError::Malformed("incomplete head")),
+        Err(httparse::Error::TooManyHeaders) => {
+            return Err(RequestError::HeadersTooLarge(MAX_HEADER_COUNT));
+        }
+        Err(httparse::Error::Version) => {
+            return Err(RequestError::Malformed("only HTTP/1.0 and HTTP/1.1"));
+        }
+        Err(httparse::Error::HeaderName) => return Err(RequestError::Malformed("bad header name")),
+        Err(httparse::Error::Token) => return Err(RequestError::Malformed("bad method")),
+        Err(_) => return Err(RequestError::Malformed("not an HTTP/1.1 request head")),
+    }
+    let (Some(method), Some(target), Some(minor)) = (parsed.method, parsed.path, parsed.version)
     else {
         return Err(RequestError::Malformed(
             "request line is not METHOD TARGET VERSION",
@@ -304,29 +327,22 @@ pub fn parse_head(head: &[u8]) -> Result<Request, RequestError> {
     if target.bytes().any(|b| b <= b' ' || b == 0x7f) {
         return Err(RequestError::Malformed("target must be a path"));
     }
+    let version = match minor {
+        1 => Version::Http11,
+        0 => Version::Http10,
+        _ => return Err(RequestError::Malformed("only HTTP/1.0 and HTTP/1.1")),
+    };
     // RFC 9112 3.2.2: a server must accept the absolute form (sent to
     // proxies, allowed to servers); its authority stands for `Host`.
     let (authority, target) = split_absolute(target)?;
-    let version = match version {
-        "HTTP/1.1" => Version::Http11,
-        "HTTP/1.0" => Version::Http10,
-        _ => return Err(RequestError::Malformed("only HTTP/1.0 and HTTP/1.1")),
-    };
-    let mut headers = Vec::new();
-    for line in lines.take_while(|l| !l.is_empty()) {
-        if line.starts_with([' ', '\t']) {
-            return Err(RequestError::Malformed("folded header line"));
-        }
-        let (name, value) = line
-            .split_once(':')
-            .ok_or(RequestError::Malformed("header line without a colon"))?;
-        if !is_token(name) {
+    let mut headers = Vec::with_capacity(parsed.headers.len());
+    for h in parsed.headers.iter() {
+        if !is_token(h.name) {
             return Err(RequestError::Malformed("bad header name"));
         }
-        if headers.len() == MAX_HEADER_COUNT {
-            return Err(RequestError::HeadersTooLarge(MAX_HEADER_COUNT));
-        }
-        headers.push((name.to_owned(), value.trim().to_owned()));
+        let value =
+            std::str::from_utf8(h.value).map_err(|_| RequestError::Malformed("not UTF-8"))?;
+        headers.push((h.name.to_owned(), value.trim().to_owned()));
     }
     if let Some(authority) = authority {
         headers.retain(|(k, _)| !k.eq_ignore_ascii_case("host"));

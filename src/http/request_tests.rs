@@ -107,6 +107,9 @@ fn malformed_heads_are_400() {
         b"GET / HTTP/1.1\r\nHost x\r\n\r\n",
         b"GET / HTTP/1.1\r\nHost: x\r\n folded\r\n\r\n",
         b"GET / HTTP/1.1\r\nBad Name: x\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost : x\r\n\r\n",
+        b"GET / HTTP/1.1 \r\n\r\n",
+        b"GET / HTTP/1.10\r\n\r\n",
         b"GET /\xff HTTP/1.1\r\n\r\n",
         b"GET / HTTP/1.1\r\nX: a\x01b\r\n\r\n",
     ] {
