@@ -6,7 +6,8 @@
 //! - [`publisher`]: frames and camera health to MQTT; [`no_signal`]: the
 //!   picture `/stream` shows while the camera fails;
 //! - [`status`]: the status snapshot; [`broker`]: the embedded broker;
-//! - [`address`]: the addresses a viewer can open.
+//! - [`address`]: the addresses a viewer can open; `tasks`: the
+//!   long-running tasks, each under the supervisor.
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
@@ -22,6 +23,7 @@ pub mod publisher;
 pub mod source;
 mod status;
 pub mod systemd;
+mod tasks;
 
 pub use status::STATUS_PERIOD;
 
@@ -144,25 +146,6 @@ type MqttParts = (
     tokio::task::JoinHandle<()>,
 );
 
-/// The channels and shared state the service's tasks run on.
-struct Wiring {
-    commands: mpsc::Receiver<Command>,
-    /// For control requests over MQTT.
-    commands_tx: mpsc::Sender<Command>,
-    quit: watch::Sender<bool>,
-    controls: Arc<Controls>,
-    publisher: Arc<publisher::PublisherCounters>,
-    control: Arc<crate::control::mqtt::MqttControlCounters>,
-    status: watch::Sender<Status>,
-    supervisor: Arc<Supervisor>,
-}
-
-/// What the MQTT control task takes of the wiring.
-struct WiringRest {
-    commands_tx: mpsc::Sender<Command>,
-    control: Arc<crate::control::mqtt::MqttControlCounters>,
-}
-
 /// The configuration's warnings and the start line.
 fn log_start(config: &Config) {
     for w in &config.warnings {
@@ -177,139 +160,6 @@ fn log_start(config: &Config) {
         config.fps,
         config.encoder.describe()
     );
-}
-
-/// The service's async tasks: commands, MQTT frames, camera health, status,
-/// control over MQTT and Home Assistant discovery when configured; each
-/// watched by the supervisor and started again should it fail.
-fn spawn_tasks(
-    config: &Config,
-    capture: &CaptureParts,
-    hub: &Arc<FrameHub>,
-    mqtt: &Client,
-    wiring: Wiring,
-    status_source: status::StatusSource,
-) -> Vec<tokio::task::JoinHandle<()>> {
-    let tasks = Arc::clone(&wiring.supervisor);
-    let status_updates = wiring.status.subscribe();
-    let quality = {
-        let capture = Arc::clone(&capture.shared);
-        move || capture.quality()
-    };
-    let commands = Arc::new(tokio::sync::Mutex::new(wiring.commands));
-    let apply = {
-        let (capture, controls, hub, mqtt) = (
-            Arc::clone(&capture.shared),
-            Arc::clone(&wiring.controls),
-            Arc::clone(hub),
-            mqtt.clone(),
-        );
-        let quit = wiring.quit;
-        move || {
-            crate::control::apply::run(
-                Arc::clone(&commands),
-                Arc::clone(&capture),
-                Arc::clone(&controls),
-                Arc::clone(&hub),
-                mqtt.clone(),
-                quit.clone(),
-            )
-        }
-    };
-    let publish = {
-        let (hub, mqtt, controls, counters) = (
-            Arc::clone(hub),
-            mqtt.clone(),
-            wiring.controls,
-            wiring.publisher,
-        );
-        let topic = config.frame_topic.clone();
-        let jpeg_topic = config
-            .ha_prefix
-            .as_ref()
-            .map(|_| crate::home_assistant::jpeg_topic(&config.frame_topic));
-        move || {
-            publisher::publish_frames(
-                Arc::clone(&hub),
-                mqtt.clone(),
-                Arc::clone(&controls),
-                topic.clone(),
-                jpeg_topic.clone(),
-                quality.clone(),
-                Arc::clone(&counters),
-            )
-        }
-    };
-    let relay = {
-        let (health, mqtt, hub) = (capture.shared.health(), mqtt.clone(), Arc::clone(hub));
-        move || publisher::relay_camera_health(health.clone(), mqtt.clone(), Arc::clone(&hub))
-    };
-    let status_tx = wiring.status;
-    let wiring_rest = WiringRest {
-        commands_tx: wiring.commands_tx,
-        control: wiring.control,
-    };
-    let mut handles = vec![
-        tasks.spawn_restarting("control", apply),
-        tasks.spawn_restarting("frame publisher", publish),
-        tasks.spawn_restarting("camera health", relay),
-        tasks.spawn_restarting("status", move || {
-            status::run(status_source.clone(), status_tx.clone())
-        }),
-    ];
-    handles.extend(spawn_mqtt_control(config, mqtt, &wiring_rest, &tasks));
-    handles.extend(spawn_home_assistant(config, mqtt, status_updates, &tasks));
-    handles
-}
-
-/// Control over MQTT, when a control topic is configured.
-fn spawn_mqtt_control(
-    config: &Config,
-    mqtt: &Client,
-    wiring: &WiringRest,
-    tasks: &Arc<Supervisor>,
-) -> Option<tokio::task::JoinHandle<()>> {
-    let topic = config.control_topic.as_ref()?;
-    let started = crate::control::mqtt::start(
-        mqtt,
-        topic,
-        wiring.commands_tx.clone(),
-        Arc::clone(&wiring.control),
-    );
-    match started {
-        Ok(worker) => Some(tasks.spawn_restarting("mqtt control", move || worker.clone().run())),
-        Err(e) => {
-            tracing::warn!("MQTT control on {topic} not started: {e}");
-            None
-        }
-    }
-}
-
-/// Home Assistant discovery and state, when configured.
-fn spawn_home_assistant(
-    config: &Config,
-    mqtt: &Client,
-    status_updates: watch::Receiver<Status>,
-    tasks: &Arc<Supervisor>,
-) -> Option<tokio::task::JoinHandle<()>> {
-    let prefix = config.ha_prefix.as_ref()?;
-    let announce = crate::home_assistant::Announce {
-        prefix: prefix.clone(),
-        client_id: config.client_id.clone(),
-        health_topic: crate::mqtt::topic::health(&config.service_name),
-        frame_topic: config.frame_topic.clone(),
-        control_topic: config.control_topic.clone(),
-        max_rate_hz: config.fps,
-    };
-    if announce.control_topic.is_none() {
-        tracing::warn!(
-            "Home Assistant: control over MQTT is off (--control-topic is empty): no controls announced"
-        );
-    }
-    let mqtt = mqtt.clone();
-    Some(tasks.spawn_restarting("home assistant", move || {
-        crate::home_assistant::run(announce.clone(), mqtt.clone(), status_updates.clone())
-    }))
 }
 
 impl Service {
@@ -389,7 +239,7 @@ impl Service {
             control: Arc::clone(&control_counters),
             supervisor: Arc::clone(&supervisor),
         };
-        let wiring = Wiring {
+        let wiring = tasks::Wiring {
             commands: commands_rx,
             commands_tx: commands_tx.clone(),
             quit: quit_tx,
@@ -404,7 +254,7 @@ impl Service {
             status_rx.clone(),
             &http,
         ));
-        let tasks = spawn_tasks(&config, &capture, &hub, &mqtt, wiring, status_source);
+        let tasks = tasks::spawn(&config, &capture, &hub, &mqtt, wiring, status_source);
         Ok(Self {
             hub,
             status: status_rx,
