@@ -27,6 +27,20 @@ fn proc_counts(pid: u32) -> (u64, u64, u64) {
     (field("Threads:"), fds, field("VmRSS:"))
 }
 
+/// `proc_counts` once the open files have stopped changing (answered
+/// connections linger up to 100 ms before they close).
+fn quiet_counts(pid: u32) -> (u64, u64, u64) {
+    let mut last = proc_counts(pid);
+    eventually(Duration::from_secs(3), || {
+        std::thread::sleep(Duration::from_millis(150));
+        let now = proc_counts(pid);
+        let same = now.1 == last.1;
+        last = now;
+        same.then_some(())
+    });
+    last
+}
+
 /// The test pattern headless with no reachable broker, plus `args` and `envs`.
 fn pattern(args: &[&str], envs: &[(&str, &str)]) -> Running {
     let mut all = vec!["--source", "test-pattern"];
@@ -342,13 +356,13 @@ fn ten_thousand_malformed_requests_get_4xx_or_a_close_and_leave_nothing_behind()
     };
     run(1, 800);
     settle(addr);
-    let (_, fds_before, rss_before) = proc_counts(pid);
+    let (_, fds_before, rss_before) = quiet_counts(pid);
     let started = Instant::now();
     run(2, 10_000);
     eprintln!("10,000 malformed requests in {:?}", started.elapsed());
     settle(addr);
     assert_eq!(get(addr, "/status").status, 200, "still answers");
-    let (_, fds_after, rss_after) = proc_counts(pid);
+    let (_, fds_after, rss_after) = quiet_counts(pid);
     eprintln!("fds {fds_before} -> {fds_after}, RSS {rss_before} -> {rss_after} KiB");
     let within = |a: u64, b: u64| b.abs_diff(a) * 10 <= a;
     assert!(
@@ -434,16 +448,18 @@ fn a_stalled_viewer_is_dropped_within_the_client_timeout() {
     .expect("first frame");
     let viewer = stalled_viewer(addr);
     // It stops taking bytes once its buffers are full: frames stop counting.
-    let mut last = u64::MAX;
-    eventually(Duration::from_secs(10), || {
-        std::thread::sleep(Duration::from_millis(100));
+    // The status is refreshed every 250 ms, so the stall is dated by the
+    // last time the count was seen to grow, once it has not for 600 ms.
+    let mut last = (u64::MAX, Instant::now());
+    let stalled_at = eventually(Duration::from_secs(10), || {
+        std::thread::sleep(Duration::from_millis(50));
         let served = status_json(addr)["stream"]["frames_served"].as_u64()?;
-        let stalled = served == last;
-        last = served;
-        stalled.then_some(())
+        if served != last.0 {
+            last = (served, Instant::now());
+        }
+        (last.1.elapsed() >= Duration::from_millis(600)).then_some(last.1)
     })
     .expect("the viewer's buffers fill");
-    let stalled_at = Instant::now() - Duration::from_millis(100);
     let dropped = eventually(Duration::from_secs(10), || {
         (status_json(addr)["stream"]["dropped_stalled"].as_u64()? == 1)
             .then(|| stalled_at.elapsed())
