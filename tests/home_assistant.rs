@@ -24,14 +24,17 @@ fn service(url: &str, name: &str) -> (Running, SocketAddr) {
     (svc, addr)
 }
 
-/// Discovery messages until all eight are in, by topic. A subscriber gets
-/// the retain flag only on messages the broker kept from before it came.
-/// (`None`: either, when the two race.)
+/// Discovery messages until all eight of the service's own are in, by
+/// topic (the source's control entities, `control_*`, are left out). A
+/// subscriber gets the retain flag only on messages the broker kept from
+/// before it came. (`None`: either, when the two race.)
 async fn discovery(obs: &mut Observer, kept: Option<bool>) -> BTreeMap<String, Value> {
     let mut seen = BTreeMap::new();
     while seen.len() < 8 {
         let m = obs
-            .next(WAIT, |m| m.topic.starts_with("homeassistant/"))
+            .next(WAIT, |m| {
+                m.topic.starts_with("homeassistant/") && !m.topic.contains("/control_")
+            })
             .await
             .unwrap_or_else(|| panic!("8 discovery messages, got {:?}", seen.keys()));
         if let Some(kept) = kept {
@@ -205,4 +208,49 @@ fn a_bad_prefix_is_refused_naming_where_it_came_from() {
     assert!(stderr.contains("CAMERA_HA_PREFIX"), "{stderr}");
 }
 
-on_both_brokers!(announce_camera_sensors_and_controls);
+/// The source's own controls (the test pattern's software brightness,
+/// contrast, saturation) become entities; a command rendered from one's
+/// template changes the control, and the state shows it.
+async fn camera_controls_are_entities_that_work(kind: BrokerKind) {
+    let broker = start_broker(kind);
+    let node = "cam-ha-ctl";
+    let mut obs = Observer::connect(
+        broker.port,
+        &["homeassistant/number/#", "camera/frame/state"],
+    )
+    .await;
+    let (_svc, addr) = service(&broker.url(), node);
+    let topic = format!("homeassistant/number/{node}/control_brightness/config");
+    let entity = obs
+        .next(WAIT, |m| m.topic == topic)
+        .await
+        .expect("a number entity for brightness")
+        .json();
+    assert_eq!(
+        (entity["min"].as_i64(), entity["max"].as_i64()),
+        (Some(-100), Some(100))
+    );
+    assert_eq!(entity["command_topic"], "camera/control");
+    let command = render(entity["command_template"].as_str().expect("template"), "40");
+    obs.publish("camera/control", command, false).await;
+    let state = obs
+        .next(WAIT, |m| {
+            is_state(m) && m.json()["controls"]["brightness"] == 40
+        })
+        .await;
+    assert!(state.is_some(), "the state shows brightness 40");
+    let shown = tokio::task::spawn_blocking(move || {
+        eventually(WAIT, || {
+            let v: Value = serde_json::from_slice(&common::get(addr, "/controls").body).ok()?;
+            (v["controls"][0]["value"] == 40).then_some(())
+        })
+    })
+    .await
+    .expect("join");
+    assert!(shown.is_some(), "GET /controls shows brightness 40");
+}
+
+on_both_brokers!(
+    announce_camera_sensors_and_controls,
+    camera_controls_are_entities_that_work
+);

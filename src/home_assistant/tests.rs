@@ -99,7 +99,8 @@ fn state_has_every_value_the_entities_read() {
     assert_eq!(
         s,
         json!({"fps": 10.0, "capture_failures": 3, "stream_clients": 2,
-               "round_trip_ms": 1.23, "quality": 70, "mqtt_rate": 2.0, "paused": false})
+               "round_trip_ms": 1.23, "quality": 70, "mqtt_rate": 2.0, "paused": false,
+               "controls": {}})
     );
     for (_, payload) in announce(Some("c")).messages() {
         if let Some(template) = payload["value_template"].as_str() {
@@ -110,5 +111,102 @@ fn state_has_every_value_the_entities_read() {
                 .expect("a value_json key");
             assert!(s.get(key).is_some(), "state lacks {key}");
         }
+    }
+}
+
+fn c(
+    name: &str,
+    kind: crate::capture::controls::ControlKind,
+    value: i64,
+) -> crate::capture::controls::ControlInfo {
+    use crate::capture::controls::{ControlInfo, ControlKind, MenuItem};
+    ControlInfo {
+        name: name.to_owned(),
+        label: name.to_owned(),
+        kind,
+        min: 0,
+        max: 255,
+        step: 1,
+        default: value,
+        value,
+        menu: if kind == ControlKind::Menu {
+            vec![
+                MenuItem {
+                    index: 0,
+                    name: "Disabled".into(),
+                },
+                MenuItem {
+                    index: 1,
+                    name: "50 Hz".into(),
+                },
+            ]
+        } else {
+            Vec::new()
+        },
+        inactive: false,
+        read_only: name == "read_only",
+        grabbed: false,
+        id: 0,
+    }
+}
+
+/// A camera's controls: one entity each (number, switch, select) on the
+/// control topic, none when control over MQTT is off, and the state holds
+/// what each value template reads.
+#[test]
+fn camera_controls_become_entities_that_read_the_state() {
+    use crate::capture::controls::ControlKind;
+    let controls = vec![
+        c("brightness", ControlKind::Integer, 128),
+        c("white_balance_automatic", ControlKind::Boolean, 1),
+        c("power_line_frequency", ControlKind::Menu, 1),
+        c("read_only", ControlKind::Integer, 0),
+    ];
+    assert!(announce(None).camera_controls(&controls).is_empty());
+    let entities = announce(Some("camera/control")).camera_controls(&controls);
+    let kinds: Vec<(&str, &str)> = entities
+        .iter()
+        .map(|(topic, p)| {
+            (
+                topic.split('/').nth(1).unwrap_or(""),
+                p["command_topic"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("number", "camera/control"),
+            ("switch", "camera/control"),
+            ("select", "camera/control")
+        ]
+    );
+    assert_eq!(
+        entities[0].1["command_template"],
+        "{\"controls\": {\"brightness\": {{ value | int }}}}"
+    );
+    assert_eq!(
+        entities[1].1["payload_off"],
+        "{\"controls\": {\"white_balance_automatic\": false}}"
+    );
+    assert_eq!(entities[2].1["options"], json!(["Disabled", "50 Hz"]));
+    let status = Status {
+        controls,
+        ..Status::default()
+    };
+    let s = state(&status);
+    assert_eq!(
+        s["controls"],
+        json!({"brightness": 128, "white_balance_automatic": true,
+               "power_line_frequency": "50 Hz", "read_only": 0})
+    );
+    for (_, p) in &entities {
+        let template = p["value_template"].as_str().expect("template");
+        let key = template
+            .split("value_json.controls.")
+            .nth(1)
+            .and_then(|rest| rest.split([' ', '}']).next())
+            .expect("a control key");
+        assert!(s["controls"].get(key).is_some(), "state lacks {key}");
     }
 }
