@@ -164,6 +164,60 @@ fn the_test_pattern_takes_brightness_contrast_and_saturation() {
     assert!(String::from_utf8_lossy(&r.body).contains("contrast: must be 0 to 200 (got 201)"));
 }
 
+/// `{"save": true}` writes the live settings into the `--config` file,
+/// keeping its comments; without one it answers with the TOML to copy.
+#[test]
+fn save_writes_the_live_settings_into_the_config_file() {
+    let dir = common::temp_dir("save");
+    let file = common::write(
+        &dir,
+        "camera.toml",
+        b"# the bench camera
+source = \"test-pattern\" # no camera here
+quality = 80
+",
+    );
+    let file_arg = file.to_str().expect("UTF-8").to_owned();
+    let mut svc = Running::headless(&["--demo", "--fps", "10", "--config", &file_arg], &[]);
+    let addr = svc.http_addr();
+    eventually(Duration::from_secs(3), || {
+        (common::get(addr, "/controls").body.len() > 40).then_some(())
+    })
+    .expect("controls listed");
+    let r = post(
+        addr,
+        "/control",
+        r#"{"quality": 55, "controls": {"saturation": 30}, "save": true}"#,
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(json(&r)["applied"]["save"], file_arg.as_str());
+    let text = std::fs::read_to_string(&file).expect("the file");
+    assert!(
+        text.starts_with(
+            "# the bench camera\nsource = \"test-pattern\" # no camera here\nquality = 55\n"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("[controls]\nsaturation = 30\n"), "{text}");
+    drop(svc);
+
+    let (_svc, addr) = demo(&[]);
+    let r = post(addr, "/control", r#"{"quality": 40, "save": true}"#, None);
+    let body = String::from_utf8_lossy(&r.body);
+    assert_eq!(r.status, 409, "{body}");
+    assert!(
+        body.contains("--config FILE") && body.contains("quality = 80"),
+        "{body}"
+    );
+    let quality = eventually(Duration::from_secs(3), || {
+        let q = settings(addr).0;
+        (q != 0).then_some(q)
+    });
+    assert_eq!(quality, Some(80), "nothing changed");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn every_bad_body_is_400_and_changes_nothing() {
     let (_svc, addr) = demo(&[]);

@@ -97,6 +97,8 @@ pub struct Config {
     pub preview_fps: f64,
     /// Camera controls set at every open, in order (file first, then flags).
     pub controls: Vec<(String, crate::capture::controls::ControlValue)>,
+    /// The config file given (`--config`), where `{"save": true}` writes.
+    pub config_file: Option<std::path::PathBuf>,
     /// Where snapshots are saved (an existing folder).
     pub snapshot_dir: std::path::PathBuf,
     pub no_tui: bool,

@@ -310,6 +310,7 @@ pub fn validate(o: Options) -> Result<Config, ConfigError> {
         http_auth: http_auth(o.credentials)?,
         preview_fps: positive_at_most("--preview-fps", o.preview_fps, 4.0, 30.0)?,
         controls: controls(o.controls, o.control)?,
+        config_file: o.config.clone(),
         snapshot_dir: snapshot_dir(o.snapshot_dir)?,
         no_tui: o.no_tui,
         demo: o.demo,

@@ -91,6 +91,12 @@ async fn apply_request(
     parts: &Parts<'_>,
 ) -> Result<Applied, ControlError> {
     let mut applied = Map::new();
+    // Without a file nothing is changed: the answer shows the TOML instead.
+    if request.save
+        && let Some(text) = save_text_without_file(parts)
+    {
+        return Err(ControlError::Save(super::save::SaveError::NoFile(text)));
+    }
     if request.snapshot {
         let path = save_snapshot(parts.hub, parts.controls)
             .await
@@ -129,6 +135,10 @@ async fn apply_request(
         parts.mqtt.reconnect_now();
         applied.insert("reconnect".into(), Value::from(true));
     }
+    if request.save {
+        let path = save_settings(parts)?;
+        applied.insert("save".into(), Value::from(path));
+    }
     Ok(Applied {
         applied,
         status: ControlState {
@@ -139,6 +149,52 @@ async fn apply_request(
             last_saved: parts.controls.last_saved(),
         },
     })
+}
+
+/// The live settings as `{"save": true}` writes them.
+fn live_settings(parts: &Parts<'_>) -> super::save::LiveSettings {
+    let fixed = parts.controls.save_to.clone().unwrap_or(super::SaveTarget {
+        file: None,
+        width: 0,
+        height: 0,
+        fps: 0.0,
+        rotation: 0,
+        flip_h: false,
+        flip_v: false,
+    });
+    super::save::LiveSettings {
+        quality: parts.capture.quality(),
+        mqtt_rate: parts.controls.mqtt_rate_hz(),
+        width: fixed.width,
+        height: fixed.height,
+        fps: fixed.fps,
+        rotation: fixed.rotation,
+        flip_h: fixed.flip_h,
+        flip_v: fixed.flip_v,
+        controls: parts.capture.desired_controls(),
+    }
+}
+
+/// The settings as TOML when there is no file to save into.
+fn save_text_without_file(parts: &Parts<'_>) -> Option<String> {
+    let has_file = parts
+        .controls
+        .save_to
+        .as_ref()
+        .is_some_and(|t| t.file.is_some());
+    (!has_file).then(|| super::save::as_toml(&live_settings(parts)))
+}
+
+/// Write the live settings into the config file; its path.
+fn save_settings(parts: &Parts<'_>) -> Result<String, ControlError> {
+    let live = live_settings(parts);
+    let Some(file) = parts.controls.save_to.as_ref().and_then(|t| t.file.clone()) else {
+        return Err(super::save::SaveError::NoFile(super::save::as_toml(&live)).into());
+    };
+    let path = super::save::save(&file, &live)?;
+    let shown = path.display().to_string();
+    tracing::info!("settings saved into {shown}");
+    Ok(shown)
 }
 
 /// Save the newest frame in the snapshot folder; returns its path, or why not.

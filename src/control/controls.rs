@@ -16,6 +16,21 @@ pub struct Controls {
     pub(super) keys_applied: AtomicU64,
     /// Where snapshots are saved.
     pub(super) snapshots: super::snapshots::SnapshotStore,
+    /// Where `{"save": true}` writes, and the settings not changed live.
+    pub(super) save_to: Option<SaveTarget>,
+}
+
+/// The config file to save into and the settings that are not changed
+/// while the service runs (the mode asked and the picture's orientation).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SaveTarget {
+    pub file: Option<std::path::PathBuf>,
+    pub width: u32,
+    pub height: u32,
+    pub fps: f64,
+    pub rotation: u16,
+    pub flip_h: bool,
+    pub flip_v: bool,
 }
 
 impl Controls {
@@ -28,7 +43,15 @@ impl Controls {
             last_saved: Mutex::new(None),
             keys_applied: AtomicU64::new(0),
             snapshots: super::snapshots::SnapshotStore::default(),
+            save_to: None,
         }
+    }
+
+    /// `{"save": true}` writes into `target`'s file.
+    #[must_use]
+    pub fn with_save(mut self, target: SaveTarget) -> Self {
+        self.save_to = Some(target);
+        self
     }
 
     /// Snapshots saved in `store` (default: the working directory).

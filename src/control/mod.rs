@@ -8,9 +8,10 @@ pub mod apply;
 mod controls;
 pub mod mqtt;
 pub mod request;
+pub mod save;
 pub mod snapshots;
 
-pub use controls::Controls;
+pub use controls::{Controls, SaveTarget};
 pub use request::{Applied, ControlError, ControlRequest, ControlState, Reply};
 
 /// The lowest MQTT frame rate other than 0 (off): one frame every 100 s.

@@ -15,6 +15,7 @@ pub const KEYS: &[&str] = &[
     "snapshot",
     "reconnect",
     "controls",
+    "save",
 ];
 
 /// A checked request: `None` / `false` leaves that setting alone.
@@ -33,6 +34,9 @@ pub struct ControlRequest {
     /// The camera's own controls, by name (checked against the camera when
     /// applied).
     pub controls: Vec<(String, crate::capture::controls::ControlValue)>,
+    /// Write the live settings into the config file (after the rest of
+    /// the request).
+    pub save: bool,
 }
 
 /// Why no snapshot was saved.
@@ -69,6 +73,8 @@ pub enum ControlError {
     Snapshot(#[from] SnapshotError),
     #[error("controls: {0}")]
     Controls(#[from] crate::capture::controls::ControlsError),
+    #[error("save: {0}")]
+    Save(#[from] super::save::SaveError),
     #[error("the service is busy: command channel full, try again")]
     Busy,
     #[error("the service is not applying commands (stopping)")]
@@ -146,6 +152,7 @@ pub fn parse(body: &[u8], allow_id: bool) -> Result<(ControlRequest, Option<Valu
             "snapshot" => request.snapshot = boolean("snapshot", &value)?,
             "reconnect" => request.reconnect = boolean("reconnect", &value)?,
             "controls" => request.controls = controls(&value)?,
+            "save" => request.save = boolean("save", &value)?,
             "id" if allow_id => {
                 if value.is_object() || value.is_array() {
                     return Err(invalid("id", "must be a string or a number", &value));
@@ -258,6 +265,7 @@ mod tests {
                 snapshot: true,
                 reconnect: false,
                 controls: Vec::new(),
+                save: false,
             }
         );
     }

@@ -112,6 +112,10 @@ fn answer(exchange: &Exchange<'_>, ctx: &HttpContext) -> Response {
             )
         }
         Err(e @ ControlError::Snapshot(_)) => error_response(503, &e.to_string()),
+        Err(e @ ControlError::Save(crate::control::save::SaveError::NoFile(_))) => {
+            error_response(409, &e.to_string())
+        }
+        Err(e @ ControlError::Save(_)) => error_response(500, &e.to_string()),
         Err(ControlError::Controls(c)) => {
             use crate::capture::controls::ControlsError as C;
             let code = match &c {

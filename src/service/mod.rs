@@ -149,7 +149,20 @@ type MqttParts = (
 /// The live settings the commands change, with the snapshot folder.
 fn controls(config: &Config) -> Arc<Controls> {
     let snapshots = crate::control::snapshots::SnapshotStore::new(config.snapshot_dir.clone());
-    Arc::new(Controls::new(config.mqtt_rate_hz, config.fps).with_snapshots(snapshots))
+    let save = crate::control::SaveTarget {
+        file: config.config_file.clone(),
+        width: config.width,
+        height: config.height,
+        fps: config.fps,
+        rotation: config.rotation,
+        flip_h: config.flip_h,
+        flip_v: config.flip_v,
+    };
+    Arc::new(
+        Controls::new(config.mqtt_rate_hz, config.fps)
+            .with_snapshots(snapshots)
+            .with_save(save),
+    )
 }
 
 /// The configuration's warnings and the start line.

@@ -188,6 +188,7 @@ impl Capture {
     }
 
     fn run(mut self) {
+        self.shared.set_desired_controls(&self.desired);
         let period = Duration::from_secs_f64(1.0 / self.settings.target_fps.max(0.001));
         // No jitter: one camera, nobody to collide with.
         let mut backoff = Backoff::new(self.settings.reopen_min, self.settings.reopen_max, 0.0, 0);
@@ -327,6 +328,7 @@ impl Capture {
             self.desired.retain(|(n, _)| n != name);
             self.desired.push((name.clone(), value.clone()));
         }
+        self.shared.set_desired_controls(&self.desired);
         for w in &writes {
             tracing::info!("control {} = {}", w.name, w.value);
         }

@@ -60,6 +60,8 @@ pub struct CaptureShared {
     pub(super) control_jobs: Mutex<Vec<ControlJob>>,
     /// The source's controls as last read (empty while it is closed).
     pub(super) controls: Mutex<Vec<ControlInfo>>,
+    /// The controls asked for so far (configuration and live changes).
+    pub(super) desired: Mutex<Vec<(String, ControlValue)>>,
 }
 
 /// How long a control request waits for the capture thread (it turns at
@@ -119,7 +121,22 @@ impl CaptureShared {
             health: watch::Sender::new(CameraHealth::Starting),
             control_jobs: Mutex::new(Vec::new()),
             controls: Mutex::new(Vec::new()),
+            desired: Mutex::new(Vec::new()),
         })
+    }
+
+    /// The controls asked for so far, in order: what is set at every open
+    /// and what `{"save": true}` writes.
+    #[must_use]
+    pub fn desired_controls(&self) -> Vec<(String, ControlValue)> {
+        self.desired
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    pub(super) fn set_desired_controls(&self, desired: &[(String, ControlValue)]) {
+        desired.clone_into(&mut self.desired.lock().unwrap_or_else(PoisonError::into_inner));
     }
 
     /// The source's controls with their values, as last read.
