@@ -100,8 +100,9 @@ async fn main() {
                             status.encoder.last_saved = Some(format!("/tmp/tars-camera-{snapshots:04}.jpg"));
                         }
                         Command::ReconnectMqtt => link_since = Instant::now() - Duration::from_secs(20),
-                        // Requests from outside (POST /control, MQTT) never reach the fake.
-                        Command::Apply(..) => {}
+                        // Requests from outside (POST /control, MQTT) never
+                        // reach the fake, which has no config file to save.
+                        Command::Apply(..) | Command::SaveSettings => {}
                         Command::Quit => return,
                     }
                 }

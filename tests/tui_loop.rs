@@ -50,6 +50,7 @@ fn each_key_sends_its_command() {
         ('[', Command::StepMqttRate(false)),
         ('p', Command::ToggleMqttPause),
         ('s', Command::SaveSnapshot),
+        ('w', Command::SaveSettings),
         ('r', Command::ReconnectMqtt),
     ] {
         assert_eq!(app.on_key(&key(c), now), Refresh::Redraw, "key {c}");

@@ -377,10 +377,9 @@ fn whole_screen_at_80x24_and_200x60_has_every_pane_and_the_preview_picture() {
         }
         assert!(t.contains("connection refused"), "event line at {w}x{h}");
         assert!(
-            t.lines()
-                .last()
-                .expect("footer")
-                .starts_with("q quit ? help +/- quality s snapshot ]/[ rate p pause r reconnect"),
+            t.lines().last().expect("footer").starts_with(
+                "q quit ? help +/- quality s snapshot w save ]/[ rate p pause r reconnect"
+            ),
             "{t}"
         );
         // Upper half of the picture red, lower half blue, drawn as half-blocks.

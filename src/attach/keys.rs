@@ -30,6 +30,7 @@ pub fn body_for(command: &Command, status: &Status) -> Option<Value> {
         }
         Command::ToggleMqttPause => json!({ "paused": !status.mqtt.paused }),
         Command::SaveSnapshot => json!({ "snapshot": true }),
+        Command::SaveSettings => json!({ "save": true }),
         Command::ReconnectMqtt => json!({ "reconnect": true }),
         Command::Apply(..) | Command::Quit => return None,
     };
@@ -48,6 +49,9 @@ pub fn request_body(request: &ControlRequest) -> Value {
     }
     if let Some(p) = request.paused {
         body.insert("paused".into(), json!(p));
+    }
+    if request.save {
+        body.insert("save".into(), json!(true));
     }
     if request.snapshot {
         body.insert("snapshot".into(), json!(true));
@@ -264,6 +268,10 @@ mod tests {
         assert_eq!(
             body(Command::SaveSnapshot).as_deref(),
             Some(r#"{"snapshot":true}"#)
+        );
+        assert_eq!(
+            body(Command::SaveSettings).as_deref(),
+            Some(r#"{"save":true}"#)
         );
         assert_eq!(
             body(Command::ReconnectMqtt).as_deref(),

@@ -56,6 +56,18 @@ pub async fn run(
             Command::SaveSnapshot => {
                 let _ = save_snapshot(&hub, &controls).await;
             }
+            Command::SaveSettings => {
+                let parts = Parts {
+                    capture: &capture,
+                    controls: &controls,
+                    hub: &hub,
+                    mqtt: &mqtt,
+                };
+                // Logged either way; the Events pane shows it.
+                if let Err(e) = save_settings(&parts) {
+                    tracing::warn!("{e}");
+                }
+            }
             Command::Apply(request, reply) => {
                 let parts = Parts {
                     capture: &capture,

@@ -44,6 +44,8 @@ pub enum Command {
     ToggleMqttPause,
     /// Write the current frame to a file (path reported in the status).
     SaveSnapshot,
+    /// Write the live settings into the config file (`{"save": true}`).
+    SaveSettings,
     /// Drop the MQTT connection and connect again now.
     ReconnectMqtt,
     /// Apply a checked request from outside as a whole; the outcome goes

@@ -393,6 +393,7 @@ fn describe(command: &Command) -> String {
         Command::StepMqttRate(false) => "MQTT rate down".to_owned(),
         Command::ToggleMqttPause => "MQTT pause/resume".to_owned(),
         Command::SaveSnapshot => "saving snapshot…".to_owned(),
+        Command::SaveSettings => "saving settings into the config file…".to_owned(),
         Command::ReconnectMqtt => "reconnecting MQTT…".to_owned(),
         Command::Apply(..) => "control request".to_owned(),
         Command::Quit => "quit".to_owned(),

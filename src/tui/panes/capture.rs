@@ -19,13 +19,14 @@ pub const QUALITY_STEP: i32 = 5;
 /// Rows this pane wants, borders included.
 pub const HEIGHT: u16 = 10;
 
-/// `+`/`=`/`-` quality, `s` snapshot.
+/// `+`/`=`/`-` quality, `s` snapshot, `w` save the settings.
 #[must_use]
 pub fn on_key(key: &KeyEvent, _view: &View) -> Option<Action> {
     let command = match plain_char(key)? {
         '+' | '=' => Command::AdjustQuality(QUALITY_STEP),
         '-' => Command::AdjustQuality(-QUALITY_STEP),
         's' => Command::SaveSnapshot,
+        'w' => Command::SaveSettings,
         _ => return None,
     };
     Some(Action::Send(command))
@@ -41,6 +42,11 @@ pub fn hints(view: &View) -> Vec<Hint> {
     vec![
         Hint::new(keys, "quality", "JPEG quality up/down by 5 (1–100)"),
         Hint::new("s", "snapshot", "save the current frame to a file"),
+        Hint::new(
+            "w",
+            "save",
+            "write the live settings into the --config file",
+        ),
     ]
 }
 
