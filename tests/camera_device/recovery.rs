@@ -220,6 +220,7 @@ fn stalled_camera_is_camera_error_within_4s_then_recovers() {
         "no \"no signal\" part within 15 s of the stall"
     );
     let error_after = error_after.expect("health camera_error during the stall");
+    eprintln!("camera_error {error_after:?} after the last frame");
     assert!(
         error_after <= Duration::from_secs(4),
         "camera_error {error_after:?} after the last frame"
