@@ -4,6 +4,8 @@ use std::ffi::{c_int, c_ulong, c_void};
 use std::ptr::NonNull;
 use std::sync::Arc;
 
+use crate::encode::markers::frame_size;
+
 use super::{
     TJFLAG_FASTDCT, TJFLAG_NOREALLOC, TJFLAG_STOPONWARNING, TJPF_RGB, TJSAMP_420, TurboError,
     TurboLib,
@@ -205,9 +207,19 @@ impl Decompressor {
         if rc != 0 {
             return Err(self.lib.error(self.handle.as_ptr()));
         }
+        // libjpeg-turbo 3.x answers 0 for a stream with no frame header and
+        // leaves the previous picture's size in the handle: the size counts
+        // only when the JPEG's own frame header says the same.
+        let Some((sof_w, sof_h)) = frame_size(jpeg) else {
+            return Err(TurboError("no frame header (not a JPEG)".into()));
+        };
         match (u32::try_from(w), u32::try_from(h)) {
-            (Ok(width @ 1..), Ok(height @ 1..)) => Ok(Header { width, height }),
-            _ => Err(TurboError(format!("bad picture size {w}x{h}"))),
+            (Ok(width @ 1..), Ok(height @ 1..)) if (width, height) == (sof_w, sof_h) => {
+                Ok(Header { width, height })
+            }
+            _ => Err(TurboError(format!(
+                "header read as {w}x{h} but the frame header says {sof_w}x{sof_h}"
+            ))),
         }
     }
 
@@ -276,6 +288,8 @@ impl Decompressor {
         let (w, h) = dims(sw, sh).map_err(Failure::Error)?;
         out.resize(rgb_len(sw, sh), 0);
         let pitch = w * 3;
+        let last_row = rgb_len(sw, sh - 1)..out.len();
+        mark_unwritten(&mut out[last_row.clone()]);
         // SAFETY: live decompressor used by this thread only; `jpeg` is
         // `len` readable bytes; `out` holds `pitch * h` writable bytes. The
         // library writes the largest scaled picture that fits in `w` x `h`
@@ -298,12 +312,33 @@ impl Decompressor {
             return Ok((sw, sh));
         }
         let error = self.lib.error(self.handle.as_ptr());
-        if self.lib.warning_only(self.handle.as_ptr()) {
+        // A warning earlier in the same call makes libjpeg-turbo class a
+        // later fatal error as a warning too: only a picture written down to
+        // its last row was produced.
+        if self.lib.warning_only(self.handle.as_ptr()) && !is_unwritten(&out[last_row]) {
             Err(Failure::Warning(error, (sw, sh)))
         } else {
             Err(Failure::Error(error))
         }
     }
+}
+
+/// Fill `row` with a pattern a decode all but never writes: a ramp through
+/// every byte value at full rate, which the smooth output of the inverse DCT
+/// and 4:2:0 chroma does not reproduce across a row.
+fn mark_unwritten(row: &mut [u8]) {
+    for (i, b) in row.iter_mut().enumerate() {
+        *b = unwritten_byte(i);
+    }
+}
+
+fn is_unwritten(row: &[u8]) -> bool {
+    row.iter().enumerate().all(|(i, &b)| b == unwritten_byte(i))
+}
+
+fn unwritten_byte(i: usize) -> u8 {
+    // Truncation intended: the pattern repeats every 256 bytes.
+    (i.wrapping_mul(151).wrapping_add(89) & 0xFF) as u8
 }
 
 /// How a decompression failed: a warning (the picture may be whole), or

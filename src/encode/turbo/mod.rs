@@ -21,7 +21,7 @@ use std::sync::{Arc, OnceLock};
 
 mod handles;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use handles::{Compressor, Decompressor, Header};
 
