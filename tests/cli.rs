@@ -4,10 +4,9 @@
 mod common;
 
 use std::net::TcpListener;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{BIN, Running, eventually, status_json};
+use common::{Running, command, eventually, status_json};
 
 #[test]
 fn bad_options_exit_2_naming_the_option() {
@@ -135,7 +134,7 @@ fn sigterm_and_sigint_stop_within_2_s_with_status_0() {
 
 #[test]
 fn list_cameras_without_a_camera_says_so_and_exits_0() {
-    let out = Command::new(BIN).arg("list-cameras").output().expect("run");
+    let out = command().arg("list-cameras").output().expect("run");
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout);
     // This machine has no /dev/video*; on one that has, the table lists them.
