@@ -155,3 +155,35 @@ fn a_whole_picture_despite_a_warning_still_decodes() {
     assert_eq!(d.decompress_rgb(cut, header, 1, &mut out), Ok((64, 40)));
     assert!(d.check(cut, header, &mut out).is_err(), "strict: a warning");
 }
+
+#[test]
+fn yuv_planes_compress_to_the_picture_they_hold() {
+    let Some(lib) = library() else {
+        return;
+    };
+    let (w, h) = (34u32, 21u32);
+    let (cw, ch) = (17usize, 11usize);
+    // JPEG's full-range YCbCr for RGB (200, 40, 90).
+    let (y, u, v) = (94, 126, 204);
+    let planes = [
+        vec![y; (w * h) as usize],
+        vec![u; cw * ch],
+        vec![v; cw * ch],
+    ];
+    let mut c = Compressor::new(Arc::clone(&lib)).expect("compressor");
+    let short = [&planes[0][..], &planes[1][..3], &planes[2][..]];
+    assert!(c.compress_yuv420(short, w, h, 80).is_err(), "short plane");
+    let [py, pu, pv] = &planes;
+    let jpeg = c
+        .compress_yuv420([py, pu, pv], w, h, 80)
+        .expect("compress")
+        .to_vec();
+    let mut d = Decompressor::new(lib).expect("decompressor");
+    let header = d.header(&jpeg).expect("header");
+    assert_eq!((header.width, header.height), (w, h));
+    let mut out = Vec::new();
+    assert_eq!(d.decompress_rgb(&jpeg, header, 1, &mut out), Ok((w, h)));
+    for (a, b) in out[..3].iter().zip([200u8, 40, 90]) {
+        assert!(a.abs_diff(b) < 8, "{:?}", &out[..3]);
+    }
+}
