@@ -127,7 +127,7 @@ fn the_emulated_webcam_answers_as_the_kernel_does() {
     let dir = cams.frames("frames", &frames);
     cams.plug(0, &format!("profile=uvc\nframes={}\n", dir.display()));
     cams.plug(1, "profile=uvc-meta\n");
-    let out = std::process::Command::new(std::env::current_exe().expect("test binary"))
+    let out = super::common::command_of(&std::env::current_exe().expect("test binary"))
         .args([
             "--exact",
             "emulator::the_emulated_webcam_answers_as_the_kernel_does",

@@ -41,14 +41,27 @@ fn runner() -> Vec<String> {
 /// A command that starts the binary under test (through the runner, when
 /// [`RUNNER_VAR`] names one).
 pub fn command() -> Command {
+    command_of(Path::new(BIN))
+}
+
+/// A command that starts `program`, a binary of this build (the binary
+/// under test, or a test binary re-running itself), through the runner
+/// when [`RUNNER_VAR`] names one.
+pub fn command_of(program: &Path) -> Command {
     match runner().split_first() {
-        Some((program, args)) => {
-            let mut cmd = Command::new(program);
-            cmd.args(args).arg(BIN);
+        Some((runner, args)) => {
+            let mut cmd = Command::new(runner);
+            cmd.args(args).arg(program);
             cmd
         }
-        None => Command::new(BIN),
+        None => Command::new(program),
     }
+}
+
+/// True when the binary runs under a runner (an emulator), whose own
+/// memory and timing are then what a test sees of the process.
+pub fn under_runner() -> bool {
+    !runner().is_empty()
 }
 
 /// A file that starts the binary under test, for what takes a program's
