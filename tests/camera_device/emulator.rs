@@ -227,18 +227,12 @@ fn the_rules() {
         let mut b = buffer(i);
         ioctl(fd, vidioc::VIDIOC_QUERYBUF, &mut b).expect("QUERYBUF");
         assert_eq!(b.flags & 1, 0, "not MAPPED before mmap");
+        // off_t: 32 bits on armv7, 64 on aarch64 and x86_64.
+        let offset = b.m.offset.try_into().expect("offset fits off_t");
         // SAFETY: the buffer's offset and length from QUERYBUF.
-        let ptr = unsafe {
-            v4l::v4l2::mmap(
-                std::ptr::null_mut(),
-                b.length as usize,
-                3,
-                1,
-                fd,
-                i64::from(b.m.offset),
-            )
-        }
-        .expect("mmap");
+        let ptr =
+            unsafe { v4l::v4l2::mmap(std::ptr::null_mut(), b.length as usize, 3, 1, fd, offset) }
+                .expect("mmap");
         maps.push((ptr.cast::<u8>(), b.length as usize));
         ioctl(fd, vidioc::VIDIOC_QUERYBUF, &mut b).expect("QUERYBUF");
         assert_eq!(b.flags & 1, 1, "MAPPED after mmap");
