@@ -227,12 +227,14 @@ fn the_rules() {
         let mut b = buffer(i);
         ioctl(fd, vidioc::VIDIOC_QUERYBUF, &mut b).expect("QUERYBUF");
         assert_eq!(b.flags & 1, 0, "not MAPPED before mmap");
-        // off_t: 32 bits on armv7, 64 on aarch64 and x86_64.
-        let offset = b.m.offset.try_into().expect("offset fits off_t");
-        // SAFETY: the buffer's offset and length from QUERYBUF.
-        let ptr =
-            unsafe { v4l::v4l2::mmap(std::ptr::null_mut(), b.length as usize, 3, 1, fd, offset) }
-                .expect("mmap");
+        // SAFETY: the buffer's offset and length from QUERYBUF (for
+        // V4L2_MEMORY_MMAP the union holds the offset); off_t is 32 bits on
+        // armv7, 64 on aarch64 and x86_64.
+        let ptr = unsafe {
+            let offset = b.m.offset.try_into().expect("offset fits off_t");
+            v4l::v4l2::mmap(std::ptr::null_mut(), b.length as usize, 3, 1, fd, offset)
+        }
+        .expect("mmap");
         maps.push((ptr.cast::<u8>(), b.length as usize));
         ioctl(fd, vidioc::VIDIOC_QUERYBUF, &mut b).expect("QUERYBUF");
         assert_eq!(b.flags & 1, 1, "MAPPED after mmap");
