@@ -231,6 +231,13 @@ fn the_rules() {
         // V4L2_MEMORY_MMAP the union holds the offset); off_t is 32 bits on
         // armv7, 64 on aarch64 and x86_64.
         let ptr = unsafe {
+            #[cfg_attr(
+                target_pointer_width = "64",
+                expect(
+                    clippy::unnecessary_fallible_conversions,
+                    reason = "off_t is 32 bits on armv7"
+                )
+            )]
             let offset = b.m.offset.try_into().expect("offset fits off_t");
             v4l::v4l2::mmap(std::ptr::null_mut(), b.length as usize, 3, 1, fd, offset)
         }
