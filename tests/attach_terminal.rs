@@ -11,7 +11,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::broker::free_port;
-use common::{BIN, Running, eventually, get};
+use common::{Running, eventually, exe, get};
 
 const WAIT: Duration = Duration::from_secs(15);
 
@@ -116,7 +116,7 @@ fn first_service(port: u16) -> (Running, SocketAddr) {
 
 /// The second one, for a terminal.
 fn second_command(port: u16) -> String {
-    format!("{BIN} {}", args(port).join(" "))
+    format!("{} {}", exe().display(), args(port).join(" "))
 }
 
 #[test]

@@ -4,10 +4,9 @@
 mod common;
 
 use std::net::TcpListener;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{BIN, Running, eventually, status_json};
+use common::{Running, command, eventually, status_json};
 
 #[test]
 fn bad_options_exit_2_naming_the_option() {
@@ -150,7 +149,7 @@ fn sigterm_and_sigint_stop_within_2_s_with_status_0() {
 
 #[test]
 fn list_cameras_without_a_camera_says_so_and_exits_0() {
-    let out = Command::new(BIN).arg("list-cameras").output().expect("run");
+    let out = command().arg("list-cameras").output().expect("run");
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout);
     // This machine has no /dev/video*; on one that has, the table lists them.
@@ -262,7 +261,7 @@ fn headless_logs_a_status_line_every_status_interval() {
 
 #[test]
 fn help_never_shows_a_secret_from_the_environment() {
-    let out = std::process::Command::new(BIN)
+    let out = common::command()
         .arg("--help")
         .env("MQTT_URL", "mqtt://robot:SECRET-PW@broker:1883")
         .env("CAMERA_HTTP_TOKEN", "SECRET-TOKEN")

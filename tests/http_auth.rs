@@ -4,11 +4,10 @@
 
 mod common;
 
-use std::process::Command;
 use std::time::Duration;
 
 use base64::Engine as _;
-use common::{BIN, HttpResponse, Running, eventually, get, raw_request};
+use common::{HttpResponse, Running, command, eventually, get, raw_request};
 
 const USER: &str = "tars";
 const PASSWORD: &str = "pw-Basic-S3cret";
@@ -186,7 +185,7 @@ fn the_secrets_never_show_in_logs_status_help_or_errors() {
         ("CAMERA_HTTP_AUTH", format!("{USER}:{PASSWORD}")),
         ("CAMERA_HTTP_TOKEN", TOKEN.to_owned()),
     ];
-    let help = Command::new(BIN)
+    let help = command()
         .arg("--help")
         .envs(envs.iter().map(|(k, v)| (k, v.as_str())))
         .output()

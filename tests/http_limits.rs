@@ -369,10 +369,18 @@ fn ten_thousand_malformed_requests_get_4xx_or_a_close_and_leave_nothing_behind()
         within(fds_before, fds_after),
         "fds {fds_before} -> {fds_after}"
     );
-    assert!(
-        within(rss_before, rss_after),
-        "RSS {rss_before} -> {rss_after} KiB"
-    );
+    // Under an emulator the RSS is the emulator's, whose code cache grows.
+    if common::under_runner() {
+        eprintln!(
+            "RSS not judged: the binary runs under {}",
+            common::RUNNER_VAR
+        );
+    } else {
+        assert!(
+            within(rss_before, rss_after),
+            "RSS {rss_before} -> {rss_after} KiB"
+        );
+    }
     let bad = status_json(addr)["stream"]["bad_requests"]
         .as_u64()
         .expect("counter");

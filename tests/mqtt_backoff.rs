@@ -56,10 +56,13 @@ async fn kicking_broker_gets_backoff_not_a_storm() {
         .map(|w| (w[1] - w[0]).as_secs_f64())
         .collect();
     // Bases 0.1, 0.2, 0.4, 0.8, 1.6 s with ±20 % jitter: each gap at least
-    // ~1.33× the one before, never shorter than 80 % of the minimum.
+    // ~1.33× the one before, never shorter than 80 % of the minimum. Each
+    // gap also holds one connection's set-up, a few ms natively and tens
+    // of ms under an emulator: that much is allowed.
     assert!(gaps[0] >= 0.08, "{gaps:?}");
+    let setup_s = if common::under_runner() { 0.06 } else { 0.0 };
     for w in gaps.windows(2) {
-        assert!(w[1] > w[0] * 1.2, "gaps do not grow: {gaps:?}");
+        assert!(w[1] + setup_s > w[0] * 1.2, "gaps do not grow: {gaps:?}");
     }
     let s = status.borrow().clone();
     assert!(s.reconnects >= 4, "{s:?}");

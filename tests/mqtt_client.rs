@@ -208,7 +208,7 @@ async fn shutdown_publishes_retained_stopped(kind: BrokerKind) {
 async fn killed_process_leaves_retained_offline(kind: BrokerKind) {
     let broker = start_broker(kind);
     let mut observer = Observer::connect(broker.port, &["system/health/child"]).await;
-    let mut child = std::process::Command::new(std::env::current_exe().expect("test exe"))
+    let mut child = common::command_of(&std::env::current_exe().expect("test exe"))
         .args(["--exact", "helper_child_client", "--ignored", "--nocapture"])
         .env("TARS_MQTT_CHILD_URL", broker.url())
         .stdout(std::process::Stdio::null())

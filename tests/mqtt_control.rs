@@ -148,7 +148,7 @@ fn an_empty_control_topic_turns_control_off() {
     let mut svc = Running::headless(&["--demo", "--control-topic", ""], &[]);
     let addr = svc.http_addr();
     assert_eq!(status_json(addr)["mqtt"]["control"]["topic"], "");
-    let out = std::process::Command::new(common::BIN)
+    let out = common::command()
         .args(["--demo", "--no-tui", "--control-topic", "camera/#"])
         .output()
         .expect("run");

@@ -37,6 +37,7 @@ mod subscriber;
 pub mod sys;
 mod targets;
 pub mod ui_cost;
+mod yuyv;
 
 use crate::encode::{Codec, EncoderKind};
 pub use args::{BenchArgs, BenchSection};
@@ -221,6 +222,12 @@ fn run_encode(args: &BenchArgs, sizes: &[(u32, u32)], report: &mut Report) -> ey
         });
     }
     report.print_encode();
+    let mut yuyv_rows = Vec::new();
+    for &(w, h) in sizes.iter().filter(|(w, _)| w % 2 == 0) {
+        let frames = encode::test_frames(w, h, 4)?;
+        yuyv_rows.extend(yuyv::measure(&frames, (w, h), args.quality, args.runs)?);
+    }
+    yuyv::print(&yuyv_rows);
     if let Some(path) = &args.file {
         eprintln!("encode on {} ...", path.display());
         report.footage = Some(footage::measure_encode(path, args.quality, args.runs)?);

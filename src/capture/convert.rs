@@ -116,6 +116,105 @@ pub fn yuyv_to_rgb(src: &[u8], layout: RawLayout, rgb: &mut Vec<u8>) -> Result<(
     Ok(())
 }
 
+/// Limited-range luma (16..235) to JPEG's full range (0..255), rounded.
+const FULL_Y: [u8; 256] = full_range(16, 219);
+/// Limited-range chroma (16..240, centred on 128) to full range.
+const FULL_C: [u8; 256] = full_range_chroma();
+
+const fn full_range(black: i32, span: i32) -> [u8; 256] {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let v = ((i as i32 - black) * 255 * 2 + span) / (2 * span);
+        t[i] = if v < 0 {
+            0
+        } else if v > 255 {
+            255
+        } else {
+            v as u8
+        };
+        i += 1;
+    }
+    t
+}
+
+const fn full_range_chroma() -> [u8; 256] {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        // 128 + (c - 128) * 255 / 224, rounded half away from zero.
+        let d = (i as i32 - 128) * 255;
+        let q = if d >= 0 {
+            (d + 112) / 224
+        } else {
+            (d - 112) / 224
+        };
+        let v = 128 + q;
+        t[i] = if v < 0 {
+            0
+        } else if v > 255 {
+            255
+        } else {
+            v as u8
+        };
+        i += 1;
+    }
+    t
+}
+
+/// YUYV 4:2:2 to three 4:2:0 planes, as a JPEG stores them: `y` is
+/// `width * height` bytes; `u` and `v` are `width / 2` by
+/// `ceil(height / 2)`, each sample the mean of two rows (the last row alone
+/// when the height is odd). Only the range changes (limited to JPEG's full
+/// range, by table): no matrix, which libjpeg-turbo's YUV compression then
+/// skips too.
+///
+/// # Errors
+/// `CaptureError::Corrupt` when `src` is shorter than the frame.
+pub fn yuyv_to_yuv420(
+    src: &[u8],
+    layout: RawLayout,
+    planes: &mut [Vec<u8>; 3],
+) -> Result<(), CaptureError> {
+    let (w, h) = layout.size()?;
+    let stride = layout.stride.max(w * 2);
+    let needed = stride * (h - 1) + w * 2;
+    layout.long_enough("YUYV", src, needed)?;
+    let (cw, ch) = (w / 2, h.div_ceil(2));
+    let [y, u, v] = planes;
+    y.resize(w * h, 0);
+    u.resize(cw * ch, 0);
+    v.resize(cw * ch, 0);
+    for (row, y_row) in y.chunks_exact_mut(w).enumerate() {
+        let line = &src[row * stride..row * stride + w * 2];
+        for (pair, out) in line.chunks_exact(4).zip(y_row.chunks_exact_mut(2)) {
+            out[0] = FULL_Y[usize::from(pair[0])];
+            out[1] = FULL_Y[usize::from(pair[2])];
+        }
+    }
+    for crow in 0..ch {
+        let top = &src[2 * crow * stride..2 * crow * stride + w * 2];
+        let below = if 2 * crow + 1 < h {
+            2 * crow + 1
+        } else {
+            2 * crow
+        };
+        let bottom = &src[below * stride..below * stride + w * 2];
+        let u_row = &mut u[crow * cw..(crow + 1) * cw];
+        let v_row = &mut v[crow * cw..(crow + 1) * cw];
+        for (i, (a, b)) in top.chunks_exact(4).zip(bottom.chunks_exact(4)).enumerate() {
+            u_row[i] = FULL_C[usize::from(mean(a[1], b[1]))];
+            v_row[i] = FULL_C[usize::from(mean(a[3], b[3]))];
+        }
+    }
+    Ok(())
+}
+
+fn mean(a: u8, b: u8) -> u8 {
+    // At most 255: fits.
+    ((u16::from(a) + u16::from(b)).div_ceil(2)) as u8
+}
+
 /// NV12 4:2:0 (a Y plane, then one interleaved U/V plane at half resolution)
 /// to RGB24.
 ///
@@ -218,6 +317,33 @@ mod tests {
             &rgb[6..],
             &[yuv_to_rgb(81, 90, 240), yuv_to_rgb(81, 90, 240)].concat()[..]
         );
+    }
+
+    #[test]
+    fn yuyv_to_planes_keeps_luma_and_averages_chroma_over_two_rows() {
+        // 4x3, stride 10 (2 bytes of padding per row).
+        let rows: [[u8; 10]; 3] = [
+            [10, 100, 20, 200, 30, 110, 40, 210, 0, 0],
+            [50, 102, 60, 202, 70, 112, 80, 212, 0, 0],
+            [90, 50, 91, 60, 92, 70, 93, 80, 0, 0],
+        ];
+        let src: Vec<u8> = rows.concat();
+        let mut planes: [Vec<u8>; 3] = Default::default();
+        yuyv_to_yuv420(&src, RawLayout::new(4, 3, 10), &mut planes).expect("valid frame");
+        let [y, u, v] = planes;
+        let full_y = [10, 20, 30, 40, 50, 60, 70, 80, 90, 91, 92, 93].map(|l| FULL_Y[l]);
+        assert_eq!(y, full_y);
+        // Rows 0 and 1 averaged; row 2 (odd height) alone.
+        assert_eq!(u, [101, 111, 50, 70].map(|c| FULL_C[c]));
+        assert_eq!(v, [201, 211, 60, 80].map(|c| FULL_C[c]));
+        // Limited range's ends are full range's.
+        assert_eq!(
+            (FULL_Y[16], FULL_Y[235], FULL_Y[0], FULL_Y[255]),
+            (0, 255, 0, 255)
+        );
+        assert_eq!((FULL_C[16], FULL_C[128], FULL_C[240]), (0, 128, 255));
+        let mut planes: [Vec<u8>; 3] = Default::default();
+        assert!(yuyv_to_yuv420(&src[..20], RawLayout::new(4, 3, 10), &mut planes).is_err());
     }
 
     #[test]

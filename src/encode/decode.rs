@@ -164,7 +164,7 @@ fn decode_zune(jpeg: &[u8], out: &mut Vec<u8>) -> Result<Decoded, DecodeError> {
     let corrupt = |e: &dyn std::fmt::Display| DecodeError::Corrupt(e.to_string());
     decoder.decode_headers().map_err(|e| {
         // zune-jpeg reports an oversize header as an error: say which.
-        match decoder_dimensions(jpeg) {
+        match super::markers::frame_size(jpeg) {
             Some((w, h)) if w > MAX_DECODE_SIDE || h > MAX_DECODE_SIDE => DecodeError::TooLarge {
                 width: w,
                 height: h,
@@ -196,29 +196,10 @@ fn decode_zune(jpeg: &[u8], out: &mut Vec<u8>) -> Result<Decoded, DecodeError> {
     })
 }
 
-/// Width and height from the first SOF marker, for the error message.
-fn decoder_dimensions(jpeg: &[u8]) -> Option<(u32, u32)> {
-    let mut i = 2;
-    while i + 9 < jpeg.len() {
-        if jpeg[i] != 0xFF {
-            return None;
-        }
-        let marker = jpeg[i + 1];
-        let len = usize::from(u16::from_be_bytes([jpeg[i + 2], jpeg[i + 3]]));
-        if matches!(marker, 0xC0..=0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF) {
-            let h = u16::from_be_bytes([jpeg[i + 5], jpeg[i + 6]]);
-            let w = u16::from_be_bytes([jpeg[i + 7], jpeg[i + 8]]);
-            return Some((u32::from(w), u32::from(h)));
-        }
-        i += 2 + len;
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::encode::{Codec, EncoderChoice};
+    use crate::encode::Codec;
 
     fn jpeg(w: u32, h: u32) -> Vec<u8> {
         let rgb: Vec<u8> = (0..w * h).flat_map(|_| [200u8, 40, 90]).collect();
@@ -236,7 +217,7 @@ mod tests {
 
     fn codecs() -> Vec<Codec> {
         let mut v = vec![Codec::rust()];
-        if let Ok(c) = Codec::from_choice(EncoderChoice::Turbo, None) {
+        if let Some(c) = crate::encode::turbo::tests::codec() {
             v.push(c);
         }
         v
@@ -297,8 +278,7 @@ mod tests {
 
     #[test]
     fn a_reduced_decode_with_libjpeg_turbo_covers_the_target() {
-        let Ok(codec) = Codec::from_choice(EncoderChoice::Turbo, None) else {
-            eprintln!("libturbojpeg.so.0 not installed: skipped");
+        let Some(codec) = crate::encode::turbo::tests::codec() else {
             return;
         };
         let j = jpeg(1280, 720);

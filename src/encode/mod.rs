@@ -12,6 +12,7 @@ use bytes::Bytes;
 
 mod codec;
 mod decode;
+pub mod markers;
 mod transform;
 pub mod turbo;
 

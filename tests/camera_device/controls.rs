@@ -39,7 +39,7 @@ fn wait_held(cam: &Webcam, name: &str, value: &str) -> bool {
 fn list_cameras_prints_the_controls_with_values_and_flags() {
     let cam = Webcam::new("ctl-list");
     cam.cams.plug(0, &cam.config(""));
-    let out = std::process::Command::new(common::BIN)
+    let out = common::command()
         .arg("list-cameras")
         .envs(cam.cams.env())
         .output()

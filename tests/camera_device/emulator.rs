@@ -127,7 +127,7 @@ fn the_emulated_webcam_answers_as_the_kernel_does() {
     let dir = cams.frames("frames", &frames);
     cams.plug(0, &format!("profile=uvc\nframes={}\n", dir.display()));
     cams.plug(1, "profile=uvc-meta\n");
-    let out = std::process::Command::new(std::env::current_exe().expect("test binary"))
+    let out = super::common::command_of(&std::env::current_exe().expect("test binary"))
         .args([
             "--exact",
             "emulator::the_emulated_webcam_answers_as_the_kernel_does",
@@ -227,16 +227,19 @@ fn the_rules() {
         let mut b = buffer(i);
         ioctl(fd, vidioc::VIDIOC_QUERYBUF, &mut b).expect("QUERYBUF");
         assert_eq!(b.flags & 1, 0, "not MAPPED before mmap");
-        // SAFETY: the buffer's offset and length from QUERYBUF.
+        // SAFETY: the buffer's offset and length from QUERYBUF (for
+        // V4L2_MEMORY_MMAP the union holds the offset); off_t is 32 bits on
+        // armv7, 64 on aarch64 and x86_64.
         let ptr = unsafe {
-            v4l::v4l2::mmap(
-                std::ptr::null_mut(),
-                b.length as usize,
-                3,
-                1,
-                fd,
-                i64::from(b.m.offset),
-            )
+            #[cfg_attr(
+                target_pointer_width = "64",
+                expect(
+                    clippy::unnecessary_fallible_conversions,
+                    reason = "off_t is 32 bits on armv7"
+                )
+            )]
+            let offset = b.m.offset.try_into().expect("offset fits off_t");
+            v4l::v4l2::mmap(std::ptr::null_mut(), b.length as usize, 3, 1, fd, offset)
         }
         .expect("mmap");
         maps.push((ptr.cast::<u8>(), b.length as usize));

@@ -3,11 +3,11 @@
 
 use std::time::Duration;
 
-use super::common::BIN;
+use super::common::command;
 use super::common::fake_camera::FakeCameras;
 
 fn list_cameras(cams: &FakeCameras) -> (Option<i32>, String) {
-    let mut cmd = std::process::Command::new(BIN);
+    let mut cmd = command();
     cmd.arg("list-cameras");
     for (k, v) in cams.env() {
         cmd.env(k, v);

@@ -41,10 +41,12 @@ fn hd_request_takes_mjpeg_at_30_not_yuyv_at_10() {
         .collect();
     let want = ["MJPG", "1280", "720", "1/30"].map(|v| Some(v.to_owned()));
     assert_eq!(state, want, "what the camera was set to");
-    let reported = eventually(Duration::from_secs(5), || {
+    // The status follows the first frame, which may come after the stream
+    // starts.
+    let format = eventually(Duration::from_secs(10), || {
         let c = status_json(addr)["capture"].clone();
         (c["pixel_format"] != "").then_some(c)
-    })
-    .expect("/status reports the camera's format");
-    assert_eq!(reported["pixel_format"], "MJPEG", "{reported}");
+    });
+    let c = format.expect("the status never named the pixel format");
+    assert_eq!(c["pixel_format"], "MJPEG", "{c}");
 }

@@ -23,21 +23,14 @@ pub type BrokerProcess = tars_camera::bench::broker_process::BrokerProcess;
 /// Starts a broker of `kind` on a free port (this build's binary for the
 /// embedded one) and waits until it accepts.
 pub fn start_broker(kind: BrokerKind) -> BrokerProcess {
-    BrokerProcess::start(
-        kind,
-        std::path::Path::new(env!("CARGO_BIN_EXE_tars-camera")),
-    )
-    .unwrap_or_else(|e| panic!("cannot start {kind:?} broker: {e}"))
+    BrokerProcess::start(kind, super::exe())
+        .unwrap_or_else(|e| panic!("cannot start {kind:?} broker: {e}"))
 }
 
 /// Starts a broker of `kind` on `port` and waits until it accepts.
 pub fn start_broker_on(kind: BrokerKind, port: u16) -> BrokerProcess {
-    BrokerProcess::start_on(
-        kind,
-        std::path::Path::new(env!("CARGO_BIN_EXE_tars-camera")),
-        port,
-    )
-    .unwrap_or_else(|e| panic!("cannot start {kind:?} broker on {port}: {e}"))
+    BrokerProcess::start_on(kind, super::exe(), port)
+        .unwrap_or_else(|e| panic!("cannot start {kind:?} broker on {port}: {e}"))
 }
 
 /// One message the observer saw.

@@ -13,6 +13,11 @@ use std::time::SystemTime;
 /// `cargo` would wait for the build lock the test run holds).
 const CRATE_SRC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/crates/fake-v4l2/src");
 
+/// Extra `rustc` arguments for the library, split at spaces: for a binary
+/// built for another processor, its target and linker
+/// (`--target aarch64-unknown-linux-gnu -C linker=aarch64-linux-gnu-gcc`).
+pub const RUSTC_ARGS_VAR: &str = "FAKE_V4L2_RUSTC_ARGS";
+
 /// The newest modification time of the library's source files.
 fn newest_source(dir: &Path) -> SystemTime {
     std::fs::read_dir(dir)
@@ -46,7 +51,9 @@ pub fn library() -> &'static Path {
         }
         let tmp = dir.join(format!("libfake_v4l2.so.{}.tmp", std::process::id()));
         let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_string());
+        let cross = std::env::var(RUSTC_ARGS_VAR).unwrap_or_default();
         let out = Command::new(&rustc)
+            .args(cross.split_whitespace())
             .args([
                 "--edition",
                 "2024",

@@ -21,12 +21,72 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-/// The binary under test.
-pub const BIN: &str = env!("CARGO_BIN_EXE_tars-camera");
+/// The binary under test, as built: tests start it through [`command`] or
+/// [`exe`], which honour [`RUNNER_VAR`].
+const BIN: &str = env!("CARGO_BIN_EXE_tars-camera");
+
+/// Names the program (with its arguments, split at spaces) that runs the
+/// binary under test, for a build another machine's processor runs:
+/// `TARS_CAMERA_TEST_RUNNER="qemu-aarch64 -L /usr/aarch64-linux-gnu"`.
+pub const RUNNER_VAR: &str = "TARS_CAMERA_TEST_RUNNER";
+
+fn runner() -> Vec<String> {
+    std::env::var(RUNNER_VAR)
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// A command that starts the binary under test (through the runner, when
+/// [`RUNNER_VAR`] names one).
+pub fn command() -> Command {
+    command_of(Path::new(BIN))
+}
+
+/// A command that starts `program`, a binary of this build (the binary
+/// under test, or a test binary re-running itself), through the runner
+/// when [`RUNNER_VAR`] names one.
+pub fn command_of(program: &Path) -> Command {
+    match runner().split_first() {
+        Some((runner, args)) => {
+            let mut cmd = Command::new(runner);
+            cmd.args(args).arg(program);
+            cmd
+        }
+        None => Command::new(program),
+    }
+}
+
+/// True when the binary runs under a runner (an emulator), whose own
+/// memory and timing are then what a test sees of the process.
+pub fn under_runner() -> bool {
+    !runner().is_empty()
+}
+
+/// A file that starts the binary under test, for what takes a program's
+/// path (the broker launcher, a terminal): the binary itself, or with a
+/// runner a shell script that runs it through the runner.
+pub fn exe() -> &'static Path {
+    static EXE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    EXE.get_or_init(|| {
+        let runner = runner();
+        if runner.is_empty() {
+            return PathBuf::from(BIN);
+        }
+        let script =
+            std::env::temp_dir().join(format!("tars-test-{}-run-tars-camera", std::process::id()));
+        let text = format!("#!/bin/sh\nexec {} {BIN} \"$@\"\n", runner.join(" "));
+        std::fs::write(&script, text).expect("runner script");
+        let mode = std::os::unix::fs::PermissionsExt::from_mode(0o755);
+        std::fs::set_permissions(&script, mode).expect("runner script mode");
+        script
+    })
+}
 
 /// Run the binary to completion; returns (status code, stderr).
 pub fn run(args: &[&str], envs: &[(&str, &str)]) -> (Option<i32>, String) {
-    let mut cmd = Command::new(BIN);
+    let mut cmd = command();
     cmd.args(args).stdin(Stdio::null()).stdout(Stdio::null());
     for (k, v) in envs {
         cmd.env(k, v);
@@ -157,7 +217,7 @@ pub struct Running {
 
 impl Running {
     pub fn start(args: &[&str], envs: &[(&str, &str)]) -> Self {
-        let mut cmd = Command::new(BIN);
+        let mut cmd = command();
         cmd.args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())

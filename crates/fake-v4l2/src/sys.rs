@@ -62,6 +62,9 @@ unsafe extern "C" {
     pub fn __errno_location() -> *mut c_int;
     pub fn eventfd(initval: c_uint, flags: c_int) -> c_int;
     pub fn memfd_create(name: *const c_char, flags: c_uint) -> c_int;
+    // ftruncate64: a 64-bit length on every target (plain ftruncate takes
+    // a 32-bit off_t on 32-bit ARM).
+    #[link_name = "ftruncate64"]
     pub fn ftruncate(fd: c_int, length: i64) -> c_int;
     pub fn clock_gettime(clock: c_int, tp: *mut Timespec) -> c_int;
 }

@@ -4,6 +4,8 @@ use std::ffi::{c_int, c_ulong, c_void};
 use std::ptr::NonNull;
 use std::sync::Arc;
 
+use crate::encode::markers::frame_size;
+
 use super::{
     TJFLAG_FASTDCT, TJFLAG_NOREALLOC, TJFLAG_STOPONWARNING, TJPF_RGB, TJSAMP_420, TurboError,
     TurboLib,
@@ -83,16 +85,7 @@ impl Compressor {
                 rgb.len()
             )));
         }
-        if self.out_for != (width, height) {
-            // SAFETY: pure function of its arguments (w, h in range).
-            let worst = unsafe { (self.lib.buf_size)(w, h, TJSAMP_420) };
-            let worst = usize::try_from(worst)
-                .ok()
-                .filter(|&n| n > 0 && n != usize::MAX)
-                .ok_or_else(|| self.lib.error(std::ptr::null_mut()))?;
-            self.out = vec![0; worst];
-            self.out_for = (width, height);
-        }
+        self.size_output(width, height)?;
         let mut out_ptr = self.out.as_mut_ptr();
         let mut out_len = c_ulong::try_from(self.out.len()).unwrap_or(0);
         // pitch: w * 3 fits (w <= 65535).
@@ -118,6 +111,90 @@ impl Compressor {
                 TJFLAG_NOREALLOC,
             )
         };
+        self.finish(rc, out_ptr, out_len)
+    }
+
+    /// Compress a 4:2:0 picture given as three planes (`y`: `width` x
+    /// `height`; `u`, `v`: `ceil(width / 2)` x `ceil(height / 2)`, rows
+    /// packed) at `quality`, with no colour conversion or downsampling in
+    /// the library; the JPEG is valid until the next call.
+    ///
+    /// # Errors
+    /// A size out of range, a short plane, or a libjpeg-turbo failure.
+    pub fn compress_yuv420(
+        &mut self,
+        planes: [&[u8]; 3],
+        width: u32,
+        height: u32,
+        quality: u8,
+    ) -> Result<&[u8], TurboError> {
+        let (w, h) = dims(width, height)?;
+        let (cw, ch) = (width.div_ceil(2), height.div_ceil(2));
+        let need = [
+            width as usize * height as usize,
+            cw as usize * ch as usize,
+            cw as usize * ch as usize,
+        ];
+        if planes.iter().zip(need).any(|(p, n)| p.len() < n) {
+            return Err(TurboError(format!(
+                "planes of {:?} bytes are short for {width}x{height} 4:2:0",
+                planes.map(<[u8]>::len)
+            )));
+        }
+        self.size_output(width, height)?;
+        let mut out_ptr = self.out.as_mut_ptr();
+        let mut out_len = c_ulong::try_from(self.out.len()).unwrap_or(0);
+        let src = planes.map(<[u8]>::as_ptr);
+        // cw <= 32768: fits.
+        let cw = c_int::try_from(cw).unwrap_or(c_int::MAX);
+        let strides = [w, cw, cw];
+        // SAFETY: the handle is a live compressor used by this thread only;
+        // `src` holds three plane pointers and `strides` three row lengths,
+        // each plane at least `stride * plane height` bytes for 4:2:0 at
+        // w x h (checked above: tjPlaneWidth/Height are w, h and
+        // ceil(w/2), ceil(h/2)); the output is as in `compress_rgb`: the
+        // worst case for this size, never reallocated (TJFLAG_NOREALLOC).
+        let rc = unsafe {
+            (self.lib.compress_from_yuv_planes)(
+                self.handle.as_ptr(),
+                src.as_ptr(),
+                w,
+                strides.as_ptr(),
+                h,
+                TJSAMP_420,
+                &raw mut out_ptr,
+                &raw mut out_len,
+                c_int::from(quality.clamp(1, 100)),
+                TJFLAG_NOREALLOC,
+            )
+        };
+        self.finish(rc, out_ptr, out_len)
+    }
+
+    /// The output buffer sized for the worst case at `width` x `height`.
+    fn size_output(&mut self, width: u32, height: u32) -> Result<(), TurboError> {
+        if self.out_for == (width, height) {
+            return Ok(());
+        }
+        let (w, h) = dims(width, height)?;
+        // SAFETY: pure function of its arguments (w, h in range).
+        let worst = unsafe { (self.lib.buf_size)(w, h, TJSAMP_420) };
+        let worst = usize::try_from(worst)
+            .ok()
+            .filter(|&n| n > 0 && n != usize::MAX)
+            .ok_or_else(|| self.lib.error(std::ptr::null_mut()))?;
+        self.out = vec![0; worst];
+        self.out_for = (width, height);
+        Ok(())
+    }
+
+    /// The JPEG a compress call wrote, or its error.
+    fn finish(
+        &mut self,
+        rc: c_int,
+        out_ptr: *mut u8,
+        out_len: c_ulong,
+    ) -> Result<&[u8], TurboError> {
         if rc != 0 {
             return Err(self.lib.error(self.handle.as_ptr()));
         }
@@ -205,9 +282,19 @@ impl Decompressor {
         if rc != 0 {
             return Err(self.lib.error(self.handle.as_ptr()));
         }
+        // libjpeg-turbo 3.x answers 0 for a stream with no frame header and
+        // leaves the previous picture's size in the handle: the size counts
+        // only when the JPEG's own frame header says the same.
+        let Some((sof_w, sof_h)) = frame_size(jpeg) else {
+            return Err(TurboError("no frame header (not a JPEG)".into()));
+        };
         match (u32::try_from(w), u32::try_from(h)) {
-            (Ok(width @ 1..), Ok(height @ 1..)) => Ok(Header { width, height }),
-            _ => Err(TurboError(format!("bad picture size {w}x{h}"))),
+            (Ok(width @ 1..), Ok(height @ 1..)) if (width, height) == (sof_w, sof_h) => {
+                Ok(Header { width, height })
+            }
+            _ => Err(TurboError(format!(
+                "header read as {w}x{h} but the frame header says {sof_w}x{sof_h}"
+            ))),
         }
     }
 
@@ -276,6 +363,8 @@ impl Decompressor {
         let (w, h) = dims(sw, sh).map_err(Failure::Error)?;
         out.resize(rgb_len(sw, sh), 0);
         let pitch = w * 3;
+        let last_row = rgb_len(sw, sh - 1)..out.len();
+        mark_unwritten(&mut out[last_row.clone()]);
         // SAFETY: live decompressor used by this thread only; `jpeg` is
         // `len` readable bytes; `out` holds `pitch * h` writable bytes. The
         // library writes the largest scaled picture that fits in `w` x `h`
@@ -298,12 +387,33 @@ impl Decompressor {
             return Ok((sw, sh));
         }
         let error = self.lib.error(self.handle.as_ptr());
-        if self.lib.warning_only(self.handle.as_ptr()) {
+        // A warning earlier in the same call makes libjpeg-turbo class a
+        // later fatal error as a warning too: only a picture written down to
+        // its last row was produced.
+        if self.lib.warning_only(self.handle.as_ptr()) && !is_unwritten(&out[last_row]) {
             Err(Failure::Warning(error, (sw, sh)))
         } else {
             Err(Failure::Error(error))
         }
     }
+}
+
+/// Fill `row` with a pattern a decode all but never writes: a ramp through
+/// every byte value at full rate, which the smooth output of the inverse DCT
+/// and 4:2:0 chroma does not reproduce across a row.
+fn mark_unwritten(row: &mut [u8]) {
+    for (i, b) in row.iter_mut().enumerate() {
+        *b = unwritten_byte(i);
+    }
+}
+
+fn is_unwritten(row: &[u8]) -> bool {
+    row.iter().enumerate().all(|(i, &b)| b == unwritten_byte(i))
+}
+
+fn unwritten_byte(i: usize) -> u8 {
+    // Truncation intended: the pattern repeats every 256 bytes.
+    (i.wrapping_mul(151).wrapping_add(89) & 0xFF) as u8
 }
 
 /// How a decompression failed: a warning (the picture may be whole), or

@@ -21,7 +21,7 @@ use std::sync::{Arc, OnceLock};
 
 mod handles;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use handles::{Compressor, Decompressor, Header};
 
@@ -92,6 +92,18 @@ pub struct TurboLib {
         flags: c_int,
     ) -> c_int,
     buf_size: unsafe extern "C" fn(width: c_int, height: c_int, jpeg_subsamp: c_int) -> c_ulong,
+    compress_from_yuv_planes: unsafe extern "C" fn(
+        handle: Handle,
+        src_planes: *const *const c_uchar,
+        width: c_int,
+        strides: *const c_int,
+        height: c_int,
+        subsamp: c_int,
+        jpeg_buf: *mut *mut c_uchar,
+        jpeg_size: *mut c_ulong,
+        jpeg_qual: c_int,
+        flags: c_int,
+    ) -> c_int,
     init_decompress: unsafe extern "C" fn() -> Handle,
     decompress_header3: unsafe extern "C" fn(
         handle: Handle,
@@ -181,6 +193,7 @@ impl TurboLib {
                 init_compress: symbol(&library, name, "tjInitCompress")?,
                 compress2: symbol(&library, name, "tjCompress2")?,
                 buf_size: symbol(&library, name, "tjBufSize")?,
+                compress_from_yuv_planes: symbol(&library, name, "tjCompressFromYUVPlanes")?,
                 init_decompress: symbol(&library, name, "tjInitDecompress")?,
                 decompress_header3: symbol(&library, name, "tjDecompressHeader3")?,
                 decompress2: symbol(&library, name, "tjDecompress2")?,
