@@ -494,7 +494,7 @@ fn the_emulated_controls_answer_as_the_kernel_does() {
     cams.plug(0, "profile=uvc\n");
     cams.plug(1, "profile=uvc-meta\n");
     cams.plug(2, "profile=bcm2835\n");
-    let out = std::process::Command::new(std::env::current_exe().expect("test binary"))
+    let out = super::common::command_of(&std::env::current_exe().expect("test binary"))
         .args([
             "--exact",
             "emulator::the_emulated_controls_answer_as_the_kernel_does",
