@@ -18,7 +18,7 @@ use std::io;
 use std::time::Duration;
 
 use bytes::Bytes;
-use v4l::buffer::{Flags as BufferFlags, Type};
+use v4l::buffer::Flags as BufferFlags;
 use v4l::capability::Flags as CapFlags;
 use v4l::io::traits::CaptureStream;
 use v4l::prelude::{Device, MmapStream};
@@ -31,13 +31,16 @@ use super::{CaptureError, FrameSource, SourceFrame, SourceInfo, convert};
 
 mod controls;
 mod driver;
+mod errors;
 mod list;
 mod modes;
 mod watch;
 
-use driver::{DriverError, guard};
+use driver::{drop_stream, guard, new_stream};
+use errors::{describe_driver_error, describe_open_error, open_error, stream_error};
 pub use list::{CameraInfo, FormatInfo, SizeInfo, list_cameras, print_camera_list};
 use modes::offered_modes;
+use watch::{Identity, find_moved};
 
 /// Default bound on waiting for one frame once frames flow.
 pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(2);
@@ -46,22 +49,6 @@ pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(2);
 const FIRST_FRAME_FACTOR: u32 = 3;
 /// Buffers the driver fills in turn.
 const BUFFER_COUNT: u32 = 4;
-
-const ENXIO: i32 = 6;
-const EBUSY: i32 = 16;
-const ENODEV: i32 = 19;
-const ESHUTDOWN: i32 = 108;
-
-/// Drops a stream (STREAMOFF, unmap, free buffers), which `v4l` does in a
-/// `Drop` that panics on any error but "device gone".
-fn drop_stream(stream: MmapStream<'static>) {
-    if let Err(e) = guard("stopping the stream", || {
-        drop(stream);
-        Ok(())
-    }) {
-        tracing::warn!("{e}");
-    }
-}
 
 /// The camera device as it was opened.
 struct Opened {
@@ -75,14 +62,6 @@ struct Opened {
     width: u32,
     height: u32,
     stride: usize,
-}
-
-/// Which camera was opened: a camera that comes back under another node
-/// (its old one still held open when it was replugged) is found by these.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Identity {
-    card: String,
-    bus: String,
 }
 
 /// A V4L2 camera as a [`FrameSource`].
@@ -190,65 +169,6 @@ impl CameraSource {
         };
         u64::try_from(t.as_millis()).unwrap_or(u64::MAX)
     }
-}
-
-fn open_error(device: &str, reason: impl Into<String>) -> CaptureError {
-    CaptureError::Open {
-        device: device.to_owned(),
-        reason: reason.into(),
-    }
-}
-
-/// A capture node at another `/dev/videoN` than `asked` with the camera's
-/// name and bus: the camera came back there.
-fn find_moved(id: &Identity, asked: &str) -> Option<(Device, String)> {
-    list::video_nodes().into_iter().find_map(|index| {
-        let path = format!("/dev/video{index}");
-        if path == asked {
-            return None;
-        }
-        let device = Device::with_path(&path).ok()?;
-        let caps = guard("querying the device", || device.query_caps()).ok()?;
-        let same = caps.card == id.card
-            && caps.bus == id.bus
-            && caps.capabilities.contains(CapFlags::VIDEO_CAPTURE);
-        same.then(|| {
-            tracing::info!("{} is back as {path}", id.card);
-            (device, path)
-        })
-    })
-}
-
-/// A failed V4L2 call as the reason of an open error: "device busy" said
-/// plainly, wherever opening or starting the stream meets it (uvcvideo lets
-/// `open` succeed and refuses the format or the buffers while another
-/// program streams).
-fn describe_driver_error(e: &DriverError) -> String {
-    match e {
-        DriverError::Io { what, source } if source.raw_os_error() == Some(EBUSY) => {
-            format!("{what}: {}", describe_open_error(source))
-        }
-        _ => e.to_string(),
-    }
-}
-
-fn describe_open_error(e: &io::Error) -> String {
-    match e.kind() {
-        io::ErrorKind::NotFound => "no such device (camera unplugged?)".to_string(),
-        io::ErrorKind::PermissionDenied => {
-            "permission denied (is this user in the 'video' group?)".to_string()
-        }
-        _ if e.raw_os_error() == Some(EBUSY) => {
-            "device busy (used by another program?)".to_string()
-        }
-        _ => e.to_string(),
-    }
-}
-
-fn new_stream(device: &Device, timeout_ms: u64) -> io::Result<MmapStream<'static>> {
-    let mut stream = MmapStream::with_buffers(device, Type::VideoCapture, BUFFER_COUNT)?;
-    stream.set_timeout(Duration::from_millis(timeout_ms.min(i32::MAX as u64)));
-    Ok(stream)
 }
 
 impl FrameSource for CameraSource {
@@ -411,8 +331,7 @@ impl FrameSource for CameraSource {
         let Some(opened) = self.opened.as_ref() else {
             return Err(super::controls::ControlsError::NotOpen);
         };
-        let before = controls::enumerate(&opened.device);
-        controls::write(&opened.device, writes, &before)
+        controls::write(&opened.device, writes)
     }
 
     fn reopen_hint(&mut self) -> bool {
@@ -462,87 +381,5 @@ fn frame_from(
     }
 }
 
-/// Maps a failed read; a vanished device also forgets the open state.
-fn stream_error(path: &str, e: &io::Error, ms: u64, opened: &mut Option<Opened>) -> CaptureError {
-    if e.kind() == io::ErrorKind::TimedOut {
-        return CaptureError::Timeout { ms };
-    }
-    if matches!(e.raw_os_error(), Some(ENODEV | ENXIO | ESHUTDOWN)) {
-        *opened = None;
-        return CaptureError::Disconnected(format!("{path}: {e}"));
-    }
-    if e.raw_os_error() == Some(EBUSY) {
-        // Another program took the camera between opening and streaming.
-        return open_error(
-            path,
-            format!("starting the stream: {}", describe_open_error(e)),
-        );
-    }
-    CaptureError::Other(format!("{path}: reading a frame: {e}"))
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::time::Instant;
-
-    #[test]
-    fn missing_device_fails_fast_with_open() {
-        // /dev/video250 does not exist here (nor on any normal machine).
-        let mut cam = CameraSource::new(250, 640, 480, 30);
-        let start = Instant::now();
-        match cam.open() {
-            Err(CaptureError::Open { device, reason }) => {
-                assert_eq!(device, "/dev/video250");
-                assert!(reason.contains("no such device"), "{reason}");
-            }
-            other => panic!("expected Open, got {other:?}"),
-        }
-        assert!(start.elapsed() < Duration::from_millis(100));
-        // Reading without an open device is an error, not a hang.
-        assert!(matches!(
-            cam.next_frame(&mut Vec::new()),
-            Err(CaptureError::Other(_))
-        ));
-        cam.close();
-        cam.close();
-        assert_eq!(cam.backend(), "v4l2");
-    }
-
-    #[test]
-    fn a_non_camera_file_is_refused() {
-        // Opening something that is not a V4L2 node fails with Open, no panic.
-        let mut cam = CameraSource::new(0, 640, 480, 30);
-        cam.path = "/dev/null".to_string();
-        assert!(matches!(cam.open(), Err(CaptureError::Open { .. })));
-    }
-
-    #[test]
-    fn read_errors_map_to_capture_errors() {
-        let timed_out = io::Error::new(io::ErrorKind::TimedOut, "VIDIOC_DQBUF");
-        let mut none = None;
-        assert_eq!(
-            stream_error("/dev/video0", &timed_out, 2000, &mut none),
-            CaptureError::Timeout { ms: 2000 }
-        );
-        for errno in [ENODEV, ENXIO, ESHUTDOWN] {
-            let gone = io::Error::from_raw_os_error(errno);
-            assert!(matches!(
-                stream_error("/dev/video0", &gone, 2000, &mut none),
-                CaptureError::Disconnected(_)
-            ));
-        }
-        let busy = io::Error::from_raw_os_error(EBUSY);
-        match stream_error("/dev/video0", &busy, 2000, &mut none) {
-            CaptureError::Open { reason, .. } => {
-                assert!(reason.contains("device busy"), "{reason}")
-            }
-            other => panic!("expected Open, got {other:?}"),
-        }
-        let other = io::Error::from_raw_os_error(22); // EINVAL
-        assert!(matches!(
-            stream_error("/dev/video0", &other, 2000, &mut none),
-            CaptureError::Other(_)
-        ));
-    }
-}
+mod tests;

@@ -165,15 +165,7 @@ async fn apply_request(
 
 /// The live settings as `{"save": true}` writes them.
 fn live_settings(parts: &Parts<'_>) -> super::save::LiveSettings {
-    let fixed = parts.controls.save_to.clone().unwrap_or(super::SaveTarget {
-        file: None,
-        width: 0,
-        height: 0,
-        fps: 0.0,
-        rotation: 0,
-        flip_h: false,
-        flip_v: false,
-    });
+    let fixed = &parts.controls.save_to;
     super::save::LiveSettings {
         quality: parts.capture.quality(),
         mqtt_rate: parts.controls.mqtt_rate_hz(),
@@ -189,18 +181,14 @@ fn live_settings(parts: &Parts<'_>) -> super::save::LiveSettings {
 
 /// The settings as TOML when there is no file to save into.
 fn save_text_without_file(parts: &Parts<'_>) -> Option<String> {
-    let has_file = parts
-        .controls
-        .save_to
-        .as_ref()
-        .is_some_and(|t| t.file.is_some());
-    (!has_file).then(|| super::save::as_toml(&live_settings(parts)))
+    let no_file = parts.controls.save_to.file.is_none();
+    no_file.then(|| super::save::as_toml(&live_settings(parts)))
 }
 
 /// Write the live settings into the config file; its path.
 fn save_settings(parts: &Parts<'_>) -> Result<String, ControlError> {
     let live = live_settings(parts);
-    let Some(file) = parts.controls.save_to.as_ref().and_then(|t| t.file.clone()) else {
+    let Some(file) = parts.controls.save_to.file.clone() else {
         return Err(super::save::SaveError::NoFile(super::save::as_toml(&live)).into());
     };
     let path = super::save::save(&file, &live)?;

@@ -17,12 +17,12 @@ pub struct Controls {
     /// Where snapshots are saved.
     pub(super) snapshots: super::snapshots::SnapshotStore,
     /// Where `{"save": true}` writes, and the settings not changed live.
-    pub(super) save_to: Option<SaveTarget>,
+    pub(super) save_to: SaveTarget,
 }
 
 /// The config file to save into and the settings that are not changed
 /// while the service runs (the mode asked and the picture's orientation).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct SaveTarget {
     pub file: Option<std::path::PathBuf>,
     pub width: u32,
@@ -43,14 +43,14 @@ impl Controls {
             last_saved: Mutex::new(None),
             keys_applied: AtomicU64::new(0),
             snapshots: super::snapshots::SnapshotStore::default(),
-            save_to: None,
+            save_to: SaveTarget::default(),
         }
     }
 
     /// `{"save": true}` writes into `target`'s file.
     #[must_use]
     pub fn with_save(mut self, target: SaveTarget) -> Self {
-        self.save_to = Some(target);
+        self.save_to = target;
         self
     }
 

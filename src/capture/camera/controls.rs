@@ -3,7 +3,9 @@
 //! with `VIDIOC_S_EXT_CTRLS`, the ones already written put back when a
 //! later one fails.
 
+use std::io;
 use v4l::control::{Control, Description, Flags, MenuItem as V4lMenuItem, Type, Value};
+
 use v4l::prelude::Device;
 
 use super::driver::guard;
@@ -90,23 +92,17 @@ fn info(device: &Device, d: &Description) -> Option<ControlInfo> {
 }
 
 /// Write `writes` in order; when one fails, the ones before it are set
-/// back to their values in `before` (last first) and the error names the
+/// back to their previous values (last first) and the error names the
 /// control and the driver's reason.
 ///
 /// # Errors
 /// The driver refused a write.
-pub(super) fn write(
-    device: &Device,
-    writes: &[Write],
-    before: &[ControlInfo],
-) -> Result<(), ControlsError> {
+pub(super) fn write(device: &Device, writes: &[Write]) -> Result<(), ControlsError> {
     for (i, w) in writes.iter().enumerate() {
         if let Err(e) = set(device, w.id, w.kind, w.value) {
             for done in writes[..i].iter().rev() {
-                if let Some(old) = before.iter().find(|c| c.id == done.id)
-                    && let Err(e) = set(device, old.id, old.kind, old.value)
-                {
-                    tracing::warn!("{}: could not be put back: {e}", old.name);
+                if let Err(e) = set(device, done.id, done.kind, done.previous) {
+                    tracing::warn!("{}: could not be put back: {e}", done.name);
                 }
             }
             return Err(ControlsError::Driver {
@@ -130,4 +126,54 @@ fn set(device: &Device, id: u32, kind: ControlKind, value: i64) -> Result<(), St
         super::driver::DriverError::Io { source, .. } => source.to_string(),
         other => other.to_string(),
     })
+}
+
+/// The controls as `--control NAME=VALUE` takes them: name, what it takes,
+/// the default and the value now.
+pub(super) fn print(controls: &[ControlInfo], out: &mut impl io::Write) -> io::Result<()> {
+    if controls.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "  controls (--control NAME=VALUE):")?;
+    for c in controls {
+        let mut flags = Vec::new();
+        if c.inactive {
+            flags.push("inactive");
+        }
+        if c.read_only {
+            flags.push("read-only");
+        }
+        if c.grabbed {
+            flags.push("busy");
+        }
+        let flags = if flags.is_empty() {
+            String::new()
+        } else {
+            format!("  ({})", flags.join(", "))
+        };
+        let default = ControlInfo {
+            value: c.default,
+            ..c.clone()
+        }
+        .value_text();
+        writeln!(
+            out,
+            "        {:<28} {} = {}  [{}; default {default}]{flags}",
+            c.name,
+            kind_name(c.kind),
+            c.value_text(),
+            c.range_text(),
+        )?;
+    }
+    Ok(())
+}
+
+fn kind_name(kind: ControlKind) -> &'static str {
+    use ControlKind as K;
+    match kind {
+        K::Integer => "int ",
+        K::Boolean => "bool",
+        K::Menu => "menu",
+        K::IntegerMenu => "intm",
+    }
 }

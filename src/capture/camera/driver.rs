@@ -1,7 +1,12 @@
-//! Calls into the V4L2 library that may fail or panic on odd driver data.
+//! Calls into the V4L2 library that may fail or panic on odd driver data,
+//! and starting and dropping a stream.
 
 use std::io;
+use std::time::Duration;
+
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use v4l::buffer::Type;
+use v4l::prelude::{Device, MmapStream};
 
 /// A V4L2 call that failed, or panicked inside the library.
 #[derive(Debug, thiserror::Error)]
@@ -34,4 +39,23 @@ pub(crate) fn guard<T>(what: &str, f: impl FnOnce() -> io::Result<T>) -> Result<
                 .unwrap_or_default(),
         }),
     }
+}
+
+/// Drops a stream (STREAMOFF, unmap, free buffers), which `v4l` does in a
+/// `Drop` that panics on any error but "device gone".
+pub(super) fn drop_stream(stream: MmapStream<'static>) {
+    if let Err(e) = guard("stopping the stream", || {
+        drop(stream);
+        Ok(())
+    }) {
+        tracing::warn!("{e}");
+    }
+}
+
+/// A stream of the camera's buffers that waits at most `timeout_ms` for a
+/// frame.
+pub(super) fn new_stream(device: &Device, timeout_ms: u64) -> io::Result<MmapStream<'static>> {
+    let mut stream = MmapStream::with_buffers(device, Type::VideoCapture, super::BUFFER_COUNT)?;
+    stream.set_timeout(Duration::from_millis(timeout_ms.min(i32::MAX as u64)));
+    Ok(stream)
 }

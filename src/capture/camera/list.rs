@@ -242,62 +242,9 @@ pub fn print_camera_list(cameras: &[CameraInfo], out: &mut impl Write) -> io::Re
                 writeln!(out, "        {size:<11} {rates}")?;
             }
         }
-        print_controls(&cam.controls, out)?;
+        super::controls::print(&cam.controls, out)?;
     }
     Ok(())
-}
-
-/// The controls as `--control NAME=VALUE` takes them: name, what it takes,
-/// the default and the value now.
-fn print_controls(
-    controls: &[crate::capture::controls::ControlInfo],
-    out: &mut impl Write,
-) -> io::Result<()> {
-    if controls.is_empty() {
-        return Ok(());
-    }
-    writeln!(out, "  controls (--control NAME=VALUE):")?;
-    for c in controls {
-        let mut flags = Vec::new();
-        if c.inactive {
-            flags.push("inactive");
-        }
-        if c.read_only {
-            flags.push("read-only");
-        }
-        if c.grabbed {
-            flags.push("busy");
-        }
-        let flags = if flags.is_empty() {
-            String::new()
-        } else {
-            format!("  ({})", flags.join(", "))
-        };
-        let default = crate::capture::controls::ControlInfo {
-            value: c.default,
-            ..c.clone()
-        }
-        .value_text();
-        writeln!(
-            out,
-            "        {:<28} {} = {}  [{}; default {default}]{flags}",
-            c.name,
-            kind_name(c.kind),
-            c.value_text(),
-            c.range_text(),
-        )?;
-    }
-    Ok(())
-}
-
-fn kind_name(kind: crate::capture::controls::ControlKind) -> &'static str {
-    use crate::capture::controls::ControlKind as K;
-    match kind {
-        K::Integer => "int ",
-        K::Boolean => "bool",
-        K::Menu => "menu",
-        K::IntegerMenu => "intm",
-    }
 }
 
 #[cfg(test)]

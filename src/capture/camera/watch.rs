@@ -1,10 +1,15 @@
 //! Watching `/dev` for camera nodes, so that a camera that comes back is
 //! opened as soon as its node appears (or udev changes its permissions),
-//! not at the next step of the backoff.
+//! not at the next step of the backoff, and finding it when it came back
+//! under another node.
 
 use std::io;
 
 use inotify::{Inotify, WatchMask};
+use v4l::capability::Flags as CapFlags;
+use v4l::prelude::Device;
+
+use super::driver::guard;
 
 /// Where device nodes live.
 const DEV: &str = "/dev";
@@ -63,6 +68,34 @@ impl DevWatch {
             }
         }
     }
+}
+
+/// Which camera was opened: a camera that comes back under another node
+/// (its old one still held open when it was replugged) is found by these.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Identity {
+    pub(super) card: String,
+    pub(super) bus: String,
+}
+
+/// A capture node at another `/dev/videoN` than `asked` with the camera's
+/// name and bus: the camera came back there.
+pub(super) fn find_moved(id: &Identity, asked: &str) -> Option<(Device, String)> {
+    super::list::video_nodes().into_iter().find_map(|index| {
+        let path = format!("/dev/video{index}");
+        if path == asked {
+            return None;
+        }
+        let device = Device::with_path(&path).ok()?;
+        let caps = guard("querying the device", || device.query_caps()).ok()?;
+        let same = caps.card == id.card
+            && caps.bus == id.bus
+            && caps.capabilities.contains(CapFlags::VIDEO_CAPTURE);
+        same.then(|| {
+            tracing::info!("{} is back as {path}", id.card);
+            (device, path)
+        })
+    })
 }
 
 /// `videoN`, the name of a V4L2 video node.

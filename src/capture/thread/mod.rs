@@ -15,10 +15,11 @@ use std::time::{Duration, Instant, SystemTime};
 use super::encode_pool::{EncodePool, Encoded, Job, Picture, Sink, default_workers};
 use super::{CaptureError, FrameSource, SourceFrame, SourceInfo};
 use crate::backoff::Backoff;
-use crate::capture::controls::{ControlInfo, ControlValue, ControlsError, is_auto, resolve};
+use crate::capture::controls::ControlValue;
 use crate::encode::JpegChecker;
 use crate::frame::FrameHub;
 
+mod controls;
 mod shared;
 
 pub use shared::{CameraHealth, CaptureSettings, CaptureShared, ERROR_THRESHOLD, REOPEN_AFTER};
@@ -40,9 +41,6 @@ pub fn spawn(
         .name(THREAD_NAME.into())
         .spawn(move || Capture::new(source, settings, hub, shared).run())
 }
-
-/// How often the controls of an open source are read again.
-const CONTROLS_READ_EVERY: Duration = Duration::from_secs(2);
 
 /// As good as never: how long to wait before opening a finished source.
 const NEVER: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
@@ -296,66 +294,6 @@ impl Capture {
             self.tend_controls(false);
             std::thread::sleep((at - now).min(Duration::from_millis(50)));
         }
-    }
-
-    /// Serve the requests to change controls, and read the controls again
-    /// every [`CONTROLS_READ_EVERY`] (automatic modes change values).
-    fn tend_controls(&mut self, open: bool) {
-        for job in self.shared.take_control_jobs() {
-            let result = if open {
-                self.change_controls(&job.values)
-            } else {
-                Err(ControlsError::NotOpen)
-            };
-            let _ = job.reply.send(result);
-        }
-        if open && self.controls_read.elapsed() >= CONTROLS_READ_EVERY {
-            self.read_controls();
-        }
-    }
-
-    /// Check and write one request's controls, all or nothing; kept for
-    /// the next opens when they took.
-    fn change_controls(
-        &mut self,
-        values: &[(String, ControlValue)],
-    ) -> Result<Vec<ControlInfo>, ControlsError> {
-        let writes = resolve(&self.source.controls(), values)?;
-        let result = self.source.set_controls(&writes);
-        self.read_controls();
-        result?;
-        for (name, value) in values {
-            self.desired.retain(|(n, _)| n != name);
-            self.desired.push((name.clone(), value.clone()));
-        }
-        self.shared.set_desired_controls(&self.desired);
-        for w in &writes {
-            tracing::info!("control {} = {}", w.name, w.value);
-        }
-        Ok(self.shared.controls())
-    }
-
-    /// Set the controls asked for so far on a source just opened, each on
-    /// its own (one the camera refuses does not stop the others).
-    fn restore_controls(&mut self) {
-        let mut desired = self.desired.clone();
-        desired.sort_by_key(|(n, _)| !is_auto(n));
-        for pair in &desired {
-            // Read again each time: an automatic mode just turned off makes
-            // its manual value active.
-            let offered = self.source.controls();
-            let set = resolve(&offered, std::slice::from_ref(pair))
-                .and_then(|writes| self.source.set_controls(&writes));
-            if let Err(e) = set {
-                tracing::warn!("control not set again: {e}");
-            }
-        }
-        self.read_controls();
-    }
-
-    fn read_controls(&mut self) {
-        self.shared.set_control_list(self.source.controls());
-        self.controls_read = Instant::now();
     }
 
     /// Open the source and record it; a failure is counted.
