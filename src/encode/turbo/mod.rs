@@ -19,11 +19,13 @@ use std::ffi::{CStr, c_char, c_int, c_uchar, c_ulong, c_void};
 use std::ptr::NonNull;
 use std::sync::{Arc, OnceLock};
 
+mod decompress;
 mod handles;
 #[cfg(test)]
 pub(crate) mod tests;
 
-pub use handles::{Compressor, Decompressor, Header};
+pub use decompress::{Decompressor, Header};
+pub use handles::Compressor;
 
 /// The library's file name on Linux (ABI version 0, stable since 2011).
 pub const DEFAULT_LIBRARY: &str = "libturbojpeg.so.0";
