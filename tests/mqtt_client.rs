@@ -9,7 +9,8 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::broker::{
-    BrokerKind, Observer, WAIT, config, connected, is_event, retained, start_broker, wait_status,
+    BrokerKind, Gate, Observer, WAIT, config, connected, is_event, retained, start_broker,
+    wait_status,
 };
 use serde_json::json;
 use tars_camera::mqtt::{self, LinkState, QoS};
@@ -26,7 +27,8 @@ on_both_brokers!(
 
 async fn ready_is_retained_and_bad_health_survives_reconnect(kind: BrokerKind) {
     let mut broker = start_broker(kind);
-    let (client, mut status) = mqtt::connect(config(&broker.url(), "ready"));
+    let gate = Gate::new(broker.port).await;
+    let (client, mut status) = mqtt::connect(config(&gate.url(), "ready"));
     connected(&mut status).await;
     let ready = retained(broker.port, "system/health/ready").await;
     assert_eq!(ready["ok"], true);
@@ -42,12 +44,17 @@ async fn ready_is_retained_and_bad_health_survives_reconnect(kind: BrokerKind) {
     watcher.event("camera_error", "retained").await;
 
     // The broker forgets everything; after the reconnect the client says
-    // `ready` and then, since it is not ok, `camera_error` again.
+    // `ready` and then, since it is not ok, `camera_error` again. The client
+    // is let through only once the watcher is subscribed again.
+    let before = watcher.subscriptions();
+    gate.set_open(false);
     broker.kill();
     wait_status(&mut status, WAIT, |s| s.state != LinkState::Connected)
         .await
         .expect("link loss noticed");
     broker.restart().expect("broker restart");
+    watcher.resubscribed(before).await;
+    gate.set_open(true);
     connected(&mut status).await;
     watcher.event("ready", "after reconnect").await;
     let again = watcher.event("camera_error", "republished").await;

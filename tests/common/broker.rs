@@ -53,6 +53,8 @@ impl Seen {
 pub struct Observer {
     pub client: AsyncClient,
     messages: mpsc::UnboundedReceiver<Seen>,
+    /// How many SUBACKs have arrived: one more after each re-subscription.
+    subscribed: watch::Receiver<u32>,
     task: JoinHandle<()>,
 }
 
@@ -65,7 +67,7 @@ impl Observer {
         options.set_keep_alive(Duration::from_secs(5));
         let (client, mut eventloop) = AsyncClient::new(options, 64);
         let (tx, messages) = mpsc::unbounded_channel();
-        let (ready_tx, mut ready_rx) = mpsc::channel(1);
+        let (suback_tx, mut subscribed) = watch::channel(0u32);
         let filters: Vec<String> = filters.iter().map(ToString::to_string).collect();
         let sub_client = client.clone();
         let task = tokio::spawn(async move {
@@ -77,7 +79,7 @@ impl Observer {
                         }
                     }
                     Ok(Event::Incoming(Incoming::SubAck(_))) => {
-                        let _ = ready_tx.try_send(());
+                        suback_tx.send_modify(|n| *n += 1);
                     }
                     Ok(Event::Incoming(Incoming::Publish(p))) => {
                         let seen = Seen {
@@ -96,14 +98,29 @@ impl Observer {
                 }
             }
         });
-        tokio::time::timeout(Duration::from_secs(10), ready_rx.recv())
+        tokio::time::timeout(Duration::from_secs(10), subscribed.wait_for(|n| *n > 0))
             .await
-            .expect("observer subscribed in time");
+            .expect("observer subscribed in time")
+            .expect("observer task alive");
         Observer {
             client,
             messages,
+            subscribed,
             task,
         }
+    }
+
+    /// How many subscriptions the broker has acknowledged so far.
+    pub fn subscriptions(&self) -> u32 {
+        *self.subscribed.borrow()
+    }
+
+    /// Waits until more than `since` subscriptions have been acknowledged.
+    pub async fn resubscribed(&mut self, since: u32) {
+        tokio::time::timeout(WAIT, self.subscribed.wait_for(|n| *n > since))
+            .await
+            .expect("observer subscribed again in time")
+            .expect("observer task alive");
     }
 
     /// The next message matching `pred`, skipping others; `None` on timeout.
@@ -221,4 +238,55 @@ macro_rules! on_both_brokers {
             }
         }
     )*};
+}
+
+/// A loopback TCP forwarder in front of a broker that a test can hold shut:
+/// while shut, connections are accepted and closed at once, as if the broker
+/// were still down. It lets a test have its own subscribers back on a
+/// restarted broker before the client under test gets through.
+pub struct Gate {
+    pub port: u16,
+    open: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    task: JoinHandle<()>,
+}
+
+impl Gate {
+    /// An open gate forwarding to `127.0.0.1:broker_port`.
+    pub async fn new(broker_port: u16) -> Gate {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("gate binds loopback");
+        let port = listener.local_addr().expect("gate address").port();
+        let open = std::sync::Arc::new(AtomicBool::new(true));
+        let flag = open.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if !flag.load(Ordering::SeqCst) {
+                    continue;
+                }
+                tokio::spawn(async move {
+                    let addr = ("127.0.0.1", broker_port);
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(addr).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+            }
+        });
+        Gate { port, open, task }
+    }
+
+    pub fn url(&self) -> String {
+        format!("mqtt://127.0.0.1:{}", self.port)
+    }
+
+    pub fn set_open(&self, open: bool) {
+        self.open.store(open, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Drop for Gate {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
 }
