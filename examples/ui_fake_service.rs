@@ -100,6 +100,7 @@ async fn main() {
                             status.encoder.last_saved = Some(format!("/tmp/tars-camera-{snapshots:04}.jpg"));
                         }
                         Command::ReconnectMqtt => link_since = Instant::now() - Duration::from_secs(20),
+                        Command::Rotate => status.capture.rotation = (status.capture.rotation + 90) % 360,
                         // Requests from outside (POST /control, MQTT) never
                         // reach the fake, which has no config file to save.
                         Command::Apply(..) | Command::SaveSettings => {}

@@ -142,6 +142,9 @@ pub struct Status {
     /// The source's controls (served on `/controls`, not in `/status`).
     #[serde(skip)]
     pub controls: Vec<crate::capture::controls::ControlInfo>,
+    /// The mode now and the source's modes (served on `/modes`).
+    #[serde(skip)]
+    pub modes: crate::capture::mode::ModesView,
 }
 
 /// Capture: what the source delivers and how well.

@@ -32,6 +32,7 @@ pub fn body_for(command: &Command, status: &Status) -> Option<Value> {
         Command::SaveSnapshot => json!({ "snapshot": true }),
         Command::SaveSettings => json!({ "save": true }),
         Command::ReconnectMqtt => json!({ "reconnect": true }),
+        Command::Rotate => json!({ "rotation": (status.capture.rotation + 90) % 360 }),
         Command::Apply(..) | Command::Quit => return None,
     };
     Some(body)
@@ -73,6 +74,23 @@ pub fn request_body(request: &ControlRequest) -> Value {
             })
             .collect();
         body.insert("controls".into(), Value::Object(controls));
+    }
+    let m = &request.mode;
+    if let Some((w, h)) = m.size {
+        body.insert("width".into(), json!(w));
+        body.insert("height".into(), json!(h));
+    }
+    let keys = [
+        ("fps", m.fps.map(|f| json!(f))),
+        ("rotation", m.rotation.map(|r| json!(r))),
+        ("flip_h", m.flip_h.map(|f| json!(f))),
+        ("flip_v", m.flip_v.map(|f| json!(f))),
+        ("device", m.device.as_ref().map(|d| json!(d))),
+    ];
+    for (key, value) in keys {
+        if let Some(v) = value {
+            body.insert(key.into(), v);
+        }
     }
     Value::Object(body)
 }
@@ -128,6 +146,18 @@ pub fn refused(name: &str, text: &str) -> ControlError {
         name: name.to_owned(),
         why: why.to_owned(),
     })
+}
+
+/// The mode now and the source's modes, as `GET /modes` serves them.
+///
+/// # Errors
+/// No answer, not 200, or not the modes.
+pub fn fetch_modes(target: &Target) -> Result<crate::capture::mode::ModesView, String> {
+    let reply = target.get("/modes").map_err(|e| e.to_string())?;
+    if reply.status != 200 {
+        return Err(format!("/modes answered {}", reply.status));
+    }
+    serde_json::from_slice(&reply.body).map_err(|e| format!("/modes: {e}"))
 }
 
 /// The camera's controls as `GET /controls` serves them.

@@ -1,7 +1,7 @@
 //! The poller thread: `/status` every status period, `/snapshot` at the
-//! preview rate, `/events` once a second, and `/controls` with the status
-//! while the controls view is open (at once when it opens); backoff while
-//! the service does not answer.
+//! preview rate, `/events` once a second, and `/controls` and `/modes`
+//! with the status while the controls or modes view is open (at once when
+//! it opens); backoff while the service does not answer.
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -137,6 +137,7 @@ impl Poller {
         // controls: keep the ones read from `/controls`.
         self.status.send_if_modified(|s| {
             status.controls.clone_from(&s.controls);
+            status.modes.clone_from(&s.modes);
             let changed = *s != status;
             *s = status;
             changed
@@ -144,16 +145,23 @@ impl Poller {
         Ok(())
     }
 
-    /// Read `/controls` into the status (kept when it does not answer).
+    /// Read `/controls` and `/modes` into the status (each kept when it
+    /// does not answer).
     fn poll_controls(&self) {
-        let Ok(controls) = super::keys::fetch_controls(&self.target) else {
-            return;
-        };
-        self.status.send_if_modified(|s| {
-            let changed = s.controls != controls;
-            s.controls = controls;
-            changed
-        });
+        if let Ok(controls) = super::keys::fetch_controls(&self.target) {
+            self.status.send_if_modified(|s| {
+                let changed = s.controls != controls;
+                s.controls = controls;
+                changed
+            });
+        }
+        if let Ok(modes) = super::keys::fetch_modes(&self.target) {
+            self.status.send_if_modified(|s| {
+                let changed = s.modes != modes;
+                s.modes = modes;
+                changed
+            });
+        }
     }
 
     fn poll_snapshot(&self, local_seq: u64) {

@@ -27,6 +27,7 @@ use v4l::video::capture::Parameters;
 use v4l::{Format, FourCC, Fraction};
 
 use super::camera_mode::{self, PixelFormat, Request};
+use super::mode::{ModeError, ModeOption, ModeRequest};
 use super::{CaptureError, FrameSource, SourceFrame, SourceInfo, convert};
 
 mod controls;
@@ -39,7 +40,6 @@ mod watch;
 use driver::{drop_stream, guard, new_stream};
 use errors::{describe_driver_error, describe_open_error, open_error, stream_error};
 pub use list::{CameraInfo, FormatInfo, SizeInfo, list_cameras, print_camera_list};
-use modes::offered_modes;
 use watch::{Identity, find_moved};
 
 /// Default bound on waiting for one frame once frames flow.
@@ -75,6 +75,8 @@ pub struct CameraSource {
     /// `/dev` watched for the camera's return (None where inotify fails).
     watch: Option<watch::DevWatch>,
     watch_tried: bool,
+    /// The sizes and rates the camera offered when last opened.
+    offered: Vec<ModeOption>,
 }
 
 impl std::fmt::Debug for CameraSource {
@@ -101,6 +103,7 @@ impl CameraSource {
             identity: None,
             watch: None,
             watch_tried: false,
+            offered: Vec::new(),
         }
     }
 
@@ -194,18 +197,9 @@ impl FrameSource for CameraSource {
                 ),
             ));
         }
-        let modes =
-            offered_modes(&device, &self.request).map_err(|e| open_error(&path, e.to_string()))?;
-        let Some(mode) = camera_mode::choose(&modes, &self.request) else {
-            return Err(open_error(
-                &path,
-                format!(
-                    "'{}' offers none of the formats this service can use (MJPEG, YUYV, NV12); \
-                     run `tars-camera list-cameras` to see what it offers",
-                    caps.card
-                ),
-            ));
-        };
+        let (mode, offered) = modes::pick(&device, &self.request, &caps.card)
+            .map_err(|reason| open_error(&path, reason))?;
+        self.offered = offered;
         let wanted = Format::new(mode.width, mode.height, FourCC::new(&mode.fourcc));
         let setting = format!(
             "setting {}x{} {}",
@@ -332,6 +326,31 @@ impl FrameSource for CameraSource {
             return Err(super::controls::ControlsError::NotOpen);
         };
         controls::write(&opened.device, writes)
+    }
+
+    fn requested_mode(&self) -> Option<ModeRequest> {
+        Some(ModeRequest {
+            width: self.request.width,
+            height: self.request.height,
+            fps: f64::from(self.request.fps),
+            device: Some(self.path.clone()),
+        })
+    }
+
+    fn request_mode(&mut self, mode: &ModeRequest) -> Result<(), ModeError> {
+        // Rates are validated to (0, 240]: the rounded value fits.
+        let fps = mode.fps.round().clamp(1.0, 240.0) as u32;
+        self.request = Request::new(mode.width, mode.height, fps);
+        if let Some(device) = mode.device.as_ref().filter(|d| **d != self.path) {
+            self.path.clone_from(device);
+            // Another camera: do not look for the old one under other nodes.
+            self.identity = None;
+        }
+        Ok(())
+    }
+
+    fn modes(&self) -> Vec<ModeOption> {
+        self.offered.clone()
     }
 
     fn reopen_hint(&mut self) -> bool {

@@ -192,6 +192,21 @@ impl<S: FrameSource> FrameSource for FlakySource<S> {
         self.inner.reopen_hint()
     }
 
+    fn requested_mode(&self) -> Option<super::mode::ModeRequest> {
+        self.inner.requested_mode()
+    }
+
+    fn request_mode(
+        &mut self,
+        mode: &super::mode::ModeRequest,
+    ) -> Result<(), super::mode::ModeError> {
+        self.inner.request_mode(mode)
+    }
+
+    fn modes(&self) -> Vec<super::mode::ModeOption> {
+        self.inner.modes()
+    }
+
     fn controls(&mut self) -> Vec<super::controls::ControlInfo> {
         self.inner.controls()
     }

@@ -13,6 +13,7 @@ pub mod encode_pool;
 pub mod file;
 pub mod flaky;
 pub mod jpeg_check;
+pub mod mode;
 pub mod test_pattern;
 pub mod thread;
 
@@ -125,6 +126,26 @@ pub trait FrameSource: Send {
         let _ = writes;
         Err(controls::ControlsError::NoControls)
     }
+    /// The mode the next open asks for; `None` when it cannot be changed
+    /// (a recording plays at its own size).
+    fn requested_mode(&self) -> Option<mode::ModeRequest> {
+        None
+    }
+    /// Ask for `mode` at the next open (nothing is re-opened here).
+    ///
+    /// # Errors
+    /// The source cannot take that kind of change (its reason).
+    fn request_mode(&mut self, mode: &mode::ModeRequest) -> Result<(), mode::ModeError> {
+        let _ = mode;
+        Err(mode::ModeError::Fixed(format!(
+            "{}: the mode of this source cannot be changed",
+            self.backend()
+        )))
+    }
+    /// The sizes and rates the source offers (empty: any size, or unknown).
+    fn modes(&self) -> Vec<mode::ModeOption> {
+        Vec::new()
+    }
 }
 
 impl<T: FrameSource + ?Sized> FrameSource for Box<T> {
@@ -148,5 +169,14 @@ impl<T: FrameSource + ?Sized> FrameSource for Box<T> {
     }
     fn set_controls(&mut self, writes: &[controls::Write]) -> Result<(), controls::ControlsError> {
         (**self).set_controls(writes)
+    }
+    fn requested_mode(&self) -> Option<mode::ModeRequest> {
+        (**self).requested_mode()
+    }
+    fn request_mode(&mut self, mode: &mode::ModeRequest) -> Result<(), mode::ModeError> {
+        (**self).request_mode(mode)
+    }
+    fn modes(&self) -> Vec<mode::ModeOption> {
+        (**self).modes()
     }
 }

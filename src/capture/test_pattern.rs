@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 
+use super::mode::{ModeError, ModeOption, ModeRequest};
 use super::{CaptureError, FrameSource, SourceFrame, SourceInfo};
 use crate::encode::{EncodeError, Encoder};
 
@@ -251,6 +252,56 @@ impl FrameSource for TestPattern {
         writes: &[super::controls::Write],
     ) -> Result<(), super::controls::ControlsError> {
         self.adjust.set(writes)
+    }
+
+    fn requested_mode(&self) -> Option<ModeRequest> {
+        Some(ModeRequest {
+            width: self.width,
+            height: self.height,
+            fps: self.fps,
+            device: None,
+        })
+    }
+
+    fn request_mode(&mut self, mode: &ModeRequest) -> Result<(), ModeError> {
+        if mode.device.is_some() {
+            return Err(ModeError::Fixed(
+                "the test pattern has no device: start the service with --device to use a camera"
+                    .to_owned(),
+            ));
+        }
+        self.width = mode.width.max(16);
+        self.height = mode.height.max(16);
+        self.fps = mode.fps;
+        Ok(())
+    }
+
+    /// Any size can be drawn; these are the usual camera sizes to pick from.
+    fn modes(&self) -> Vec<ModeOption> {
+        const SIZES: [(u32, u32); 6] = [
+            (320, 240),
+            (640, 480),
+            (800, 600),
+            (1280, 720),
+            (1920, 1080),
+            (2592, 1944),
+        ];
+        let mut modes = super::mode::group_offers(SIZES.iter().flat_map(|&(w, h)| {
+            [60.0, 30.0, 15.0, 10.0, 5.0].map(|fps| ("RGB24".to_owned(), w, h, fps))
+        }));
+        // The size it runs at is always on the list.
+        if !modes
+            .iter()
+            .any(|m| (m.width, m.height) == (self.width, self.height))
+        {
+            modes.extend(super::mode::group_offers([(
+                "RGB24".to_owned(),
+                self.width,
+                self.height,
+                self.fps,
+            )]));
+        }
+        modes
     }
 }
 

@@ -45,7 +45,7 @@ pub async fn run(
                 let set = controls.set_mqtt_rate_hz(step_rate(
                     controls.mqtt_rate_hz(),
                     up,
-                    controls.max_rate_hz,
+                    controls.max_rate_hz(),
                 ));
                 tracing::info!("MQTT frame rate {set} Hz");
             }
@@ -80,6 +80,15 @@ pub async fn run(
             Command::ReconnectMqtt => {
                 tracing::info!("MQTT: reconnecting now");
                 mqtt.reconnect_now();
+            }
+            Command::Rotate => {
+                let turn = crate::capture::mode::ModeChange {
+                    rotation: Some((capture.live_mode().rotation + 90) % 360),
+                    ..Default::default()
+                };
+                if let Err(e) = capture.change_mode(turn).await {
+                    tracing::warn!("rotation: {e}");
+                }
             }
             Command::Quit => {
                 quit.send_replace(true);
@@ -127,6 +136,14 @@ async fn apply_request(
             .collect();
         applied.insert("controls".into(), Value::Object(set));
     }
+    if !request.mode.is_empty() {
+        let live = parts.capture.change_mode(request.mode.clone()).await?;
+        parts.controls.set_max_rate_hz(live.fps);
+        applied.insert(
+            "mode".into(),
+            serde_json::to_value(live).unwrap_or_default(),
+        );
+    }
     if let Some(q) = request.quality {
         parts.capture.set_quality(q);
         tracing::info!("JPEG quality {q}");
@@ -156,7 +173,7 @@ async fn apply_request(
         status: ControlState {
             quality: parts.capture.quality(),
             mqtt_rate: parts.controls.mqtt_rate_hz(),
-            max_mqtt_rate: parts.controls.max_rate_hz,
+            max_mqtt_rate: parts.controls.max_rate_hz(),
             paused: parts.controls.mqtt_paused(),
             last_saved: parts.controls.last_saved(),
         },
@@ -166,15 +183,20 @@ async fn apply_request(
 /// The live settings as `{"save": true}` writes them.
 fn live_settings(parts: &Parts<'_>) -> super::save::LiveSettings {
     let fixed = &parts.controls.save_to;
+    // The mode asked (not what the camera gave: that is what a restart
+    // asks again), or the configured one for a source that cannot change.
+    let asked = parts.capture.modes().1;
+    let live = parts.capture.live_mode();
     super::save::LiveSettings {
         quality: parts.capture.quality(),
         mqtt_rate: parts.controls.mqtt_rate_hz(),
-        width: fixed.width,
-        height: fixed.height,
-        fps: fixed.fps,
-        rotation: fixed.rotation,
-        flip_h: fixed.flip_h,
-        flip_v: fixed.flip_v,
+        width: asked.as_ref().map_or(fixed.width, |a| a.width),
+        height: asked.as_ref().map_or(fixed.height, |a| a.height),
+        fps: asked.as_ref().map_or(fixed.fps, |a| a.fps),
+        rotation: live.rotation,
+        flip_h: live.flip_h,
+        flip_v: live.flip_v,
+        device: asked.and_then(|a| a.device),
         controls: parts.capture.desired_controls(),
     }
 }

@@ -10,7 +10,9 @@ use super::MIN_MQTT_RATE_HZ;
 pub struct Controls {
     mqtt_rate_bits: AtomicU64,
     pub(super) mqtt_paused: AtomicBool,
-    pub(super) max_rate_hz: f64,
+    /// The capture rate: the most the MQTT rate can be (bits of an f64;
+    /// a mode change sets it).
+    max_rate_bits: AtomicU64,
     pub(super) last_saved: Mutex<Option<String>>,
     /// Commands applied from the UI's keys.
     pub(super) keys_applied: AtomicU64,
@@ -39,7 +41,7 @@ impl Controls {
         Self {
             mqtt_rate_bits: AtomicU64::new(rate_hz.to_bits()),
             mqtt_paused: AtomicBool::new(false),
-            max_rate_hz,
+            max_rate_bits: AtomicU64::new(max_rate_hz.to_bits()),
             last_saved: Mutex::new(None),
             keys_applied: AtomicU64::new(0),
             snapshots: super::snapshots::SnapshotStore::default(),
@@ -61,6 +63,24 @@ impl Controls {
         self
     }
 
+    /// The most the MQTT rate can be: the capture rate.
+    #[must_use]
+    pub fn max_rate_hz(&self) -> f64 {
+        f64::from_bits(self.max_rate_bits.load(Ordering::Relaxed))
+    }
+
+    /// A new capture rate: the MQTT rate is capped to it when above.
+    pub fn set_max_rate_hz(&self, hz: f64) {
+        if !(hz.is_finite() && hz > 0.0) {
+            return;
+        }
+        self.max_rate_bits.store(hz.to_bits(), Ordering::Relaxed);
+        let now = self.mqtt_rate_hz();
+        if now > hz {
+            self.set_mqtt_rate_hz(hz);
+        }
+    }
+
     /// MQTT frame rate in Hz (0 = off).
     #[must_use]
     pub fn mqtt_rate_hz(&self) -> f64 {
@@ -72,7 +92,8 @@ impl Controls {
     /// stray value from reaching the publisher); returns what was set.
     pub fn set_mqtt_rate_hz(&self, hz: f64) -> f64 {
         let capped = if hz.is_finite() && hz > 0.0 {
-            hz.clamp(MIN_MQTT_RATE_HZ.min(self.max_rate_hz), self.max_rate_hz)
+            let max = self.max_rate_hz();
+            hz.clamp(MIN_MQTT_RATE_HZ.min(max), max)
         } else {
             0.0
         };

@@ -6,6 +6,7 @@
 
 pub mod apply;
 mod controls;
+pub mod mode_keys;
 pub mod mqtt;
 pub mod request;
 pub mod save;
@@ -48,6 +49,8 @@ pub enum Command {
     SaveSettings,
     /// Drop the MQTT connection and connect again now.
     ReconnectMqtt,
+    /// Turn the picture 90° clockwise.
+    Rotate,
     /// Apply a checked request from outside as a whole; the outcome goes
     /// to the reply.
     Apply(ControlRequest, Reply),

@@ -16,6 +16,13 @@ pub const KEYS: &[&str] = &[
     "reconnect",
     "controls",
     "save",
+    "width",
+    "height",
+    "fps",
+    "rotation",
+    "flip_h",
+    "flip_v",
+    "device",
 ];
 
 /// A checked request: `None` / `false` leaves that setting alone.
@@ -37,6 +44,9 @@ pub struct ControlRequest {
     /// Write the live settings into the config file (after the rest of
     /// the request).
     pub save: bool,
+    /// Size, rate, device and orientation (the source opens again for the
+    /// first three).
+    pub mode: crate::capture::mode::ModeChange,
 }
 
 /// Why no snapshot was saved.
@@ -75,6 +85,12 @@ pub enum ControlError {
     Controls(#[from] crate::capture::controls::ControlsError),
     #[error("save: {0}")]
     Save(#[from] super::save::SaveError),
+    #[error("mode: {0}")]
+    Mode(#[from] crate::capture::mode::ModeError),
+    #[error(
+        "controls and a new size, rate or device cannot be changed in one request: send the mode first (controls are set again after it)"
+    )]
+    Together,
     #[error("the service is busy: command channel full, try again")]
     Busy,
     #[error("the service is not applying commands (stopping)")]
@@ -144,6 +160,7 @@ pub fn parse(body: &[u8], allow_id: bool) -> Result<(ControlRequest, Option<Valu
     let mut request = ControlRequest::default();
     let mut id = None;
     let mut any = false;
+    let mut size = super::mode_keys::Pending::default();
     for (key, value) in map {
         match key.as_str() {
             "quality" => request.quality = Some(quality(&value)?),
@@ -160,9 +177,18 @@ pub fn parse(body: &[u8], allow_id: bool) -> Result<(ControlRequest, Option<Valu
                 id = Some(value);
                 continue;
             }
-            _ => return Err(ControlError::UnknownKey(crate::text::quote(&key))),
+            _ => {
+                if !super::mode_keys::read(&key, &value, &mut request.mode, &mut size)? {
+                    return Err(ControlError::UnknownKey(crate::text::quote(&key)));
+                }
+            }
         }
         any = true;
+    }
+    super::mode_keys::finish(size, &mut request.mode)?;
+    if request.mode.reopens() && !request.controls.is_empty() {
+        // A failed control could not undo the new mode: one at a time.
+        return Err(ControlError::Together);
     }
     if any {
         Ok((request, id))
@@ -176,7 +202,7 @@ fn quote_error(e: &serde_json::Error) -> String {
     crate::text::clip(&e.to_string(), 2 * crate::text::MAX_QUOTE_BYTES)
 }
 
-fn invalid(key: &'static str, why: &'static str, got: &Value) -> ControlError {
+pub(super) fn invalid(key: &'static str, why: &'static str, got: &Value) -> ControlError {
     ControlError::Invalid {
         key,
         why,
@@ -266,6 +292,7 @@ mod tests {
                 reconnect: false,
                 controls: Vec::new(),
                 save: false,
+                mode: crate::capture::mode::ModeChange::default(),
             }
         );
     }
@@ -308,7 +335,7 @@ mod tests {
         assert!(e.ends_with("…)"), "{e}");
         assert!(e.len() < 120, "{}", e.len());
         let e = err(&format!(r#"{{"{huge}":1}}"#));
-        assert!(e.len() < 200, "{}", e.len());
+        assert!(e.len() < 300, "{}", e.len());
         assert!(e.starts_with("xxxx") && e.contains("…: unknown key"), "{e}");
     }
 

@@ -19,6 +19,8 @@ pub struct LiveSettings {
     pub rotation: u16,
     pub flip_h: bool,
     pub flip_v: bool,
+    /// The camera node (`/dev/video0`), for a camera.
+    pub device: Option<String>,
     /// The camera controls set so far (configuration and live changes).
     pub controls: Vec<(String, ControlValue)>,
 }
@@ -92,6 +94,9 @@ fn put(doc: &mut DocumentMut, live: &LiveSettings) {
     doc["rotation"] = value(i64::from(live.rotation));
     doc["flip_h"] = value(live.flip_h);
     doc["flip_v"] = value(live.flip_v);
+    if let Some(device) = &live.device {
+        doc["device"] = value(device.as_str());
+    }
     if live.controls.is_empty() {
         return;
     }
@@ -121,6 +126,7 @@ mod tests {
             rotation: 180,
             flip_h: false,
             flip_v: true,
+            device: Some("/dev/video2".into()),
             controls: vec![
                 ("auto_exposure".into(), ControlValue::Text("manual".into())),
                 ("exposure_time_absolute".into(), ControlValue::Number(250)),

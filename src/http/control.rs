@@ -126,6 +126,16 @@ fn answer(exchange: &Exchange<'_>, ctx: &HttpContext) -> Response {
             };
             error_response(code, &ControlError::Controls(c).to_string())
         }
+        Err(ControlError::Mode(m)) => {
+            use crate::capture::mode::ModeError as M;
+            let code = match &m {
+                // The camera refused a mode it listed: the request was fine.
+                M::Refused { .. } => 409,
+                M::Unavailable => 503,
+                M::Fixed(_) | M::NotOffered { .. } => 400,
+            };
+            error_response(code, &ControlError::Mode(m).to_string())
+        }
         Err(e @ (ControlError::Busy | ControlError::Stopped)) => {
             error_response(503, &e.to_string()).with_header("Retry-After", "1")
         }

@@ -69,6 +69,11 @@ const ROUTES: &[Route] = &[
         handler: |_, ctx, _| Outcome::Reply(controls(ctx)),
     },
     Route {
+        path: "/modes",
+        methods: GET,
+        handler: |_, ctx, _| Outcome::Reply(modes(ctx)),
+    },
+    Route {
         path: "/events",
         methods: GET,
         handler: |_, ctx, _| Outcome::Reply(control::events(ctx)),
@@ -172,6 +177,13 @@ fn controls(ctx: &HttpContext) -> Response {
     Response::json(
         serde_json::to_string_pretty(&body).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}")),
     )
+}
+
+/// The mode now and the sizes and rates the source offers.
+fn modes(ctx: &HttpContext) -> Response {
+    let body = serde_json::to_string_pretty(&ctx.status.borrow().modes)
+        .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+    Response::json(body)
 }
 
 /// The latest JPEG, or 503 with the reason there is none.

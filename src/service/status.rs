@@ -65,6 +65,7 @@ pub(super) async fn run(source: StatusSource, tx: watch::Sender<Status>) {
             keys_applied: source.controls.keys_applied(),
             tasks: source.supervisor.status(),
             controls: source.capture.controls(),
+            modes: source.capture.modes_view(),
         };
         status
             .mqtt

@@ -16,6 +16,7 @@ use super::help;
 use super::layout;
 use super::log::EventLog;
 use super::panes::controls::{self, ControlsView};
+use super::panes::modes::{self, ModesPicker};
 use super::panes::preview::PreviewPane;
 use super::panes::{self, Action, Hint, View, capture, events, keepalive, mqtt, stream};
 use super::remote::{self, RemoteView};
@@ -64,6 +65,8 @@ pub struct App {
     remote: Option<RemoteView>,
     /// The controls view (`c`).
     controls: ControlsView,
+    /// The modes view (`m`).
+    modes: ModesPicker,
 }
 
 impl App {
@@ -89,6 +92,7 @@ impl App {
             last_draw: None,
             remote: None,
             controls: ControlsView::default(),
+            modes: ModesPicker::default(),
         }
     }
 
@@ -120,6 +124,12 @@ impl App {
     #[must_use]
     pub fn controls_open(&self) -> bool {
         self.controls.is_open()
+    }
+
+    /// Whether the modes view is open.
+    #[must_use]
+    pub fn modes_open(&self) -> bool {
+        self.modes.is_open()
     }
 
     #[must_use]
@@ -154,11 +164,16 @@ impl App {
             hints.extend(controls::hints());
             return hints;
         }
+        if self.modes.is_open() {
+            hints.extend(modes::hints());
+            return hints;
+        }
         // In order of importance: at 80 columns the last may not fit the footer.
         hints.extend(capture::hints(&view));
         hints.extend(mqtt::hints(&view));
         hints.extend(panes::preview::hints(self.preview.visible()));
         hints.push(controls::hint_closed());
+        hints.push(modes::hint_closed());
         hints
     }
 
@@ -171,15 +186,18 @@ impl App {
         }
     }
 
-    /// A key: help first; in the controls view its keys, then quit (`Esc`
-    /// closes the view); else quit, then each pane, then `c`.
+    /// A key: help first; in the controls or modes view its keys, then
+    /// quit (`Esc` closes the view); else quit, then each pane, then `c`
+    /// and `m`.
     pub fn on_key(&mut self, key: &KeyEvent, now: Instant) -> Refresh {
-        let open = self.controls.is_open();
+        let in_controls = self.controls.is_open();
+        let in_modes = self.modes.is_open();
         let action = help::on_key(key, self.help_open)
-            .or_else(|| open.then(|| controls::on_key(key)).flatten())
+            .or_else(|| in_controls.then(|| controls::on_key(key)).flatten())
+            .or_else(|| in_modes.then(|| modes::on_key(key)).flatten())
             .or_else(|| is_quit(key).then_some(Action::Quit))
             .or_else(|| {
-                if open {
+                if in_controls || in_modes {
                     return None;
                 }
                 let view = self.view(now);
@@ -187,6 +205,7 @@ impl App {
                     .iter()
                     .find_map(|handler| handler(key, &view))
                     .or_else(|| controls::on_key_closed(key))
+                    .or_else(|| modes::on_key_closed(key))
             });
         match action {
             Some(action) => self.apply(action, now),
@@ -202,6 +221,7 @@ impl App {
                 Refresh::Redraw
             }
             Action::Controls(key) => self.on_controls_key(key, now),
+            Action::Modes(key) => self.on_modes_key(key, now),
             Action::TogglePreview => {
                 self.preview.toggle();
                 Refresh::Redraw
@@ -279,7 +299,9 @@ impl App {
     /// The periodic tick: preview cadence, countdowns, new log lines, notes.
     pub fn on_tick(&mut self, now: Instant) -> Refresh {
         let mut changed = self.preview.on_tick(now);
-        for note in self.controls.take_replies(&mut self.status.controls) {
+        let mut notes = self.controls.take_replies(&mut self.status.controls);
+        notes.extend(self.modes.take_replies());
+        for note in notes {
             self.set_note(note, now);
             changed = true;
         }
@@ -316,8 +338,8 @@ impl App {
             remote::render_title(frame, title, remote, now);
             area = rest;
         }
-        if self.controls.is_open() {
-            self.draw_controls(frame, area);
+        if self.controls.is_open() || self.modes.is_open() {
+            self.draw_view(frame, area);
             return;
         }
         let e = &self.status.encoder;
@@ -356,14 +378,38 @@ impl App {
 }
 
 impl App {
-    /// The controls view over the panes, the footer under it.
-    fn draw_controls(&mut self, frame: &mut Frame, area: ratatui::layout::Rect) {
+    fn on_modes_key(&mut self, key: modes::Key, now: Instant) -> Refresh {
+        match key {
+            modes::Key::Open | modes::Key::Close => {
+                let open = key == modes::Key::Open;
+                self.modes.set_open(open, &self.status.modes);
+                if let Some(remote) = &self.remote {
+                    remote.want_controls(open);
+                }
+            }
+            modes::Key::Move(delta) => self.modes.move_by(&self.status.modes, delta),
+            modes::Key::Pick => match self.modes.request(&self.status.modes) {
+                Ok((command, what)) => {
+                    self.send(command, what, now);
+                }
+                Err(why) => self.set_note(why, now),
+            },
+        }
+        Refresh::Redraw
+    }
+
+    /// The controls or modes view over the panes, the footer under it.
+    fn draw_view(&mut self, frame: &mut Frame, area: ratatui::layout::Rect) {
         let [body, footer] =
             Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(area);
         let hints = self.hints();
-        let device = self.status.capture.device.clone();
-        self.controls
-            .render(frame, body, &self.status.controls, &device);
+        if self.modes.is_open() {
+            self.modes.render(frame, body, &self.status.modes);
+        } else {
+            let device = self.status.capture.device.clone();
+            self.controls
+                .render(frame, body, &self.status.controls, &device);
+        }
         help::render_footer(frame, footer, &hints, self.note());
         if self.help_open {
             help::render_overlay(frame, area, &hints);
@@ -395,6 +441,7 @@ fn describe(command: &Command) -> String {
         Command::SaveSnapshot => "saving snapshot…".to_owned(),
         Command::SaveSettings => "saving settings into the config file…".to_owned(),
         Command::ReconnectMqtt => "reconnecting MQTT…".to_owned(),
+        Command::Rotate => "rotating 90°…".to_owned(),
         Command::Apply(..) => "control request".to_owned(),
         Command::Quit => "quit".to_owned(),
     }

@@ -8,7 +8,8 @@
 //! Modules by area: [`listing`] `list-cameras`; [`pictures`] what reaches
 //! `/stream` and `/snapshot` (passthrough, raw formats, damaged frames);
 //! [`recovery`] unplug, replug, stall, busy and permission errors;
-//! [`modes`] the mode and rate chosen; [`emulator`] the emulator itself
+//! [`modes`] the mode and rate chosen; [`live_modes`] mode changes while
+//! running; [`emulator`] the emulator itself
 //! against the kernel's rules.
 
 #[path = "../common/mod.rs"]
@@ -17,6 +18,7 @@ mod common;
 mod controls;
 mod emulator;
 mod listing;
+mod live_modes;
 mod modes;
 mod pictures;
 mod recovery;

@@ -65,6 +65,11 @@ pub struct NodeConfig {
     /// Controls grabbed, as a driver grabs some while streaming
     /// (`controls_grabbed=NAME,…`).
     pub controls_grabbed: Vec<String>,
+    /// Bytes per second the bus can carry for this camera: STREAMON of a
+    /// mode that needs more (`sizeimage` × frame rate) fails with ENOSPC,
+    /// as an xHCI host refuses the bandwidth uvcvideo asks when it selects
+    /// the streaming interface's alternate setting (`bandwidth=BYTES`).
+    pub bandwidth: Option<u64>,
 }
 
 impl Default for NodeConfig {
@@ -86,6 +91,7 @@ impl Default for NodeConfig {
             stale_tail: false,
             control_fail: Vec::new(),
             controls_grabbed: Vec::new(),
+            bandwidth: None,
         }
     }
 }
@@ -174,6 +180,7 @@ impl NodeConfig {
                         .filter(|s| !s.is_empty())
                         .map(str::to_owned),
                 ),
+                "bandwidth" => c.bandwidth = value.parse().ok(),
                 other => eprintln!("fake-v4l2: unknown key {other:?}"),
             }
         }

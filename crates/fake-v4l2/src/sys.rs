@@ -12,6 +12,7 @@ pub const EAGAIN: c_int = 11;
 pub const EACCES: c_int = 13;
 pub const EFAULT: c_int = 14;
 pub const EBUSY: c_int = 16;
+pub const ENOSPC: c_int = 28;
 pub const ENODEV: c_int = 19;
 pub const EINVAL: c_int = 22;
 pub const ENOTTY: c_int = 25;

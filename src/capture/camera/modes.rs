@@ -8,7 +8,28 @@ use v4l::prelude::Device;
 use v4l::video::Capture;
 
 use super::driver::{DriverError, guard};
-use crate::capture::camera_mode::{Mode, PixelFormat, Request};
+use crate::capture::camera_mode::{self, Mode, PixelFormat, Request};
+use crate::capture::mode::{ModeOption, group_offers};
+
+/// The mode to open for `req` and the sizes and rates the device offers;
+/// the reason when it offers nothing this service can use.
+pub(super) fn pick(
+    device: &Device,
+    req: &Request,
+    card: &str,
+) -> Result<(Mode, Vec<ModeOption>), String> {
+    let modes = offered_modes(device, req).map_err(|e| e.to_string())?;
+    let offered = group_offers(modes.iter().filter_map(|m| {
+        Some((m.pixel_format()?.name().to_owned(), m.width, m.height, m.fps()))
+    }));
+    let Some(mode) = camera_mode::choose(&modes, req) else {
+        return Err(format!(
+            "'{card}' offers none of the formats this service can use (MJPEG, YUYV, NV12); \
+             run `tars-camera list-cameras` to see what it offers"
+        ));
+    };
+    Ok((mode, offered))
+}
 
 /// The modes the device offers, with stepwise sizes and rates reduced to the
 /// values worth considering for `req`.
@@ -70,17 +91,42 @@ fn sizes_for(size: FrameSizeEnum, req: &Request) -> Vec<(u32, u32)> {
                 let step = step.max(1);
                 min + (v - min) / step * step
             };
-            vec![
+            let fits = |&(w, h): &(u32, u32)| {
+                (s.min_width..=s.max_width).contains(&w)
+                    && (s.min_height..=s.max_height).contains(&h)
+                    && (w - s.min_width) % s.step_width.max(1) == 0
+                    && (h - s.min_height) % s.step_height.max(1) == 0
+            };
+            let mut out = vec![
                 (s.min_width, s.min_height),
                 (s.max_width, s.max_height),
                 (
                     snap(req.width, s.min_width, s.max_width, s.step_width),
                     snap(req.height, s.min_height, s.max_height, s.step_height),
                 ),
-            ]
+            ];
+            // The usual sizes the range holds, to pick from.
+            out.extend(COMMON_SIZES.iter().copied().filter(fits));
+            out.sort_unstable();
+            out.dedup();
+            out
         }
     }
 }
+
+/// Sizes offered from a stepwise range besides its ends and the request.
+const COMMON_SIZES: [(u32, u32); 6] = [
+    (320, 240),
+    (640, 480),
+    (800, 600),
+    (1280, 720),
+    (1640, 1232),
+    (1920, 1080),
+];
+
+/// Rates offered from a continuous range besides its fastest end and the
+/// request.
+const COMMON_RATES: [u32; 5] = [5, 10, 15, 25, 30];
 
 /// A discrete interval as is; a range as its fastest end plus the requested
 /// rate when it lies inside.
@@ -90,45 +136,16 @@ fn intervals_for(interval: FrameIntervalEnum, req: &Request) -> Vec<(u32, u32)> 
         FrameIntervalEnum::Stepwise(s) => {
             let secs = |f: &Fraction| f64::from(f.numerator) / f64::from(f.denominator.max(1));
             let mut out = vec![(s.min.numerator, s.min.denominator)];
-            let wanted = 1.0 / f64::from(req.fps.max(1));
-            if secs(&s.min) <= wanted && wanted <= secs(&s.max) {
-                out.push((1, req.fps));
+            let inside = |fps: u32| {
+                let wanted = 1.0 / f64::from(fps.max(1));
+                secs(&s.min) <= wanted && wanted <= secs(&s.max)
+            };
+            for fps in std::iter::once(req.fps).chain(COMMON_RATES) {
+                if inside(fps) && !out.contains(&(1, fps)) {
+                    out.push((1, fps));
+                }
             }
             out
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn stepwise_sizes_snap_the_request_onto_the_grid() {
-        let req = Request::new(641, 479, 30);
-        let s = v4l::framesize::Stepwise {
-            min_width: 32,
-            max_width: 2592,
-            step_width: 2,
-            min_height: 32,
-            max_height: 1944,
-            step_height: 2,
-        };
-        let sizes = sizes_for(FrameSizeEnum::Stepwise(s), &req);
-        assert_eq!(sizes, [(32, 32), (2592, 1944), (640, 478)]);
-    }
-
-    #[test]
-    fn stepwise_rates_include_the_request() {
-        let req = Request::new(640, 480, 25);
-        let iv = v4l::frameinterval::Stepwise {
-            min: Fraction::new(1, 90),
-            max: Fraction::new(1, 1),
-            step: Fraction::new(1, 1),
-        };
-        assert_eq!(
-            intervals_for(FrameIntervalEnum::Stepwise(iv), &req),
-            [(1, 90), (1, 25)]
-        );
     }
 }

@@ -71,6 +71,8 @@ pub struct Job {
     pub captured_at: Instant,
     pub captured_wall: SystemTime,
     pub backend: &'static str,
+    /// Rotation and flips to apply before encoding.
+    pub transform: Transform,
 }
 
 /// A finished picture, ready to publish: the frame (the publisher numbers
@@ -142,7 +144,6 @@ struct Inner<S> {
     work: Condvar,
     room: Condvar,
     sequencer: Mutex<Sequencer<S>>,
-    transform: Transform,
     codec: Codec,
 }
 
@@ -167,9 +168,9 @@ impl<S: Sink> std::fmt::Debug for EncodePool<S> {
 }
 
 impl<S: Sink> EncodePool<S> {
-    /// A pool of at most `max_workers` (at least 1) applying `transform`,
-    /// each worker with its own encoder and decoder of `codec`.
-    pub fn new(max_workers: usize, transform: Transform, codec: Codec, sink: S) -> Self {
+    /// A pool of at most `max_workers` (at least 1), each worker with its
+    /// own encoder and decoder of `codec`.
+    pub fn new(max_workers: usize, codec: Codec, sink: S) -> Self {
         Self {
             inner: Arc::new(Inner {
                 state: Mutex::new(State {
@@ -188,7 +189,6 @@ impl<S: Sink> EncodePool<S> {
                     done: BTreeMap::new(),
                     sink,
                 }),
-                transform,
                 codec,
             }),
             max_workers: max_workers.max(1),
@@ -292,7 +292,7 @@ impl<S: Sink> EncodePool<S> {
                             st.next_ticket += 1;
                             st.next_ticket - 1
                         };
-                        let mut worker = Worker::new(self.inner.transform, &self.inner.codec);
+                        let mut worker = Worker::new(&self.inner.codec);
                         let (result, pixels) = worker.encode(job);
                         if let Some(p) = pixels {
                             lock(&self.inner.state).free.push(p);
@@ -328,7 +328,7 @@ impl<S: Sink> Drop for EncodePool<S> {
 
 impl<S: Sink> Inner<S> {
     fn work_loop(&self) {
-        let mut worker = Worker::new(self.transform, &self.codec);
+        let mut worker = Worker::new(&self.codec);
         loop {
             let (job, ticket) = {
                 let st = lock(&self.state);

@@ -25,6 +25,7 @@ fn job(pixels: Vec<u8>, width: u32, height: u32, at: Instant) -> Job {
         captured_at: at,
         captured_wall: SystemTime::now(),
         backend: "test",
+        transform: Transform::default(),
     }
 }
 
@@ -41,12 +42,7 @@ impl Sink for Order {
 /// A pool of `workers` whose sink records the capture times it publishes.
 fn ordered_pool(workers: usize) -> (Arc<Mutex<Vec<Instant>>>, EncodePool<Order>) {
     let seen = Arc::new(Mutex::new(Vec::new()));
-    let pool = EncodePool::new(
-        workers,
-        Transform::default(),
-        Codec::auto(),
-        Order(Arc::clone(&seen)),
-    );
+    let pool = EncodePool::new(workers, Codec::auto(), Order(Arc::clone(&seen)));
     (seen, pool)
 }
 
@@ -93,7 +89,7 @@ fn frames_come_out_in_capture_order_and_the_newest_wins() {
 #[test]
 fn failures_are_reported_in_order_and_buffers_come_back() {
     let (tx, rx) = mpsc::channel();
-    let mut pool = EncodePool::new(2, Transform::default(), Codec::auto(), Collect(tx));
+    let mut pool = EncodePool::new(2, Codec::auto(), Collect(tx));
     // A buffer too short for its size is an encode failure, not a panic.
     pool.submit(job(vec![0; 10], 64, 64, Instant::now()));
     assert!(

@@ -13,17 +13,15 @@ use crate::encode::{Codec, Decoder, Encoder, Transform};
 pub(super) struct Worker {
     encoder: Encoder,
     decoder: Decoder,
-    transform: Transform,
     decoded: Vec<u8>,
     transformed: Vec<u8>,
 }
 
 impl Worker {
-    pub(super) fn new(transform: Transform, codec: &Codec) -> Self {
+    pub(super) fn new(codec: &Codec) -> Self {
         Self {
             encoder: codec.encoder(),
             decoder: codec.decoder(),
-            transform,
             decoded: Vec::new(),
             transformed: Vec::new(),
         }
@@ -38,7 +36,7 @@ impl Worker {
                 width,
                 height,
             } => (
-                self.encode_rgb(&pixels, width, height, job.quality),
+                self.encode_rgb(&pixels, (width, height), job.quality, job.transform),
                 Some(pixels),
             ),
             Picture::Jpeg { data, .. } => {
@@ -47,7 +45,9 @@ impl Worker {
                     .decoder
                     .decode(&data, &mut decoded)
                     .map_err(|e| CaptureError::Corrupt(e.to_string()))
-                    .and_then(|d| self.encode_rgb(&decoded, d.width, d.height, job.quality));
+                    .and_then(|d| {
+                        self.encode_rgb(&decoded, (d.width, d.height), job.quality, job.transform)
+                    });
                 self.decoded = decoded;
                 (result, None)
             }
@@ -68,16 +68,14 @@ impl Worker {
     fn encode_rgb(
         &mut self,
         src: &[u8],
-        width: u32,
-        height: u32,
+        (width, height): (u32, u32),
         quality: u8,
+        transform: Transform,
     ) -> Result<(Bytes, u32, u32), CaptureError> {
-        let (pixels, w, h) = if self.transform.is_identity() {
+        let (pixels, w, h) = if transform.is_identity() {
             (src, width, height)
         } else {
-            let (w, h) = self
-                .transform
-                .apply(src, width, height, &mut self.transformed);
+            let (w, h) = transform.apply(src, width, height, &mut self.transformed);
             (self.transformed.as_slice(), w, h)
         };
         let jpeg = self

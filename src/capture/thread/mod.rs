@@ -20,6 +20,7 @@ use crate::encode::JpegChecker;
 use crate::frame::FrameHub;
 
 mod controls;
+mod modes;
 mod shared;
 
 pub use shared::{CameraHealth, CaptureSettings, CaptureShared, ERROR_THRESHOLD, REOPEN_AFTER};
@@ -37,6 +38,7 @@ pub fn spawn(
     hub: Arc<FrameHub>,
     shared: Arc<CaptureShared>,
 ) -> std::io::Result<JoinHandle<()>> {
+    shared.set_live(settings.target_fps, settings.transform);
     std::thread::Builder::new()
         .name(THREAD_NAME.into())
         .spawn(move || Capture::new(source, settings, hub, shared).run())
@@ -167,12 +169,7 @@ impl Capture {
             shared: Arc::clone(&shared),
             seq: 0,
         };
-        let pool = EncodePool::new(
-            default_workers(),
-            settings.transform,
-            settings.codec.clone(),
-            publisher,
-        );
+        let pool = EncodePool::new(default_workers(), settings.codec.clone(), publisher);
         Self {
             source,
             desired: settings.controls.clone(),
@@ -187,7 +184,6 @@ impl Capture {
 
     fn run(mut self) {
         self.shared.set_desired_controls(&self.desired);
-        let period = Duration::from_secs_f64(1.0 / self.settings.target_fps.max(0.001));
         // No jitter: one camera, nobody to collide with.
         let mut backoff = Backoff::new(self.settings.reopen_min, self.settings.reopen_max, 0.0, 0);
         let mut retry_at = Instant::now();
@@ -197,6 +193,10 @@ impl Capture {
         while !self.shared.stopping() {
             self.shared.tick();
             self.tend_controls(opened.is_some());
+            if self.tend_modes(&mut opened) {
+                next_due = Instant::now();
+            }
+            let period = Duration::from_secs_f64(1.0 / self.settings.target_fps.max(0.001));
             let Some(info) = opened.as_ref() else {
                 if !self.wait_to_reopen(retry_at) {
                     break;
@@ -300,14 +300,7 @@ impl Capture {
     fn open_source(&mut self, reopen: bool) -> Result<SourceInfo, CaptureError> {
         match self.source.open() {
             Ok(info) => {
-                tracing::info!(device = %info.device, "source open: {}x{} {} at {} fps", info.width, info.height, info.pixel_format, info.fps);
-                self.restore_controls();
-                let mut c = self.shared.lock();
-                if reopen {
-                    c.reopens += 1;
-                }
-                c.info = Some(info.clone());
-                c.backend = self.source.backend();
+                self.record_open(&info, reopen);
                 Ok(info)
             }
             Err(e) => {
@@ -315,6 +308,21 @@ impl Capture {
                 Err(e)
             }
         }
+    }
+
+    /// A source just opened: its controls set again, its modes and what it
+    /// gave recorded.
+    fn record_open(&mut self, info: &SourceInfo, reopen: bool) {
+        tracing::info!(device = %info.device, "source open: {}x{} {} at {} fps", info.width, info.height, info.pixel_format, info.fps);
+        self.restore_controls();
+        self.shared
+            .set_modes(self.source.modes(), self.source.requested_mode());
+        let mut c = self.shared.lock();
+        if reopen {
+            c.reopens += 1;
+        }
+        c.info = Some(info.clone());
+        c.backend = self.source.backend();
     }
 
     /// Whether the source must be closed and re-opened after this frame: it
@@ -394,6 +402,7 @@ impl Capture {
             captured_at: started,
             captured_wall,
             backend,
+            transform: self.settings.transform,
         });
         Ok(())
     }

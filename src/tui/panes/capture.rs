@@ -27,6 +27,7 @@ pub fn on_key(key: &KeyEvent, _view: &View) -> Option<Action> {
         '-' => Command::AdjustQuality(-QUALITY_STEP),
         's' => Command::SaveSnapshot,
         'w' => Command::SaveSettings,
+        'o' => Command::Rotate,
         _ => return None,
     };
     Some(Action::Send(command))
@@ -47,6 +48,7 @@ pub fn hints(view: &View) -> Vec<Hint> {
             "save",
             "write the live settings into the --config file",
         ),
+        Hint::new("o", "rotate", "turn the picture 90° clockwise"),
     ]
 }
 

@@ -16,6 +16,7 @@ pub mod capture;
 pub mod controls;
 pub mod events;
 pub mod keepalive;
+pub mod modes;
 pub mod mqtt;
 pub mod preview;
 pub mod stream;
@@ -73,6 +74,8 @@ pub enum Action {
     ToggleHelp,
     /// A key of the controls view (or `c`, which opens it).
     Controls(controls::Key),
+    /// A key of the modes view (or `m`, which opens it).
+    Modes(modes::Key),
     /// Leave the UI (and stop the service).
     Quit,
 }

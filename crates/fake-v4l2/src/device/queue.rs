@@ -5,7 +5,7 @@ use std::ffi::c_int;
 use std::time::Duration;
 
 use crate::config::{BusyAt, ProfileKind};
-use crate::sys::{EAGAIN, EBUSY, EINVAL, EIO};
+use crate::sys::{EAGAIN, EBUSY, EINVAL, EIO, ENOSPC};
 use crate::uapi::*;
 
 use super::ioctl::check_type;
@@ -209,6 +209,14 @@ pub(super) fn streamon(dev: &Device, fd: c_int, type_: u32) -> Result<c_int, Err
         }
         if st.streaming {
             return Ok(0);
+        }
+        if let Some(limit) = st.config.bandwidth {
+            // sizeimage × frames per second (the interval is seconds per frame).
+            let rate = u64::from(st.mode.sizeimage) * u64::from(st.interval.denominator)
+                / u64::from(st.interval.numerator.max(1));
+            if rate > limit {
+                return Err(ENOSPC);
+            }
         }
         st.streaming = true;
         st.stream_gen += 1;
