@@ -781,3 +781,5 @@ mod controls_view {
         );
     }
 }
+#[path = "tui_render/modes_view.rs"]
+mod modes_view;

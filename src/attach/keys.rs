@@ -251,7 +251,12 @@ pub(super) async fn send_commands(
             }
         };
         let now = &answer["status"];
+        let turned = answer["applied"]["mode"]["rotation"].as_u64();
         status.send_modify(|s| {
+            // So two quick `o` make two quarter turns.
+            if let Some(r) = turned.and_then(|r| u16::try_from(r).ok()) {
+                s.capture.rotation = r;
+            }
             if let Some(q) = now["quality"].as_u64().and_then(|q| u8::try_from(q).ok()) {
                 s.encoder.quality = q;
             }
@@ -308,6 +313,30 @@ mod tests {
             Some(r#"{"reconnect":true}"#)
         );
         assert_eq!(body(Command::Quit), None);
+        s.capture.rotation = 270;
+        assert_eq!(
+            body_for(&Command::Rotate, &s)
+                .map(|v| v.to_string())
+                .as_deref(),
+            Some(r#"{"rotation":0}"#)
+        );
+    }
+
+    #[test]
+    fn a_mode_request_names_each_part() {
+        let request = ControlRequest {
+            mode: crate::capture::mode::ModeChange {
+                size: Some((1280, 720)),
+                fps: Some(15.0),
+                flip_v: Some(true),
+                ..Default::default()
+            },
+            ..ControlRequest::default()
+        };
+        assert_eq!(
+            request_body(&request).to_string(),
+            r#"{"flip_v":true,"fps":15.0,"height":720,"width":1280}"#
+        );
     }
 
     #[test]

@@ -20,7 +20,12 @@ pub(super) fn pick(
 ) -> Result<(Mode, Vec<ModeOption>), String> {
     let modes = offered_modes(device, req).map_err(|e| e.to_string())?;
     let offered = group_offers(modes.iter().filter_map(|m| {
-        Some((m.pixel_format()?.name().to_owned(), m.width, m.height, m.fps()))
+        Some((
+            m.pixel_format()?.name().to_owned(),
+            m.width,
+            m.height,
+            m.fps(),
+        ))
     }));
     let Some(mode) = camera_mode::choose(&modes, req) else {
         return Err(format!(
