@@ -190,6 +190,11 @@ pub struct CaptureStatus {
     pub flip_v: bool,
     /// The camera's own JPEG is served untouched.
     pub passthrough: bool,
+    /// What the last picture reached the encoder as: `jpeg` (the camera's),
+    /// `yuv420` (raw pixels as YUV planes, libjpeg-turbo's cheaper path),
+    /// `rgb`; empty before the first.
+    #[serde(default)]
+    pub input: String,
     /// `starting` (no frame yet), `ok` or `camera_error`: the camera's
     /// health as MQTT publishes it, also when there is no broker.
     #[serde(default)]

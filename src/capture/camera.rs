@@ -77,6 +77,8 @@ pub struct CameraSource {
     watch_tried: bool,
     /// The sizes and rates the camera offered when last opened.
     offered: Vec<ModeOption>,
+    /// Raw frames as YUV planes rather than RGB.
+    yuv: bool,
 }
 
 impl std::fmt::Debug for CameraSource {
@@ -104,6 +106,7 @@ impl CameraSource {
             watch: None,
             watch_tried: false,
             offered: Vec::new(),
+            yuv: false,
         }
     }
 
@@ -285,7 +288,7 @@ impl FrameSource for CameraSource {
                 } else if used == 0 {
                     Err(CaptureError::Corrupt("empty frame".to_string()))
                 } else {
-                    frame_from(opened, data, rgb)
+                    frame_from(opened, data, rgb, self.yuv)
                 }
             }
             Err(e) => {
@@ -353,6 +356,10 @@ impl FrameSource for CameraSource {
         self.offered.clone()
     }
 
+    fn want_yuv(&mut self, yes: bool) {
+        self.yuv = yes;
+    }
+
     fn reopen_hint(&mut self) -> bool {
         let Some(w) = self.watch.as_mut() else {
             return false;
@@ -374,13 +381,18 @@ impl Drop for CameraSource {
     }
 }
 
+/// The picture in `data` as the source delivers it: a JPEG as it is, raw
+/// pixels as RGB or (when `yuv`) as YUV planes, into `out`.
 fn frame_from(
     opened: &Opened,
     data: &[u8],
-    rgb: &mut Vec<u8>,
+    out: &mut Vec<u8>,
+    yuv: bool,
 ) -> Result<SourceFrame, CaptureError> {
     let (width, height) = (opened.width, opened.height);
     let layout = convert::RawLayout::new(width, height, opened.stride);
+    // 4:2:0 planes of an odd width have a half-filled last chroma column.
+    let yuv = yuv && width.is_multiple_of(2);
     match opened.format {
         // Only the JPEG itself is copied and served: some cameras report the
         // whole buffer as used, the picture followed by zeros.
@@ -389,12 +401,20 @@ fn frame_from(
             height,
             data: Bytes::copy_from_slice(super::jpeg_check::trim_padding(data)),
         }),
+        PixelFormat::Yuyv if yuv => {
+            convert::yuyv_to_i420(data, layout, out)?;
+            Ok(SourceFrame::Yuv420 { width, height })
+        }
+        PixelFormat::Nv12 if yuv => {
+            convert::nv12_to_i420(data, layout, out)?;
+            Ok(SourceFrame::Yuv420 { width, height })
+        }
         PixelFormat::Yuyv => {
-            convert::yuyv_to_rgb(data, layout, rgb)?;
+            convert::yuyv_to_rgb(data, layout, out)?;
             Ok(SourceFrame::Rgb { width, height })
         }
         PixelFormat::Nv12 => {
-            convert::nv12_to_rgb(data, layout, rgb)?;
+            convert::nv12_to_rgb(data, layout, out)?;
             Ok(SourceFrame::Rgb { width, height })
         }
     }

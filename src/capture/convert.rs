@@ -7,6 +7,9 @@
 
 use super::CaptureError;
 
+mod planes;
+pub use planes::{i420_planes, i420_to_rgb, nv12_to_i420, yuyv_to_i420, yuyv_to_yuv420};
+
 // Fixed-point coefficients (×256) of the BT.601 limited-range matrix.
 const Y_GAIN: i32 = 298; // 255/219
 const V_TO_R: i32 = 409; // 1.596
@@ -116,105 +119,6 @@ pub fn yuyv_to_rgb(src: &[u8], layout: RawLayout, rgb: &mut Vec<u8>) -> Result<(
     Ok(())
 }
 
-/// Limited-range luma (16..235) to JPEG's full range (0..255), rounded.
-const FULL_Y: [u8; 256] = full_range(16, 219);
-/// Limited-range chroma (16..240, centred on 128) to full range.
-const FULL_C: [u8; 256] = full_range_chroma();
-
-const fn full_range(black: i32, span: i32) -> [u8; 256] {
-    let mut t = [0u8; 256];
-    let mut i = 0;
-    while i < 256 {
-        let v = ((i as i32 - black) * 255 * 2 + span) / (2 * span);
-        t[i] = if v < 0 {
-            0
-        } else if v > 255 {
-            255
-        } else {
-            v as u8
-        };
-        i += 1;
-    }
-    t
-}
-
-const fn full_range_chroma() -> [u8; 256] {
-    let mut t = [0u8; 256];
-    let mut i = 0;
-    while i < 256 {
-        // 128 + (c - 128) * 255 / 224, rounded half away from zero.
-        let d = (i as i32 - 128) * 255;
-        let q = if d >= 0 {
-            (d + 112) / 224
-        } else {
-            (d - 112) / 224
-        };
-        let v = 128 + q;
-        t[i] = if v < 0 {
-            0
-        } else if v > 255 {
-            255
-        } else {
-            v as u8
-        };
-        i += 1;
-    }
-    t
-}
-
-/// YUYV 4:2:2 to three 4:2:0 planes, as a JPEG stores them: `y` is
-/// `width * height` bytes; `u` and `v` are `width / 2` by
-/// `ceil(height / 2)`, each sample the mean of two rows (the last row alone
-/// when the height is odd). Only the range changes (limited to JPEG's full
-/// range, by table): no matrix, which libjpeg-turbo's YUV compression then
-/// skips too.
-///
-/// # Errors
-/// `CaptureError::Corrupt` when `src` is shorter than the frame.
-pub fn yuyv_to_yuv420(
-    src: &[u8],
-    layout: RawLayout,
-    planes: &mut [Vec<u8>; 3],
-) -> Result<(), CaptureError> {
-    let (w, h) = layout.size()?;
-    let stride = layout.stride.max(w * 2);
-    let needed = stride * (h - 1) + w * 2;
-    layout.long_enough("YUYV", src, needed)?;
-    let (cw, ch) = (w / 2, h.div_ceil(2));
-    let [y, u, v] = planes;
-    y.resize(w * h, 0);
-    u.resize(cw * ch, 0);
-    v.resize(cw * ch, 0);
-    for (row, y_row) in y.chunks_exact_mut(w).enumerate() {
-        let line = &src[row * stride..row * stride + w * 2];
-        for (pair, out) in line.chunks_exact(4).zip(y_row.chunks_exact_mut(2)) {
-            out[0] = FULL_Y[usize::from(pair[0])];
-            out[1] = FULL_Y[usize::from(pair[2])];
-        }
-    }
-    for crow in 0..ch {
-        let top = &src[2 * crow * stride..2 * crow * stride + w * 2];
-        let below = if 2 * crow + 1 < h {
-            2 * crow + 1
-        } else {
-            2 * crow
-        };
-        let bottom = &src[below * stride..below * stride + w * 2];
-        let u_row = &mut u[crow * cw..(crow + 1) * cw];
-        let v_row = &mut v[crow * cw..(crow + 1) * cw];
-        for (i, (a, b)) in top.chunks_exact(4).zip(bottom.chunks_exact(4)).enumerate() {
-            u_row[i] = FULL_C[usize::from(mean(a[1], b[1]))];
-            v_row[i] = FULL_C[usize::from(mean(a[3], b[3]))];
-        }
-    }
-    Ok(())
-}
-
-fn mean(a: u8, b: u8) -> u8 {
-    // At most 255: fits.
-    ((u16::from(a) + u16::from(b)).div_ceil(2)) as u8
-}
-
 /// NV12 4:2:0 (a Y plane, then one interleaved U/V plane at half resolution)
 /// to RGB24.
 ///
@@ -266,6 +170,7 @@ pub fn rgb_to_yuv(r: u8, g: u8, b: u8) -> [u8; 3] {
 
 #[cfg(test)]
 mod tests {
+    use super::planes::{FULL_C, FULL_Y};
     use super::*;
 
     #[test]

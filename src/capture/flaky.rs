@@ -159,6 +159,7 @@ impl<S: FrameSource> FrameSource for FlakySource<S> {
                 // Take the wrapped source's frame so pacing stays as it was.
                 let (width, height) = match self.inner.next_frame(rgb)? {
                     SourceFrame::Rgb { width, height }
+                    | SourceFrame::Yuv420 { width, height }
                     | SourceFrame::Jpeg { width, height, .. } => (width, height),
                 };
                 self.injected.corrupt_frames.fetch_add(1, Ordering::Relaxed);
@@ -205,6 +206,10 @@ impl<S: FrameSource> FrameSource for FlakySource<S> {
 
     fn modes(&self) -> Vec<super::mode::ModeOption> {
         self.inner.modes()
+    }
+
+    fn want_yuv(&mut self, yes: bool) {
+        self.inner.want_yuv(yes);
     }
 
     fn controls(&mut self) -> Vec<super::controls::ControlInfo> {
@@ -264,7 +269,7 @@ mod tests {
     /// What the next read of `src` returns, as a short word.
     fn next(src: &mut FlakySource<Counting>) -> &'static str {
         match &src.next_frame(&mut Vec::new()) {
-            Ok(SourceFrame::Rgb { .. }) => "ok",
+            Ok(SourceFrame::Rgb { .. } | SourceFrame::Yuv420 { .. }) => "ok",
             Ok(SourceFrame::Jpeg { data, .. }) => {
                 if jpeg_check::validate(data).is_err() {
                     "corrupt"

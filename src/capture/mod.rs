@@ -81,6 +81,11 @@ pub struct SourceInfo {
 pub enum SourceFrame {
     /// Packed RGB24 written into the buffer the caller passed.
     Rgb { width: u32, height: u32 },
+    /// Packed I420 (full-range Y, then U and V at half size each way)
+    /// written into the buffer the caller passed: raw camera pixels for
+    /// libjpeg-turbo's YUV compression, asked with
+    /// [`FrameSource::want_yuv`].
+    Yuv420 { width: u32, height: u32 },
     /// The device's own JPEG (MJPEG cameras), untouched.
     Jpeg {
         width: u32,
@@ -146,6 +151,12 @@ pub trait FrameSource: Send {
     fn modes(&self) -> Vec<mode::ModeOption> {
         Vec::new()
     }
+    /// Deliver raw pixels as [`SourceFrame::Yuv420`] rather than RGB when
+    /// `yes` (the encoder takes YUV planes and nothing turns the picture).
+    /// Sources without raw pixels ignore it.
+    fn want_yuv(&mut self, yes: bool) {
+        let _ = yes;
+    }
 }
 
 impl<T: FrameSource + ?Sized> FrameSource for Box<T> {
@@ -178,5 +189,8 @@ impl<T: FrameSource + ?Sized> FrameSource for Box<T> {
     }
     fn modes(&self) -> Vec<mode::ModeOption> {
         (**self).modes()
+    }
+    fn want_yuv(&mut self, yes: bool) {
+        (**self).want_yuv(yes);
     }
 }

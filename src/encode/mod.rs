@@ -202,6 +202,39 @@ impl Encoder {
     }
 }
 
+impl Encoder {
+    /// Encode a packed I420 picture (full-range Y, then U and V at half
+    /// size each way, as a JPEG stores them) at `quality`: libjpeg-turbo
+    /// only, with no colour conversion.
+    ///
+    /// # Errors
+    /// The encoder is not libjpeg-turbo, the buffer is short, or the
+    /// library failed.
+    pub fn encode_yuv420(
+        &mut self,
+        planes: &[u8],
+        width: u32,
+        height: u32,
+        quality: u8,
+    ) -> Result<Bytes, EncodeError> {
+        let Inner::Turbo(c) = &mut self.0 else {
+            return Err(EncodeError::Encoder(
+                "YUV planes are encoded by libjpeg-turbo only".into(),
+            ));
+        };
+        let (w, h) = (width as usize, height as usize);
+        let chroma = w.div_ceil(2) * h.div_ceil(2);
+        let (y, rest) = planes.split_at(planes.len().min(w * h));
+        let (u, v) = rest.split_at(rest.len().min(chroma));
+        Ok(Bytes::copy_from_slice(c.compress_yuv420(
+            [y, u, v],
+            width,
+            height,
+            quality,
+        )?))
+    }
+}
+
 /// Rewrite the picture size that a baseline JPEG's frame header (SOF0)
 /// claims, leaving the picture data as it is.
 #[cfg(test)]

@@ -120,6 +120,49 @@ fn yuyv_webcam_shows_the_colour_bars() {
     assert_bars(addr, W, H);
 }
 
+/// Raw frames go to libjpeg-turbo as YUV planes when it encodes and nothing
+/// turns the picture, as RGB otherwise; the picture is the same each way.
+#[test]
+fn yuyv_goes_as_yuv_planes_to_libjpeg_turbo_and_as_rgb_otherwise() {
+    let turbo = tars_camera::encode::turbo::TurboLib::system().is_ok();
+    let cams = FakeCameras::new("yuyv-paths");
+    cams.plug(0, "profile=uvc\nformats=YUYV\n");
+    let runs: [(&str, &str); 2] = [("turbo", "yuv420"), ("rust", "rgb")];
+    for (encoder, input) in runs {
+        if encoder == "turbo" && !turbo {
+            eprintln!("libjpeg-turbo is not installed: its YUV path is not tried");
+            continue;
+        }
+        let mut args = WEBCAM_ARGS.to_vec();
+        args.extend(["--encoder", encoder]);
+        let (service, addr) = Service::start(&cams, &args);
+        assert!(
+            frames_flow(addr, Duration::from_secs(10)).is_some(),
+            "no frames"
+        );
+        let c = status_json(addr)["capture"].clone();
+        assert_eq!(c["input"], input, "{encoder}: {c}");
+        assert_bars(addr, W, H);
+        if encoder == "turbo" {
+            // Turned: through RGB, and back to planes when straight again.
+            let r = common::post(addr, "/control", r#"{"rotation":180}"#, None);
+            assert_eq!(r.status, 200);
+            let rgb = eventually(Duration::from_secs(5), || {
+                (status_json(addr)["capture"]["input"] == "rgb").then_some(())
+            });
+            assert!(rgb.is_some(), "a turned picture goes through RGB");
+            let r = common::post(addr, "/control", r#"{"rotation":0}"#, None);
+            assert_eq!(r.status, 200);
+            let planes = eventually(Duration::from_secs(5), || {
+                (status_json(addr)["capture"]["input"] == "yuv420").then_some(())
+            });
+            assert!(planes.is_some(), "straight again: YUV planes");
+            assert_bars(addr, W, H);
+        }
+        drop(service);
+    }
+}
+
 /// The Raspberry Pi camera in a raw format at `width`x`height`: the
 /// snapshot shows the colour bars at that size.
 fn bcm2835_bars(name: &str, fourcc: &str, format: &str, width: u32, height: u32) {

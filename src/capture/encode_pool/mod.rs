@@ -54,6 +54,13 @@ pub enum Picture {
         width: u32,
         height: u32,
     },
+    /// Packed I420 (see [`crate::capture::SourceFrame::Yuv420`]) in a pool
+    /// buffer.
+    Yuv420 {
+        planes: Vec<u8>,
+        width: u32,
+        height: u32,
+    },
     /// A camera JPEG to decode and re-encode (rotation or a quality change).
     Jpeg {
         data: Bytes,
@@ -213,7 +220,9 @@ impl<S: Sink> EncodePool<S> {
         let mut st = lock(&self.inner.state);
         if let Some(old) = st.pending.replace(job) {
             st.dropped += 1;
-            if let Picture::Rgb { pixels, .. } = old.picture {
+            if let Picture::Rgb { pixels, .. } | Picture::Yuv420 { planes: pixels, .. } =
+                old.picture
+            {
                 st.free.push(pixels);
             }
         }
@@ -236,7 +245,9 @@ impl<S: Sink> EncodePool<S> {
             let mut st = lock(&self.inner.state);
             if let Some(old) = st.pending.take() {
                 st.dropped += 1;
-                if let Picture::Rgb { pixels, .. } = old.picture {
+                if let Picture::Rgb { pixels, .. } | Picture::Yuv420 { planes: pixels, .. } =
+                    old.picture
+                {
                     st.free.push(pixels);
                 }
             }

@@ -7,7 +7,7 @@ use bytes::Bytes;
 
 use super::{Encoded, Job, Picture};
 use crate::capture::CaptureError;
-use crate::encode::{Codec, Decoder, Encoder, Transform};
+use crate::encode::{Codec, Decoder, Encoder, EncoderKind, Transform};
 
 /// One worker's encoder and scratch buffers, reused across frames.
 pub(super) struct Worker {
@@ -39,6 +39,14 @@ impl Worker {
                 self.encode_rgb(&pixels, (width, height), job.quality, job.transform),
                 Some(pixels),
             ),
+            Picture::Yuv420 {
+                planes,
+                width,
+                height,
+            } => (
+                self.encode_yuv(&planes, (width, height), job.quality, job.transform),
+                Some(planes),
+            ),
             Picture::Jpeg { data, .. } => {
                 let mut decoded = std::mem::take(&mut self.decoded);
                 let result = self
@@ -63,6 +71,29 @@ impl Worker {
             )
         });
         (result, pixels)
+    }
+
+    /// YUV planes straight to libjpeg-turbo; through RGB when the picture
+    /// must be turned first or the encoder takes RGB only.
+    fn encode_yuv(
+        &mut self,
+        planes: &[u8],
+        (width, height): (u32, u32),
+        quality: u8,
+        transform: Transform,
+    ) -> Result<(Bytes, u32, u32), CaptureError> {
+        if transform.is_identity() && self.encoder.kind() == EncoderKind::Turbo {
+            let jpeg = self
+                .encoder
+                .encode_yuv420(planes, width, height, quality)
+                .map_err(|e| CaptureError::Other(e.to_string()))?;
+            return Ok((jpeg, width, height));
+        }
+        let mut rgb = std::mem::take(&mut self.decoded);
+        let result = crate::capture::convert::i420_to_rgb(planes, width, height, &mut rgb)
+            .and_then(|()| self.encode_rgb(&rgb, (width, height), quality, transform));
+        self.decoded = rgb;
+        result
     }
 
     fn encode_rgb(

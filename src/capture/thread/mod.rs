@@ -314,6 +314,7 @@ impl Capture {
     /// gave recorded.
     fn record_open(&mut self, info: &SourceInfo, reopen: bool) {
         tracing::info!(device = %info.device, "source open: {}x{} {} at {} fps", info.width, info.height, info.pixel_format, info.fps);
+        self.ask_yuv();
         self.restore_controls();
         self.shared
             .set_modes(self.source.modes(), self.source.requested_mode());
@@ -347,6 +348,15 @@ impl Capture {
         }
     }
 
+    /// Raw pixels as YUV planes when libjpeg-turbo encodes and nothing
+    /// turns the picture (half the work of going through RGB); as RGB
+    /// otherwise.
+    pub(super) fn ask_yuv(&mut self) {
+        let yes = self.settings.codec.kind() == crate::encode::EncoderKind::Turbo
+            && self.settings.transform.is_identity();
+        self.source.want_yuv(yes);
+    }
+
     /// Hand a source picture to the encode pool (or publish a camera JPEG
     /// as it is). Cheap: validation only; never waits on a worker.
     fn submit(
@@ -358,6 +368,12 @@ impl Capture {
         let quality = self.shared.quality();
         let captured_wall = SystemTime::now();
         let backend = self.source.backend();
+        let input = match &frame {
+            SourceFrame::Jpeg { .. } => shared::Input::Jpeg,
+            SourceFrame::Yuv420 { .. } => shared::Input::Yuv420,
+            SourceFrame::Rgb { .. } => shared::Input::Rgb,
+        };
+        self.shared.input.store(input as u8, Ordering::Relaxed);
         let picture = match frame {
             SourceFrame::Jpeg {
                 width,
@@ -392,6 +408,11 @@ impl Capture {
             }
             SourceFrame::Rgb { width, height } => Picture::Rgb {
                 pixels: buffer,
+                width,
+                height,
+            },
+            SourceFrame::Yuv420 { width, height } => Picture::Yuv420 {
+                planes: buffer,
                 width,
                 height,
             },

@@ -55,6 +55,7 @@ impl Capture {
         }
         let turned = transform != self.settings.transform;
         self.settings.transform = transform;
+        self.ask_yuv();
         self.shared.set_live(self.settings.target_fps, transform);
         if turned {
             tracing::info!(

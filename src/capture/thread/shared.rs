@@ -18,6 +18,16 @@ pub const ERROR_THRESHOLD: u64 = 3;
 /// Read failures in a row after which the source is closed and re-opened.
 pub const REOPEN_AFTER: u64 = 5;
 
+/// What a picture is handed to the encoders as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub(super) enum Input {
+    None,
+    Jpeg,
+    Yuv420,
+    Rgb,
+}
+
 /// Whether frames flow; the service turns changes into health events.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CameraHealth {
@@ -52,6 +62,8 @@ pub struct CaptureShared {
     progress: AtomicU64,
     /// Frames the source delivered (before any is dropped for pace).
     pub(super) captured: AtomicU64,
+    /// What the last picture was handed on as (see [`Input`]).
+    pub(super) input: AtomicU8,
     /// Pictures in a row the workers failed to decode or encode.
     pub(super) encode_failures: AtomicU64,
     pub(super) counters: Mutex<Counters>,
@@ -136,6 +148,7 @@ impl CaptureShared {
             stop: AtomicBool::new(false),
             progress: AtomicU64::new(0),
             captured: AtomicU64::new(0),
+            input: AtomicU8::new(Input::None as u8),
             encode_failures: AtomicU64::new(0),
             counters: Mutex::new(Counters::default()),
             health: watch::Sender::new(CameraHealth::Starting),
@@ -363,6 +376,13 @@ impl CaptureShared {
             flip_h: c.transform.flip_h,
             flip_v: c.transform.flip_v,
             passthrough: c.passthrough,
+            input: match self.input.load(Ordering::Relaxed) {
+                x if x == Input::Jpeg as u8 => "jpeg",
+                x if x == Input::Yuv420 as u8 => "yuv420",
+                x if x == Input::Rgb as u8 => "rgb",
+                _ => "",
+            }
+            .to_owned(),
             health: match &*self.health.borrow() {
                 CameraHealth::Starting => "starting",
                 CameraHealth::Ok => "ok",
