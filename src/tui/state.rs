@@ -173,6 +173,7 @@ impl App {
         hints.extend(mqtt::hints(&view));
         hints.extend(panes::preview::hints(self.preview.visible()));
         hints.push(controls::hint_closed());
+        hints.push(capture::hint_rotate());
         hints.push(modes::hint_closed());
         hints
     }

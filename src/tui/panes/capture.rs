@@ -33,6 +33,12 @@ pub fn on_key(key: &KeyEvent, _view: &View) -> Option<Action> {
     Some(Action::Send(command))
 }
 
+/// The `o` key (handled here, shown after the more used keys).
+#[must_use]
+pub fn hint_rotate() -> Hint {
+    Hint::new("o", "rotate", "turn the picture 90° clockwise")
+}
+
 #[must_use]
 pub fn hints(view: &View) -> Vec<Hint> {
     let keys = match view.status.encoder.quality {
@@ -48,7 +54,6 @@ pub fn hints(view: &View) -> Vec<Hint> {
             "save",
             "write the live settings into the --config file",
         ),
-        Hint::new("o", "rotate", "turn the picture 90° clockwise"),
     ]
 }
 
