@@ -193,7 +193,7 @@ fn init_ui_logging(level: &str, events: &EventLog) {
         .init();
 }
 
-/// `tars-camera attach [URL]`.
+/// `tars-camera attach [ADDRESS]`.
 fn run_attach(args: &crate::attach::run::AttachArgs) -> Result<ExitCode> {
     let target = match args.target() {
         Ok(t) => t,

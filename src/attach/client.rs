@@ -24,7 +24,7 @@ pub enum ClientError {
     Io(#[from] std::io::Error),
     #[error("not an HTTP response: {0}")]
     Protocol(&'static str),
-    #[error("URL must be http://HOST:PORT (got '{0}')")]
+    #[error("the service's address must be HOST:PORT or http://HOST:PORT (got '{0}')")]
     Url(String),
 }
 
@@ -53,7 +53,8 @@ impl Credentials {
 /// A response: status, headers, body.
 pub type Reply = crate::stream_client::Response;
 
-/// Where the service is: `http://HOST:PORT` (a trailing `/` is allowed).
+/// Where the service is: `http://HOST:PORT` or `HOST:PORT` (a trailing `/`
+/// is allowed; no port means 80).
 #[derive(Debug, Clone)]
 pub struct Target {
     /// As given, without the trailing slash (shown in the title).
@@ -64,10 +65,15 @@ pub struct Target {
 
 impl Target {
     /// # Errors
-    /// Not `http://HOST:PORT`.
+    /// Not `http://HOST:PORT` or `HOST:PORT` (another scheme, a path).
     pub fn parse(url: &str, credentials: Credentials) -> Result<Self, ClientError> {
-        let trimmed = url.trim_end_matches('/');
-        let host = trimmed
+        let given = url.trim().trim_end_matches('/');
+        let with_scheme = if given.contains("://") {
+            given.to_owned()
+        } else {
+            format!("http://{given}")
+        };
+        let host = with_scheme
             .strip_prefix("http://")
             .filter(|h| !h.is_empty() && !h.contains('/'))
             .ok_or_else(|| ClientError::Url(url.to_owned()))?;
@@ -80,7 +86,7 @@ impl Target {
             format!("{host}:80")
         };
         Ok(Self {
-            url: trimmed.to_owned(),
+            url: with_scheme.clone(),
             host: with_port,
             credentials,
         })
@@ -148,6 +154,14 @@ mod tests {
         assert_eq!(t.url, "http://127.0.0.1:8080");
         assert!(Target::parse("https://x:1", Credentials::default()).is_err());
         assert!(Target::parse("http://x:1/status", Credentials::default()).is_err());
+        let bare = Target::parse("robot.local:8080", Credentials::default()).expect("no scheme");
+        assert_eq!(
+            (bare.url.as_str(), bare.host.as_str()),
+            ("http://robot.local:8080", "robot.local:8080")
+        );
+        let ip = Target::parse(" 127.0.0.1:9000/ ", Credentials::default()).expect("no scheme");
+        assert_eq!(ip.url, "http://127.0.0.1:9000");
+        assert!(Target::parse("ftp://x:1", Credentials::default()).is_err());
         let raw = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Frame-Seq: 9\r\n\r\nhi";
         let r = read_reply(&raw[..]).expect("reply");
         assert_eq!((r.status, r.body.as_slice()), (200, &b"hi"[..]));

@@ -14,8 +14,8 @@ use crate::tui::EventLog;
     mut_arg("http_token", |a| a.help("Token the service requires"))
 )]
 pub struct AttachArgs {
-    /// The service's address [default: http://127.0.0.1:<--http-port>]
-    #[arg(value_name = "URL")]
+    /// The service's address, HOST:PORT or http://HOST:PORT [default: http://127.0.0.1:<--http-port>]
+    #[arg(value_name = "ADDRESS")]
     pub url: Option<String>,
     /// The service's HTTP port, for the default URL
     #[arg(long, env = "CAMERA_HTTP_PORT", default_value_t = 8080)]
