@@ -233,6 +233,7 @@ impl Service {
         let http_context = http_context
             .with_commands(commands_tx.clone())
             .with_events(events)
+            .with_config_file(config.config_file.is_some())
             .with_supervisor(Arc::clone(&supervisor))
             .with_allowed_hosts(&config.http_allowed_hosts);
         let (http, urls) = start_http(listener, http_context)?;
