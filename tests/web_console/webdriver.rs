@@ -13,7 +13,7 @@ use base64::Engine as _;
 use serde_json::{Value, json};
 
 /// The key WebDriver names an element reference with.
-const ELEMENT: &str = "element-6066-11e4-a4ab-7dd4-5b7b-9a4b";
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 /// A running `chromedriver` with one Chromium session; both end on drop.
 pub struct Driver {
@@ -213,8 +213,43 @@ fn request(
     s.write_all(head.as_bytes())
         .and_then(|()| s.write_all(body.as_bytes()))
         .map_err(|e| e.to_string())?;
+    let (status, payload) = read_response(&mut s)?;
+    let value: Value = serde_json::from_str(&payload).map_err(|e| format!("{e}: {payload}"))?;
+    if status == 200 {
+        Ok(value)
+    } else {
+        Err(format!("{status}: {}", value["value"]))
+    }
+}
+
+/// The status and body of a response: by its `Content-Length` (the
+/// driver may keep the connection open), chunked, or up to the close.
+fn read_response(s: &mut TcpStream) -> Result<(u16, String), String> {
     let mut raw = Vec::new();
-    s.read_to_end(&mut raw).map_err(|e| e.to_string())?;
+    let mut buf = [0u8; 16 * 1024];
+    let mut need: Option<usize> = None;
+    for _ in 0..100_000 {
+        if let Some(n) = need
+            && raw.len() >= n
+        {
+            break;
+        }
+        let got = s.read(&mut buf).map_err(|e| e.to_string())?;
+        if got == 0 {
+            break;
+        }
+        raw.extend_from_slice(&buf[..got]);
+        if need.is_none()
+            && let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n")
+        {
+            let head = String::from_utf8_lossy(&raw[..end]).to_ascii_lowercase();
+            need = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse::<usize>().ok())
+                .map(|len| end + 4 + len);
+        }
+    }
     let text = String::from_utf8_lossy(&raw);
     let (head, rest) = text.split_once("\r\n\r\n").ok_or("no response head")?;
     let status: u16 = head
@@ -225,17 +260,14 @@ fn request(
     let chunked = head
         .to_ascii_lowercase()
         .contains("transfer-encoding: chunked");
-    let payload = if chunked {
-        unchunk(rest)
-    } else {
-        rest.to_owned()
-    };
-    let value: Value = serde_json::from_str(&payload).map_err(|e| format!("{e}: {payload}"))?;
-    if status == 200 {
-        Ok(value)
-    } else {
-        Err(format!("{status}: {}", value["value"]))
-    }
+    Ok((
+        status,
+        if chunked {
+            unchunk(rest)
+        } else {
+            rest.to_owned()
+        },
+    ))
 }
 
 /// The body of a chunked response.

@@ -71,7 +71,7 @@ async function send(body, label) {
   }
   if (answer.ok) {
     result("ok", label + ": " + describe(answer.applied));
-    if (answer.status) showSettings(answer.status);
+    if (answer.status) settled(answer.status);
   } else {
     result("err", label + " failed: " + answer.error);
     if (page.lastStatus) showStatus(page.lastStatus, true);
@@ -136,6 +136,16 @@ function showSettings(s) {
   setIdle($("quality"), (el) => { el.value = s.quality; $("quality-out").textContent = s.quality; });
   setIdle($("mqtt-rate"), (el) => { el.value = s.mqtt_rate; el.max = s.max_mqtt_rate; });
   $("paused").checked = s.paused;
+}
+
+// The settings a change left, into the last status until the next one comes.
+function settled(state) {
+  const st = page.lastStatus;
+  if (!st) { showSettings(state); return; }
+  st.encoder.quality = state.quality;
+  st.mqtt.rate_hz = state.mqtt_rate;
+  st.mqtt.paused = state.paused;
+  showStatus(st);
 }
 
 function mqttText(m) {
@@ -310,14 +320,16 @@ function setOnline(on, why) {
   const was = page.online;
   page.online = on;
   $("view").classList.toggle("stale", !on);
+  $("state").classList.toggle("stale", !on);
   text("link", on ? "live" : "offline", "badge " + (on ? "on" : "off"));
   const banner = $("banner");
   banner.hidden = on;
   if (!on) {
     const seen = page.lastSeen ? " Last update " + new Date(page.lastSeen).toLocaleTimeString() + "." : "";
-    banner.textContent = "Lost the connection to the camera service (" + why + "). Retrying every 1.5 s, attempt " +
-      page.attempts + "." + seen + " The picture and status come back by themselves.";
+    banner.textContent = "Lost the connection to the camera service (" + why + "). Trying again every 1.5 s (" +
+      page.attempts + " so far)." + seen + " The picture and status come back by themselves.";
   } else if (!was) {
+    if (page.attempts) result("ok", "connected again: the settings shown are the service's now");
     reloadPicture();
     loadModes();
   }
@@ -326,14 +338,13 @@ function setOnline(on, why) {
 function connect() {
   clearTimeout(page.retry);
   if (page.source) page.source.close();
-  page.attempts += 1;
   const es = new EventSource(url("/status/events"));
   page.source = es;
   const on = (name, f) => es.addEventListener(name, (ev) => {
     page.lastSeen = Date.now();
     try { f(JSON.parse(ev.data)); } catch (e) { result("err", name + ": " + e.message); }
   });
-  on("hello", (h) => { page.attempts = 0; page.eventsGen = null; allowControl(h); setOnline(true); });
+  on("hello", (h) => { page.eventsGen = null; allowControl(h); setOnline(true); page.attempts = 0; });
   on("status", (s) => { page.lastStatus = s; showStatus(s); });
   on("events", showEvents);
   on("controls", (c) => showControls(c.controls || []));
@@ -343,6 +354,7 @@ function connect() {
 function lost(why) {
   if (page.source) page.source.close();
   page.source = null;
+  page.attempts += 1;
   setOnline(false, why);
   clearTimeout(page.retry);
   page.retry = setTimeout(connect, 1500);
