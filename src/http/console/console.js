@@ -307,8 +307,7 @@ function allowControl(hello) {
   note.hidden = page.canControl;
   if (!page.canControl) {
     note.textContent = "Read only: " + (hello.why || "this client may not change settings") +
-      ". To change settings from here, start the service with --http-auth USER:PASSWORD (then log in) " +
-      "or --http-token TOKEN (then open this page as /?token=TOKEN).";
+      ". With --http-auth, log in when the browser asks; with --http-token, open this page as /?token=TOKEN.";
   }
 }
 
