@@ -176,9 +176,10 @@ function showStatus(st, settingsOnly) {
   text("s-mqtt", mt + " · " + (m.paused ? "paused" : m.rate_hz + " Hz"), mc);
   text("s-failures", c.consecutive_failures + " in a row · " + c.total_failures + " total · " + c.reopens + " re-opens",
     c.consecutive_failures > 0 ? "bad" : "");
-  const health = m.health;
-  const ok = health ? health.ok : c.health === "ok";
-  text("s-health", (health ? health.event : c.health) + (ok ? "" : " (not ok)"), ok ? "good" : "bad");
+  const camera = c.health || "–";
+  const published = m.health ? " · MQTT: " + m.health.event : "";
+  text("s-health", "camera " + camera + published,
+    camera === "ok" ? "good" : camera === "starting" ? "warn" : "bad");
   const err = c.last_error || m.last_error;
   text("s-error", err || "none", err ? "bad" : "");
   text("version", "v" + st.version + " · up " + Math.floor(st.uptime_s) + " s · " + c.backend + " " + c.device);
