@@ -128,8 +128,10 @@ fn status_events_start_at_once_and_end_cleanly_when_the_service_stops() {
             .all(|n| seen.contains(*n)),
         "{seen:?}"
     );
+    // At once, not after a first tick (more time under an emulator).
+    let bound = Duration::from_secs(if common::under_runner() { 8 } else { 2 });
     assert!(
-        started.elapsed() < Duration::from_secs(3),
+        started.elapsed() < bound,
         "the first events took {:?}",
         started.elapsed()
     );
@@ -159,7 +161,7 @@ fn watchers_are_bounded_and_a_closed_one_gives_its_place_back() {
     assert_eq!(second.status, 503, "one watcher at most");
     drop(second);
     drop(first);
-    let back = eventually(Duration::from_secs(5), || {
+    let back = eventually(Duration::from_secs(10), || {
         let w = Watcher::open(addr);
         (w.status == 200).then_some(w)
     });

@@ -202,6 +202,20 @@ fn quality_and_pause(driver: &Driver, addr: SocketAddr, login: Login) {
         "document.getElementById('result').textContent.includes('applied: quality')",
         WAIT,
     );
+    // A value the service refuses: its error shows, the field goes back.
+    driver.script("document.getElementById('mqtt-rate').value = ''; return null;");
+    driver.keys("#mqtt-rate", "0.001\u{E004}");
+    driver.wait(
+        "the service's error",
+        "(() => { const r = document.getElementById('result'); \
+         return r.className.includes('err') && r.textContent.includes('mqtt_rate'); })()",
+        WAIT,
+    );
+    driver.wait(
+        "the rate shown again",
+        "document.getElementById('mqtt-rate').value === '2'",
+        WAIT,
+    );
     driver.click("#paused");
     until_status(addr, login, "paused", |s| s["mqtt"]["paused"] == true);
     driver.wait(
