@@ -44,6 +44,57 @@ mod tests {
         assert_eq!(PAGE.matches("<script>").count(), 1);
     }
 
+    /// WCAG 2 relative luminance of `#rrggbb`.
+    fn luminance(hex: &str) -> f64 {
+        let channel = |i: usize| {
+            let v = f64::from(u8::from_str_radix(&hex[i..i + 2], 16).expect("hex colour")) / 255.0;
+            if v <= 0.039_28 {
+                v / 12.92
+            } else {
+                ((v + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5)
+    }
+
+    #[test]
+    fn text_colours_meet_wcag_aa_contrast() {
+        let css = include_str!("console/console.css");
+        let root = css
+            .split_once(":root{")
+            .and_then(|(_, rest)| rest.split_once('}'))
+            .map(|(vars, _)| vars)
+            .expect(":root colours");
+        let colour = |name: &str| -> String {
+            root.split(';')
+                .find_map(|d| d.strip_prefix(&format!("--{name}:")))
+                .unwrap_or_else(|| panic!("--{name} in :root"))
+                .to_owned()
+        };
+        let pairs = [
+            ("text", "bg"),
+            ("text", "panel"),
+            ("muted", "bg"),
+            ("muted", "panel"),
+            ("accent", "bg"),
+            ("accent", "panel"),
+            ("ok", "panel"),
+            ("warn", "panel"),
+            ("err", "panel"),
+            ("err", "bg"),
+        ];
+        let ratio = |fg: &str, bg: &str| {
+            let (a, b) = (luminance(fg), luminance(bg));
+            (a.max(b) + 0.05) / (a.min(b) + 0.05)
+        };
+        for (fg, bg) in pairs {
+            let r = ratio(&colour(fg), &colour(bg));
+            assert!(r >= 4.5, "--{fg} on --{bg}: {r:.2}:1");
+        }
+        let button = ratio("#ffffff", &colour("btn"));
+        assert!(button >= 4.5, "button text: {button:.2}:1");
+    }
+
     /// The keys in the script's `SENDS` list (the only ones `send` posts).
     fn sends() -> Vec<String> {
         let script = include_str!("console/console.js");
