@@ -176,6 +176,58 @@ fn event(name: &str, data: &serde_json::Value) -> String {
 mod tests {
     use super::*;
 
+    fn context(auth: super::super::AuthConfig) -> HttpContext {
+        let (_, status) = tokio::sync::watch::channel(crate::stats::Status::default());
+        let (commands, _) = tokio::sync::mpsc::channel(1);
+        HttpContext::new(
+            std::sync::Arc::new(crate::frame::FrameHub::new()),
+            status,
+            std::sync::Arc::default(),
+            super::super::Limits::default(),
+            auth,
+        )
+        .with_commands(commands)
+    }
+
+    fn hello_to(
+        ctx: &HttpContext,
+        peer: &str,
+        auth: super::super::AuthOutcome,
+    ) -> serde_json::Value {
+        let request = super::super::request::parse_head(b"GET /status/events HTTP/1.1\r\n\r\n")
+            .expect("request");
+        let exchange = Exchange {
+            request: &request,
+            peer: peer.parse().expect("address"),
+            auth,
+            registered: None,
+        };
+        hello(&exchange, ctx)
+    }
+
+    #[test]
+    fn hello_says_who_may_change_settings_and_why_not() {
+        use super::super::{AuthConfig, AuthOutcome, Secret};
+        let open = context(AuthConfig::default());
+        let near = hello_to(&open, "127.0.0.1:5000", AuthOutcome::Open);
+        assert_eq!(near["control"], true, "{near}");
+        assert_eq!(near["save"], false);
+        let far = hello_to(&open, "192.0.2.9:5000", AuthOutcome::Open);
+        assert_eq!(far["control"], false, "{far}");
+        let why = far["why"].as_str().unwrap_or("");
+        assert!(
+            why.contains("--http-auth") && why.contains("--http-token"),
+            "{why}"
+        );
+        let token =
+            AuthConfig::new(None, Some("t0ken".parse::<Secret>().expect("secret"))).expect("auth");
+        let guarded = context(token).with_config_file(true);
+        let far = hello_to(&guarded, "192.0.2.9:5000", AuthOutcome::QueryToken);
+        assert_eq!(far["control"], true, "{far}");
+        assert_eq!(far["save"], true);
+        assert_eq!(far["auth"], "token");
+    }
+
     #[test]
     fn an_event_is_one_data_line() {
         let e = event("status", &json!({"text": "a\nb"}));
