@@ -112,6 +112,9 @@ pub fn run(login: Login) {
         "the mode section shows with /modes only"
     );
     shot(&driver, login.name());
+    if login == Login::Token {
+        quiet_link(&driver, &svc);
+    }
     drop(svc);
     driver.wait(
         "the page says the service is gone",
@@ -251,6 +254,30 @@ fn camera_control(driver: &Driver, addr: SocketAddr, login: Login) {
         (now == shown).then_some(now)
     });
     assert_eq!(seen, Some(shown), "brightness in /controls");
+}
+
+/// A link that stays open but carries nothing (the service stopped with
+/// SIGSTOP, as behind a pulled cable): the page notices, then recovers.
+fn quiet_link(driver: &Driver, svc: &Running) {
+    svc.signal("STOP");
+    let noticed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        driver.wait(
+            "the page notices the quiet link",
+            "document.getElementById('link').textContent === 'offline' && \
+             document.getElementById('banner').textContent.includes('no update')",
+            WAIT,
+        )
+    }));
+    svc.signal("CONT");
+    if let Err(panic) = noticed {
+        std::panic::resume_unwind(panic);
+    }
+    driver.wait(
+        "live again after the quiet link",
+        "document.getElementById('link').textContent === 'live' && \
+         document.getElementById('picture').naturalWidth > 0",
+        WAIT,
+    );
 }
 
 /// At a phone's width nothing is cut off sideways.

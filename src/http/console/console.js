@@ -11,7 +11,7 @@ const SENDS = ["quality", "mqtt_rate", "paused", "snapshot", "reconnect", "contr
 const $ = (id) => document.getElementById(id);
 const token = new URLSearchParams(location.search).get("token");
 const page = { canControl: false, online: false, lastStatus: null, lastSeen: 0, attempts: 0,
-  source: null, retry: null, modes: null, controlsShape: "", eventsGen: null };
+  source: null, retry: null, sending: Promise.resolve(), modes: null, controlsShape: "", eventsGen: null };
 
 // A URL on this service (built from the origin, so credentials given in the
 // page's own URL are never copied into it), with the token when there is one.
@@ -53,10 +53,17 @@ function describe(applied) {
 }
 
 // POST /control with a JSON body; shows the service's answer or its error.
-async function send(body, label) {
+// One at a time, in order: a slider moved twice ends at its last value.
+function send(body, label) {
   for (const k of Object.keys(body)) {
     if (!SENDS.includes(k)) throw new Error("not a control key: " + k);
   }
+  const done = page.sending.then(() => post(body, label));
+  page.sending = done.catch(() => null);
+  return done;
+}
+
+async function post(body, label) {
   result("pending", label + "…");
   let answer;
   try {
