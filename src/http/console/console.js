@@ -332,6 +332,9 @@ function setOnline(on, why) {
   const banner = $("banner");
   banner.hidden = on;
   if (!on) {
+    // Nothing can be changed until the service answers again.
+    for (const id of ["settings", "mode", "camera"]) $(id).disabled = true;
+    result("", "");
     const seen = page.lastSeen ? " Last update " + new Date(page.lastSeen).toLocaleTimeString() + "." : "";
     banner.textContent = "Lost the connection to the camera service (" + why + "). Trying again every 1.5 s (" +
       page.attempts + " so far)." + seen + " The picture and status come back by themselves.";
