@@ -1,5 +1,5 @@
-//! HTTP: `/stream` (MJPEG), `/snapshot`, `/status`, `/events`, `POST /control`, on a small server of
-//! its own (std threads and sockets) that stays bounded whatever clients do.
+//! HTTP: the console page (`/`), `/stream` (MJPEG), `/snapshot`, `/status`,
+//! `/status/events`, `/events`, `POST /control`, on a small server of its own (std threads and sockets) that stays bounded whatever clients do.
 //!
 //! One accept thread; each admitted connection gets a thread, and at most
 //! `max_connections` are admitted: when all are taken, the connection that
@@ -29,6 +29,7 @@ use crate::tui::EventLog;
 pub mod auth;
 pub mod browser;
 mod connection;
+mod console;
 mod control;
 pub mod guard;
 mod heads;
@@ -37,6 +38,7 @@ pub mod request;
 pub mod response;
 mod routes;
 mod server;
+mod status_events;
 mod stream;
 
 pub use auth::{AuthConfig, AuthOutcome, Secret};
@@ -96,6 +98,8 @@ pub fn find_header<'a, K: AsRef<str>>(headers: &'a [(K, String)], name: &str) ->
 pub struct StreamCounters {
     /// `/stream` clients now.
     pub clients: AtomicU32,
+    /// `/status/events` watchers now (at most `max_clients`).
+    pub watchers: AtomicU32,
     pub frames_served: AtomicU64,
     pub bytes_served: AtomicU64,
     /// `/stream` requests refused beyond `max_clients`.
@@ -174,6 +178,9 @@ pub struct HttpContext {
     pub commands: Option<mpsc::Sender<Command>>,
     /// Recent log lines, for `/events`.
     pub events: EventLog,
+    /// Whether `{"save": true}` has a config file to write into (the
+    /// console offers saving only then).
+    pub saves: bool,
     /// Set when the server stops; streams end within 200 ms.
     stop: Arc<AtomicBool>,
     /// Connections waiting for a request head, the first to go when full.
@@ -208,6 +215,7 @@ impl HttpContext {
             auth: Arc::new(auth),
             commands: None,
             events: EventLog::default(),
+            saves: false,
             stop: Arc::new(AtomicBool::new(false)),
             heads: Arc::default(),
             liveness: Arc::default(),
@@ -244,6 +252,13 @@ impl HttpContext {
     #[must_use]
     pub fn with_events(mut self, events: EventLog) -> Self {
         self.events = events;
+        self
+    }
+
+    /// Tell clients that `{"save": true}` has a config file to write into.
+    #[must_use]
+    pub fn with_config_file(mut self, present: bool) -> Self {
+        self.saves = present;
         self
     }
 

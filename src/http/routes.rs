@@ -9,7 +9,7 @@ use std::sync::atomic::Ordering;
 use super::auth::AuthOutcome;
 use super::request::Request;
 use super::response::Response;
-use super::{HttpContext, control, stream};
+use super::{HttpContext, console, control, status_events, stream};
 use crate::metrics::Format;
 
 /// One request as a handler sees it.
@@ -46,7 +46,7 @@ const ROUTES: &[Route] = &[
     Route {
         path: "/",
         methods: GET,
-        handler: |exchange, _, _| Outcome::Reply(index(exchange.request)),
+        handler: |_, _, _| Outcome::Reply(console::page()),
     },
     Route {
         path: "/stream",
@@ -62,6 +62,11 @@ const ROUTES: &[Route] = &[
         path: "/status",
         methods: GET,
         handler: |_, ctx, _| Outcome::Reply(status(ctx)),
+    },
+    Route {
+        path: "/status/events",
+        methods: GET,
+        handler: status_events::serve,
     },
     Route {
         path: "/controls",
@@ -123,31 +128,6 @@ pub fn dispatch(exchange: &Exchange<'_>, ctx: &HttpContext, socket: &mut TcpStre
     (route.handler)(exchange, ctx, socket)
 }
 
-/// The page with the stream. Opened as `/?token=…`, its links and picture
-/// carry the same token (the browser sends no header for an `<img>`).
-fn index(request: &Request) -> Response {
-    let token = request
-        .query
-        .as_deref()
-        .unwrap_or("")
-        .split('&')
-        .find_map(|pair| pair.strip_prefix("token="))
-        // Passed on only as URL-safe text: nothing to escape in HTML.
-        .filter(|t| {
-            !t.is_empty()
-                && t.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"-._~%+".contains(&b))
-        })
-        .map_or_else(String::new, |t| format!("?token={t}"));
-    let body = format!(
-        "<!doctype html><title>tars-camera</title><body style=\"background:#111;color:#ddd;font-family:sans-serif\">\
-         <h1>tars-camera</h1><p><a href=\"/stream{token}\">/stream</a> · <a href=\"/snapshot{token}\">/snapshot</a> · \
-         <a href=\"/status{token}\">/status</a> · <a href=\"/metrics{token}\">/metrics</a></p>\
-         <img src=\"/stream{token}\" style=\"max-width:100%\"></body>"
-    );
-    Response::new(200, "text/html; charset=utf-8", body)
-}
-
 /// The metrics in the format the scraper asks for (Prometheus text unless
 /// its `Accept` names OpenMetrics).
 fn metrics(exchange: &Exchange<'_>, ctx: &HttpContext) -> Response {
@@ -203,32 +183,4 @@ fn snapshot(ctx: &HttpContext) -> Response {
         .with_header("Cache-Control", "no-store")
         .with_header("X-Frame-Seq", frame.seq.to_string())
         .with_header("X-Timestamp", format!("{:.6}", frame.timestamp()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn page(target: &str) -> String {
-        let head = format!("GET {target} HTTP/1.1\r\nHost: t\r\n\r\n");
-        let request = super::super::request::parse_head(head.as_bytes()).expect("request");
-        let response = index(&request);
-        let mut out = Vec::new();
-        response.write_to(&mut out, false, false).expect("written");
-        String::from_utf8_lossy(&out).into_owned()
-    }
-
-    #[test]
-    fn the_page_passes_its_token_on_to_the_stream() {
-        assert!(page("/").contains("<img src=\"/stream\""));
-        let with = page("/?token=abc-123");
-        assert!(
-            with.contains("<img src=\"/stream?token=abc-123\""),
-            "{with}"
-        );
-        assert!(with.contains("href=\"/status?token=abc-123\""));
-        // Anything that would need escaping is not passed on.
-        let odd = page("/?token=a\"b");
-        assert!(odd.contains("<img src=\"/stream\""), "{odd}");
-    }
 }

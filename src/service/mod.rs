@@ -229,12 +229,12 @@ impl Service {
             Arc::clone(&counters),
             http_limits(&config),
             config.http_auth.clone(),
-        );
-        let http_context = http_context
-            .with_commands(commands_tx.clone())
-            .with_events(events)
-            .with_supervisor(Arc::clone(&supervisor))
-            .with_allowed_hosts(&config.http_allowed_hosts);
+        )
+        .with_commands(commands_tx.clone())
+        .with_events(events)
+        .with_config_file(config.config_file.is_some())
+        .with_supervisor(Arc::clone(&supervisor))
+        .with_allowed_hosts(&config.http_allowed_hosts);
         let (http, urls) = start_http(listener, http_context)?;
         let http_addr = http.local_addr();
         let (mqtt, mqtt_status, embedded_broker, mqtt_task) =
