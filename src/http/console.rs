@@ -111,15 +111,11 @@ mod tests {
 
     #[test]
     fn the_page_sends_only_keys_the_service_takes() {
-        // The camera mode keys, taken once `GET /modes` is there; the page
-        // offers them only then.
-        const MODE_KEYS: &[&str] = &["width", "height", "fps", "rotation", "flip_h", "flip_v"];
         let keys = sends();
         assert!(keys.len() >= 7, "{keys:?}");
         for key in &keys {
             assert!(
-                crate::control::request::KEYS.contains(&key.as_str())
-                    || MODE_KEYS.contains(&key.as_str()),
+                crate::control::request::KEYS.contains(&key.as_str()),
                 "the page sends {key:?}, which /control does not take"
             );
         }

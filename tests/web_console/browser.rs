@@ -302,7 +302,13 @@ pub fn modes() {
     let svc = Running::headless(&login.args(), &[]);
     let mut svc = svc;
     let addr = svc.http_addr();
-    let modes = get_json(addr, "/modes", login).expect("GET /modes");
+    // The modes are known once the source has opened and the status after
+    // it has been taken.
+    let modes = super::common::eventually(WAIT, || {
+        get_json(addr, "/modes", login)
+            .filter(|m| m["modes"].as_array().is_some_and(|l| l.len() > 1))
+    })
+    .expect("GET /modes lists the source's modes");
     let driver = Driver::start("modes");
     driver.goto(&login.page_url(addr));
     driver.wait(
