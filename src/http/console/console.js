@@ -44,11 +44,21 @@ function fpsText(f) {
 
 // --- changes -------------------------------------------------------------
 
+function modeText(m) {
+  let t = m.width + "\u00d7" + m.height + " " + m.pixel_format + " at " + fpsText(m.fps) + " fps";
+  if (m.rotation) t += ", turned " + m.rotation + "\u00b0";
+  if (m.flip_h) t += ", mirrored";
+  if (m.flip_v) t += ", upside down";
+  return t;
+}
+
 function describe(applied) {
   const parts = Object.entries(applied || {}).map(([k, v]) =>
     k === "controls" && v && typeof v === "object"
       ? Object.entries(v).map(([n, x]) => n + " = " + x).join(", ")
-      : k + " = " + (typeof v === "object" ? JSON.stringify(v) : v));
+      : k === "mode" && v && typeof v === "object"
+        ? "mode " + modeText(v)
+        : k + " = " + (typeof v === "object" ? JSON.stringify(v) : v));
   return parts.length ? "applied: " + parts.join(", ") : "applied";
 }
 
@@ -124,12 +134,12 @@ function wireSettings() {
     const body = { width: m.width, height: m.height };
     const cur = page.modes.current;
     if (m.fps && m.fps.length && !m.fps.some((f) => Math.abs(f - cur.fps) < 0.01)) body.fps = m.fps[0];
-    send(body, "camera mode").then(loadModes);
+    send(body, "camera mode").then(modesAfter);
   });
-  $("mode-fps").addEventListener("change", (e) => send({ fps: Number(e.target.value) }, "frame rate").then(loadModes));
-  $("rotation").addEventListener("change", (e) => send({ rotation: Number(e.target.value) }, "rotation").then(loadModes));
-  $("flip-h").addEventListener("change", (e) => send({ flip_h: e.target.checked }, "mirror").then(loadModes));
-  $("flip-v").addEventListener("change", (e) => send({ flip_v: e.target.checked }, "flip").then(loadModes));
+  $("mode-fps").addEventListener("change", (e) => send({ fps: Number(e.target.value) }, "frame rate").then(modesAfter));
+  $("rotation").addEventListener("change", (e) => send({ rotation: Number(e.target.value) }, "rotation").then(modesAfter));
+  $("flip-h").addEventListener("change", (e) => send({ flip_h: e.target.checked }, "mirror").then(modesAfter));
+  $("flip-v").addEventListener("change", (e) => send({ flip_v: e.target.checked }, "flip").then(modesAfter));
 }
 
 // --- status --------------------------------------------------------------
@@ -276,7 +286,13 @@ function showControls(list) {
 
 // --- modes (GET /modes; hidden when the service has none) -----------------
 
-async function loadModes() {
+// After a change: the mode its answer reports (the list may be a moment
+// behind it).
+function modesAfter(answer) {
+  return loadModes(answer && answer.ok && answer.applied ? answer.applied.mode : null);
+}
+
+async function loadModes(now) {
   let data = null;
   try {
     const r = await fetch(url("/modes"), { cache: "no-store", headers: headers() });
@@ -285,6 +301,7 @@ async function loadModes() {
   page.modes = data && Array.isArray(data.modes) ? data : null;
   $("mode").hidden = !page.modes;
   if (!page.modes) return;
+  if (now) page.modes.current = now;
   const cur = page.modes.current || {};
   const size = $("mode-size");
   size.textContent = "";
