@@ -15,8 +15,8 @@ use tracing_subscriber::Layer as _;
 
 use crate::bench::BenchArgs;
 use crate::config::{self, Config, EXIT_USAGE, Options, Origins};
+use crate::events::EventLog;
 use crate::service::Service;
-use crate::tui::EventLog;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -108,7 +108,9 @@ fn filter(level: &str) -> EnvFilter {
         "warn"
     };
     // rumqttd logs routine disconnects at ERROR: keep it off.
-    EnvFilter::new(format!("{others},tars_camera={level},rumqttd=off"))
+    EnvFilter::new(format!(
+        "{others},tars_camera={level},tars_mqtt={level},rumqttd=off"
+    ))
 }
 
 /// `tars-camera broker`: the embedded broker alone, in the foreground.
@@ -118,7 +120,7 @@ fn run_broker(host: IpAddr, port: u16) -> Result<ExitCode> {
         .with_env_filter(filter("info"))
         .with_writer(std::io::stderr)
         .init();
-    crate::mqtt::broker::run_foreground(std::net::SocketAddr::new(host, port), |addr| {
+    crate::broker::run_foreground(std::net::SocketAddr::new(host, port), |addr| {
         println!("broker listening on {addr}");
     })
     .wrap_err("broker")?;
@@ -156,7 +158,7 @@ pub fn main() -> Result<ExitCode> {
         },
         Some(Subcommands::Broker { host, port }) => run_broker(host, port),
         Some(Subcommands::Attach(args)) => run_attach(&args),
-        None => match config::resolve(cli.options, origins) {
+        None => match config::resolve(cli.options, origins, crate::capture::file::settle) {
             Ok(config) => run_service(config),
             Err(e) => Ok(usage_error(&e.to_string())),
         },

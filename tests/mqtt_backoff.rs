@@ -6,7 +6,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use tars_camera::mqtt::{self, BrokerUrl, ClientConfig, LinkState};
+use tars_mqtt::{self as mqtt, BrokerUrl, ClientConfig, LinkState};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;

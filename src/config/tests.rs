@@ -3,8 +3,8 @@ use std::path::Path;
 use super::*;
 use crate::cli::Cli;
 use crate::http::Secret;
-use crate::mqtt::BrokerUrl;
 use clap::Parser as _;
+use tars_mqtt::BrokerUrl;
 
 fn parse(args: &[&str]) -> Result<Config, String> {
     let mut argv = vec!["tars-camera"];
@@ -253,7 +253,7 @@ fn a_bad_value_from_the_file_names_the_file_and_key() {
         config: Some(path.clone()),
         ..Options::default()
     };
-    let e = resolve(options, Origins::default()).expect_err("quality 0");
+    let e = resolve(options, Origins::default(), Ok).expect_err("quality 0");
     assert_eq!(
         e.to_string(),
         format!("{}: quality: must be 1 to 100 (got 0)", path.display())
@@ -268,7 +268,7 @@ fn a_bad_value_from_the_file_names_the_file_and_key() {
     let matches = command.clone().try_get_matches_from(argv).expect("args");
     let cli = <Cli as clap::FromArgMatches>::from_arg_matches(&matches).expect("cli");
     let origins = Origins::from_matches(&command, &matches);
-    let e = resolve(cli.options, origins).expect_err("quality 101");
+    let e = resolve(cli.options, origins, Ok).expect_err("quality 101");
     assert!(
         e.to_string().starts_with("--quality: must be 1 to 100"),
         "{e}"

@@ -73,7 +73,7 @@ pub struct Job {
     pub backend: &'static str,
 }
 
-/// A finished picture, ready to publish: the frame (the publisher numbers
+/// A finished picture, ready to publish: the frame (the sink numbers
 /// it and sets `consecutive_failures`) and when its encoding ran.
 #[derive(Debug)]
 pub struct Encoded {

@@ -100,17 +100,18 @@ struct Capture {
     settings: CaptureSettings,
     shared: Arc<CaptureShared>,
     hub: Arc<FrameHub>,
-    pool: EncodePool<Publisher>,
+    pool: EncodePool<HubSink>,
 }
 
-/// Publishes the pool's results in capture order: counters, hub, health.
-struct Publisher {
+/// The pool's sink: puts its results in the hub in capture order, with
+/// the counters and the camera health.
+struct HubSink {
     hub: Arc<FrameHub>,
     shared: Arc<CaptureShared>,
     seq: u64,
 }
 
-impl Sink for Publisher {
+impl Sink for HubSink {
     fn frame(&mut self, encoded: Encoded) {
         self.seq += 1;
         self.shared.encode_failures.store(0, Ordering::Relaxed);
@@ -162,7 +163,7 @@ impl Capture {
         hub: Arc<FrameHub>,
         shared: Arc<CaptureShared>,
     ) -> Self {
-        let publisher = Publisher {
+        let sink = HubSink {
             hub: Arc::clone(&hub),
             shared: Arc::clone(&shared),
             seq: 0,
@@ -171,7 +172,7 @@ impl Capture {
             default_workers(),
             settings.transform,
             settings.codec.clone(),
-            publisher,
+            sink,
         );
         Self {
             source,
