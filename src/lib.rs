@@ -24,6 +24,7 @@
 //!   schedule of `tars_mqtt`, re-exported for the camera's own retries.
 //! - [`supervise`]: long-running tasks watched, counted and restarted.
 //! - [`text`]: how much of an outside value is ever quoted back.
+//! - [`logging`]: where log lines go (stderr for its home, the events ring).
 //! - [`memory`]: large buffers returned to the system when freed.
 //! - [`bench`]: `tars-camera bench`, measurements of this machine; nothing
 //!   else depends on it.
@@ -47,6 +48,7 @@ pub mod frame;
 pub mod headless;
 pub mod home_assistant;
 pub mod http;
+pub mod logging;
 pub mod memory;
 pub mod metrics;
 pub mod service;
