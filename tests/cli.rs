@@ -64,7 +64,7 @@ fn a_broken_config_file_exits_2_with_line_and_column() {
     let file = common::write(&dir, "bad.toml", b"fps = 10\nquality = [\n");
     let (code, err) = common::run(&["--config", file.to_str().expect("utf8")], &[]);
     assert_eq!(code, Some(2), "{err}");
-    assert!(err.contains("--config") && err.contains("line 2"), "{err}");
+    assert!(err.contains("bad.toml: line 2, column"), "{err}");
     let (code, err) = common::run(&["--config", "/nonexistent/x.toml"], &[]);
     assert_eq!(code, Some(2), "{err}");
     let _ = std::fs::remove_dir_all(dir);

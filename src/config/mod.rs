@@ -19,7 +19,7 @@ mod validate;
 mod values;
 
 pub use control_value::ControlValue;
-pub use file::{FileError, FileLayer, parse_file, read_file};
+pub use file::{FileError, FileKey, FileLayer, parse_file, read_file};
 pub use options::{HttpCredentials, Options};
 pub use origin::Origins;
 pub use schedule::{Fault, Schedule, ScheduleError, Step};

@@ -378,7 +378,7 @@ fn controls(
             toml::Value::String(s) => ControlValue::Text(s),
             _ => {
                 return Err(ConfigError::new(
-                    "controls",
+                    "--controls",
                     format!(
                         "{}: must be a whole number, true or false, or a menu item's name",
                         crate::text::quote(&name)
