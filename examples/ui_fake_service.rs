@@ -14,10 +14,11 @@ use tars_camera::capture::FrameSource as _;
 use tars_camera::capture::test_pattern::{Clock, TestPattern};
 use tars_camera::control::{Command, step_rate};
 use tars_camera::encode::Encoder;
+use tars_camera::events::EventLog;
 use tars_camera::frame::{Frame, FrameHub};
-use tars_camera::mqtt::{HealthStatus, LinkState};
 use tars_camera::stats::Status;
-use tars_camera::tui::{EventLog, UiLink, run_terminal};
+use tars_camera::tui::{UiLink, run_terminal};
+use tars_mqtt::{HealthStatus, LinkState};
 use tokio::sync::{mpsc, watch};
 use tracing_subscriber::layer::SubscriberExt;
 
@@ -153,10 +154,10 @@ async fn main() {
             if m.state != was {
                 if m.state == LinkState::Waiting {
                     m.attempt += 1;
-                    tracing::warn!(target: "tars_camera::mqtt", attempt = m.attempt, "broker gone: connection refused");
+                    tracing::warn!(target: "tars_mqtt", attempt = m.attempt, "broker gone: connection refused");
                 } else if m.state == LinkState::Connected {
                     m.since_unix_ms = now;
-                    tracing::info!(target: "tars_camera::mqtt", "connected");
+                    tracing::info!(target: "tars_mqtt", "connected");
                 }
             }
             status_tx.send_replace(status.clone());

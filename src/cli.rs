@@ -10,13 +10,11 @@ use std::sync::Arc;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use color_eyre::eyre::{Result, WrapErr, eyre};
-use tracing_subscriber::EnvFilter;
-use tracing_subscriber::Layer as _;
 
 use crate::bench::BenchArgs;
 use crate::config::{self, Config, EXIT_USAGE, Options, Origins};
+use crate::events::EventLog;
 use crate::service::Service;
-use crate::tui::EventLog;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -100,25 +98,11 @@ fn clap_error(command: &clap::Command, argv: &[OsString], e: clap::Error) -> Exi
     e.exit()
 }
 
-fn filter(level: &str) -> EnvFilter {
-    // Third-party crates stay at warn unless asked for debug/trace.
-    let others = if matches!(level, "debug" | "trace") {
-        level
-    } else {
-        "warn"
-    };
-    // rumqttd logs routine disconnects at ERROR: keep it off.
-    EnvFilter::new(format!("{others},tars_camera={level},rumqttd=off"))
-}
-
 /// `tars-camera broker`: the embedded broker alone, in the foreground.
 #[cfg(feature = "embedded-broker")]
 fn run_broker(host: IpAddr, port: u16) -> Result<ExitCode> {
-    tracing_subscriber::fmt()
-        .with_env_filter(filter("info"))
-        .with_writer(std::io::stderr)
-        .init();
-    crate::mqtt::broker::run_foreground(std::net::SocketAddr::new(host, port), |addr| {
+    crate::logging::init_stderr("info");
+    crate::broker::run_foreground(std::net::SocketAddr::new(host, port), |addr| {
         println!("broker listening on {addr}");
     })
     .wrap_err("broker")?;
@@ -156,7 +140,7 @@ pub fn main() -> Result<ExitCode> {
         },
         Some(Subcommands::Broker { host, port }) => run_broker(host, port),
         Some(Subcommands::Attach(args)) => run_attach(&args),
-        None => match config::resolve(cli.options, origins) {
+        None => match config::resolve(cli.options, origins, crate::capture::file::settle) {
             Ok(config) => run_service(config),
             Err(e) => Ok(usage_error(&e.to_string())),
         },
@@ -166,31 +150,11 @@ pub fn main() -> Result<ExitCode> {
 /// Logs go to stderr headless, and to the Events pane under the UI; both
 /// keep the recent lines for `/events`.
 fn init_logging(config: &Config, headless: bool, events: &EventLog) {
-    use tracing_subscriber::layer::SubscriberExt as _;
-    use tracing_subscriber::util::SubscriberInitExt as _;
-    // The recent lines are kept in both modes: `/events` serves them.
     if headless {
-        let stderr = tracing_subscriber::fmt::layer()
-            .with_writer(std::io::stderr)
-            .with_ansi(std::io::stderr().is_terminal())
-            .with_filter(filter(&config.log_level));
-        let ring = events.layer().with_filter(filter(&config.log_level));
-        tracing_subscriber::registry()
-            .with(stderr)
-            .with(ring)
-            .init();
+        crate::logging::init_headless(&config.log_level, events);
     } else {
-        init_ui_logging(&config.log_level, events);
+        crate::logging::init_ui(&config.log_level, events);
     }
-}
-
-/// Logs to the Events pane only (the UI owns the screen).
-fn init_ui_logging(level: &str, events: &EventLog) {
-    use tracing_subscriber::layer::SubscriberExt as _;
-    use tracing_subscriber::util::SubscriberInitExt as _;
-    tracing_subscriber::registry()
-        .with(events.layer().with_filter(filter(level)))
-        .init();
 }
 
 /// `tars-camera attach [ADDRESS]`.
@@ -209,7 +173,7 @@ fn run_attach(args: &crate::attach::run::AttachArgs) -> Result<ExitCode> {
         return Ok(usage_error("attach: needs a terminal (stdout is not one)"));
     }
     let events = EventLog::new(200);
-    init_ui_logging("info", &events);
+    crate::logging::init_ui("info", &events);
     crate::attach::run::run(target, args.preview_fps, events, None)?;
     Ok(ExitCode::SUCCESS)
 }
@@ -245,7 +209,7 @@ fn run_service(config: Config) -> Result<ExitCode> {
             // UI mode: a service already running there gets the UI attached.
             if let Some(target) = running_service(&config) {
                 let events = EventLog::new(200);
-                init_ui_logging(&config.log_level, &events);
+                crate::logging::init_ui(&config.log_level, &events);
                 let note = format!(
                     "a tars-camera already serves on {}: attached to it (q leaves it running)",
                     target.url

@@ -16,8 +16,7 @@ use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::registry::{Registry, Unit};
 use tokio::sync::watch;
 
-use crate::mqtt::LinkState;
-use crate::stats::Status;
+use crate::stats::{MqttFigures, Status};
 
 /// The prefix of every metric name.
 pub const PREFIX: &str = "tars_camera";
@@ -94,7 +93,7 @@ impl Collector for StatusCollector {
         let mut out = Out(&mut encoder);
         capture(&mut out, &status)?;
         http(&mut out, &status)?;
-        mqtt(&mut out, &status)?;
+        mqtt(&mut out, &status.mqtt.figures())?;
         control(&mut out, &status)
     }
 }
@@ -243,48 +242,42 @@ fn http(out: &mut Out<'_, '_>, s: &Status) -> fmt::Result {
     )
 }
 
-fn mqtt(out: &mut Out<'_, '_>, s: &Status) -> fmt::Result {
-    let m = &s.mqtt;
-    let c = &m.client;
+fn mqtt(out: &mut Out<'_, '_>, m: &MqttFigures) -> fmt::Result {
     out.counter(
         "mqtt_published",
         "MQTT PUBLISH packets written: frames, JSON, health, heartbeats.",
         None,
-        c.published,
+        m.published,
     )?;
     out.counter(
         "mqtt_dropped",
         "MQTT messages dropped: offered while disconnected or with a full queue.",
         None,
-        c.dropped,
+        m.dropped,
     )?;
     out.counter(
         "mqtt_deduplicated",
         "MQTT messages handled once although seen again, and frames refused as already published.",
         None,
-        c.deduplicated,
+        m.deduplicated,
     )?;
     out.counter(
         "mqtt_inbound_too_large",
         "MQTT messages received larger than the packet limit, dropped unhandled.",
         None,
-        c.inbound_too_large,
+        m.inbound_too_large,
     )?;
     out.counter(
         "mqtt_reconnects",
         "MQTT connections made after the first.",
         None,
-        c.reconnects,
+        m.reconnects,
     )?;
     out.gauge(
         "mqtt_connected",
         "1 while connected to the MQTT broker, else 0.",
         None,
-        if c.state == LinkState::Connected {
-            1.0
-        } else {
-            0.0
-        },
+        if m.connected { 1.0 } else { 0.0 },
     )?;
     out.gauge(
         "mqtt_rate_hertz",
@@ -299,7 +292,7 @@ fn mqtt(out: &mut Out<'_, '_>, s: &Status) -> fmt::Result {
         if m.paused { 1.0 } else { 0.0 },
     )?;
     // NaN until the first heartbeat came back: Prometheus shows "no value".
-    let rtt = c.heartbeat.round_trip_ms.map_or(f64::NAN, |ms| ms / 1e3);
+    let rtt = m.round_trip_ms.map_or(f64::NAN, |ms| ms / 1e3);
     out.gauge(
         "mqtt_round_trip",
         "Publish to return through the broker of the last heartbeat.",

@@ -16,7 +16,8 @@ use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use tars_camera::attach::{self, Credentials, Target};
-use tars_camera::tui::{EventLog, run_loop_attached};
+use tars_camera::events::EventLog;
+use tars_camera::tui::run_loop_attached;
 
 const WAIT: Duration = Duration::from_secs(10);
 

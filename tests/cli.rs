@@ -64,7 +64,7 @@ fn a_broken_config_file_exits_2_with_line_and_column() {
     let file = common::write(&dir, "bad.toml", b"fps = 10\nquality = [\n");
     let (code, err) = common::run(&["--config", file.to_str().expect("utf8")], &[]);
     assert_eq!(code, Some(2), "{err}");
-    assert!(err.contains("--config") && err.contains("line 2"), "{err}");
+    assert!(err.contains("bad.toml: line 2, column"), "{err}");
     let (code, err) = common::run(&["--config", "/nonexistent/x.toml"], &[]);
     assert_eq!(code, Some(2), "{err}");
     let _ = std::fs::remove_dir_all(dir);
@@ -272,4 +272,107 @@ fn help_never_shows_a_secret_from_the_environment() {
     let help = String::from_utf8_lossy(&out.stdout);
     assert!(help.contains("MQTT_URL"), "{help}");
     assert!(!help.contains("SECRET"), "{help}");
+}
+
+/// True if `line` holds an RFC 3339 time such as `2026-01-02T03:04:05`.
+fn has_timestamp(line: &str) -> bool {
+    let b = line.as_bytes();
+    b.windows(11).any(|w| {
+        let digits = |r: std::ops::Range<usize>| w[r].iter().all(u8::is_ascii_digit);
+        digits(0..4) && w[4] == b'-' && digits(5..7) && w[7] == b'-' && w[10] == b'T'
+    })
+}
+
+#[test]
+fn under_systemd_log_lines_carry_their_priority_and_no_time() {
+    // The ignored --file is a warning at start; the start lines are info.
+    let args = [
+        "--source",
+        "test-pattern",
+        "--file",
+        "/nonexistent/clip.mjpeg",
+    ];
+    let mut plain = Running::headless(&args, &[("JOURNAL_STREAM", "")]);
+    plain.http_addr();
+    assert!(
+        plain.seen.iter().any(|l| has_timestamp(l)),
+        "without JOURNAL_STREAM lines are timed: {:?}",
+        plain.seen
+    );
+    let mut svc = Running::headless(&args, &[("JOURNAL_STREAM", "1:1")]);
+    let warning = svc.wait_line("is ignored", Duration::from_secs(10));
+    assert!(warning.starts_with("<4>"), "{warning}");
+    let http = svc.wait_line("HTTP on http://", Duration::from_secs(10));
+    assert!(http.starts_with("<6>"), "{http}");
+    for line in &svc.seen {
+        assert!(!has_timestamp(line), "journald adds the time: {line}");
+        assert!(
+            !line.contains('\u{1b}'),
+            "no colour for the journal: {line:?}"
+        );
+        let priority = line.strip_prefix('<').and_then(|l| l.split_once('>'));
+        assert!(
+            matches!(priority, Some(("3" | "4" | "6" | "7", _))),
+            "every line has its priority: {line}"
+        );
+    }
+    svc.signal("TERM");
+    assert!(svc.wait_exit(Duration::from_secs(3)).is_some());
+}
+
+/// The service headless with stderr on a terminal (`script` gives it a
+/// pty), until its HTTP line: everything it printed there.
+fn on_a_terminal(envs: &[(&str, &str)]) -> String {
+    use std::io::Read as _;
+    let exe = common::exe().display().to_string();
+    let line = format!(
+        "{exe} --no-tui --source test-pattern --http-host 127.0.0.1 --http-port 0 \
+         --mqtt-url mqtt://127.0.0.1:1"
+    );
+    let mut cmd = std::process::Command::new("script");
+    cmd.args(["-qefc", &line, "/dev/null"])
+        .env_remove("NO_COLOR")
+        .env_remove("JOURNAL_STREAM")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped());
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("script (util-linux) runs");
+    let mut out = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = out.read(&mut buf) {
+            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut text = String::new();
+    while !text.contains("HTTP on") {
+        let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+            break;
+        };
+        match rx.recv_timeout(left) {
+            Ok(bytes) => text.push_str(&String::from_utf8_lossy(&bytes)),
+            Err(_) => break,
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(text.contains("HTTP on"), "no HTTP line: {text}");
+    text
+}
+
+#[test]
+fn no_color_turns_colour_off_on_a_terminal() {
+    let coloured = on_a_terminal(&[]);
+    assert!(
+        coloured.contains('\u{1b}'),
+        "a terminal gets colour: {coloured:?}"
+    );
+    let plain = on_a_terminal(&[("NO_COLOR", "1")]);
+    assert!(!plain.contains('\u{1b}'), "NO_COLOR: {plain:?}");
 }

@@ -8,7 +8,8 @@ use std::net::TcpListener;
 use std::time::Instant;
 
 use common::broker::{Observer, WAIT, config, connected, retained};
-use tars_camera::mqtt::{self, broker as embedded};
+use tars_camera::broker as embedded;
+use tars_mqtt as mqtt;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_taken_preferred_port_falls_back_to_a_free_one() {

@@ -13,7 +13,7 @@ use common::broker::{
     wait_status,
 };
 use serde_json::json;
-use tars_camera::mqtt::{self, LinkState, QoS};
+use tars_mqtt::{self as mqtt, LinkState, QoS};
 
 on_both_brokers!(
     ready_is_retained_and_bad_health_survives_reconnect,

@@ -13,7 +13,7 @@ use common::broker::{
     start_broker_on, wait_status,
 };
 use serde_json::json;
-use tars_camera::mqtt::{self, LinkState, QoS};
+use tars_mqtt::{self as mqtt, LinkState, QoS};
 
 on_both_brokers!(
     survives_ten_broker_restarts,

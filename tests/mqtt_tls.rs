@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::broker::{config, free_port, wait_status};
-use tars_camera::mqtt::{self, LinkState};
+use tars_mqtt::{self as mqtt, LinkState};
 
 fn run(cmd: &mut Command) {
     let ok = cmd

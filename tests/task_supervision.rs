@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 use std::sync::OnceLock;
 
 use common::{eventually, get, post, status_json};
+use tars_camera::events::EventLog;
 use tars_camera::service::Service;
-use tars_camera::tui::EventLog;
 use tracing_subscriber::layer::SubscriberExt as _;
 
 /// The log of this test process, fed by `tracing` and served on `/events`.
@@ -103,6 +103,7 @@ fn every_task_killed_is_counted_shown_and_runs_again() {
         "control",
         "frame publisher",
         "camera health",
+        "no signal",
         "status",
         "mqtt control",
         "home assistant",

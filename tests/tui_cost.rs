@@ -14,11 +14,12 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use tars_camera::bench::ui_cost as cost;
 use tars_camera::encode::{Codec, EncoderKind};
+use tars_camera::events::EventLog;
 use tars_camera::frame::{Frame, FrameHub};
-use tars_camera::mqtt::{HealthStatus, LinkState};
 use tars_camera::stats::Status;
+use tars_camera::tui::UiLink;
 use tars_camera::tui::halfblock::{RgbImage, downscale, half_blocks};
-use tars_camera::tui::{EventLog, UiLink};
+use tars_mqtt::{HealthStatus, LinkState};
 use tokio::sync::{mpsc, watch};
 
 /// A moving test picture with a little sensor-like noise.

@@ -12,9 +12,10 @@ use futures_util::StreamExt;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use tars_camera::control::Command;
+use tars_camera::events::EventLog;
 use tars_camera::frame::{Frame as VideoFrame, FrameHub};
 use tars_camera::stats::Status;
-use tars_camera::tui::{App, ColorMode, EventLog, Refresh, UiLink, run_loop};
+use tars_camera::tui::{App, ColorMode, Refresh, UiLink, run_loop};
 use tokio::sync::{mpsc, watch};
 
 use common::ui::{SharedBackend, key_channel, wait_for_screen};

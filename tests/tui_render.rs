@@ -10,12 +10,13 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Color;
 use ratatui::{Frame, Terminal};
+use tars_camera::events::EventLog;
 use tars_camera::frame::{Frame as VideoFrame, FrameHub};
-use tars_camera::mqtt::{HealthStatus, LinkState};
 use tars_camera::stats::Status;
+use tars_camera::tui::App;
 use tars_camera::tui::halfblock::{ColorMode, half_blocks};
 use tars_camera::tui::panes::{View, capture, keepalive, mqtt, stream};
-use tars_camera::tui::{App, EventLog};
+use tars_mqtt::{HealthStatus, LinkState};
 use tokio::sync::mpsc;
 
 const NOW_MS: u64 = 1_700_000_000_000;
@@ -410,7 +411,7 @@ fn a_long_event_line_is_wrapped_whole_at_80x24() {
     let events = EventLog::new(50);
     events.push(
         tracing::Level::WARN,
-        "12:00:00 WARN  tars_camera::mqtt: connection to mqtt://robot.local:1883 refused: the broker is not running, retrying in 5.0 s",
+        "12:00:00 WARN  tars_mqtt: connection to mqtt://robot.local:1883 refused: the broker is not running, retrying in 5.0 s",
     );
     let mut app = app(status(), hub, events);
     let buf = draw_app(&mut app, 80, 24);

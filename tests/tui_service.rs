@@ -12,8 +12,9 @@ use common::ui::{SharedBackend, key_channel, wait_for_screen};
 use crossterm::event::{Event, KeyCode, KeyEvent};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+use tars_camera::events::EventLog;
 use tars_camera::service::Service;
-use tars_camera::tui::{EventLog, UiLink, run_loop};
+use tars_camera::tui::{UiLink, run_loop};
 
 const WAIT: Duration = Duration::from_secs(10);
 

@@ -27,9 +27,10 @@ use tokio::sync::{mpsc, watch};
 pub use client::{ClientError, Credentials, Target};
 
 use crate::control::Command;
+use crate::events::EventLog;
 use crate::frame::FrameHub;
 use crate::stats::Status;
-use crate::tui::{EventLog, RemoteView, UiLink};
+use crate::tui::{RemoteView, UiLink};
 
 /// Start polling `target` and sending commands to it: returns the UI's
 /// link, the view of the service, and the guard that stops the poller.

@@ -14,10 +14,11 @@ use tokio::sync::watch;
 
 use super::client::{ClientError, Target};
 use crate::backoff::Backoff;
+use crate::events::EventLog;
 use crate::frame::{Frame, FrameHub};
 use crate::service::STATUS_PERIOD;
 use crate::stats::Status;
-use crate::tui::{EventLog, RemoteView};
+use crate::tui::RemoteView;
 
 /// How often the service's log lines are read.
 const EVENTS_PERIOD: Duration = Duration::from_secs(1);

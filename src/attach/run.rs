@@ -5,7 +5,7 @@ use color_eyre::eyre::{Result, WrapErr, eyre};
 
 use super::{Credentials, Target};
 use crate::config::HttpCredentials;
-use crate::tui::EventLog;
+use crate::events::EventLog;
 
 /// What `tars-camera attach` takes.
 #[derive(Debug, Clone, clap::Args)]

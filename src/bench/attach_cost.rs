@@ -12,7 +12,7 @@ use tokio::runtime::Runtime;
 use super::child::ChildService;
 use super::sys::CpuMeter;
 use crate::attach::{Credentials, Target};
-use crate::tui::EventLog;
+use crate::events::EventLog;
 
 /// The attach section's figures, in percent of one core.
 #[derive(Debug, Clone, Serialize)]

@@ -76,7 +76,7 @@ fn wants(args: &BenchArgs, section: BenchSection) -> bool {
 /// The embedded broker for the sections that need one, started once.
 #[cfg(feature = "embedded-broker")]
 fn embedded_broker() -> eyre::Result<String> {
-    crate::mqtt::broker::spawn_embedded("127.0.0.1", 0)
+    crate::broker::spawn_embedded("127.0.0.1", 0)
         .map(|addr| format!("mqtt://{addr}"))
         .map_err(|e| eyre::eyre!("embedded broker: {e}"))
 }

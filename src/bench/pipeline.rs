@@ -286,7 +286,7 @@ pub fn measure_ui(
         frames: std::sync::Arc::clone(&service.hub),
         commands: service.commands.clone(),
         preview_fps,
-        events: crate::tui::EventLog::new(100),
+        events: crate::events::EventLog::new(100),
         codec: codec.clone(),
     };
     let (cols, rows) = (120, 40);

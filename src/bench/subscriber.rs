@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 use rumqttc::{AsyncClient, Event, Incoming, MqttOptions, QoS};
 use serde::Deserialize;
 
-use crate::mqtt::BrokerUrl;
+use tars_mqtt::BrokerUrl;
 
 /// One frame as the subscriber saw it.
 #[derive(Debug, Clone, Copy)]

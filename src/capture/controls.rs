@@ -6,7 +6,8 @@
 //! `_` ("Exposure Time, Absolute" is `exposure_time_absolute`).
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+
+pub use crate::config::control_value::{ControlValue, parse_assignment};
 
 /// What kind of value a control takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -87,52 +88,6 @@ impl ControlInfo {
                 format!("{} to {} in steps of {}", self.min, self.max, self.step)
             }
             ControlKind::Integer => format!("{} to {}", self.min, self.max),
-        }
-    }
-}
-
-/// A value as a request gives it.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ControlValue {
-    Number(i64),
-    Bool(bool),
-    /// A menu item's name (or a number or boolean written as text).
-    Text(String),
-}
-
-impl ControlValue {
-    /// From JSON: a whole number, a boolean or a string.
-    #[must_use]
-    pub fn from_json(value: &Value) -> Option<Self> {
-        match value {
-            Value::Bool(b) => Some(Self::Bool(*b)),
-            Value::Number(n) => n.as_i64().map(Self::Number),
-            Value::String(s) => Some(Self::Text(s.clone())),
-            _ => None,
-        }
-    }
-
-    /// From text (`--control NAME=VALUE`, a config file).
-    #[must_use]
-    pub fn from_text(text: &str) -> Self {
-        let t = text.trim();
-        if let Ok(n) = t.parse::<i64>() {
-            return Self::Number(n);
-        }
-        match t {
-            "true" => Self::Bool(true),
-            "false" => Self::Bool(false),
-            _ => Self::Text(t.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for ControlValue {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Number(n) => write!(f, "{n}"),
-            Self::Bool(b) => write!(f, "{b}"),
-            Self::Text(s) => write!(f, "{}", crate::text::quote(s)),
         }
     }
 }
@@ -332,21 +287,6 @@ pub fn var_name(label: &str) -> String {
         }
     }
     out
-}
-
-/// Parse `NAME=VALUE` (`--control`, `CAMERA_CONTROLS`).
-///
-/// # Errors
-/// No `=`, or an empty name.
-pub fn parse_assignment(text: &str) -> Result<(String, ControlValue), String> {
-    let Some((name, value)) = text.split_once('=') else {
-        return Err(format!("{}: expected NAME=VALUE", crate::text::quote(text)));
-    };
-    let name = name.trim();
-    if name.is_empty() {
-        return Err(format!("{}: the name is empty", crate::text::quote(text)));
-    }
-    Ok((name.to_owned(), ControlValue::from_text(value)))
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use std::fmt;
 use std::net::IpAddr;
 use std::time::Duration;
 
+pub mod control_value;
 mod file;
 mod options;
 mod origin;
@@ -17,14 +18,15 @@ pub mod schedule;
 mod validate;
 mod values;
 
-pub use file::{FileError, FileLayer, parse_file, read_file};
+pub use control_value::ControlValue;
+pub use file::{FileError, FileKey, FileLayer, parse_file, read_file};
 pub use options::{HttpCredentials, Options};
 pub use origin::Origins;
 pub use schedule::{Fault, Schedule, ScheduleError, Step};
 pub use validate::validate;
 pub use values::{ConfigError, Device, DurationValue, ValueError};
 
-use crate::mqtt::BrokerUrl;
+use tars_mqtt::BrokerUrl;
 
 /// Exit status for bad input (options, environment, config file).
 pub const EXIT_USAGE: u8 = 2;
@@ -61,13 +63,17 @@ pub enum BrokerChoice {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     pub source: SourceKind,
-    /// The recording for `SourceKind::File`, checked to hold a JPEG.
+    /// The recording for `SourceKind::File` (checked to hold a JPEG by
+    /// `capture::file::settle`, which also sets `width` and `height`).
     pub file: Option<std::path::PathBuf>,
     /// Play the recording again at its end.
     pub loop_playback: bool,
     pub device: Device,
     pub width: u32,
     pub height: u32,
+    /// `--width` or `--height` was given: a recording's own size that
+    /// differs is then used with a warning.
+    pub size_given: bool,
     pub fps: f64,
     pub quality: u8,
     pub mqtt_rate_hz: f64,
@@ -96,7 +102,7 @@ pub struct Config {
     pub http_auth: crate::http::AuthConfig,
     pub preview_fps: f64,
     /// Camera controls set at every open, in order (file first, then flags).
-    pub controls: Vec<(String, crate::capture::controls::ControlValue)>,
+    pub controls: Vec<(String, ControlValue)>,
     /// The config file given (`--config`), where `{"save": true}` writes.
     pub config_file: Option<std::path::PathBuf>,
     /// Where snapshots are saved (an existing folder).
@@ -114,13 +120,20 @@ pub struct Config {
 }
 
 /// Merge the layers (flags and environment come from clap already merged:
-/// clap prefers the flag over the variable) with the file and defaults, and
-/// validate. `origins` says which options came from the environment; the
-/// error names the variable or file key the bad value came from.
+/// clap prefers the flag over the variable) with the file and defaults,
+/// validate, then `settle`: the checks that belong to the parts that use a
+/// value (the capture side probes the `--file` recording), so this module
+/// calls none of them. `origins` says which options came from the
+/// environment; the error names the variable or file key the bad value
+/// came from.
 ///
 /// # Errors
 /// The first bad value, naming where it came from.
-pub fn resolve(cli_and_env: Options, mut origins: Origins) -> Result<Config, ConfigError> {
+pub fn resolve(
+    cli_and_env: Options,
+    mut origins: Origins,
+    settle: impl FnOnce(Config) -> Result<Config, ConfigError>,
+) -> Result<Config, ConfigError> {
     let options = match &cli_and_env.config {
         Some(path) => {
             let file = read_file(path)?;
@@ -129,7 +142,9 @@ pub fn resolve(cli_and_env: Options, mut origins: Origins) -> Result<Config, Con
         }
         None => cli_and_env,
     };
-    validate(options).map_err(|e| origins.relabel(e))
+    validate(options)
+        .and_then(settle)
+        .map_err(|e| origins.relabel(e))
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use clap::ArgMatches;
 use clap::parser::ValueSource;
 
+use super::file::FileKey;
 use super::values::ConfigError;
 
 /// Options whose values are or may hold secrets (a broker URL carries its
@@ -20,8 +21,8 @@ enum Origin {
     Flag,
     /// The environment variable `var`, holding `value`.
     Env { var: String, value: String },
-    /// The key `key` of the config file.
-    File { key: String },
+    /// The key `key` of the config file, at `place` (`line 1, column 1`).
+    File { key: String, place: String },
 }
 
 /// The origin of every option set outside the command line.
@@ -58,11 +59,15 @@ impl Origins {
     }
 
     /// Record the keys a config file set, for options not set above it.
-    pub fn add_file(&mut self, path: PathBuf, keys: &[String]) {
+    pub fn add_file(&mut self, path: PathBuf, keys: &[FileKey]) {
         for key in keys {
-            let long = key.replace('_', "-");
+            let long = key.name.replace('_', "-");
             if !self.set.iter().any(|(l, _)| *l == long) {
-                self.set.push((long, Origin::File { key: key.clone() }));
+                let origin = Origin::File {
+                    key: key.name.clone(),
+                    place: key.place.clone(),
+                };
+                self.set.push((long, origin));
             }
         }
         self.file = Some(path);
@@ -70,7 +75,8 @@ impl Origins {
 
     /// Rename the error's place from the flag to where the value came from:
     /// `CAMERA_QUALITY=0: must be 1 to 100 (got 0)`,
-    /// `camera.toml: quality: must be 1 to 100 (got 0)`.
+    /// `camera.toml: line 3, column 1: quality: must be 1 to 100 (got 0)`
+    /// (the file's errors all read `FILE: PLACE: KEY: what`).
     #[must_use]
     pub fn relabel(&self, mut error: ConfigError) -> ConfigError {
         let Some(long) = error.option.strip_prefix("--") else {
@@ -82,12 +88,12 @@ impl Origins {
                 error.option.clone_from(var)
             }
             Some(Origin::Env { var, value }) => error.option = format!("{var}={value}"),
-            Some(Origin::File { key }) => {
+            Some(Origin::File { key, place }) => {
                 let file = self
                     .file
                     .as_ref()
                     .map_or_else(String::new, |p| format!("{}: ", p.display()));
-                error.option = format!("{file}{key}");
+                error.option = format!("{file}{place}: {key}");
             }
             Some(Origin::Flag) | None => {}
         }

@@ -3,8 +3,8 @@ use std::path::Path;
 use super::*;
 use crate::cli::Cli;
 use crate::http::Secret;
-use crate::mqtt::BrokerUrl;
 use clap::Parser as _;
+use tars_mqtt::BrokerUrl;
 
 fn parse(args: &[&str]) -> Result<Config, String> {
     let mut argv = vec!["tars-camera"];
@@ -166,9 +166,9 @@ fn a_file_sets_the_http_credentials_and_they_lose_to_the_flags() {
     let (basic, token) = c.http_auth.secrets();
     assert_eq!(basic.map(Secret::expose), Some("robot:pw"));
     assert_eq!(token.map(Secret::expose), Some("flag"));
-    // A bad value keeps its place; an unknown key is told every known one.
+    // A bad value keeps its place and is named by its key.
     let e = file_err("fps = 10\nhttp_token = 5\n");
-    assert!(e.starts_with("line 2, column 14"), "{e}");
+    assert!(e.starts_with("line 2, column 14: http_token: "), "{e}");
     // A secret of the wrong type is never quoted.
     for text in [
         "http_token = 12345\n",
@@ -182,12 +182,85 @@ fn a_file_sets_the_http_credentials_and_they_lose_to_the_flags() {
         assert!(e.contains("not shown"), "{text}: {e}");
     }
     let e = file_err("http_tokn = \"t\"\n");
+    assert_eq!(
+        e,
+        "line 1, column 1: unknown key `http_tokn`; did you mean `http_token`?"
+    );
+}
+
+#[test]
+fn a_value_of_the_wrong_type_names_its_key() {
+    let e = file_err("quality = \"80\"\n");
     assert!(
-        e.contains(
-            "`client_timeout`, `http_allowed_hosts`, `http_auth`, `http_token`, `preview_fps`"
-        ),
+        e.starts_with("line 1, column 11: quality: invalid type"),
         "{e}"
     );
+    let e = file_err("fps = 10\n\nflip_h = 1\n");
+    assert!(e.starts_with("line 3, column 10: flip_h: "), "{e}");
+    let e = file_err("[controls]\nbrightness = 1\n\n[http_auth]\nuser = 5\n");
+    assert!(e.contains("http_auth: "), "{e}");
+}
+
+#[test]
+fn an_unknown_key_is_told_the_nearest_known_one_only() {
+    let e = file_err("fps = 10\nqualty = 80\n");
+    assert_eq!(
+        e,
+        "line 2, column 1: unknown key `qualty`; did you mean `quality`?"
+    );
+    let e = file_err("heartbeat_intervall = \"1s\"\n");
+    assert!(e.ends_with("did you mean `heartbeat_interval`?"), "{e}");
+    // Nothing near: no guess, and not the list of every key.
+    let e = file_err("colour = \"red\"\n");
+    assert!(
+        e.starts_with("line 1, column 1: unknown key `colour` ("),
+        "{e}"
+    );
+    assert!(
+        !e.contains("did you mean") && !e.contains("`quality`"),
+        "{e}"
+    );
+}
+
+#[test]
+fn every_error_about_the_file_reads_file_place_key() {
+    let dir = std::env::temp_dir().join(format!("tars-config-style-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("camera.toml");
+    let resolved = |text: &str| {
+        std::fs::write(&path, text).expect("write");
+        let options = Options {
+            config: Some(path.clone()),
+            ..Options::default()
+        };
+        resolve(options, Origins::default(), Ok)
+            .expect_err("refused")
+            .to_string()
+    };
+    let file = path.display().to_string();
+    for (text, expected) in [
+        (
+            "quality = \"80\"\n",
+            "line 1, column 11: quality: invalid type",
+        ),
+        (
+            "fps = 1\nqualty = 8\n",
+            "line 2, column 1: unknown key `qualty`",
+        ),
+        (
+            "fps = 10\nquality = 0\n",
+            "line 2, column 1: quality: must be 1 to 100",
+        ),
+        ("fps = 10\nquality = [\n", "line 2, column"),
+        (
+            "[controls]\nzoom = 1.5\n",
+            "line 1, column 2: controls: zoom: must be",
+        ),
+    ] {
+        let e = resolved(text);
+        assert!(e.starts_with(&format!("{file}: {expected}")), "{text}: {e}");
+    }
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
@@ -253,10 +326,13 @@ fn a_bad_value_from_the_file_names_the_file_and_key() {
         config: Some(path.clone()),
         ..Options::default()
     };
-    let e = resolve(options, Origins::default()).expect_err("quality 0");
+    let e = resolve(options, Origins::default(), Ok).expect_err("quality 0");
     assert_eq!(
         e.to_string(),
-        format!("{}: quality: must be 1 to 100 (got 0)", path.display())
+        format!(
+            "{}: line 2, column 1: quality: must be 1 to 100 (got 0)",
+            path.display()
+        )
     );
     // A flag over the file's key is named as the flag.
     let argv = ["tars-camera", "--quality", "101", "--config"];
@@ -268,7 +344,7 @@ fn a_bad_value_from_the_file_names_the_file_and_key() {
     let matches = command.clone().try_get_matches_from(argv).expect("args");
     let cli = <Cli as clap::FromArgMatches>::from_arg_matches(&matches).expect("cli");
     let origins = Origins::from_matches(&command, &matches);
-    let e = resolve(cli.options, origins).expect_err("quality 101");
+    let e = resolve(cli.options, origins, Ok).expect_err("quality 101");
     assert!(
         e.to_string().starts_with("--quality: must be 1 to 100"),
         "{e}"

@@ -3,10 +3,11 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
+use super::control_value::{ControlValue, parse_assignment};
 use super::options::{HttpCredentials, Options};
 use super::values::{ConfigError, Device};
 use super::{BrokerChoice, Config, SourceKind};
-use crate::mqtt::BrokerUrl;
+use tars_mqtt::BrokerUrl;
 
 /// An integer option within `lo..=hi` (`unit` names what it counts).
 fn int_in<T: TryFrom<i64>>(
@@ -77,7 +78,7 @@ fn control_topic(v: Option<String>) -> Result<Option<String>, ConfigError> {
     if topic.is_empty() {
         return Ok(None);
     }
-    if crate::mqtt::topic::valid_topic(&topic) {
+    if tars_mqtt::topic::valid_topic(&topic) {
         Ok(Some(topic))
     } else {
         Err(ConfigError::new(
@@ -94,7 +95,7 @@ fn ha_prefix(on: Option<bool>, prefix: Option<String>) -> Result<Option<String>,
         return Ok(None);
     }
     let prefix = prefix.unwrap_or_else(|| "homeassistant".to_owned());
-    if !prefix.is_empty() && crate::mqtt::topic::valid_topic(&prefix) {
+    if !prefix.is_empty() && tars_mqtt::topic::valid_topic(&prefix) {
         Ok(Some(prefix.trim_end_matches('/').to_owned()))
     } else {
         Err(ConfigError::new(
@@ -256,26 +257,15 @@ pub fn validate(o: Options) -> Result<Config, ConfigError> {
     let fps = positive_at_most("--fps", o.fps, 10.0, 240.0)?;
     let (reconnect_min, reconnect_max) = reconnect(&o)?;
     let source = source(&o)?;
-    let recording = crate::capture::file::config::check(
-        source == SourceKind::File,
-        o.file.clone(),
-        &mut warnings,
-    )
-    .map_err(|e| ConfigError::new("--file", e.to_string()))?;
-    let (width, height) = crate::capture::file::config::size(
-        recording.as_ref().map(|r| r.size),
-        int_in("--width", o.width, 640, (1, 8192), " pixels")?,
-        int_in("--height", o.height, 480, (1, 8192), " pixels")?,
-        o.width.is_some() || o.height.is_some(),
-        &mut warnings,
-    );
+    let file = file_option(source == SourceKind::File, o.file.clone(), &mut warnings)?;
     Ok(Config {
         source,
-        file: recording.map(|r| r.path),
+        file,
         loop_playback: o.loop_playback.unwrap_or(true),
         device: device(o.device.as_deref())?,
-        width,
-        height,
+        width: int_in("--width", o.width, 640, (1, 8192), " pixels")?,
+        height: int_in("--height", o.height, 480, (1, 8192), " pixels")?,
+        size_given: o.width.is_some() || o.height.is_some(),
         fps,
         quality: int_in("--quality", o.quality, 80, (1, 100), "")?,
         mqtt_rate_hz: mqtt_rate(o.mqtt_rate, fps, &mut warnings)?,
@@ -330,6 +320,31 @@ pub fn validate(o: Options) -> Result<Config, ConfigError> {
     })
 }
 
+/// `--file`: required with the file source (the recording itself is probed
+/// by the capture side, see `capture::file::settle`); ignored with a
+/// warning otherwise.
+fn file_option(
+    file_source: bool,
+    file: Option<std::path::PathBuf>,
+    warnings: &mut Vec<String>,
+) -> Result<Option<std::path::PathBuf>, ConfigError> {
+    match (file_source, file) {
+        (true, None) => Err(ConfigError::new(
+            "--file",
+            "required with --source file (a recording: MJPEG file, saved /stream, or folder)",
+        )),
+        (true, file) => Ok(file),
+        (false, None) => Ok(None),
+        (false, Some(path)) => {
+            warnings.push(format!(
+                "--file {} is ignored: it is read only with --source file",
+                path.display()
+            ));
+            Ok(None)
+        }
+    }
+}
+
 /// `--snapshot-dir`: an existing folder (the working directory if unset).
 fn snapshot_dir(dir: Option<std::path::PathBuf>) -> Result<std::path::PathBuf, ConfigError> {
     let Some(dir) = dir else {
@@ -350,8 +365,7 @@ fn snapshot_dir(dir: Option<std::path::PathBuf>) -> Result<std::path::PathBuf, C
 fn controls(
     table: Option<std::collections::BTreeMap<String, toml::Value>>,
     flags: Option<Vec<String>>,
-) -> Result<Vec<(String, crate::capture::controls::ControlValue)>, ConfigError> {
-    use crate::capture::controls::{ControlValue, parse_assignment};
+) -> Result<Vec<(String, ControlValue)>, ConfigError> {
     let mut out: Vec<(String, ControlValue)> = Vec::new();
     let mut put = |name: String, value: ControlValue| {
         out.retain(|(n, _)| *n != name);
@@ -364,7 +378,7 @@ fn controls(
             toml::Value::String(s) => ControlValue::Text(s),
             _ => {
                 return Err(ConfigError::new(
-                    "controls",
+                    "--controls",
                     format!(
                         "{}: must be a whole number, true or false, or a menu item's name",
                         crate::text::quote(&name)

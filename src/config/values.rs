@@ -18,7 +18,8 @@ pub struct ConfigError {
 }
 
 impl ConfigError {
-    pub(crate) fn new(option: &str, message: impl Into<String>) -> Self {
+    /// `option` (as the flag: `--fps`) and what is wrong with its value.
+    pub fn new(option: &str, message: impl Into<String>) -> Self {
         Self {
             option: option.to_owned(),
             message: message.into(),

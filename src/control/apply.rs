@@ -11,7 +11,7 @@ use super::request::SnapshotError;
 use super::{Applied, Command, ControlError, ControlRequest, ControlState, Controls, step_rate};
 use crate::capture::thread::CaptureShared;
 use crate::frame::FrameHub;
-use crate::mqtt::Client;
+use tars_mqtt::Client;
 
 /// The command channel's receiving end, shared so that the task applying
 /// commands can be started again after a failure.

@@ -18,7 +18,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::request::{self, ControlError};
 use super::{Command, Reply};
-use crate::mqtt::{Client, Message, MqttError, QoS};
+use tars_mqtt::{Client, Message, MqttError, QoS};
 
 /// Requests waiting for the control task; more are dropped and counted.
 const QUEUE: usize = 32;

@@ -2,13 +2,13 @@
 //! or select per writable control, commanded through the control topic,
 //! announced again when the camera (or its set of controls) changes.
 
-use rumqttc::QoS;
 use serde_json::{Value, json};
+use tars_mqtt::QoS;
 
 use super::{Announce, node_id, state_topic};
 use crate::capture::controls::{ControlInfo, ControlKind};
-use crate::mqtt::Client;
 use crate::stats::Status;
+use tars_mqtt::Client;
 
 impl Announce {
     /// One entity per writable camera control (number, switch or select),

@@ -17,13 +17,13 @@
 
 use std::time::Duration;
 
-use rumqttc::QoS;
 use serde_json::{Value, json};
+use tars_mqtt::QoS;
 use tokio::sync::watch;
 
 use crate::capture::controls::ControlKind;
-use crate::mqtt::{Client, LinkState};
 use crate::stats::Status;
+use tars_mqtt::{Client, LinkState};
 
 /// How often the state is published when nothing changes.
 pub const STATE_PERIOD: Duration = Duration::from_secs(5);

@@ -7,11 +7,12 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use super::HttpContext;
+use super::exchange::{Exchange, Outcome};
 use super::guard::{Failure, LOCKOUT, MAX_FAILURES};
 use super::heads::State;
 use super::request::{RequestError, RequestReader};
 use super::response::Response;
-use super::routes::{self, Exchange, Outcome};
+use super::routes;
 
 /// Requests served on one connection before it is closed.
 const MAX_REQUESTS: u32 = 1000;

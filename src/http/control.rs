@@ -14,8 +14,8 @@ use serde_json::json;
 
 use super::HttpContext;
 use super::auth::AuthOutcome;
+use super::exchange::Exchange;
 use super::response::Response;
-use super::routes::Exchange;
 use crate::control::{Command, ControlError, Reply, request};
 
 /// How long a request waits for the service to apply it.

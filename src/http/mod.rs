@@ -21,16 +21,17 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
 use crate::control::Command;
+use crate::events::EventLog;
 use crate::frame::FrameHub;
 use crate::metrics::Metrics;
 use crate::stats::{Status, StreamStatus};
-use crate::tui::EventLog;
 
 pub mod auth;
 pub mod browser;
 mod connection;
 mod console;
 mod control;
+mod exchange;
 pub mod guard;
 mod heads;
 pub mod liveness;
@@ -42,7 +43,7 @@ mod status_events;
 mod stream;
 
 pub use auth::{AuthConfig, AuthOutcome, Secret};
-pub use routes::Exchange;
+pub use exchange::Exchange;
 pub use server::HttpServer;
 
 /// Part boundary of the multipart stream.

@@ -3,34 +3,13 @@
 //! for more than the server-wide check (e.g. loopback or an authenticated
 //! client only).
 
-use std::net::{SocketAddr, TcpStream};
+use std::net::TcpStream;
 use std::sync::atomic::Ordering;
 
-use super::auth::AuthOutcome;
-use super::request::Request;
+use super::exchange::{Exchange, Outcome};
 use super::response::Response;
 use super::{HttpContext, console, control, status_events, stream};
 use crate::metrics::Format;
-
-/// One request as a handler sees it.
-#[derive(Debug, Clone, Copy)]
-pub struct Exchange<'a> {
-    pub request: &'a Request,
-    pub peer: SocketAddr,
-    pub auth: AuthOutcome,
-    /// The connection's place among the evictable ones (a stream marks
-    /// itself writing while a part goes out).
-    pub registered: Option<&'a super::heads::Registered<'a>>,
-}
-
-/// What a handler did.
-#[derive(Debug)]
-pub enum Outcome {
-    /// Answer this (the connection writes it; HEAD gets no body).
-    Reply(Response),
-    /// The handler wrote to the socket itself; the connection closes.
-    Took,
-}
 
 type Handler = fn(&Exchange<'_>, &HttpContext, &mut TcpStream) -> Outcome;
 

@@ -25,9 +25,9 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use super::connection::DeadlineWriter;
+use super::exchange::{Exchange, Outcome};
 use super::heads::State;
 use super::response::Response;
-use super::routes::{Exchange, Outcome};
 use super::{HttpContext, StreamCounters};
 
 /// How often the status goes out.

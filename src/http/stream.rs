@@ -8,9 +8,9 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use super::connection::DeadlineWriter;
+use super::exchange::{Exchange, Outcome};
 use super::heads::{Registered, State};
 use super::response::Response;
-use super::routes::{Exchange, Outcome};
 use super::{BOUNDARY, HttpContext, StreamCounters};
 use crate::frame::Cursor;
 

@@ -9,10 +9,7 @@ use super::StartError;
 #[cfg(feature = "embedded-broker")]
 pub async fn start_embedded() -> Result<SocketAddr, StartError> {
     let addr = tokio::task::spawn_blocking(|| {
-        crate::mqtt::broker::spawn_embedded_preferring(
-            "127.0.0.1",
-            crate::mqtt::broker::DEFAULT_PORT,
-        )
+        crate::broker::spawn_embedded_preferring("127.0.0.1", crate::broker::DEFAULT_PORT)
     })
     .await
     .map_err(|e| StartError::Broker(e.to_string()))?

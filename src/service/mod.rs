@@ -32,12 +32,12 @@ use crate::capture::thread::{CaptureSettings, CaptureShared};
 use crate::config::{BrokerChoice, Config};
 use crate::control::{Command, Controls};
 use crate::encode::Transform;
+use crate::events::EventLog;
 use crate::frame::FrameHub;
 use crate::http::{HttpContext, HttpServer, Limits, StreamCounters};
-use crate::mqtt::{BrokerUrl, Client, ClientConfig, ClientStatus};
 use crate::stats::Status;
 use crate::supervise::Supervisor;
-use crate::tui::EventLog;
+use tars_mqtt::{BrokerUrl, Client, ClientConfig, ClientStatus};
 
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
@@ -117,11 +117,7 @@ async fn connect_mqtt(
         BrokerChoice::External(url) => (url.clone(), None),
         BrokerChoice::Embedded => {
             let addr = broker::start_embedded().await?;
-            let url = BrokerUrl::new(
-                crate::mqtt::Scheme::Mqtt,
-                &addr.ip().to_string(),
-                addr.port(),
-            );
+            let url = BrokerUrl::new(tars_mqtt::Scheme::Mqtt, &addr.ip().to_string(), addr.port());
             (url, Some(addr.to_string()))
         }
     };
@@ -129,7 +125,7 @@ async fn connect_mqtt(
     mqtt_config.heartbeat_interval = config.heartbeat_interval;
     mqtt_config.reconnect_min = config.reconnect_min;
     mqtt_config.reconnect_max = config.reconnect_max;
-    let (client, status, task) = crate::mqtt::start(mqtt_config);
+    let (client, status, task) = tars_mqtt::start(mqtt_config);
     // The link, its backoff and the heartbeat live in this one task; its
     // state cannot be rebuilt in place, so its failure stops the service
     // with an error (and systemd starts it again).
@@ -323,7 +319,10 @@ impl Service {
         Arc::clone(&self.supervisor)
     }
 
-    /// Stop capture, MQTT and HTTP, in that order, within ~1.5 s.
+    /// Stop, in this order: supervision and the systemd watchdog; capture
+    /// (its stop flag) and HTTP; then wait for the capture thread (≤ 1 s)
+    /// and abort the service's tasks; MQTT last (≤ 1 s), so retained
+    /// `stopped` is the last thing the broker hears.
     pub async fn shutdown(mut self) {
         tracing::info!("shutting down");
         self.supervisor.stop();
@@ -351,7 +350,7 @@ impl Service {
         // Publishes retained `stopped`, waits for its ack, disconnects: ≤ 1 s.
         match self
             .mqtt
-            .shutdown(crate::mqtt::DEFAULT_SHUTDOWN_TIMEOUT)
+            .shutdown(tars_mqtt::DEFAULT_SHUTDOWN_TIMEOUT)
             .await
         {
             Ok(()) => tracing::info!("MQTT: health 'stopped' published, disconnected"),

@@ -14,7 +14,7 @@ use tokio::sync::watch;
 use crate::capture::thread::CameraHealth;
 use crate::control::Controls;
 use crate::frame::{Frame, FrameHub};
-use crate::mqtt::Client;
+use tars_mqtt::Client;
 
 /// The frame payload (field names as the Python service had them, plus `seq`).
 #[derive(Debug, Serialize)]
@@ -163,27 +163,21 @@ pub async fn publish_frames(
 }
 
 /// Turn camera health changes into `camera_error` / `camera_ok` health
-/// events, and into the hub's "no signal" state for HTTP viewers.
-pub async fn relay_camera_health(
-    mut health: watch::Receiver<CameraHealth>,
-    client: Client,
-    hub: Arc<FrameHub>,
-) {
+/// events. (The "no signal" picture for HTTP viewers is the camera side's:
+/// see [`super::no_signal::follow_camera_health`].)
+pub async fn relay_camera_health(mut health: watch::Receiver<CameraHealth>, client: Client) {
     let mut failing = false;
     loop {
         let current = health.borrow_and_update().clone();
         match current {
             CameraHealth::Failing(err) if !failing => {
                 failing = true;
-                let size = hub.latest().map_or((640, 480), |f| (f.width, f.height));
-                hub.set_no_signal(Some(super::no_signal::state(err.clone(), size)));
                 // Remembered by the client and republished on reconnect even
                 // when this call finds the link down.
                 let _ = client.set_health(false, "camera_error", Some(err));
             }
             CameraHealth::Ok if failing => {
                 failing = false;
-                hub.set_no_signal(None);
                 let _ = client.set_health(true, "camera_ok", None);
             }
             _ => {}

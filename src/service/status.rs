@@ -11,8 +11,8 @@ use crate::capture::thread::{CaptureSettings, CaptureShared};
 use crate::config::Config;
 use crate::control::Controls;
 use crate::http::StreamCounters;
-use crate::mqtt::ClientStatus;
 use crate::stats::{CounterRate, Status};
+use tars_mqtt::ClientStatus;
 
 /// How often the status snapshot is refreshed.
 pub const STATUS_PERIOD: Duration = Duration::from_millis(250);

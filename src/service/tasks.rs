@@ -10,9 +10,9 @@ use super::{publisher, status};
 use crate::config::Config;
 use crate::control::{Command, Controls};
 use crate::frame::FrameHub;
-use crate::mqtt::Client;
 use crate::stats::Status;
 use crate::supervise::Supervisor;
+use tars_mqtt::Client;
 
 /// The channels and shared state the service's tasks run on.
 pub(super) struct Wiring {
@@ -95,8 +95,12 @@ pub(super) fn spawn(
         }
     };
     let relay = {
-        let (health, mqtt, hub) = (capture.shared.health(), mqtt.clone(), Arc::clone(hub));
-        move || publisher::relay_camera_health(health.clone(), mqtt.clone(), Arc::clone(&hub))
+        let (health, mqtt) = (capture.shared.health(), mqtt.clone());
+        move || publisher::relay_camera_health(health.clone(), mqtt.clone())
+    };
+    let no_signal = {
+        let (health, hub) = (capture.shared.health(), Arc::clone(hub));
+        move || super::no_signal::follow_camera_health(health.clone(), Arc::clone(&hub))
     };
     let status_tx = wiring.status;
     let wiring_rest = WiringRest {
@@ -107,6 +111,7 @@ pub(super) fn spawn(
         tasks.spawn_restarting("control", apply),
         tasks.spawn_restarting("frame publisher", publish),
         tasks.spawn_restarting("camera health", relay),
+        tasks.spawn_restarting("no signal", no_signal),
         tasks.spawn_restarting("status", move || {
             status::run(status_source.clone(), status_tx.clone())
         }),
@@ -150,7 +155,7 @@ fn spawn_home_assistant(
     let announce = crate::home_assistant::Announce {
         prefix: prefix.clone(),
         client_id: config.client_id.clone(),
-        health_topic: crate::mqtt::topic::health(&config.service_name),
+        health_topic: tars_mqtt::topic::health(&config.service_name),
         frame_topic: config.frame_topic.clone(),
         control_topic: config.control_topic.clone(),
         max_rate_hz: config.fps,

@@ -2,15 +2,17 @@
 //! running service.
 //!
 //! It reads status snapshots (a `watch`) and the frame hub, and sends
-//! [`Command`]s; it never touches the camera or a socket, so it could later
-//! attach to a service in another process through `/status`. It never blocks
+//! [`Command`]s; it never touches the camera or a socket, so the same UI
+//! draws a service in another process (`tars-camera attach`, through
+//! `/status` and `POST /control`: see [`crate::attach`]). It never blocks
 //! the service: commands go with `try_send`, the preview decodes on this task
 //! at `--preview-fps` only.
 //!
 //! - [`state`]: state and input handling; [`event_loop`]: the `select!` loop.
 //! - [`panes`]: one module per pane (drawing and keys); [`layout`], [`help`].
 //! - [`halfblock`]: JPEG → half-block cells, [`color`] for the terminal;
-//!   [`units`]: how numbers read in the panes; [`log`]: the Events pane's tracing layer.
+//!   [`units`]: how numbers read in the panes. The Events pane's lines come
+//!   from [`crate::events`].
 
 use std::io::{self, BufWriter, Stdout, Write};
 use std::panic::PanicHookInfo;
@@ -36,14 +38,12 @@ pub mod event_loop;
 pub mod halfblock;
 pub mod help;
 pub mod layout;
-pub mod log;
 pub mod panes;
 pub mod remote;
 pub mod state;
 pub mod units;
 
 pub use color::ColorMode;
-pub use log::EventLog;
 pub use remote::RemoteView;
 pub use state::{App, Refresh};
 
@@ -58,7 +58,7 @@ pub struct UiLink {
     /// Preview decodes per second at most (`--preview-fps`, default 4).
     pub preview_fps: f64,
     /// Recent log lines for the Events pane.
-    pub events: EventLog,
+    pub events: crate::events::EventLog,
     /// The service's JPEG codec, which also decodes the preview.
     pub codec: crate::encode::Codec,
 }

@@ -14,16 +14,16 @@ use tokio::sync::mpsc::{self, error::TrySendError};
 use super::halfblock::ColorMode;
 use super::help;
 use super::layout;
-use super::log::EventLog;
 use super::panes::controls::{self, ControlsView};
 use super::panes::modes::{self, ModesPicker};
 use super::panes::preview::PreviewPane;
 use super::panes::{self, Action, Hint, View, capture, events, keepalive, mqtt, stream};
 use super::remote::{self, RemoteView};
 use crate::control::Command;
+use crate::events::EventLog;
 use crate::frame::FrameHub;
-use crate::mqtt::LinkState;
 use crate::stats::Status;
+use tars_mqtt::LinkState;
 
 /// How long a note stays in the footer.
 pub const NOTE_TTL: Duration = Duration::from_secs(4);

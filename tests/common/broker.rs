@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use rumqttc::{AsyncClient, Event, Incoming, MqttOptions, QoS};
-use tars_camera::mqtt::{BrokerUrl, ClientConfig, ClientStatus, LinkState};
+use tars_mqtt::{BrokerUrl, ClientConfig, ClientStatus, LinkState};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 

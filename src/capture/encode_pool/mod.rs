@@ -82,7 +82,7 @@ pub struct Job {
     pub transform: Transform,
 }
 
-/// A finished picture, ready to publish: the frame (the publisher numbers
+/// A finished picture, ready to publish: the frame (the sink numbers
 /// it and sets `consecutive_failures`) and when its encoding ran.
 #[derive(Debug)]
 pub struct Encoded {

@@ -1,75 +1,33 @@
-//! The `--file` checks made while the configuration is validated, before
-//! anything starts.
+//! The `--file` check made once the configuration is validated, before
+//! anything starts: the recording is probed here, on the capture side, so
+//! the configuration never calls capture.
 
-use std::path::PathBuf;
+use super::probe::probe;
+use crate::config::{Config, ConfigError, SourceKind};
 
-use super::probe::{ProbeError, probe};
-
-/// Why `--file` is refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum FileOptionError {
-    #[error("required with --source file (a recording: MJPEG file, saved /stream, or folder)")]
-    Missing,
-    #[error("{0}")]
-    Probe(#[from] ProbeError),
-}
-
-/// A recording checked to be playable.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Checked {
-    pub path: PathBuf,
-    /// Size of its first picture.
-    pub size: (u32, u32),
-}
-
-/// With the file source: `--file` given and holding a JPEG. Without: `None`
-/// (a `--file` given anyway is ignored, with a warning).
+/// With the file source: the recording must be playable, and its first
+/// picture's size becomes the configured size (a `--width` / `--height`
+/// that disagrees gets one warning). Other sources pass unchanged. Pass it
+/// to [`crate::config::resolve`].
 ///
 /// # Errors
-/// No `--file`, or a recording that cannot be played.
-pub fn check(
-    file_source: bool,
-    file: Option<PathBuf>,
-    warnings: &mut Vec<String>,
-) -> Result<Option<Checked>, FileOptionError> {
-    match (file_source, file) {
-        (false, None) => Ok(None),
-        (false, Some(path)) => {
-            warnings.push(format!(
-                "--file {} is ignored: it is read only with --source file",
-                path.display()
-            ));
-            Ok(None)
-        }
-        (true, None) => Err(FileOptionError::Missing),
-        (true, Some(path)) => {
-            let recording = probe(&path)?;
-            Ok(Some(Checked {
-                path,
-                size: (recording.width, recording.height),
-            }))
-        }
+/// A recording that cannot be played, as a `--file` error.
+pub fn settle(mut config: Config) -> Result<Config, ConfigError> {
+    let Some(path) = config
+        .file
+        .as_ref()
+        .filter(|_| config.source == SourceKind::File)
+    else {
+        return Ok(config);
+    };
+    let recording = probe(path).map_err(|e| ConfigError::new("--file", e.to_string()))?;
+    let (w, h) = (recording.width, recording.height);
+    if config.size_given && (w, h) != (config.width, config.height) {
+        config.warnings.push(format!(
+            "--width/--height {}x{} ignored: the recording's pictures are {w}x{h}",
+            config.width, config.height
+        ));
     }
-}
-
-/// The picture size: the recording's when there is one (a `--width` /
-/// `--height` that disagrees gets one warning), else the one asked for.
-pub fn size(
-    recorded: Option<(u32, u32)>,
-    width: u32,
-    height: u32,
-    asked: bool,
-    warnings: &mut Vec<String>,
-) -> (u32, u32) {
-    match recorded {
-        Some((w, h)) => {
-            if asked && (w, h) != (width, height) {
-                warnings.push(format!(
-                    "--width/--height {width}x{height} ignored: the recording's pictures are {w}x{h}"
-                ));
-            }
-            (w, h)
-        }
-        None => (width, height),
-    }
+    (config.width, config.height) = (w, h);
+    Ok(config)
 }

@@ -24,6 +24,7 @@ mod probe;
 pub mod scan;
 mod stream;
 
+pub use config::settle;
 pub use folder::FolderFrames;
 pub use probe::{Layout, PROBE_BYTES, ProbeError, Recording, probe};
 pub use stream::StreamFrames;

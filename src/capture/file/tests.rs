@@ -300,6 +300,7 @@ fn probe_finds_the_first_good_frame_behind_junk() {
 #[test]
 fn config_needs_a_playable_file_and_takes_its_size() {
     use crate::config::{Options, validate};
+    let validate = |o: Options| validate(o).and_then(super::settle);
     let dir = temp_dir("config");
     let path = write(&dir.join("clip.mjpeg"), &raw(&clip_frames(1, 96, 64)));
     let options = |file: Option<PathBuf>, width: Option<i64>| Options {

@@ -102,17 +102,18 @@ struct Capture {
     settings: CaptureSettings,
     shared: Arc<CaptureShared>,
     hub: Arc<FrameHub>,
-    pool: EncodePool<Publisher>,
+    pool: EncodePool<HubSink>,
 }
 
-/// Publishes the pool's results in capture order: counters, hub, health.
-struct Publisher {
+/// The pool's sink: puts its results in the hub in capture order, with
+/// the counters and the camera health.
+struct HubSink {
     hub: Arc<FrameHub>,
     shared: Arc<CaptureShared>,
     seq: u64,
 }
 
-impl Sink for Publisher {
+impl Sink for HubSink {
     fn frame(&mut self, encoded: Encoded) {
         self.seq += 1;
         self.shared.encode_failures.store(0, Ordering::Relaxed);
@@ -164,12 +165,12 @@ impl Capture {
         hub: Arc<FrameHub>,
         shared: Arc<CaptureShared>,
     ) -> Self {
-        let publisher = Publisher {
+        let sink = HubSink {
             hub: Arc::clone(&hub),
             shared: Arc::clone(&shared),
             seq: 0,
         };
-        let pool = EncodePool::new(default_workers(), settings.codec.clone(), publisher);
+        let pool = EncodePool::new(default_workers(), settings.codec.clone(), sink);
         Self {
             source,
             desired: settings.controls.clone(),

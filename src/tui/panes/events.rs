@@ -8,7 +8,7 @@ use ratatui::text::Line;
 use ratatui::widgets::{Block, Paragraph};
 use tracing::Level;
 
-use crate::tui::log::EventLine;
+use crate::events::EventLine;
 
 /// Indent of a wrapped line's continuation rows.
 const INDENT: &str = "  ";

@@ -10,8 +10,8 @@ use ratatui::widgets::{Block, Paragraph};
 
 use super::{Action, Hint, View, plain_char};
 use crate::control::Command;
-use crate::mqtt::LinkState;
 use crate::tui::units;
+use tars_mqtt::LinkState;
 
 /// Rows this pane wants, borders included.
 pub const HEIGHT: u16 = 8;

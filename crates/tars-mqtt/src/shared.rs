@@ -29,8 +29,11 @@ pub(crate) enum Command {
 /// An inbound message, as handed to subscription handlers.
 #[derive(Debug, Clone)]
 pub struct Message {
+    /// The topic it was published on.
     pub topic: String,
+    /// The payload as received.
     pub payload: Bytes,
+    /// The QoS it was delivered with.
     pub qos: QoS,
     /// True when the broker delivered a stored retained message.
     pub retain: bool,

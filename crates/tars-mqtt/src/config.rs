@@ -8,13 +8,17 @@ use super::url::BrokerUrl;
 /// Settings of one MQTT client. `ClientConfig::new` fills in the defaults.
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
+    /// The broker to connect to.
     pub url: BrokerUrl,
+    /// The MQTT client identifier (unique per broker).
     pub client_id: String,
     /// Gives `system/health/<name>` and `system/keepalive/<name>`.
     pub service_name: String,
     /// Zero turns the heartbeat off.
     pub heartbeat_interval: Duration,
+    /// The first reconnect delay.
     pub reconnect_min: Duration,
+    /// The longest reconnect delay.
     pub reconnect_max: Duration,
     /// Relative jitter of reconnect delays (0.2 = ±20 %).
     pub reconnect_jitter: f64,
@@ -31,7 +35,9 @@ pub struct ClientConfig {
     pub connect_timeout: Duration,
     /// Requests (publishes, subscribes) queued per connection; beyond, publishes fail at once.
     pub request_capacity: usize,
+    /// How long a seen message key is remembered.
     pub dedup_ttl: Duration,
+    /// How many message keys are remembered at most.
     pub dedup_capacity: usize,
     /// TLS settings for `mqtts://`; `None` uses the system's root certificates.
     pub tls: Option<Arc<rustls::ClientConfig>>,
@@ -39,17 +45,23 @@ pub struct ClientConfig {
 
 /// Defaults from SPEC.md.
 pub const DEFAULT_HEARTBEAT_INTERVAL: Duration = Duration::from_secs(5);
+/// Default of [`ClientConfig::reconnect_min`].
 pub const DEFAULT_RECONNECT_MIN: Duration = Duration::from_millis(500);
+/// Default of [`ClientConfig::reconnect_max`].
 pub const DEFAULT_RECONNECT_MAX: Duration = Duration::from_secs(5);
+/// Default of [`ClientConfig::stable_after`].
 pub const DEFAULT_STABLE_AFTER: Duration = Duration::from_secs(10);
+/// Default of [`ClientConfig::max_packet_bytes`] (8 MiB).
 pub const DEFAULT_MAX_PACKET_BYTES: usize = 8 * 1024 * 1024;
 /// What the connection reads: any packet MQTT allows (a remaining length of
 /// at most 268,435,455 bytes, plus the fixed header). What the broker lets
 /// publishers send (Mosquitto's `message_size_limit`) bounds the memory.
 pub const MAX_INBOUND_PACKET_BYTES: usize = 268_435_455 + 5;
+/// A good bound for [`crate::Client::shutdown`].
 pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(1);
 
 impl ClientConfig {
+    /// Settings for `url` with every limit and timing at its default.
     #[must_use]
     pub fn new(url: BrokerUrl, client_id: &str, service_name: &str) -> ClientConfig {
         ClientConfig {

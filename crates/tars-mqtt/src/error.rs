@@ -23,7 +23,12 @@ pub enum MqttError {
     BadCredentials(String),
     /// The packet exceeds the configured maximum packet size.
     #[error("packet too large: {size} bytes, limit {max} bytes")]
-    PacketTooLarge { size: usize, max: usize },
+    PacketTooLarge {
+        /// The packet's size.
+        size: usize,
+        /// The limit (`ClientConfig::max_packet_bytes`).
+        max: usize,
+    },
     /// TLS setup or handshake failed.
     #[error("TLS: {0}")]
     Tls(String),

@@ -1,4 +1,5 @@
-//! Recent log lines for the Events pane, fed by a `tracing` layer.
+//! Recent log lines, fed by a `tracing` layer: what the UI's Events pane,
+//! `GET /events` and an attached UI show. Knows nothing of the UI.
 //!
 //! While the UI owns the screen nothing may print to it; install
 //! [`EventLog::layer`] instead of a stderr writer. Writers (any thread) hold
@@ -138,9 +139,13 @@ impl<S: Subscriber> Layer<S> for EventLayer {
         let mut fields = Fields::default();
         event.record(&mut fields);
         let target = meta.target();
-        let target = target.strip_prefix("tars_camera::").unwrap_or(target);
+        // `service::…`, `mqtt::…`: short, as the modules are known.
+        let (part, target) = match target.strip_prefix("tars_mqtt") {
+            Some(rest) => ("mqtt", rest),
+            None => ("", target.strip_prefix("tars_camera::").unwrap_or(target)),
+        };
         let mut text = format!(
-            "{} {:<5} {target}: {}",
+            "{} {:<5} {part}{target}: {}",
             clock_utc(),
             meta.level(),
             fields.message
@@ -226,7 +231,7 @@ mod tests {
         let log = EventLog::new(10);
         let subscriber = tracing_subscriber::registry().with(log.layer());
         tracing::subscriber::with_default(subscriber, || {
-            tracing::warn!(target: "tars_camera::mqtt", attempt = 3, "connection refused");
+            tracing::warn!(target: "tars_mqtt", attempt = 3, "connection refused");
         });
         let lines = log.recent(10);
         assert_eq!(lines.len(), 1);

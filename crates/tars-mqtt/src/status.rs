@@ -23,16 +23,21 @@ pub enum LinkState {
 /// Health as last published on `system/health/<name>`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct HealthStatus {
+    /// False for a problem (`camera_error`, `stopped`, …).
     pub ok: bool,
+    /// What happened: `ready`, `stopped`, or the service's own event.
     pub event: String,
+    /// What went wrong, when not ok.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub err: Option<String>,
+    /// Unix time in seconds.
     pub timestamp: f64,
 }
 
 /// Heartbeat timing on `system/keepalive/<name>`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct HeartbeatStatus {
+    /// The configured interval (zero: off).
     pub interval_ms: u64,
     /// Heartbeats published so far (also the last `seq`).
     pub sent: u64,
@@ -51,7 +56,9 @@ pub struct HeartbeatStatus {
 pub struct ClientStatus {
     /// Broker URL with any password removed.
     pub broker: String,
+    /// The MQTT client identifier.
     pub client_id: String,
+    /// Where the connection stands.
     pub state: LinkState,
     /// When the current state began (unix ms).
     pub since_unix_ms: u64,
@@ -77,6 +84,8 @@ pub struct ClientStatus {
     /// Received messages larger than the packet limit: dropped unhandled.
     #[serde(default)]
     pub inbound_too_large: u64,
+    /// Heartbeat timing.
     pub heartbeat: HeartbeatStatus,
+    /// The health last set, if any.
     pub health: Option<HealthStatus>,
 }

@@ -21,6 +21,7 @@ pub struct DedupCache {
 }
 
 impl DedupCache {
+    /// A cache that forgets a key after `ttl` and holds at most `capacity` keys.
     #[must_use]
     pub fn new(ttl: Duration, capacity: usize) -> DedupCache {
         DedupCache {
@@ -54,11 +55,13 @@ impl DedupCache {
             .is_some_and(|t| now.saturating_duration_since(*t) < self.ttl)
     }
 
+    /// How many keys are remembered now.
     #[must_use]
     pub fn len(&self) -> usize {
         self.seen.len()
     }
 
+    /// True when no key is remembered.
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.seen.is_empty()

@@ -15,11 +15,14 @@ pub const MQTTS_PORT: u16 = 8883;
 /// Plain TCP or TLS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scheme {
+    /// `mqtt://`: plain TCP, port 1883 by default.
     Mqtt,
+    /// `mqtts://`: TLS, port 8883 by default.
     Mqtts,
 }
 
 impl Scheme {
+    /// The scheme as written in a URL.
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
@@ -28,6 +31,7 @@ impl Scheme {
         }
     }
 
+    /// The port used when the URL names none.
     #[must_use]
     pub fn default_port(self) -> u16 {
         match self {
@@ -40,20 +44,28 @@ impl Scheme {
 /// Why a broker URL was rejected. Messages never contain the password.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum UrlError {
+    /// No `scheme://`.
     #[error("missing scheme: expected mqtt://host[:port] or mqtts://host[:port]")]
     MissingScheme,
+    /// A scheme other than mqtt or mqtts.
     #[error("unknown scheme `{0}`: expected mqtt or mqtts")]
     UnknownScheme(String),
+    /// Nothing between `//` and the port.
     #[error("missing host: expected mqtt://host[:port]")]
     MissingHost,
+    /// A host that is not a name or an IP address.
     #[error("invalid host `{0}`")]
     BadHost(String),
+    /// A port that is not 1 to 65535.
     #[error("invalid port `{0}`: expected a number from 1 to 65535")]
     BadPort(String),
+    /// `user@` with an empty user.
     #[error("empty user name before `@`")]
     EmptyUser,
+    /// A `%` escape that does not decode to UTF-8.
     #[error("bad percent-encoding in the user name or password")]
     BadEncoding,
+    /// Anything after the port.
     #[error("unexpected path, query or fragment `{0}`: expected mqtt://host[:port]")]
     UnexpectedPath(String),
 }
@@ -61,10 +73,13 @@ pub enum UrlError {
 /// A parsed broker address with optional credentials.
 #[derive(Clone, PartialEq, Eq)]
 pub struct BrokerUrl {
+    /// Plain TCP or TLS.
     pub scheme: Scheme,
     /// Host name or IP address (IPv6 without brackets).
     pub host: String,
+    /// The port (the scheme's default when the URL names none).
     pub port: u16,
+    /// The user name, percent-decoded, if the URL has one.
     pub username: Option<String>,
     password: Option<String>,
 }
@@ -131,6 +146,7 @@ impl BrokerUrl {
         self.password.as_deref()
     }
 
+    /// True for `mqtts://`.
     #[must_use]
     pub fn is_tls(&self) -> bool {
         self.scheme == Scheme::Mqtts

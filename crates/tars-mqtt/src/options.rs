@@ -95,7 +95,7 @@ pub fn roots_config(roots: rustls::RootCertStore) -> Result<rustls::ClientConfig
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mqtt::url::BrokerUrl;
+    use crate::url::BrokerUrl;
 
     #[test]
     fn options_carry_will_limits_and_credentials() {

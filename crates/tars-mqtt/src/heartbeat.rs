@@ -12,10 +12,15 @@ use serde::{Deserialize, Serialize};
 /// The payload on `system/keepalive/<name>`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Heartbeat {
+    /// Always true: a heartbeat says the service is alive.
     pub ok: bool,
+    /// Always `heartbeat`.
     pub event: String,
+    /// Unix time in seconds.
     pub timestamp: f64,
+    /// Counts heartbeats from 1 since the client started.
     pub seq: u64,
+    /// Seconds since the client started.
     pub uptime_s: f64,
 }
 
@@ -38,6 +43,7 @@ impl Schedule {
         }
     }
 
+    /// The time between two heartbeats.
     #[must_use]
     pub fn interval(&self) -> Duration {
         self.interval
@@ -98,6 +104,7 @@ pub struct RoundTrips {
 const MAX_IN_FLIGHT: usize = 16;
 
 impl RoundTrips {
+    /// Notes that heartbeat `seq` was published at `at`.
     pub fn sent(&mut self, seq: u64, at: Instant) {
         self.in_flight.push_back((seq, at));
         while self.in_flight.len() > MAX_IN_FLIGHT {

@@ -51,6 +51,7 @@ impl Client {
         self.shared.status.subscribe()
     }
 
+    /// True while a connection is up (CONNACK received, not yet lost).
     #[must_use]
     pub fn is_connected(&self) -> bool {
         self.shared.lock().link.is_some()
