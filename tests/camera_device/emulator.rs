@@ -27,7 +27,7 @@ struct PollFd {
     reason = "poll(2) with its revents, which std does not offer"
 )]
 unsafe extern "C" {
-    fn poll(fds: *mut PollFd, nfds: u64, timeout: i32) -> i32;
+    fn poll(fds: *mut PollFd, nfds: std::ffi::c_ulong, timeout: i32) -> i32;
 }
 
 const POLLIN: i16 = 0x001;
