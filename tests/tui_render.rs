@@ -168,6 +168,12 @@ fn capture_pane_shows_measured_against_target_and_the_failures() {
     let spark_row: String = text(&buf).lines().nth(3).expect("row").chars().collect();
     assert!(spark_row.contains('█'), "sparkline row: {spark_row:?}");
     assert_eq!(colour_of(&buf, "29.8"), Color::Green, "on target is green");
+    // At 80 columns (a 38-wide pane) a long path keeps its file name.
+    let mut long = status();
+    long.encoder.last_saved =
+        Some("/var/lib/tars-camera/snapshots/snapshot-20261204-181500-000123.jpg".into());
+    let narrow = pane(capture::render, 38, capture::HEIGHT, &long, Duration::ZERO);
+    assert_shows(&narrow, &["saved …ot-20261204-181500-000123.jpg"]);
 }
 
 #[test]
@@ -179,15 +185,15 @@ fn stream_pane_shows_address_clients_and_rates() {
         &[
             " Stream ",
             "http://0.0.0.0:8080/stream",
-            "clients 2/16",
-            "dropped 3",
+            "clients 2/16  auth basic",
             "3.9 fps  1.2 MB/s  conns 5/64",
         ],
     );
-    // A wide terminal shows the rest: refused connections and the auth mode.
+    // A wide terminal shows the rest: the stalled and refused counts.
     let wide = pane(stream::render, 80, stream::HEIGHT, &s, Duration::ZERO);
     let t = text(&wide);
-    assert!(t.contains("conns 5/64  refused 0  auth basic"), "{t}");
+    assert!(t.contains("auth basic  dropped 3  rejected 0"), "{t}");
+    assert!(t.contains("conns 5/64  refused 0"), "{t}");
 }
 
 #[test]
@@ -784,3 +790,27 @@ mod controls_view {
 }
 #[path = "tui_render/modes_view.rs"]
 mod modes_view;
+
+#[test]
+fn attached_and_unreachable_a_key_says_it_was_not_sent() {
+    use crossterm::event::{KeyCode, KeyEvent};
+    use tars_camera::tui::remote::RemoteView;
+    let (tx, mut rx) = mpsc::channel(8);
+    let mut app = App::new(
+        status(),
+        Arc::new(FrameHub::new()),
+        tx,
+        4.0,
+        EventLog::new(10),
+        ColorMode::TrueColor,
+    );
+    let remote = RemoteView::new("http://10.0.0.7:8080");
+    remote.failed(Instant::now(), Duration::from_secs(2), "connection refused");
+    app.attach(remote);
+    app.on_key(&KeyEvent::from(KeyCode::Char('+')), Instant::now());
+    assert!(rx.try_recv().is_err(), "nothing sent while unreachable");
+    assert_eq!(
+        app.note(),
+        Some("quality +5 not sent: http://10.0.0.7:8080 does not answer")
+    );
+}

@@ -59,7 +59,7 @@ impl Announce {
                 extra["command_topic"] = json!(control);
                 extra["state_topic"] = json!(state);
                 extra["entity_category"] = json!("config");
-                self.entity(component, &object, &c.label, extra)
+                self.entity(component, &object, Some(&c.label), extra)
             })
             .collect()
     }

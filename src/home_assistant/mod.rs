@@ -78,7 +78,7 @@ impl Announce {
         let mut out = vec![self.entity(
             "camera",
             "camera",
-            "Camera",
+            None,
             json!({"topic": jpeg_topic(&self.frame_topic)}),
         )];
         out.extend(self.sensors());
@@ -90,11 +90,21 @@ impl Announce {
 
     /// One entity's discovery message: what every entity of the device
     /// shares, plus `extra`.
-    fn entity(&self, component: &str, object: &str, name: &str, extra: Value) -> (String, Value) {
+    /// `name` `None` is the device's main entity, named after the device.
+    fn entity(
+        &self,
+        component: &str,
+        object: &str,
+        name: Option<&str>,
+        extra: Value,
+    ) -> (String, Value) {
         let node = node_id(&self.client_id);
         let mut payload = json!({
             "name": name,
             "unique_id": format!("{node}_{object}"),
+            // `default_entity_id` since Home Assistant 2025.10, `object_id`
+            // before it (deprecated, still read until 2026.4).
+            "default_entity_id": format!("{component}.{node}_{object}"),
             "object_id": format!("{node}_{object}"),
             "device": {
                 "identifiers": [node.clone()],
@@ -159,7 +169,7 @@ impl Announce {
                 if let Some(device_class) = device_class {
                     extra["device_class"] = json!(device_class);
                 }
-                self.entity("sensor", object, name, extra)
+                self.entity("sensor", object, Some(name), extra)
             })
             .collect()
     }
@@ -172,7 +182,7 @@ impl Announce {
             self.entity(
                 "number",
                 "jpeg_quality",
-                "JPEG quality",
+                Some("JPEG quality"),
                 json!({
                     "command_topic": control,
                     "command_template": "{\"quality\": {{ value | int }}}",
@@ -184,20 +194,22 @@ impl Announce {
             self.entity(
                 "number",
                 "mqtt_rate",
-                "MQTT frame rate",
+                Some("MQTT frame rate"),
                 json!({
                     "command_topic": control,
                     "command_template": "{\"mqtt_rate\": {{ value }}}",
                     "state_topic": state,
                     "value_template": "{{ value_json.mqtt_rate }}",
-                    "min": 0, "max": self.max_rate_hz, "step": 0.5,
+                    // Every rate of the keys' ladder (0.2, 0.5, 1, 2 …) is
+                    // a whole number of steps.
+                    "min": 0, "max": self.max_rate_hz, "step": 0.1,
                     "unit_of_measurement": "Hz", "mode": "box",
                 }),
             ),
             self.entity(
                 "switch",
                 "pause",
-                "Pause MQTT frames",
+                Some("Pause MQTT frames"),
                 json!({
                     "command_topic": control,
                     "payload_on": "{\"paused\": true}",

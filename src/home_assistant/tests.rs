@@ -41,6 +41,16 @@ fn every_message_has_what_home_assistant_requires() {
         {
             assert!(payload.get(key).is_some(), "{topic} lacks {key}");
         }
+        let object = format!("tars-camera_{}", parts[3]);
+        assert_eq!(payload["unique_id"], json!(object), "{topic}");
+        assert_eq!(payload["object_id"], json!(object), "{topic}");
+        assert_eq!(
+            payload["default_entity_id"],
+            json!(format!("{}.{object}", parts[1])),
+            "{topic}: the domain, then the object id"
+        );
+        // The camera is the device's main entity: named after the device.
+        assert_eq!(payload["name"].is_null(), parts[1] == "camera", "{topic}");
         let device = &payload["device"];
         assert_eq!(device["identifiers"], json!(["tars-camera"]));
         for key in ["name", "model", "sw_version"] {
@@ -208,5 +218,22 @@ fn camera_controls_become_entities_that_read_the_state() {
             .and_then(|rest| rest.split([' ', '}']).next())
             .expect("a control key");
         assert!(s["controls"].get(key).is_some(), "state lacks {key}");
+    }
+}
+
+#[test]
+fn the_rate_number_reaches_every_rate_of_the_keys() {
+    let messages = announce(Some("camera/control")).messages();
+    let (_, rate) = messages
+        .iter()
+        .find(|(topic, _)| topic.ends_with("/number/tars-camera/mqtt_rate/config"))
+        .expect("the MQTT rate number");
+    let step = rate["step"].as_f64().expect("a step");
+    for r in crate::control::RATE_STEPS_HZ {
+        let steps = r / step;
+        assert!(
+            (steps - steps.round()).abs() < 1e-9,
+            "{r} Hz is not a whole number of {step} steps"
+        );
     }
 }

@@ -237,6 +237,11 @@ impl App {
 
     /// Send `command`; the note says `what` was asked, or why it was not sent.
     fn send(&mut self, command: Command, what: String, now: Instant) -> bool {
+        if let Some(remote) = self.remote.as_ref().filter(|r| r.down_since().is_some()) {
+            let note = format!("{what} not sent: {} does not answer", remote.url());
+            self.set_note(note, now);
+            return false;
+        }
         match self.commands.try_send(command) {
             Ok(()) => {
                 self.set_note(what, now);

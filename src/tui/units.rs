@@ -86,9 +86,30 @@ pub fn clip(text: &str, max: usize) -> String {
     out
 }
 
+/// Keep the end of `text` (a path's file name) in at most `max`
+/// characters, starting with `…` when cut.
+#[must_use]
+pub fn clip_left(text: &str, max: usize) -> String {
+    let n = text.chars().count();
+    if n <= max {
+        return text.to_owned();
+    }
+    let keep = max.saturating_sub(1);
+    let mut out = String::from("…");
+    out.extend(text.chars().skip(n - keep));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_path_keeps_its_end() {
+        assert_eq!(clip_left("/var/lib/snap-0001.jpg", 14), "…snap-0001.jpg");
+        assert_eq!(clip_left("short.jpg", 14), "short.jpg");
+        assert_eq!(clip_left("abc", 0), "…");
+    }
 
     #[test]
     fn sizes_and_rates_read_naturally() {

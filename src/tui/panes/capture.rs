@@ -92,7 +92,9 @@ fn source_line(c: &CaptureStatus) -> String {
 
 /// The text lines above and below the sparkline.
 #[must_use]
-pub fn lines(view: &View) -> (Vec<Line<'static>>, Vec<Line<'static>>) {
+/// The lines above and below the sparkline, for a pane `width` characters
+/// wide inside its border (a saved file's path keeps its name).
+pub fn lines(view: &View, width: usize) -> (Vec<Line<'static>>, Vec<Line<'static>>) {
     let c = &view.status.capture;
     let e = &view.status.encoder;
     let fps = Line::from(vec![
@@ -152,7 +154,10 @@ pub fn lines(view: &View) -> (Vec<Line<'static>>, Vec<Line<'static>>) {
     let saved = match &e.last_saved {
         Some(path) => Line::from(vec![
             "saved ".into(),
-            Span::styled(path.clone(), Style::new().cyan()),
+            Span::styled(
+                units::clip_left(path, width.saturating_sub(6)),
+                Style::new().cyan(),
+            ),
         ]),
         None => Line::from("saved – (s saves a snapshot)").dim(),
     };
@@ -213,7 +218,7 @@ pub fn render(frame: &mut Frame, area: Rect, view: &View) {
     let block = Block::bordered().title(" Capture ");
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let (head, tail) = lines(view);
+    let (head, tail) = lines(view, usize::from(inner.width));
     let head_h = u16::try_from(head.len()).unwrap_or(u16::MAX);
     let [head_area, spark_area, tail_area] = Layout::vertical([
         Constraint::Length(head_h),
@@ -249,7 +254,7 @@ mod tests {
     #[test]
     fn failed_tasks_show_as_a_red_line_only_when_there_are_any() {
         let mut status = Status::default();
-        let (_, tail) = lines(&View::fresh(&status));
+        let (_, tail) = lines(&View::fresh(&status), 80);
         let quiet = tail.len();
         status.tasks = TasksStatus {
             failures: 2,
@@ -261,7 +266,7 @@ mod tests {
                 ..TaskStatus::default()
             }],
         };
-        let (_, tail) = lines(&View::fresh(&status));
+        let (_, tail) = lines(&View::fresh(&status), 80);
         assert_eq!(tail.len(), quiet + 1);
         let last = tail.last().map(ToString::to_string).unwrap_or_default();
         assert_eq!(last, "tasks failed frame publisher ×2 (running)");

@@ -17,7 +17,13 @@ pub const HEIGHT: u16 = 5;
 #[must_use]
 pub fn lines(view: &View) -> Vec<Line<'static>> {
     let s = &view.status.stream;
-    let clients = format!("clients {}/{}", s.clients, s.max_clients);
+    let auth = if s.auth.is_empty() {
+        "–"
+    } else {
+        s.auth.as_str()
+    };
+    // Who may watch comes before the counters: a narrow pane cuts those.
+    let clients = format!("clients {}/{}  auth {auth}", s.clients, s.max_clients);
     let counts = format!("  dropped {}  rejected {}", s.dropped_stalled, s.rejected);
     let clients = if s.max_clients > 0 && s.clients >= s.max_clients {
         Line::from(vec![clients.yellow(), counts.into()])
@@ -25,11 +31,6 @@ pub fn lines(view: &View) -> Vec<Line<'static>> {
         Line::from(format!("{clients}{counts}"))
     };
     let connections = format!("conns {}/{}", s.connections, s.max_connections);
-    let auth = if s.auth.is_empty() {
-        "–"
-    } else {
-        s.auth.as_str()
-    };
     let traffic = Line::from(vec![
         format!(
             "{:.1} fps  {}  ",
@@ -42,7 +43,7 @@ pub fn lines(view: &View) -> Vec<Line<'static>> {
         } else {
             connections.into()
         },
-        format!("  refused {}  auth {auth}", s.refused_connections).into(),
+        format!("  refused {}", s.refused_connections).into(),
     ]);
     vec![
         Line::from(if s.address.is_empty() {
