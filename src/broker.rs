@@ -194,6 +194,16 @@ pub fn spawn_embedded_preferring(host: &str, preferred: u16) -> Result<SocketAdd
     }
 }
 
+/// The embedded broker on `host:port` exactly (0: any free port); an
+/// error naming the port when it is taken.
+///
+/// # Errors
+/// The host does not resolve, the port is taken, or the broker failed.
+pub fn spawn_embedded_on(host: &str, port: u16) -> Result<SocketAddr, BrokerError> {
+    let ip = resolve(host)?;
+    start_on(pick_addr(ip, port, false)?)
+}
+
 fn start_on(addr: SocketAddr) -> Result<SocketAddr, BrokerError> {
     let thread = start_thread(addr)?;
     wait_accepting(addr, &thread)?;

@@ -55,8 +55,9 @@ impl fmt::Display for SourceKind {
 pub enum BrokerChoice {
     /// An external broker at this URL.
     External(BrokerUrl),
-    /// The broker inside this process (`--demo`).
-    Embedded,
+    /// The broker inside this process (`--demo`): on this port (0: any
+    /// free one), or `None` for 1883, a free port when 1883 is taken.
+    Embedded(Option<u16>),
 }
 
 /// The validated configuration the service runs with.

@@ -63,6 +63,9 @@ pub struct Options {
     /// Broker: mqtt://[user[:pass]@]host[:port] or mqtts:// [default: mqtt://127.0.0.1:1883]
     #[arg(long, env = "MQTT_URL", value_name = "URL", hide_env_values = true)]
     pub mqtt_url: Option<String>,
+    /// With --demo: the embedded broker's port; 0 = any free port [default: 1883, or a free port when it is taken]
+    #[arg(long, env = "CAMERA_BROKER_PORT", allow_negative_numbers = true)]
+    pub broker_port: Option<i64>,
     /// MQTT client id [default: tars-camera]
     #[arg(long, env = "MQTT_CLIENT_ID")]
     pub client_id: Option<String>,
@@ -179,6 +182,7 @@ impl Options {
             flip_h,
             flip_v,
             mqtt_url,
+            broker_port,
             client_id,
             frame_topic,
             control_topic,

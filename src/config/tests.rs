@@ -287,7 +287,7 @@ fn a_missing_file_is_an_error_naming_config() {
 fn demo_means_test_pattern_and_embedded_broker() {
     let c = parse(&["--demo"]).expect("valid");
     assert_eq!(c.source, SourceKind::TestPattern);
-    assert_eq!(c.broker, BrokerChoice::Embedded);
+    assert_eq!(c.broker, BrokerChoice::Embedded(None));
     let c = parse(&["--demo", "--mqtt-url", "mqtt://10.0.0.2"]).expect("valid");
     assert_eq!(
         c.broker,

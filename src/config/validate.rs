@@ -175,8 +175,24 @@ fn rotation(v: Option<i64>) -> Result<u16, ConfigError> {
 }
 
 fn broker(o: &Options) -> Result<BrokerChoice, ConfigError> {
+    let port = match o.broker_port {
+        None => None,
+        Some(_) if !o.demo || o.mqtt_url.is_some() => {
+            return Err(ConfigError::new(
+                "--broker-port",
+                "is the embedded broker's port: only with --demo and without --mqtt-url".to_owned(),
+            ));
+        }
+        Some(_) => Some(int_in(
+            "--broker-port",
+            o.broker_port,
+            1883,
+            (0, 65535),
+            "",
+        )?),
+    };
     if o.demo && o.mqtt_url.is_none() {
-        return Ok(BrokerChoice::Embedded);
+        return Ok(BrokerChoice::Embedded(port));
     }
     let text = o.mqtt_url.as_deref().unwrap_or("mqtt://127.0.0.1:1883");
     BrokerUrl::parse(text)

@@ -115,8 +115,8 @@ async fn connect_mqtt(
 ) -> Result<MqttParts, StartError> {
     let (url, embedded) = match &config.broker {
         BrokerChoice::External(url) => (url.clone(), None),
-        BrokerChoice::Embedded => {
-            let addr = broker::start_embedded().await?;
+        BrokerChoice::Embedded(port) => {
+            let addr = broker::start_embedded(*port).await?;
             let url = BrokerUrl::new(tars_mqtt::Scheme::Mqtt, &addr.ip().to_string(), addr.port());
             (url, Some(addr.to_string()))
         }

@@ -40,6 +40,16 @@ fn bad_options_exit_2_naming_the_option() {
         ),
         (&["--mqtt-url", "http://x"], &[], "--mqtt-url"),
         (
+            &["--broker-port", "1884"],
+            &[],
+            "--broker-port: is the embedded broker's port: only with --demo",
+        ),
+        (
+            &["--demo", "--broker-port", "70000"],
+            &[],
+            "--broker-port: must be 0 to 65535",
+        ),
+        (
             &[],
             &[("CAMERA_QUALITY", "0")],
             "CAMERA_QUALITY=0: must be 1 to 100",
@@ -88,6 +98,41 @@ fn an_http_port_in_use_exits_2() {
     assert_eq!(code, Some(2), "{err}");
     assert!(
         err.contains("--http-port") && err.contains("already in use"),
+        "{err}"
+    );
+}
+
+#[test]
+fn demo_runs_its_broker_on_the_port_asked() {
+    let free = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = free.local_addr().expect("addr").port();
+    drop(free);
+    let mut svc = Running::headless(&["--demo", "--broker-port", &port.to_string()], &[]);
+    let addr = svc.http_addr();
+    let broker = eventually(Duration::from_secs(10), || {
+        let s = status_json(addr);
+        (s["mqtt"]["state"] == "connected").then(|| s["mqtt"]["embedded_broker"].clone())
+    })
+    .expect("connected to the embedded broker");
+    assert_eq!(broker, format!("127.0.0.1:{port}"));
+    drop(svc);
+    // Taken: said so, naming the option.
+    let taken = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = taken.local_addr().expect("addr").port().to_string();
+    let (code, err) = common::run(
+        &[
+            "--demo",
+            "--no-tui",
+            "--http-port",
+            "0",
+            "--broker-port",
+            &port,
+        ],
+        &[],
+    );
+    assert_ne!(code, Some(0), "{err}");
+    assert!(
+        err.contains(&format!("--broker-port {port}")) && err.contains("already in use"),
         "{err}"
     );
 }

@@ -215,7 +215,10 @@ async fn killed_process_leaves_retained_offline(kind: BrokerKind) {
     let broker = start_broker(kind);
     let mut observer = Observer::connect(broker.port, &["system/health/child"]).await;
     let mut child = common::command_of(&std::env::current_exe().expect("test exe"))
-        .args(["--exact", &common::test_path(module_path!(), "helper_child_client")])
+        .args([
+            "--exact",
+            &common::test_path(module_path!(), "helper_child_client"),
+        ])
         .args(["--ignored", "--nocapture"])
         .env("TARS_MQTT_CHILD_URL", broker.url())
         .stdout(std::process::Stdio::null())
