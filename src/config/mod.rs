@@ -148,4 +148,6 @@ pub fn resolve(
 }
 
 #[cfg(test)]
+mod docs_tests;
+#[cfg(test)]
 mod tests;
