@@ -149,4 +149,6 @@ pub fn resolve(
 }
 
 #[cfg(test)]
+mod docs_tests;
+#[cfg(test)]
 mod tests;

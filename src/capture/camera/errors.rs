@@ -1,5 +1,5 @@
 //! What a failed open or read of the camera is called: the errno the
-//! kernel gave, said in the words README's camera steps use.
+//! kernel gave, said in the words of the camera checks in docs/cameras.md.
 
 use std::io;
 
