@@ -164,7 +164,7 @@ fn slow_request_heads_do_not_starve_other_clients() {
         &["--width", "320", "--height", "240"],
         // Room for every slow client: with fewer slots than slow clients,
         // the slowest heads are closed to make room, but a burst of slow
-        // reconnects can still fill the slots for a moment (see README).
+        // reconnects can still fill the slots for a moment (see docs/security.md).
         &[("CAMERA_MAX_CONNECTIONS", "256")],
     );
     let addr = svc.http_addr();

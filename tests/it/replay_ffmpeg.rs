@@ -124,7 +124,7 @@ fn ffmpeg_footage_plays_as_raw_mjpeg_as_a_folder_and_as_a_capture_of_stream() {
         assert_eq!(status["capture"]["height"], 240);
         assert_eq!(status["capture"]["total_failures"], 0, "{status}");
         if path == &clip {
-            // Record our own /stream of it, as the README says to.
+            // Record our own /stream of it, as docs/replay.md says to.
             let mut capture = capture_stream(addr, 2.0);
             // However the time cut it, end it inside its last frame.
             let last = capture

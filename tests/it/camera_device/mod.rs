@@ -2,8 +2,8 @@
 //! loaded with `LD_PRELOAD`): the camera code runs unchanged, through
 //! `open`, the V4L2 ioctls, `mmap` and `poll`, on a uvcvideo webcam (with
 //! its metadata node) or the Raspberry Pi's bcm2835-v4l2, plugged,
-//! unplugged and faulted by the test. These follow the README's "Testing
-//! on a real camera" steps.
+//! unplugged and faulted by the test. These follow the checks of a real
+//! camera in docs/cameras.md, "Tested against emulated cameras".
 //!
 //! Modules by area: [`listing`] `list-cameras`; [`pictures`] what reaches
 //! `/stream` and `/snapshot` (passthrough, raw formats, damaged frames);

@@ -252,7 +252,7 @@ fn truncated_frames_are_never_served() {
     only_good_frames_served("truncated", "truncate_every=2\n", &[]);
 }
 
-/// Damaged scan data is found by a decode with libjpeg-turbo (README,
+/// Damaged scan data is found by a decode with libjpeg-turbo (docs/cameras.md,
 /// "Damaged camera frames"); where libturbojpeg.so.0 is missing the check
 /// is off by design, and there is nothing to test.
 #[test]
