@@ -44,6 +44,11 @@ fn info(device: &Device, d: &Description) -> Option<ControlInfo> {
     let write_only = d.flags.contains(Flags::WRITE_ONLY);
     let value = if write_only {
         d.default
+    } else if kind == ControlKind::IntegerMenu {
+        guard("reading a control", || {
+            super::driver::integer_menu_value(device, d.id)
+        })
+        .unwrap_or(d.default)
     } else {
         match guard("reading a control", || device.control(d.id)) {
             Ok(Control {

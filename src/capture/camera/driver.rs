@@ -59,3 +59,52 @@ pub(super) fn new_stream(device: &Device, timeout_ms: u64) -> io::Result<MmapStr
     stream.set_timeout(Duration::from_millis(timeout_ms.min(i32::MAX as u64)));
     Ok(stream)
 }
+
+/// `struct v4l2_ext_controls` as `<linux/videodev2.h>` lays it out (the
+/// `v4l` crate keeps its own copy private).
+#[repr(C)]
+struct ExtControls {
+    which: u32,
+    count: u32,
+    error_idx: u32,
+    request_fd: i32,
+    reserved: [u32; 1],
+    controls: *mut v4l::v4l_sys::v4l2_ext_control,
+}
+
+/// The current value of an integer-menu control (its item's index), which
+/// `v4l`'s `Device::control` refuses to read: one `VIDIOC_G_EXT_CTRLS`.
+///
+/// # Errors
+/// The driver refused the read.
+#[expect(
+    unsafe_code,
+    reason = "one ioctl with the kernel's structs; the v4l crate has no call for this type"
+)]
+pub(super) fn integer_menu_value(device: &Device, id: u32) -> io::Result<i64> {
+    // SAFETY: v4l2_ext_control is plain data (integers and a union of an
+    // integer and pointers) for which all-zero is the C callers' memset.
+    let mut control: v4l::v4l_sys::v4l2_ext_control = unsafe { std::mem::zeroed() };
+    control.id = id;
+    let mut controls = ExtControls {
+        which: 0,
+        count: 1,
+        error_idx: 0,
+        request_fd: 0,
+        reserved: [0],
+        controls: &raw mut control,
+    };
+    // SAFETY: VIDIOC_G_EXT_CTRLS takes a v4l2_ext_controls, laid out as
+    // `ExtControls`, whose `controls` points at one live v4l2_ext_control;
+    // the driver writes only into those two for the call's length.
+    unsafe {
+        v4l::v4l2::ioctl(
+            device.handle().fd(),
+            v4l::v4l2::vidioc::VIDIOC_G_EXT_CTRLS,
+            (&raw mut controls).cast::<std::ffi::c_void>(),
+        )?;
+    }
+    // SAFETY: an integer-menu control's value is the 32-bit `value` member
+    // (its payload is not a pointer: `size` stays 0).
+    Ok(i64::from(unsafe { control.__bindgen_anon_1.value }))
+}

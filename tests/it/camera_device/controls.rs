@@ -276,3 +276,37 @@ fn mqtt_control_sets_controls_and_reports_the_result() {
     assert!(wait_held(&cam, "saturation", "40"));
     assert!(wait_held(&cam, "white_balance_automatic", "0"));
 }
+
+#[test]
+fn an_integer_menu_control_shows_the_value_the_driver_holds() {
+    // bcm2835-v4l2's ISO: an integer menu (0, 100000 … 800000) whose value
+    // the V4L2 library cannot read by itself.
+    let cams = FakeCameras::new("ctl-intmenu");
+    cams.plug(0, "profile=bcm2835\nformats=YUYV\n");
+    let args = [
+        "--device", "0", "--width", "320", "--height", "240", "--fps", "15",
+    ];
+    let (_service, addr) = Service::start(&cams, &args);
+    let iso = eventually(Duration::from_secs(10), || control(addr, "iso_sensitivity"))
+        .expect("GET /controls lists iso_sensitivity");
+    assert_eq!(
+        (&iso["type"], &iso["value"]),
+        (&Value::from("integer_menu"), &Value::from(0)),
+        "{iso}"
+    );
+    let r = post(
+        addr,
+        "/control",
+        &controls_body(r#"{"iso_sensitivity_auto": "manual", "iso_sensitivity": "400000"}"#),
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(
+        cams.device_state(0, "iso_sensitivity").as_deref(),
+        Some("3")
+    );
+    let shown = eventually(Duration::from_secs(5), || {
+        control(addr, "iso_sensitivity").filter(|c| c["value"] == 3)
+    });
+    assert!(shown.is_some(), "the value read back from the driver");
+}
