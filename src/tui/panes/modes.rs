@@ -123,6 +123,9 @@ type Outcome = Result<Applied, ControlError>;
 pub struct ModesPicker {
     open: bool,
     selected: usize,
+    /// The selection is on the mode in use or where the keys moved it
+    /// (attached, the modes arrive a moment after the view opens).
+    placed: bool,
     table: TableState,
     last: Option<String>,
     replies_tx: mpsc::Sender<Outcome>,
@@ -135,6 +138,7 @@ impl Default for ModesPicker {
         Self {
             open: false,
             selected: 0,
+            placed: false,
             table: TableState::default(),
             last: None,
             replies_tx,
@@ -152,20 +156,29 @@ impl ModesPicker {
     /// Open on the mode in use, or close.
     pub fn set_open(&mut self, open: bool, view: &ModesView) {
         self.open = open;
-        if open {
-            self.selected = choices(view)
-                .iter()
-                .position(|(c, _)| in_use(c, view))
-                .unwrap_or(0);
+        self.placed = false;
+        self.place(view);
+    }
+
+    /// Put the selection on the mode in use, once it is known.
+    fn place(&mut self, view: &ModesView) {
+        if self.placed {
+            return;
+        }
+        if let Some(i) = choices(view).iter().position(|(c, _)| in_use(c, view)) {
+            self.selected = i;
+            self.placed = true;
         }
     }
 
     /// Move the selection by `delta` rows, stopping at the ends.
     pub fn move_by(&mut self, view: &ModesView, delta: i32) {
+        self.place(view);
         let n = choices(view).len();
         if n == 0 {
             return;
         }
+        self.placed = true;
         self.selected = self
             .selected
             .saturating_add_signed(isize::try_from(delta).unwrap_or(0))
@@ -233,6 +246,7 @@ impl ModesPicker {
 
     /// The list, the mode in use marked, and the last result under it.
     pub fn render(&mut self, frame: &mut Frame, area: Rect, view: &ModesView) {
+        self.place(view);
         let cur = &view.current;
         let block = Block::bordered().title(format!(
             " Modes {}: {}x{} {} at {} fps ",

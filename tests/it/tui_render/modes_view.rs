@@ -118,3 +118,22 @@ fn a_fixed_source_says_so_and_o_asks_for_a_quarter_turn() {
     assert!(hints.iter().any(|h| h.keys == "o"), "{hints:?}");
     assert!(hints.iter().any(|h| h.keys == "m"), "{hints:?}");
 }
+
+#[test]
+fn modes_that_arrive_after_the_view_opened_select_the_one_in_use() {
+    // Attached, `/modes` is read once the view is open.
+    let (mut app, _rx) = app_with(ModesView::default());
+    press(&mut app, KeyCode::Char('m'));
+    let mut s = app.status().clone();
+    s.modes = webcam_modes();
+    app.on_status(s, Instant::now());
+    let t = text(&draw_app(&mut app, 100, 20));
+    let selected = t
+        .lines()
+        .find(|l| l.contains("> "))
+        .unwrap_or_else(|| panic!("no selection:\n{t}"));
+    assert!(
+        selected.contains("640x480 at 30 fps") && selected.contains("in use"),
+        "{t}"
+    );
+}
