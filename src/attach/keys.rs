@@ -225,18 +225,49 @@ async fn apply(
     })
 }
 
+/// How long a value the service just confirmed is trusted over `/status`,
+/// which may have been taken before the change (it is refreshed a few
+/// times a second).
+const ANSWER_FRESH: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The quality and rotation the service last confirmed, and when.
+#[derive(Debug, Default)]
+struct Confirmed {
+    quality: Option<(u8, std::time::Instant)>,
+    rotation: Option<(u16, std::time::Instant)>,
+}
+
+impl Confirmed {
+    /// `status` with the values confirmed within [`ANSWER_FRESH`], so two
+    /// quick keys make two steps even when a poll brought an older status
+    /// in between.
+    fn over(&self, status: &Status) -> Status {
+        let mut s = status.clone();
+        let fresh = |at: std::time::Instant| at.elapsed() < ANSWER_FRESH;
+        if let Some((q, _)) = self.quality.filter(|(_, at)| fresh(*at)) {
+            s.encoder.quality = q;
+        }
+        if let Some((r, _)) = self.rotation.filter(|(_, at)| fresh(*at)) {
+            s.capture.rotation = r;
+        }
+        s
+    }
+}
+
 /// Send the commands as they come, one at a time, until the channel closes.
 pub(super) async fn send_commands(
     target: Target,
     mut commands: mpsc::Receiver<Command>,
     status: Arc<watch::Sender<Status>>,
 ) {
+    let mut confirmed = Confirmed::default();
     while let Some(command) = commands.recv().await {
         if let Command::Apply(request, reply) = &command {
             reply.send(apply(&target, request, &status).await);
             continue;
         }
-        let Some(body) = body_for(&command, &status.borrow()) else {
+        let shown = confirmed.over(&status.borrow());
+        let Some(body) = body_for(&command, &shown) else {
             continue;
         };
         let answer = match post(&target, &body).await {
@@ -251,13 +282,22 @@ pub(super) async fn send_commands(
             }
         };
         let now = &answer["status"];
-        let turned = answer["applied"]["mode"]["rotation"].as_u64();
+        let turned = answer["applied"]["mode"]["rotation"]
+            .as_u64()
+            .and_then(|r| u16::try_from(r).ok());
+        let quality = now["quality"].as_u64().and_then(|q| u8::try_from(q).ok());
+        let at = std::time::Instant::now();
+        if let Some(r) = turned {
+            confirmed.rotation = Some((r, at));
+        }
+        if let Some(q) = quality {
+            confirmed.quality = Some((q, at));
+        }
         status.send_modify(|s| {
-            // So two quick `o` make two quarter turns.
-            if let Some(r) = turned.and_then(|r| u16::try_from(r).ok()) {
+            if let Some(r) = turned {
                 s.capture.rotation = r;
             }
-            if let Some(q) = now["quality"].as_u64().and_then(|q| u8::try_from(q).ok()) {
+            if let Some(q) = quality {
                 s.encoder.quality = q;
             }
             if let Some(r) = now["mqtt_rate"].as_f64() {
@@ -320,6 +360,29 @@ mod tests {
                 .as_deref(),
             Some(r#"{"rotation":0}"#)
         );
+    }
+
+    #[test]
+    fn a_value_just_confirmed_beats_an_older_status() {
+        let mut status = Status::default();
+        status.capture.rotation = 0;
+        status.encoder.quality = 80;
+        let now = std::time::Instant::now();
+        let confirmed = Confirmed {
+            quality: Some((85, now)),
+            rotation: Some((90, now)),
+        };
+        let shown = confirmed.over(&status);
+        assert_eq!((shown.encoder.quality, shown.capture.rotation), (85, 90));
+        let body = body_for(&Command::Rotate, &shown).map(|v| v.to_string());
+        assert_eq!(body.as_deref(), Some(r#"{"rotation":180}"#));
+        let old = now.checked_sub(ANSWER_FRESH * 2).unwrap_or(now);
+        let stale = Confirmed {
+            quality: Some((85, old)),
+            rotation: Some((90, old)),
+        };
+        let shown = stale.over(&status);
+        assert_eq!((shown.encoder.quality, shown.capture.rotation), (80, 0));
     }
 
     #[test]
