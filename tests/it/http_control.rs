@@ -361,6 +361,11 @@ fn without_auth_other_hosts_get_403_saying_how_to_allow_it() {
 fn a_rate_too_small_to_schedule_is_refused_and_frames_keep_flowing() {
     let (_svc, addr) = demo(&[]);
     let published = || status_json(addr)["mqtt"]["frames_published"].as_u64();
+    // Frames go out once the link is up (slow to come under an emulator).
+    eventually(Duration::from_secs(15), || {
+        (status_json(addr)["mqtt"]["state"] == "connected").then_some(())
+    })
+    .expect("connected to the embedded broker");
     for body in [r#"{"mqtt_rate":1e-300}"#, r#"{"mqtt_rate":0.005}"#] {
         let r = post(addr, "/control", body, None);
         assert_eq!(r.status, 400, "{}", String::from_utf8_lossy(&r.body));
@@ -373,7 +378,7 @@ fn a_rate_too_small_to_schedule_is_refused_and_frames_keep_flowing() {
     let r = post(addr, "/control", r#"{"mqtt_rate":5}"#, None);
     assert_eq!(r.status, 200);
     let before = published().unwrap_or(0);
-    let flowing = eventually(Duration::from_secs(5), || {
+    let flowing = eventually(Duration::from_secs(10), || {
         published().filter(|n| *n >= before + 3)
     });
     assert!(flowing.is_some(), "no MQTT frames after the refusals");
