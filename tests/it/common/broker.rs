@@ -123,7 +123,7 @@ impl Observer {
 
     /// The next message matching `pred`, skipping others; `None` on timeout.
     pub async fn next(&mut self, timeout: Duration, pred: impl Fn(&Seen) -> bool) -> Option<Seen> {
-        let deadline = tokio::time::Instant::now() + timeout;
+        let deadline = tokio::time::Instant::now() + super::patience(timeout);
         loop {
             match tokio::time::timeout_at(deadline, self.messages.recv()).await {
                 Ok(Some(seen)) if pred(&seen) => return Some(seen),
@@ -189,7 +189,7 @@ pub async fn wait_status(
     timeout: Duration,
     pred: impl FnMut(&ClientStatus) -> bool,
 ) -> Option<ClientStatus> {
-    match tokio::time::timeout(timeout, rx.wait_for(pred)).await {
+    match tokio::time::timeout(super::patience(timeout), rx.wait_for(pred)).await {
         Ok(Ok(status)) => Some(status.clone()),
         _ => None,
     }

@@ -366,7 +366,7 @@ pub fn status_json(addr: SocketAddr) -> serde_json::Value {
 
 /// Poll `check` until it returns Some or the deadline passes.
 pub fn eventually<T>(timeout: Duration, mut check: impl FnMut() -> Option<T>) -> Option<T> {
-    let deadline = Instant::now() + timeout;
+    let deadline = Instant::now() + patience(timeout);
     loop {
         if let Some(v) = check() {
             return Some(v);
@@ -376,6 +376,13 @@ pub fn eventually<T>(timeout: Duration, mut check: impl FnMut() -> Option<T>) ->
         }
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// How long to wait for what takes `timeout` natively: three times as long
+/// under a runner (an emulated CPU), where everything is slower. Waits
+/// end as soon as their condition holds, so this only gives room.
+pub fn patience(timeout: Duration) -> Duration {
+    if under_runner() { timeout * 3 } else { timeout }
 }
 
 /// A `w`x`h` RGB picture, `pixel(x, y, noise)` for each pixel in rows from
