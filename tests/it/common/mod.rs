@@ -364,6 +364,25 @@ pub fn status_json(addr: SocketAddr) -> serde_json::Value {
     serde_json::from_slice(&r.body).expect("status is JSON")
 }
 
+/// A JPEG's size from its frame header (SOF0/SOF1/SOF2).
+pub fn jpeg_size(jpeg: &[u8]) -> Option<(u32, u32)> {
+    let mut i = 2;
+    while i + 9 < jpeg.len() {
+        if jpeg[i] != 0xFF {
+            return None;
+        }
+        let marker = jpeg[i + 1];
+        let len = usize::from(u16::from_be_bytes([jpeg[i + 2], jpeg[i + 3]]));
+        if matches!(marker, 0xC0..=0xC2) {
+            let h = u16::from_be_bytes([jpeg[i + 5], jpeg[i + 6]]);
+            let w = u16::from_be_bytes([jpeg[i + 7], jpeg[i + 8]]);
+            return Some((u32::from(w), u32::from(h)));
+        }
+        i += 2 + len;
+    }
+    None
+}
+
 /// Poll `check` until it returns Some or the deadline passes.
 pub fn eventually<T>(timeout: Duration, mut check: impl FnMut() -> Option<T>) -> Option<T> {
     let deadline = Instant::now() + patience(timeout);
