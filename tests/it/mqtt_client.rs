@@ -179,8 +179,17 @@ async fn retained_oversize_inbound_is_dropped_without_a_reconnect_loop(kind: Bro
         // Frames still go out, on the first connection.
         assert!(client.try_publish_frame("camera/frame", 1, b"f".to_vec(), Instant::now()));
         observer.next(WAIT, |_| true).await.expect("a frame");
+        // No loop: the message was dropped once and the link is up. (Under
+        // heavy load the embedded broker has once reset a connection while
+        // the big message was still being read; a loop would count the
+        // message again at every reconnect.)
         let s = client.status();
-        assert_eq!((s.reconnects, s.inbound_too_large), (0, 1), "{s:?}");
+        assert_eq!(
+            (s.state, s.inbound_too_large),
+            (LinkState::Connected, 1),
+            "{s:?}"
+        );
+        assert!(s.reconnects <= 1, "{s:?}");
         drop(client);
     }
 }
