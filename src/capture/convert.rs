@@ -80,6 +80,30 @@ impl RawLayout {
         Ok((width as usize, height as usize))
     }
 
+    /// Width, height and row length of a YUYV frame `src` in this layout.
+    fn yuyv(self, src: &[u8]) -> Result<(usize, usize, usize), CaptureError> {
+        let (w, h) = self.size()?;
+        let stride = self.stride.max(w * 2);
+        self.long_enough("YUYV", src, stride * (h - 1) + w * 2)?;
+        Ok((w, h, stride))
+    }
+
+    /// Width, height, row length and where the U/V plane starts, of an
+    /// NV12 frame `src` in this layout (its height must be even).
+    fn nv12(self, src: &[u8]) -> Result<(usize, usize, usize, usize), CaptureError> {
+        let (w, h) = self.size()?;
+        if !h.is_multiple_of(2) {
+            return Err(CaptureError::Corrupt(format!(
+                "unsupported NV12 size {}x{} (height must be even)",
+                self.width, self.height
+            )));
+        }
+        let stride = self.stride.max(w);
+        let uv_start = stride * h;
+        self.long_enough("NV12", src, uv_start + stride * (h / 2 - 1) + w)?;
+        Ok((w, h, stride, uv_start))
+    }
+
     /// A frame of `format` in this layout needs `needed` bytes: a shorter
     /// one is corrupt.
     fn long_enough(self, format: &str, src: &[u8], needed: usize) -> Result<(), CaptureError> {
@@ -103,10 +127,7 @@ impl RawLayout {
 /// # Errors
 /// `CaptureError::Corrupt` when `src` is shorter than the frame.
 pub fn yuyv_to_rgb(src: &[u8], layout: RawLayout, rgb: &mut Vec<u8>) -> Result<(), CaptureError> {
-    let (w, h) = layout.size()?;
-    let stride = layout.stride.max(w * 2);
-    let needed = stride * (h - 1) + w * 2;
-    layout.long_enough("YUYV", src, needed)?;
+    let (w, h, stride) = layout.yuyv(src)?;
     rgb.resize(w * h * 3, 0);
     for (row, out_row) in rgb.chunks_exact_mut(w * 3).enumerate() {
         let line = &src[row * stride..row * stride + w * 2];
@@ -129,17 +150,7 @@ pub fn yuyv_to_rgb(src: &[u8], layout: RawLayout, rgb: &mut Vec<u8>) -> Result<(
 /// # Errors
 /// `CaptureError::Corrupt` when `src` is shorter than the frame.
 pub fn nv12_to_rgb(src: &[u8], layout: RawLayout, rgb: &mut Vec<u8>) -> Result<(), CaptureError> {
-    let (w, h) = layout.size()?;
-    if !h.is_multiple_of(2) {
-        return Err(CaptureError::Corrupt(format!(
-            "unsupported NV12 size {}x{} (height must be even)",
-            layout.width, layout.height
-        )));
-    }
-    let stride = layout.stride.max(w);
-    let uv_start = stride * h;
-    let needed = uv_start + stride * (h / 2 - 1) + w;
-    layout.long_enough("NV12", src, needed)?;
+    let (w, h, stride, uv_start) = layout.nv12(src)?;
     rgb.resize(w * h * 3, 0);
     for (row, out_row) in rgb.chunks_exact_mut(w * 3).enumerate() {
         let luma = &src[row * stride..row * stride + w];

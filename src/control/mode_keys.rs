@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::request::{ControlError, invalid};
+use super::request::{ControlError, boolean, invalid};
 use crate::capture::mode::ModeChange;
 use crate::config::Device;
 
@@ -47,8 +47,8 @@ pub fn read(
                 .ok_or_else(|| invalid("rotation", "must be 0, 90, 180 or 270", value))?;
             change.rotation = Some(r);
         }
-        "flip_h" => change.flip_h = Some(flag("flip_h", value)?),
-        "flip_v" => change.flip_v = Some(flag("flip_v", value)?),
+        "flip_h" => change.flip_h = Some(boolean("flip_h", value)?),
+        "flip_v" => change.flip_v = Some(boolean("flip_v", value)?),
         "device" => {
             let text = match value {
                 Value::String(s) => s.clone(),
@@ -101,12 +101,6 @@ fn side(key: &'static str, value: &Value) -> Result<u32, ControlError> {
         .filter(|v| (16..=MAX_SIDE).contains(v))
         .and_then(|v| u32::try_from(v).ok())
         .ok_or_else(|| invalid(key, "must be a whole number of pixels, 16 to 8192", value))
-}
-
-fn flag(key: &'static str, value: &Value) -> Result<bool, ControlError> {
-    value
-        .as_bool()
-        .ok_or_else(|| invalid(key, "must be true or false", value))
 }
 
 #[cfg(test)]

@@ -257,7 +257,7 @@ fn controls(
         .collect()
 }
 
-fn boolean(key: &'static str, value: &Value) -> Result<bool, ControlError> {
+pub(super) fn boolean(key: &'static str, value: &Value) -> Result<bool, ControlError> {
     value
         .as_bool()
         .ok_or_else(|| invalid(key, "must be true or false", value))

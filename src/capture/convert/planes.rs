@@ -105,10 +105,7 @@ pub fn i420_planes(buf: &[u8], width: u32, height: u32) -> Option<[&[u8]; 3]> {
 }
 
 fn yuyv_into(src: &[u8], layout: RawLayout, planes: [&mut [u8]; 3]) -> Result<(), CaptureError> {
-    let (w, h) = layout.size()?;
-    let stride = layout.stride.max(w * 2);
-    let needed = stride * (h - 1) + w * 2;
-    layout.long_enough("YUYV", src, needed)?;
+    let (w, h, stride) = layout.yuyv(src)?;
     let cw = w / 2;
     let [y, u, v] = planes;
     for (row, y_row) in y.chunks_exact_mut(w).enumerate() {
@@ -143,17 +140,7 @@ fn yuyv_into(src: &[u8], layout: RawLayout, planes: [&mut [u8]; 3]) -> Result<()
 /// `CaptureError::Corrupt` when `src` is shorter than the frame or the
 /// height is odd.
 pub fn nv12_to_i420(src: &[u8], layout: RawLayout, out: &mut Vec<u8>) -> Result<(), CaptureError> {
-    let (w, h) = layout.size()?;
-    if !h.is_multiple_of(2) {
-        return Err(CaptureError::Corrupt(format!(
-            "unsupported NV12 size {}x{} (height must be even)",
-            layout.width, layout.height
-        )));
-    }
-    let stride = layout.stride.max(w);
-    let uv_start = stride * h;
-    let needed = uv_start + stride * (h / 2 - 1) + w;
-    layout.long_enough("NV12", src, needed)?;
+    let (w, h, stride, uv_start) = layout.nv12(src)?;
     let cw = w / 2;
     let [y, u, v] = split_i420(out, w, h);
     for (row, y_row) in y.chunks_exact_mut(w).enumerate() {

@@ -104,12 +104,18 @@ impl Hint {
 /// The character of a key press without Ctrl or Alt (Shift is fine: `+`).
 #[must_use]
 pub fn plain_char(key: &KeyEvent) -> Option<char> {
+    match plain_code(key)? {
+        KeyCode::Char(c) => Some(c),
+        _ => None,
+    }
+}
+
+/// The key's code when it is pressed (or repeats) without Ctrl or Alt.
+#[must_use]
+pub fn plain_code(key: &KeyEvent) -> Option<KeyCode> {
     let pressed = matches!(key.kind, KeyEventKind::Press | KeyEventKind::Repeat);
     let modified = key
         .modifiers
         .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
-    match key.code {
-        KeyCode::Char(c) if pressed && !modified => Some(c),
-        _ => None,
-    }
+    (pressed && !modified).then_some(key.code)
 }

@@ -2,7 +2,7 @@
 //! marked; Enter asks the service for the selected one. What shows as in
 //! use is always what the service reports, never what was asked.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Style, Stylize};
@@ -10,7 +10,7 @@ use ratatui::text::Line;
 use ratatui::widgets::{Block, Paragraph, Row, Table, TableState, Wrap};
 use tokio::sync::mpsc;
 
-use super::{Action, Hint, plain_char};
+use super::{Action, Hint, plain_char, plain_code};
 use crate::capture::mode::{ModeChange, ModesView};
 use crate::control::{Applied, Command, ControlError, ControlRequest, Reply};
 
@@ -37,19 +37,8 @@ pub fn on_key_closed(key: &KeyEvent) -> Option<Action> {
 /// The view's keys while it is open.
 #[must_use]
 pub fn on_key(key: &KeyEvent) -> Option<Action> {
-    if plain_char(key) == Some('m') {
-        return Some(Action::Modes(Key::Close));
-    }
-    let pressed = matches!(key.kind, KeyEventKind::Press | KeyEventKind::Repeat);
-    if !pressed
-        || key
-            .modifiers
-            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
-    {
-        return None;
-    }
-    let k = match key.code {
-        KeyCode::Esc => Key::Close,
+    let k = match plain_code(key)? {
+        KeyCode::Char('m') | KeyCode::Esc => Key::Close,
         KeyCode::Up => Key::Move(-1),
         KeyCode::Down => Key::Move(1),
         KeyCode::PageUp => Key::Move(-10),

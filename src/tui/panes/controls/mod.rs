@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Style, Stylize};
@@ -19,7 +19,7 @@ use ratatui::text::Line;
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState, Wrap};
 use tokio::sync::mpsc;
 
-use super::{Action, Hint, plain_char};
+use super::{Action, Hint, plain_char, plain_code};
 use crate::capture::controls::ControlInfo;
 use crate::control::{Applied, Command, ControlError, ControlRequest, Reply};
 
@@ -65,15 +65,7 @@ pub fn on_key(key: &KeyEvent) -> Option<Action> {
             _ => None,
         };
     }
-    let pressed = matches!(key.kind, KeyEventKind::Press | KeyEventKind::Repeat);
-    if !pressed
-        || key
-            .modifiers
-            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
-    {
-        return None;
-    }
-    let k = match key.code {
+    let k = match plain_code(key)? {
         KeyCode::Esc => Key::Close,
         KeyCode::Up => Key::Move(-1),
         KeyCode::Down => Key::Move(1),
