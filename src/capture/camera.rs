@@ -17,7 +17,6 @@
 use std::io;
 use std::time::Duration;
 
-use bytes::Bytes;
 use v4l::buffer::Flags as BufferFlags;
 use v4l::capability::Flags as CapFlags;
 use v4l::io::traits::CaptureStream;
@@ -28,17 +27,19 @@ use v4l::{Format, FourCC, Fraction};
 
 use super::camera_mode::{self, PixelFormat, Request};
 use super::mode::{ModeError, ModeOption, ModeRequest};
-use super::{CaptureError, FrameSource, SourceFrame, SourceInfo, convert};
+use super::{CaptureError, FrameSource, SourceFrame, SourceInfo};
 
 mod controls;
 mod driver;
 mod errors;
+mod frame;
 mod list;
 mod modes;
 mod watch;
 
 use driver::{drop_stream, guard, new_stream};
 use errors::{describe_driver_error, describe_open_error, open_error, stream_error};
+use frame::frame_from;
 pub use list::{CameraInfo, FormatInfo, SizeInfo, list_cameras, print_camera_list};
 use watch::{Identity, find_moved};
 
@@ -378,45 +379,6 @@ impl FrameSource for CameraSource {
 impl Drop for CameraSource {
     fn drop(&mut self) {
         self.close();
-    }
-}
-
-/// The picture in `data` as the source delivers it: a JPEG as it is, raw
-/// pixels as RGB or (when `yuv`) as YUV planes, into `out`.
-fn frame_from(
-    opened: &Opened,
-    data: &[u8],
-    out: &mut Vec<u8>,
-    yuv: bool,
-) -> Result<SourceFrame, CaptureError> {
-    let (width, height) = (opened.width, opened.height);
-    let layout = convert::RawLayout::new(width, height, opened.stride);
-    // 4:2:0 planes of an odd width have a half-filled last chroma column.
-    let yuv = yuv && width.is_multiple_of(2);
-    match opened.format {
-        // Only the JPEG itself is copied and served: some cameras report the
-        // whole buffer as used, the picture followed by zeros.
-        PixelFormat::Mjpeg => Ok(SourceFrame::Jpeg {
-            width,
-            height,
-            data: Bytes::copy_from_slice(super::jpeg_check::trim_padding(data)),
-        }),
-        PixelFormat::Yuyv if yuv => {
-            convert::yuyv_to_i420(data, layout, out)?;
-            Ok(SourceFrame::Yuv420 { width, height })
-        }
-        PixelFormat::Nv12 if yuv => {
-            convert::nv12_to_i420(data, layout, out)?;
-            Ok(SourceFrame::Yuv420 { width, height })
-        }
-        PixelFormat::Yuyv => {
-            convert::yuyv_to_rgb(data, layout, out)?;
-            Ok(SourceFrame::Rgb { width, height })
-        }
-        PixelFormat::Nv12 => {
-            convert::nv12_to_rgb(data, layout, out)?;
-            Ok(SourceFrame::Rgb { width, height })
-        }
     }
 }
 

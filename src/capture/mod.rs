@@ -142,10 +142,7 @@ pub trait FrameSource: Send {
     /// The source cannot take that kind of change (its reason).
     fn request_mode(&mut self, mode: &mode::ModeRequest) -> Result<(), mode::ModeError> {
         let _ = mode;
-        Err(mode::ModeError::Fixed(format!(
-            "{}: the mode of this source cannot be changed",
-            self.backend()
-        )))
+        Err(mode::ModeError::fixed(self.backend()))
     }
     /// The sizes and rates the source offers (empty: any size, or unknown).
     fn modes(&self) -> Vec<mode::ModeOption> {

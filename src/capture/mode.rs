@@ -163,6 +163,16 @@ pub enum ModeError {
     Unavailable,
 }
 
+impl ModeError {
+    /// A source of backend `backend` whose mode is fixed.
+    #[must_use]
+    pub fn fixed(backend: &str) -> Self {
+        Self::Fixed(format!(
+            "{backend}: the mode of this source cannot be changed"
+        ))
+    }
+}
+
 /// `640x480 at 30 fps`, or `/dev/video2 640x480 at 30 fps` when the device
 /// is part of what changed: a mode, for messages.
 #[must_use]

@@ -6,8 +6,10 @@ use std::time::Duration;
 use super::control_value::{ControlValue, parse_assignment};
 use super::options::{HttpCredentials, Options};
 use super::values::{ConfigError, Device};
-use super::{BrokerChoice, Config, SourceKind};
-use tars_mqtt::BrokerUrl;
+use super::{Config, SourceKind};
+
+mod mqtt;
+use mqtt::{broker, control_topic, ha_prefix, mqtt_rate, reconnect};
 
 /// An integer option within `lo..=hi` (`unit` names what it counts).
 fn int_in<T: TryFrom<i64>>(
@@ -72,39 +74,6 @@ fn non_empty(option: &str, v: Option<String>, default: &str) -> Result<String, C
     Ok(s)
 }
 
-/// The control topic: a topic name (no wildcards); empty turns control off.
-fn control_topic(v: Option<String>) -> Result<Option<String>, ConfigError> {
-    let topic = v.unwrap_or_else(|| "camera/control".to_owned());
-    if topic.is_empty() {
-        return Ok(None);
-    }
-    if tars_mqtt::topic::valid_topic(&topic) {
-        Ok(Some(topic))
-    } else {
-        Err(ConfigError::new(
-            "--control-topic",
-            format!("must be an MQTT topic without + or # (got '{topic}'), or empty for off"),
-        ))
-    }
-}
-
-/// The Home Assistant discovery prefix when discovery is on: a topic
-/// without wildcards.
-fn ha_prefix(on: Option<bool>, prefix: Option<String>) -> Result<Option<String>, ConfigError> {
-    if on != Some(true) {
-        return Ok(None);
-    }
-    let prefix = prefix.unwrap_or_else(|| "homeassistant".to_owned());
-    if !prefix.is_empty() && tars_mqtt::topic::valid_topic(&prefix) {
-        Ok(Some(prefix.trim_end_matches('/').to_owned()))
-    } else {
-        Err(ConfigError::new(
-            "--ha-prefix",
-            format!("must be an MQTT topic without + or # (got '{prefix}')"),
-        ))
-    }
-}
-
 fn source(o: &Options) -> Result<SourceKind, ConfigError> {
     match (o.source.as_deref(), o.demo) {
         (None, true) | (Some("test-pattern"), _) => Ok(SourceKind::TestPattern),
@@ -115,24 +84,6 @@ fn source(o: &Options) -> Result<SourceKind, ConfigError> {
             format!("must be camera, test-pattern or file (got '{other}')"),
         )),
     }
-}
-
-/// The MQTT rate, capped at the frame rate with a warning.
-fn mqtt_rate(v: Option<f64>, fps: f64, warnings: &mut Vec<String>) -> Result<f64, ConfigError> {
-    let rate = v.unwrap_or(2.0);
-    if !crate::control::valid_rate(rate) {
-        return Err(ConfigError::new(
-            "--mqtt-rate",
-            format!("must be 0 (off) or 0.01 to the fps, in frames per second (got {rate})"),
-        ));
-    }
-    if rate > fps {
-        warnings.push(format!(
-            "--mqtt-rate {rate} is above --fps {fps}: capped at {fps}"
-        ));
-        return Ok(fps);
-    }
-    Ok(rate)
 }
 
 /// `a.example,b.example`: host names (letters, digits, `-`, `.`), no ports.
@@ -172,56 +123,6 @@ fn rotation(v: Option<i64>) -> Result<u16, ConfigError> {
             format!("must be 0, 90, 180 or 270 (got {r})"),
         )),
     }
-}
-
-fn broker(o: &Options) -> Result<BrokerChoice, ConfigError> {
-    let port = match o.broker_port {
-        None => None,
-        Some(_) if !o.demo || o.mqtt_url.is_some() => {
-            return Err(ConfigError::new(
-                "--broker-port",
-                "is the embedded broker's port: only with --demo and without --mqtt-url".to_owned(),
-            ));
-        }
-        Some(_) => Some(int_in(
-            "--broker-port",
-            o.broker_port,
-            1883,
-            (0, 65535),
-            "",
-        )?),
-    };
-    if o.demo && o.mqtt_url.is_none() {
-        return Ok(BrokerChoice::Embedded(port));
-    }
-    let text = o.mqtt_url.as_deref().unwrap_or("mqtt://127.0.0.1:1883");
-    BrokerUrl::parse(text)
-        .map(BrokerChoice::External)
-        .map_err(|e| ConfigError::new("--mqtt-url", e.to_string()))
-}
-
-/// The reconnect bounds, `min <= max`.
-fn reconnect(o: &Options) -> Result<(Duration, Duration), ConfigError> {
-    let floor = Duration::from_millis(10);
-    let min = duration(
-        "--reconnect-min",
-        o.reconnect_min,
-        Duration::from_millis(500),
-        floor,
-    )?;
-    let max = duration(
-        "--reconnect-max",
-        o.reconnect_max,
-        Duration::from_secs(5),
-        floor,
-    )?;
-    if max < min {
-        return Err(ConfigError::new(
-            "--reconnect-max",
-            format!("must not be below --reconnect-min ({max:?} < {min:?})"),
-        ));
-    }
-    Ok((min, max))
 }
 
 fn http_host(v: Option<&str>) -> Result<IpAddr, ConfigError> {

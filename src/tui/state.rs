@@ -19,6 +19,8 @@ use super::panes::modes::{self, ModesPicker};
 use super::panes::preview::PreviewPane;
 use super::panes::{self, Action, Hint, View, capture, events, keepalive, mqtt, stream};
 use super::remote::{self, RemoteView};
+
+mod views;
 use crate::control::Command;
 use crate::events::EventLog;
 use crate::frame::FrameHub;
@@ -257,32 +259,6 @@ impl App {
         false
     }
 
-    fn on_controls_key(&mut self, key: controls::Key, now: Instant) -> Refresh {
-        let list = &self.status.controls;
-        match key {
-            controls::Key::Open | controls::Key::Close => {
-                let open = key == controls::Key::Open;
-                self.controls.set_open(open);
-                if let Some(remote) = &self.remote {
-                    remote.want_controls(open);
-                }
-            }
-            controls::Key::Move(delta) => self.controls.move_by(list, delta),
-            change => match self.controls.request(list, change) {
-                Ok((command, what)) => {
-                    let name = self.controls.selected(list).map(|c| c.name.clone());
-                    if !self.send(command, what, now)
-                        && let Some(name) = name
-                    {
-                        self.controls.not_sent(&name);
-                    }
-                }
-                Err(why) => self.set_note(why, now),
-            },
-        }
-        Refresh::Redraw
-    }
-
     /// A new status snapshot.
     pub fn on_status(&mut self, status: Status, now: Instant) -> Refresh {
         if status.encoder.last_saved != self.status.encoder.last_saved
@@ -377,46 +353,6 @@ impl App {
             remote::render_unreachable(frame, stats, remote, now);
         }
         help::render_footer(frame, areas.footer, &hints, self.note());
-        if self.help_open {
-            help::render_overlay(frame, area, &hints);
-        }
-    }
-}
-
-impl App {
-    fn on_modes_key(&mut self, key: modes::Key, now: Instant) -> Refresh {
-        match key {
-            modes::Key::Open | modes::Key::Close => {
-                let open = key == modes::Key::Open;
-                self.modes.set_open(open, &self.status.modes);
-                if let Some(remote) = &self.remote {
-                    remote.want_controls(open);
-                }
-            }
-            modes::Key::Move(delta) => self.modes.move_by(&self.status.modes, delta),
-            modes::Key::Pick => match self.modes.request(&self.status.modes) {
-                Ok((command, what)) => {
-                    self.send(command, what, now);
-                }
-                Err(why) => self.set_note(why, now),
-            },
-        }
-        Refresh::Redraw
-    }
-
-    /// The controls or modes view over the panes, the footer under it.
-    fn draw_view(&mut self, frame: &mut Frame, area: ratatui::layout::Rect) {
-        let [body, footer] =
-            Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(area);
-        let hints = self.hints();
-        if self.modes.is_open() {
-            self.modes.render(frame, body, &self.status.modes);
-        } else {
-            let device = self.status.capture.device.clone();
-            self.controls
-                .render(frame, body, &self.status.controls, &device);
-        }
-        help::render_footer(frame, footer, &hints, self.note());
         if self.help_open {
             help::render_overlay(frame, area, &hints);
         }

@@ -38,12 +38,7 @@ impl Capture {
                 ));
             }
             let Some(before) = self.source.requested_mode() else {
-                // The source's own reason why it cannot change.
-                return Err(self
-                    .source
-                    .request_mode(&change.request(&placeholder()))
-                    .err()
-                    .unwrap_or(ModeError::Unavailable));
+                return Err(ModeError::fixed(self.source.backend()));
             };
             let asked = change.request(&before);
             if asked.device == before.device {
@@ -133,15 +128,5 @@ impl Capture {
         // A damaged first picture is counted as any other, not a refusal.
         let _ = self.submit(frame, buffer, Instant::now());
         Ok(())
-    }
-}
-
-/// A request to learn a fixed source's reason from.
-fn placeholder() -> ModeRequest {
-    ModeRequest {
-        width: 0,
-        height: 0,
-        fps: 0.0,
-        device: None,
     }
 }
