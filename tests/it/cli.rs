@@ -80,21 +80,26 @@ fn a_broken_config_file_exits_2_with_line_and_column() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-#[test]
-fn an_http_port_in_use_exits_2() {
+/// Runs the binary with `args` and then a port that is taken; its exit
+/// code, stderr and the port.
+fn run_on_a_taken_port(args: &[&str]) -> (Option<i32>, String, String) {
     let taken = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = taken.local_addr().expect("addr").port().to_string();
-    let (code, err) = common::run(
-        &[
-            "--demo",
-            "--no-tui",
-            "--http-host",
-            "127.0.0.1",
-            "--http-port",
-            &port,
-        ],
-        &[],
-    );
+    let mut all = args.to_vec();
+    all.push(&port);
+    let (code, err) = common::run(&all, &[]);
+    (code, err, port)
+}
+
+#[test]
+fn an_http_port_in_use_exits_2() {
+    let (code, err, _) = run_on_a_taken_port(&[
+        "--demo",
+        "--no-tui",
+        "--http-host",
+        "127.0.0.1",
+        "--http-port",
+    ]);
     assert_eq!(code, Some(2), "{err}");
     assert!(
         err.contains("--http-port") && err.contains("already in use"),
@@ -117,19 +122,8 @@ fn demo_runs_its_broker_on_the_port_asked() {
     assert_eq!(broker, format!("127.0.0.1:{port}"));
     drop(svc);
     // Taken: said so, naming the option.
-    let taken = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = taken.local_addr().expect("addr").port().to_string();
-    let (code, err) = common::run(
-        &[
-            "--demo",
-            "--no-tui",
-            "--http-port",
-            "0",
-            "--broker-port",
-            &port,
-        ],
-        &[],
-    );
+    let (code, err, port) =
+        run_on_a_taken_port(&["--demo", "--no-tui", "--http-port", "0", "--broker-port"]);
     assert_ne!(code, Some(0), "{err}");
     assert!(
         err.contains(&format!("--broker-port {port}")) && err.contains("already in use"),

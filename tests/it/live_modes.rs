@@ -8,18 +8,10 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use common::broker::{BrokerKind, Observer, start_broker};
-use common::{Running, StreamClient, eventually, get, jpeg_size, post, status_json};
+use common::{Running, StreamClient, control, eventually, get, jpeg_size, status_json};
 use serde_json::Value;
 
 const WAIT: Duration = Duration::from_secs(10);
-
-fn control(addr: SocketAddr, body: &str) -> (u16, Value) {
-    let r = post(addr, "/control", body, None);
-    (
-        r.status,
-        serde_json::from_slice(&r.body).unwrap_or(Value::Null),
-    )
-}
 
 /// Reads `/stream` until a part of `size`; false after 100 parts or 10 s.
 fn stream_reaches(viewer: &mut StreamClient, size: (u32, u32)) -> bool {

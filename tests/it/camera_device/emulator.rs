@@ -117,6 +117,29 @@ fn s_parm(fd: i32, num: u32, den: u32) -> (u32, u32) {
     fraction(unsafe { p.parm.capture.timeperframe })
 }
 
+/// Runs test `name` of this module again in a child process with the
+/// emulator preloaded (and `envs`), where it checks its rules; it must pass.
+fn in_child(name: &str, cams: &FakeCameras, envs: &[(&str, &str)]) {
+    let out = super::common::command_of(&std::env::current_exe().expect("test binary"))
+        .args([
+            "--exact",
+            &super::common::test_path(module_path!(), name),
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .envs(cams.env())
+        .env(CHILD, "1")
+        .envs(envs.iter().copied())
+        .output()
+        .expect("running the rules in a child");
+    assert!(
+        out.status.success() && String::from_utf8_lossy(&out.stdout).contains("1 passed"),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 #[test]
 fn the_emulated_webcam_answers_as_the_kernel_does() {
     if std::env::var_os(CHILD).is_some() {
@@ -127,26 +150,11 @@ fn the_emulated_webcam_answers_as_the_kernel_does() {
     let dir = cams.frames("frames", &frames);
     cams.plug(0, &format!("profile=uvc\nframes={}\n", dir.display()));
     cams.plug(1, "profile=uvc-meta\n");
-    let out = super::common::command_of(&std::env::current_exe().expect("test binary"))
-        .args([
-            "--exact",
-            &super::common::test_path(
-                module_path!(),
-                "the_emulated_webcam_answers_as_the_kernel_does",
-            ),
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .envs(cams.env())
-        .env(CHILD, "1")
-        .env("FRAME_0_LEN", frames[0].len().to_string())
-        .output()
-        .expect("running the rules in a child");
-    assert!(
-        out.status.success() && String::from_utf8_lossy(&out.stdout).contains("1 passed"),
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    let frame_len = frames[0].len().to_string();
+    in_child(
+        "the_emulated_webcam_answers_as_the_kernel_does",
+        &cams,
+        &[("FRAME_0_LEN", &frame_len)],
     );
 }
 
@@ -497,25 +505,10 @@ fn the_emulated_controls_answer_as_the_kernel_does() {
     cams.plug(0, "profile=uvc\n");
     cams.plug(1, "profile=uvc-meta\n");
     cams.plug(2, "profile=bcm2835\n");
-    let out = super::common::command_of(&std::env::current_exe().expect("test binary"))
-        .args([
-            "--exact",
-            &super::common::test_path(
-                module_path!(),
-                "the_emulated_controls_answer_as_the_kernel_does",
-            ),
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .envs(cams.env())
-        .env(CHILD, "1")
-        .output()
-        .expect("running the rules in a child");
-    assert!(
-        out.status.success() && String::from_utf8_lossy(&out.stdout).contains("1 passed"),
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    in_child(
+        "the_emulated_controls_answer_as_the_kernel_does",
+        &cams,
+        &[],
     );
     assert_eq!(
         cams.device_state(0, "brightness").as_deref(),

@@ -5,16 +5,8 @@
 
 use std::time::Duration;
 
-use super::common::{get, jpeg_size, post};
+use super::common::{control, get, jpeg_size};
 use super::*;
-
-fn control(addr: SocketAddr, body: &str) -> (u16, Value) {
-    let r = post(addr, "/control", body, None);
-    (
-        r.status,
-        serde_json::from_slice(&r.body).unwrap_or(Value::Null),
-    )
-}
 
 /// A YUYV-only webcam (the emulator draws each frame at the mode's size)
 /// with these extra lines, and the service on it at 320x240, 30 fps.

@@ -357,6 +357,15 @@ pub fn post(addr: SocketAddr, path: &str, body: &str, authorization: Option<&str
     raw_request(addr, request.as_bytes())
 }
 
+/// `POST /control` with `body`: the status code and the JSON answer.
+pub fn control(addr: SocketAddr, body: &str) -> (u16, serde_json::Value) {
+    let r = post(addr, "/control", body, None);
+    (
+        r.status,
+        serde_json::from_slice(&r.body).unwrap_or(serde_json::Value::Null),
+    )
+}
+
 /// Status JSON of a running service.
 pub fn status_json(addr: SocketAddr) -> serde_json::Value {
     let r = get(addr, "/status");
