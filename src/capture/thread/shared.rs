@@ -73,15 +73,51 @@ pub struct CaptureShared {
     pub(super) health: watch::Sender<CameraHealth>,
     /// Requests to change the source's controls, served by the capture
     /// thread (which owns the source) at its next turn.
-    pub(super) control_jobs: Mutex<Vec<ControlJob>>,
+    pub(super) control_jobs: JobQueue<ControlJob>,
     /// The source's controls as last read (empty while it is closed).
     pub(super) controls: Mutex<Vec<ControlInfo>>,
     /// The controls asked for so far (configuration and live changes).
     pub(super) desired: Mutex<Vec<(String, ControlValue)>>,
     /// Requests to change the mode, served by the capture thread.
-    pub(super) mode_jobs: Mutex<Vec<ModeJob>>,
+    pub(super) mode_jobs: JobQueue<ModeJob>,
     /// The source's modes and the one asked, as of the last open.
     pub(super) modes: Mutex<(Vec<ModeOption>, Option<ModeRequest>)>,
+}
+
+/// Requests waiting for the capture thread, which looks at every turn: a
+/// flag tells it without taking the lock when there are none (the usual
+/// case, once per frame).
+#[derive(Debug)]
+pub(super) struct JobQueue<T> {
+    waiting: AtomicBool,
+    jobs: Mutex<Vec<T>>,
+}
+
+impl<T> Default for JobQueue<T> {
+    fn default() -> Self {
+        Self {
+            waiting: AtomicBool::new(false),
+            jobs: Mutex::new(Vec::new()),
+        }
+    }
+}
+
+impl<T> JobQueue<T> {
+    pub(super) fn push(&self, job: T) {
+        self.jobs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(job);
+        self.waiting.store(true, Ordering::Release);
+    }
+
+    /// Every job waiting, oldest first (none without locking when none is).
+    pub(super) fn take(&self) -> Vec<T> {
+        if !self.waiting.swap(false, Ordering::Acquire) {
+            return Vec::new();
+        }
+        std::mem::take(&mut *self.jobs.lock().unwrap_or_else(PoisonError::into_inner))
+    }
 }
 
 /// How long a control request waits for the capture thread (it turns at
@@ -144,10 +180,10 @@ impl CaptureShared {
             encode_failures: AtomicU64::new(0),
             counters: Mutex::new(Counters::default()),
             health: watch::Sender::new(CameraHealth::Starting),
-            control_jobs: Mutex::new(Vec::new()),
+            control_jobs: JobQueue::default(),
             controls: Mutex::new(Vec::new()),
             desired: Mutex::new(Vec::new()),
-            mode_jobs: Mutex::new(Vec::new()),
+            mode_jobs: JobQueue::default(),
             modes: Mutex::new((Vec::new(), None)),
         })
     }
@@ -186,10 +222,7 @@ impl CaptureShared {
         values: Vec<(String, ControlValue)>,
     ) -> Result<Vec<ControlInfo>, ControlsError> {
         let (reply, answer) = tokio::sync::oneshot::channel();
-        self.control_jobs
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(ControlJob { values, reply });
+        self.control_jobs.push(ControlJob { values, reply });
         match tokio::time::timeout(CONTROL_WAIT, answer).await {
             Ok(Ok(result)) => result,
             _ => Err(ControlsError::Unavailable),
@@ -197,12 +230,7 @@ impl CaptureShared {
     }
 
     pub(super) fn take_control_jobs(&self) -> Vec<ControlJob> {
-        std::mem::take(
-            &mut *self
-                .control_jobs
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner),
-        )
+        self.control_jobs.take()
     }
 
     pub(super) fn set_control_list(&self, list: Vec<ControlInfo>) {

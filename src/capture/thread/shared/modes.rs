@@ -29,10 +29,7 @@ impl CaptureShared {
     /// refused it, or the capture thread did not answer in time.
     pub async fn change_mode(&self, change: ModeChange) -> Result<LiveMode, ModeError> {
         let (reply, answer) = tokio::sync::oneshot::channel();
-        self.mode_jobs
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(ModeJob { change, reply });
+        self.mode_jobs.push(ModeJob { change, reply });
         match tokio::time::timeout(MODE_WAIT, answer).await {
             Ok(Ok(result)) => result,
             _ => Err(ModeError::Unavailable),
@@ -40,12 +37,7 @@ impl CaptureShared {
     }
 
     pub(in crate::capture::thread) fn take_mode_jobs(&self) -> Vec<ModeJob> {
-        std::mem::take(
-            &mut *self
-                .mode_jobs
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner),
-        )
+        self.mode_jobs.take()
     }
 
     /// The sizes and rates the source offered at its last open, and the
