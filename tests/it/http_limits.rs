@@ -221,8 +221,21 @@ fn slow_request_heads_do_not_starve_other_clients() {
 fn connections_beyond_the_cap_get_503_and_the_cap_frees() {
     let mut svc = pattern(&["--max-connections", "4"], &[]);
     let addr = svc.http_addr();
+    // Four viewers read `/stream` without end: busy, so never evicted to
+    // make room (a connection idle before its request would be, after
+    // 100 ms, which a slow machine can take between two connects).
     let idle: Vec<_> = (0..4)
-        .map(|_| TcpStream::connect(addr).expect("connect"))
+        .map(|_| {
+            let mut s = TcpStream::connect(addr).expect("connect");
+            s.write_all(b"GET /stream HTTP/1.1\r\nHost: test\r\n\r\n")
+                .expect("request");
+            let mut reader = s.try_clone().expect("clone");
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 16384];
+                while matches!(reader.read(&mut buf), Ok(n) if n > 0) {}
+            });
+            s
+        })
         .collect();
     let refused = eventually(Duration::from_secs(3), || {
         let r = get(addr, "/status");
@@ -230,6 +243,9 @@ fn connections_beyond_the_cap_get_503_and_the_cap_frees() {
     })
     .expect("503 at the cap");
     assert!(String::from_utf8_lossy(&refused.body).contains("max 4"));
+    for s in &idle {
+        let _ = s.shutdown(std::net::Shutdown::Both);
+    }
     drop(idle);
     // Served again, and (the status is refreshed every 250 ms) the refusals counted.
     let v = eventually(Duration::from_secs(3), || {
