@@ -32,12 +32,20 @@ fn service_on(port: u16, extra: &[&str]) -> (Running, SocketAddr) {
     (svc, addr)
 }
 
-fn status_until(addr: SocketAddr, pred: impl Fn(&serde_json::Value) -> bool) {
-    eventually(WAIT, || {
-        let v = status_json(addr);
-        pred(&v).then_some(())
-    })
-    .expect("the service's status changes");
+/// Waits for the service's `/status` to satisfy `pred`; on timeout fails
+/// with the last status and the UI's log (a key refused or not sent).
+#[track_caller]
+fn status_until(addr: SocketAddr, events: &EventLog, pred: impl Fn(&serde_json::Value) -> bool) {
+    let mut last = serde_json::Value::Null;
+    let held = eventually(WAIT, || {
+        last = status_json(addr);
+        pred(&last).then_some(())
+    });
+    assert!(
+        held.is_some(),
+        "the service's status did not change: {last}\nlog: {:?}",
+        events.recent(20)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -68,11 +76,11 @@ async fn keys_reach_the_service_and_the_ui_outlives_a_restart() {
 
     // Keys: `+` → quality 85 in the service; `p` → paused.
     keys.send(key('+')).expect("key");
-    status_until(addr, |v| v["encoder"]["quality"] == 85);
+    status_until(addr, &events, |v| v["encoder"]["quality"] == 85);
     let screen = wait_for_screen(&backend, |t| t.contains("q85")).await;
     assert!(screen.contains("q85"), "{screen}");
     keys.send(key('p')).expect("key");
-    status_until(addr, |v| v["mqtt"]["paused"] == true);
+    status_until(addr, &events, |v| v["mqtt"]["paused"] == true);
     // The service's own log line reaches the Events pane's log.
     let line = eventually(WAIT, || {
         events
@@ -104,7 +112,7 @@ async fn keys_reach_the_service_and_the_ui_outlives_a_restart() {
         "live again:\n{screen}"
     );
     keys.send(key('+')).expect("key");
-    status_until(addr2, |v| v["encoder"]["quality"] == 75);
+    status_until(addr2, &events, |v| v["encoder"]["quality"] == 75);
 
     // `q` leaves the UI; the service keeps running.
     keys.send(key('q')).expect("key");

@@ -7,7 +7,7 @@ use crate::common;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use common::broker::{BrokerKind, Observer, start_broker};
+use common::broker::{BrokerKind, Observer, service_ready, start_broker};
 use common::{Running, StreamClient, control, eventually, get, jpeg_size, status_json};
 use serde_json::Value;
 
@@ -45,19 +45,18 @@ fn size_rate_and_orientation_change_under_an_open_stream() {
     let (code, reply) = control(addr, r#"{"rotation":90,"flip_h":true}"#);
     assert_eq!(code, 200, "{reply}");
     assert!(stream_reaches(&mut viewer, (480, 640)), "turned a quarter");
-    let c = eventually(WAIT, || {
-        let c = status_json(addr)["capture"].clone();
-        (c["rotation"] == 90 && c["width"] == 640).then_some(c)
+    // The capture's settings show at once; the encoder's size is that of
+    // the last frame encoded, in a later snapshot of /status.
+    let s = eventually(WAIT, || {
+        let s = status_json(addr);
+        let (c, e) = (&s["capture"], &s["encoder"]);
+        (c["rotation"] == 90 && c["width"] == 640 && e["width"] == 480 && e["height"] == 640)
+            .then_some(s)
     })
-    .expect("/status shows the new mode");
+    .expect("/status shows the new mode and the turned picture");
     assert_eq!(
-        (&c["flip_h"], &c["target_fps"]),
+        (&s["capture"]["flip_h"], &s["capture"]["target_fps"]),
         (&Value::from(true), &Value::from(15.0))
-    );
-    let encoder = status_json(addr)["encoder"].clone();
-    assert_eq!(
-        (&encoder["width"], &encoder["height"]),
-        (&Value::from(480), &Value::from(640))
     );
 
     let modes: Value = serde_json::from_slice(&get(addr, "/modes").body).expect("JSON");
@@ -147,7 +146,7 @@ async fn mqtt_requests_change_the_mode_too() {
     let (mut svc, addr) = pattern(&["--mqtt-url", &url]);
     svc.wait_line("MQTT control on camera/control", WAIT);
     let mut obs = Observer::connect(broker.port, &["camera/control/result"]).await;
-    std::thread::sleep(Duration::from_millis(300));
+    service_ready(broker.port, "camera").await;
     obs.publish(
         "camera/control",
         br#"{"id":"turn","rotation":180,"width":800,"height":600}"#.to_vec(),

@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use common::args::Args;
-use common::broker::{BrokerKind, Observer, Seen, start_broker};
+use common::broker::{BrokerKind, Observer, Seen, service_ready, start_broker};
 use common::{Running, eventually, status_json};
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -44,14 +44,14 @@ async fn request(obs: &mut Observer, payload: impl Into<Vec<u8>>) -> Seen {
         .unwrap_or_else(|| panic!("no result for {}", String::from_utf8_lossy(&payload)))
 }
 
-/// Wait until the service's client is connected (its subscription is made then).
+/// Wait until the service's client is connected. A test that then publishes
+/// a request waits for [`service_ready`] instead: the subscription is sent
+/// after the CONNACK, and only `ready` says the broker has it.
 fn wait_connected(addr: SocketAddr) {
     eventually(WAIT, || {
         (status_json(addr)["mqtt"]["state"] == "connected").then_some(())
     })
     .expect("service connected");
-    // The SUBSCRIBE follows the CONNACK; give the broker a moment to take it.
-    std::thread::sleep(Duration::from_millis(300));
 }
 
 async fn requests_results_dedup_retained_and_bad_payloads(kind: BrokerKind) {
@@ -137,7 +137,7 @@ async fn subscription_survives_a_broker_restart(kind: BrokerKind) {
     .expect("the service saw the broker go");
     broker.restart().expect("broker restarts");
     let mut obs = Observer::connect(broker.port, &[RESULT]).await;
-    wait_connected(addr);
+    service_ready(broker.port, "cam-ctl-restart").await;
     let r = request(&mut obs, r#"{"id":"after-restart","quality":33}"#).await;
     assert_eq!(r.json()["id"], "after-restart");
     eventually(WAIT, || (quality(addr) == 33).then_some(())).expect("quality 33");
@@ -231,6 +231,7 @@ async fn huge_rejected_requests_leave_memory_and_logs_bounded() {
     })
     .await
     .expect("service");
+    service_ready(broker.port, "cam-ctl-huge").await;
     let pid = svc.child.id();
     // One ordinary request first, so the start figure is of a working service.
     let r = request(&mut obs, r#"{"id":"warm","quality":70}"#).await;

@@ -144,7 +144,8 @@ async fn camera_failures_reach_health_and_recover(kind: BrokerKind) {
     let broker = start_broker(kind);
     let mut obs = Observer::connect(broker.port, &["system/health/cam-fail", "camera/frame"]).await;
     // 20 good frames, 2 read timeouts (each: camera_error at once, close and
-    // re-open), a failed re-open (backoff 0.5 s, 1 s, 2 s), then good again.
+    // re-open), two failed re-opens (backoff 0.5, 1, 2 and 4 s: failing for
+    // long enough to be asked about on a slow machine), then good again.
     let mut svc = service(
         &broker.url(),
         "cam-fail",
@@ -152,7 +153,7 @@ async fn camera_failures_reach_health_and_recover(kind: BrokerKind) {
             "--mqtt-rate",
             "10",
             "--fail-schedule",
-            "ok*20,timeout*2,open-fail*1,ok*",
+            "ok*20,timeout*2,open-fail*2,ok*",
         ],
     );
     let addr = svc.http_addr();

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::common::broker::Observer;
+use super::common::broker::{Observer, service_ready};
 use super::common::{eventually, get, post};
 use super::*;
 
@@ -259,6 +259,7 @@ fn mqtt_control_sets_controls_and_reports_the_result() {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let result = rt.block_on(async {
         let mut obs = Observer::connect(broker.port, &["camera/control/result"]).await;
+        service_ready(broker.port, "camera").await;
         obs.publish(
             "camera/control",
             r#"{"id": "c1", "controls": {"saturation": 40, "white_balance_automatic": false}}"#,

@@ -174,6 +174,15 @@ impl Drop for Observer {
 pub const RECONNECT_MAX: Duration = Duration::from_secs(1);
 pub const WAIT: Duration = Duration::from_secs(10);
 
+/// Waits for the service `name`'s `ready` on its health topic (retained
+/// or live). The service publishes it after its subscriptions, on the same
+/// connection: a message published after this reaches them.
+pub async fn service_ready(port: u16, name: &str) {
+    let topic = format!("system/health/{name}");
+    let mut watcher = Observer::connect(port, &[topic.as_str()]).await;
+    watcher.event("ready", name).await;
+}
+
 pub fn config(url: &str, service: &str) -> ClientConfig {
     let url = BrokerUrl::parse(url).expect("test url");
     let mut c = ClientConfig::new(url, &format!("test-{service}"), service);

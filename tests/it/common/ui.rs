@@ -77,7 +77,7 @@ impl ratatui::backend::Backend for SharedBackend {
 
 /// Poll the screen until `pred` holds, at most `BOUND`.
 pub async fn wait_for_screen(backend: &SharedBackend, pred: impl Fn(&str) -> bool) -> String {
-    let deadline = tokio::time::Instant::now() + SCREEN_BOUND;
+    let deadline = tokio::time::Instant::now() + super::patience(SCREEN_BOUND);
     loop {
         let text = backend.text();
         if pred(&text) || tokio::time::Instant::now() > deadline {
