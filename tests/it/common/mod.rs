@@ -135,7 +135,7 @@ impl HttpResponse {
 /// Send raw bytes and read the whole response (the server closes or sends Content-Length).
 pub fn raw_request(addr: SocketAddr, request: &[u8]) -> HttpResponse {
     let mut s = TcpStream::connect(addr).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(5)))
+    s.set_read_timeout(Some(patience(Duration::from_secs(5))))
         .expect("timeout");
     s.write_all(request).expect("write");
     let mut reader = BufReader::new(s);
