@@ -235,6 +235,12 @@ fn http(out: &mut Out<'_, '_>, s: &Status) -> fmt::Result {
         f64::from(h.clients),
     )?;
     out.gauge(
+        "status_watchers",
+        "/status/events watchers (web consoles) connected now.",
+        None,
+        f64::from(h.watchers),
+    )?;
+    out.gauge(
         "http_connections",
         "HTTP connections open now.",
         None,

@@ -264,6 +264,8 @@ pub struct StreamStatus {
     pub address: String,
     pub clients: u32,
     pub max_clients: u32,
+    /// `/status/events` watchers (the web console) now, at most `max_clients`.
+    pub watchers: u32,
     pub frames_served: u64,
     pub bytes_served: u64,
     pub frames_per_s: f64,

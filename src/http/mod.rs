@@ -140,6 +140,7 @@ impl StreamCounters {
             address,
             clients: self.clients.load(Ordering::Relaxed),
             max_clients: limits.max_clients,
+            watchers: self.watchers.load(Ordering::Relaxed),
             frames_served: load(&self.frames_served),
             bytes_served: load(&self.bytes_served),
             frames_per_s: 0.0,

@@ -12,7 +12,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
-use common::{Running, eventually, get};
+use common::{Running, eventually, get, status_json};
 
 fn headless(args: &[&str]) -> (Running, SocketAddr) {
     let mut svc = Running::headless(args, &[]);
@@ -33,9 +33,18 @@ fn the_page_is_one_small_file_with_nothing_from_outside() {
     );
     assert!(r.body.len() < 50 * 1024, "{} bytes", r.body.len());
     let page = String::from_utf8(r.body).expect("UTF-8");
-    for outside in ["http://", "https://", "<link", "src=\"/", "@import"] {
+    for outside in ["http://", "https://", "src=\"/", "@import"] {
         assert!(!page.contains(outside), "the page holds {outside:?}");
     }
+    // Its one link, the icon, is inline: no request for /favicon.ico.
+    let links: Vec<&str> = page.split("<link").skip(1).collect();
+    assert_eq!(links.len(), 1, "{links:?}");
+    assert!(
+        links
+            .iter()
+            .all(|l| l.starts_with(" rel=\"icon\" href=\"data:image/png;base64,")),
+        "{links:?}"
+    );
     assert!(page.contains("<script>") && page.contains("<style>"));
     assert!(
         page.contains("name=\"viewport\""),
@@ -157,8 +166,23 @@ fn watchers_are_bounded_and_a_closed_one_gives_its_place_back() {
     assert_eq!(first.next().0, "hello");
     let second = Watcher::open(addr);
     assert_eq!(second.status, 503, "one watcher at most");
+    // Counted where an operator looks: /status and /metrics.
+    let counted = |n: u32| {
+        eventually(Duration::from_secs(5), || {
+            let metrics = String::from_utf8_lossy(&get(addr, "/metrics").body).into_owned();
+            let gauge = metrics
+                .lines()
+                .find_map(|l| l.strip_prefix("tars_camera_status_watchers "))
+                .and_then(|v| v.parse::<f64>().ok());
+            (status_json(addr)["stream"]["watchers"] == n && gauge == Some(f64::from(n)))
+                .then_some(())
+        })
+        .is_some()
+    };
+    assert!(counted(1), "one watcher in /status and /metrics");
     drop(second);
     drop(first);
+    assert!(counted(0), "none once it closed");
     let back = eventually(Duration::from_secs(10), || {
         let w = Watcher::open(addr);
         (w.status == 200).then_some(w)
@@ -181,12 +205,10 @@ fn console_in_chromium_with_basic_auth() {
     browser::run(browser::Login::Basic);
 }
 
-/// The camera mode picker, rotation and flips. Needs `GET /modes` and the
-/// mode keys of `POST /control` (width, height, fps, rotation, flip_h,
-/// flip_v): run it by hand until they are on this branch, then move it to
-/// the `.ci/run` step by giving it the same ignore reason as the others.
+/// The camera mode picker, rotation and flips: `GET /modes` and the mode
+/// keys of `POST /control` (width, height, fps, rotation, flip_h, flip_v).
 #[test]
-#[ignore = "needs GET /modes (camera modes) and chromium-driver"]
+#[ignore = "needs chromium-driver; .ci/run runs it"]
 fn console_in_chromium_changes_the_camera_mode() {
     browser::modes();
 }
