@@ -9,7 +9,11 @@ use super::response::Response;
 pub const PAGE: &str = concat!(
     "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
      <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
-     <title>tars-camera</title><style>\n",
+     <title>tars-camera</title>\
+     <link rel=\"icon\" href=\"data:image/png;base64,\
+     iVBORw0KGgoAAAANSUhEUgAAABAAAAAQCAMAAAAoLQ9TAAAACVBMVEUAAAAiIiJEqv92RMjeAAAAAXRSTlMAQObYZgAAADVJ\
+     REFUeNpjYMAGGKEAnQ8TYWREFQEzmIAAJgLjQ0QgAkxMcBGyBTAMRbUWw2GYTsf0HAoAAHgQAOE1e9uGAAAAAElFTkSuQmCC\
+     \"><style>\n",
     include_str!("console/console.css"),
     "</style></head>\n",
     include_str!("console/body.html"),
@@ -19,8 +23,9 @@ pub const PAGE: &str = concat!(
 );
 
 /// What the page may load and who may frame it: only this service, no
-/// other site (a page that framed the console could trick a click).
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; img-src 'self' blob:; \
+/// other site (a page that framed the console could trick a click). Its
+/// icon is inline (`data:`), so a browser asks for no `/favicon.ico`.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; img-src 'self' blob: data:; \
      style-src 'unsafe-inline'; script-src 'unsafe-inline'; connect-src 'self'; \
      base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 

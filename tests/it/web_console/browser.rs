@@ -102,6 +102,10 @@ pub fn run(login: Login) {
     let driver = Driver::start(login.name());
     driver.goto(&login.page_url(addr));
     picture_and_status(&driver, addr, login);
+    // The page asked for nothing the service does not serve: no 404 in the
+    // browser's console.
+    let requests = &status(addr, login)["stream"]["requests"];
+    assert_eq!(requests["other"], 0, "{requests}");
     quality_and_pause(&driver, addr, login);
     camera_control(&driver, addr, login);
     let modes = get_json(addr, "/modes", login).is_some();
