@@ -12,7 +12,7 @@ use std::sync::atomic::Ordering;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::encode_pool::{EncodePool, Encoded, Job, Picture, Sink, default_workers};
+use super::encode_pool::{EncodePool, Job, Picture, default_workers};
 use super::{CaptureError, FrameSource, SourceInfo};
 use crate::backoff::Backoff;
 use crate::capture::controls::ControlValue;
@@ -22,7 +22,10 @@ use crate::frame::FrameHub;
 mod controls;
 mod modes;
 mod shared;
+mod sink;
 mod submit;
+
+use sink::HubSink;
 
 pub use shared::{CameraHealth, CaptureSettings, CaptureShared, ERROR_THRESHOLD, REOPEN_AFTER};
 
@@ -104,59 +107,6 @@ struct Capture {
     shared: Arc<CaptureShared>,
     hub: Arc<FrameHub>,
     pool: EncodePool<HubSink>,
-}
-
-/// The pool's sink: puts its results in the hub in capture order, with
-/// the counters and the camera health.
-struct HubSink {
-    hub: Arc<FrameHub>,
-    shared: Arc<CaptureShared>,
-    seq: u64,
-}
-
-impl Sink for HubSink {
-    fn frame(&mut self, encoded: Encoded) {
-        self.seq += 1;
-        self.shared.encode_failures.store(0, Ordering::Relaxed);
-        let Encoded {
-            mut frame,
-            encode_started,
-            done,
-        } = encoded;
-        frame.seq = self.seq;
-        frame.consecutive_failures = {
-            let mut c = self.shared.lock();
-            let before = c.consecutive_failures;
-            c.consecutive_failures = 0;
-            c.frames += 1;
-            c.meter.record(done);
-            c.frame_time_ms = (done - frame.captured_at).as_secs_f64() * 1e3;
-            let encode_s = (done - encode_started).as_secs_f64();
-            c.encode_ms = encode_s * 1e3;
-            c.jpeg_bytes = frame.jpeg.len() as u64;
-            c.out_size = (frame.width, frame.height);
-            c.passthrough = frame.quality.is_none();
-            if c.passthrough {
-                c.passed_through += 1;
-            } else {
-                c.encoded += 1;
-                c.encode_seconds.record(encode_s);
-            }
-            before
-        };
-        self.hub.publish(frame);
-        self.shared.health.send_if_modified(|h| {
-            let changed = *h != CameraHealth::Ok;
-            *h = CameraHealth::Ok;
-            changed
-        });
-    }
-
-    fn failure(&mut self, error: &CaptureError) {
-        self.shared.encode_failures.fetch_add(1, Ordering::Relaxed);
-        let failures = self.shared.record_failure(error);
-        tracing::warn!("capture failed ({failures} in a row): {error}");
-    }
 }
 
 impl Capture {
@@ -306,7 +256,7 @@ impl Capture {
                 Ok(info)
             }
             Err(e) => {
-                self.shared.record_failure(&e);
+                self.shared.record_camera_failure(&e);
                 Err(e)
             }
         }
@@ -343,7 +293,7 @@ impl Capture {
                 false
             }
             Err(e) => {
-                let failures = self.shared.record_failure(&e);
+                let failures = self.shared.record_camera_failure(&e);
                 tracing::warn!("capture failed ({failures} in a row): {e}");
                 e.source_lost() || failures >= REOPEN_AFTER
             }

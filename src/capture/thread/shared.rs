@@ -155,6 +155,9 @@ pub(super) struct Counters {
     pub(super) last_error: Option<String>,
     /// When `last_error` happened.
     pub(super) last_error_at: Option<SystemTime>,
+    /// When the camera itself last failed (to open or to read): a frame
+    /// read before then is not published when its encoding ends after.
+    pub(super) camera_failed_at: Option<std::time::Instant>,
     pub(super) passthrough: bool,
 }
 
@@ -344,6 +347,15 @@ impl CaptureShared {
             last_saved: None,
         };
         (capture, encoder)
+    }
+
+    /// A failure of the camera itself (to open or to read): counted as any
+    /// failure, and its time kept, so that a frame read before it and
+    /// encoded after it can neither be served as the newest picture nor
+    /// report the camera well again.
+    pub(super) fn record_camera_failure(&self, error: &CaptureError) -> u64 {
+        self.lock().camera_failed_at = Some(std::time::Instant::now());
+        self.record_failure(error)
     }
 
     pub(super) fn record_failure(&self, error: &CaptureError) -> u64 {

@@ -5,7 +5,8 @@ use std::sync::atomic::Ordering;
 use std::time::{Instant, SystemTime};
 
 use super::shared::Input;
-use super::{Capture, Encoded, Job, Picture};
+use super::{Capture, Job, Picture};
+use crate::capture::encode_pool::Encoded;
 use crate::capture::{CaptureError, SourceFrame};
 
 impl Capture {
