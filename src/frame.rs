@@ -70,7 +70,8 @@ pub fn unix_seconds(at: SystemTime) -> f64 {
 #[derive(Debug, Clone)]
 pub struct NoSignal {
     pub reason: String,
-    /// A JPEG reading "NO SIGNAL", shown to `/stream` viewers.
+    /// A JPEG reading "NO SIGNAL", shown to `/stream` viewers; empty until
+    /// it is drawn (the state is set the moment the camera fails).
     pub jpeg: Bytes,
 }
 
@@ -136,6 +137,23 @@ impl FrameHub {
             .no_signal
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = state.map(Arc::new);
+        self.changed.notify_all();
+    }
+
+    /// Give the failing state its picture, drawn after it was set; nothing
+    /// if the source is not failing (it recovered meanwhile) or the state
+    /// has a picture already.
+    pub fn fill_no_signal_picture(&self, jpeg: Bytes) {
+        let mut state = self
+            .no_signal
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let Some(current) = state.as_ref().filter(|s| s.jpeg.is_empty()) else {
+            return;
+        };
+        let reason = current.reason.clone();
+        *state = Some(Arc::new(NoSignal { reason, jpeg }));
+        drop(state);
         self.changed.notify_all();
     }
 
@@ -233,6 +251,23 @@ mod tests {
 
     fn frame(seq: u64) -> Frame {
         Frame::captured_now(seq, Bytes::from(vec![0xFF, 0xD8, seq as u8]), (2, 2), 80)
+    }
+
+    #[test]
+    fn the_no_signal_picture_fills_a_failing_state_only() {
+        let hub = FrameHub::new();
+        let picture = Bytes::from_static(b"\xFF\xD8 no signal");
+        hub.fill_no_signal_picture(picture.clone());
+        assert!(hub.no_signal().is_none(), "not failing: nothing to fill");
+        hub.set_no_signal(Some(NoSignal {
+            reason: "gone".into(),
+            jpeg: Bytes::new(),
+        }));
+        hub.fill_no_signal_picture(picture.clone());
+        let state = hub.no_signal().expect("failing");
+        assert_eq!((state.reason.as_str(), &state.jpeg), ("gone", &picture));
+        hub.fill_no_signal_picture(Bytes::from_static(b"other"));
+        assert_eq!(hub.no_signal().expect("failing").jpeg, picture, "kept");
     }
 
     #[test]

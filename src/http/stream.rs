@@ -96,12 +96,13 @@ fn frames(
     };
     let counters = &ctx.counters;
     let mut cursor = Cursor::default();
-    // The "no signal" picture is sent once each time the source fails.
+    // The "no signal" picture is sent once each time the source fails,
+    // as soon as it is drawn.
     let mut showed_no_signal = false;
     while !ctx.stopping() {
         let Some(frame) = ctx.hub.next_frame(&mut cursor, Duration::from_millis(200)) else {
             match ctx.hub.no_signal() {
-                Some(lost) if !showed_no_signal => {
+                Some(lost) if !showed_no_signal && !lost.jpeg.is_empty() => {
                     // No frame's sequence number: this picture is none of them.
                     part(&lost.jpeg, None, format_args!("X-No-Signal: 1\r\n"))?;
                     showed_no_signal = true;

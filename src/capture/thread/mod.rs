@@ -256,7 +256,7 @@ impl Capture {
                 Ok(info)
             }
             Err(e) => {
-                self.shared.record_camera_failure(&e);
+                self.shared.record_camera_failure(&e, &self.hub);
                 Err(e)
             }
         }
@@ -293,7 +293,7 @@ impl Capture {
                 false
             }
             Err(e) => {
-                let failures = self.shared.record_camera_failure(&e);
+                let failures = self.shared.record_camera_failure(&e, &self.hub);
                 tracing::warn!("capture failed ({failures} in a row): {e}");
                 e.source_lost() || failures >= REOPEN_AFTER
             }

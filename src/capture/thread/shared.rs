@@ -13,6 +13,7 @@ use crate::capture::mode::{ModeOption, ModeRequest};
 mod modes;
 use crate::capture::{CaptureError, SourceInfo};
 use crate::encode::{Codec, Transform};
+use crate::frame::{FrameHub, NoSignal};
 use crate::stats::{CaptureStatus, EncoderStatus, History, RateMeter, TimeBuckets};
 pub(super) use modes::ModeJob;
 
@@ -353,12 +354,16 @@ impl CaptureShared {
     /// failure, and its time kept, so that a frame read before it and
     /// encoded after it can neither be served as the newest picture nor
     /// report the camera well again.
-    pub(super) fn record_camera_failure(&self, error: &CaptureError) -> u64 {
+    pub(super) fn record_camera_failure(&self, error: &CaptureError, hub: &FrameHub) -> u64 {
         self.lock().camera_failed_at = Some(std::time::Instant::now());
-        self.record_failure(error)
+        self.record_failure(error, hub)
     }
 
-    pub(super) fn record_failure(&self, error: &CaptureError) -> u64 {
+    /// A failure counted; health turns `camera_error` after
+    /// [`ERROR_THRESHOLD`] in a row or at once when the source is lost. The
+    /// hub hears it first: `/snapshot` answers 503 before anyone is told
+    /// the camera failed (its NO SIGNAL picture is drawn after).
+    pub(super) fn record_failure(&self, error: &CaptureError, hub: &FrameHub) -> u64 {
         let mut c = self.lock();
         c.consecutive_failures += 1;
         c.total_failures += 1;
@@ -367,6 +372,12 @@ impl CaptureShared {
         let n = c.consecutive_failures;
         drop(c);
         if n >= ERROR_THRESHOLD || error.source_lost() {
+            if !matches!(*self.health.borrow(), CameraHealth::Failing(_)) {
+                hub.set_no_signal(Some(NoSignal {
+                    reason: error.to_string(),
+                    jpeg: bytes::Bytes::new(),
+                }));
+            }
             let failing = CameraHealth::Failing(error.to_string());
             self.health.send_if_modified(|h| {
                 let changed = !matches!(h, CameraHealth::Failing(_));

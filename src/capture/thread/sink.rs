@@ -53,6 +53,11 @@ impl Sink for HubSink {
             before
         };
         self.hub.publish(frame);
+        // The new frame first, then the failure lifted: /snapshot never
+        // serves the picture from before the failure.
+        if self.hub.no_signal().is_some() {
+            self.hub.set_no_signal(None);
+        }
         self.shared.health.send_if_modified(|h| {
             let changed = *h != CameraHealth::Ok;
             *h = CameraHealth::Ok;
@@ -62,7 +67,7 @@ impl Sink for HubSink {
 
     fn failure(&mut self, error: &CaptureError) {
         self.shared.encode_failures.fetch_add(1, Ordering::Relaxed);
-        let failures = self.shared.record_failure(error);
+        let failures = self.shared.record_failure(error, &self.hub);
         tracing::warn!("capture failed ({failures} in a row): {error}");
     }
 }
@@ -96,17 +101,20 @@ mod tests {
         // Read, then the camera times out while it is being encoded.
         let read = Instant::now();
         std::thread::sleep(std::time::Duration::from_millis(2));
-        shared.record_camera_failure(&CaptureError::Timeout { ms: 2000 });
+        shared.record_camera_failure(&CaptureError::Timeout { ms: 2000 }, &hub);
         assert!(matches!(*health.borrow(), CameraHealth::Failing(_)));
+        assert!(hub.no_signal().is_some(), "/snapshot answers 503 at once");
         sink.frame(encoded(read));
         assert!(
             matches!(*health.borrow(), CameraHealth::Failing(_)),
             "a frame older than the failure reported the camera well"
         );
         assert_eq!(hub.latest().map(|f| f.seq), Some(1), "and was served");
+        assert!(hub.no_signal().is_some(), "still 503");
         // A frame read after the failure is the camera back.
         sink.frame(encoded(Instant::now()));
         assert_eq!(*health.borrow(), CameraHealth::Ok);
+        assert!(hub.no_signal().is_none());
         assert_eq!(hub.latest().map(|f| f.seq), Some(2));
     }
 }
