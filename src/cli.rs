@@ -244,12 +244,14 @@ fn run_service(config: Config) -> Result<ExitCode> {
         .build()
         .wrap_err("cannot start the runtime")?;
     let result = runtime.block_on(async move {
+        // Before anything starts: a signal while starting stops cleanly.
+        let signals = crate::signals::Termination::catch().wrap_err("signals")?;
         let service = Service::start_logged(config, listener, None, events.clone()).await?;
         if headless {
-            crate::headless::run(service).await?;
+            crate::headless::run(service, signals).await?;
             Ok(())
         } else {
-            run_ui(service, events).await
+            run_ui(service, events, signals).await
         }
     });
     runtime.shutdown_timeout(std::time::Duration::from_millis(200));
@@ -257,7 +259,11 @@ fn run_service(config: Config) -> Result<ExitCode> {
 }
 
 /// The UI over the service in this process, until `q` or a signal.
-async fn run_ui(service: Service, events: EventLog) -> Result<()> {
+async fn run_ui(
+    service: Service,
+    events: EventLog,
+    mut signals: crate::signals::Termination,
+) -> Result<()> {
     let link = crate::tui::UiLink {
         status: service.status.clone(),
         frames: Arc::clone(&service.hub),
@@ -268,11 +274,10 @@ async fn run_ui(service: Service, events: EventLog) -> Result<()> {
     };
     let ui = tokio::select! {
         r = crate::tui::run_terminal(link) => r.wrap_err("terminal"),
-        signal = crate::signals::termination() => {
+        signal = signals.recv() => {
             // Dropping the UI future restores the terminal.
-            signal
-                .map(|s| tracing::info!("{s}: stopping"))
-                .map_err(|e| eyre!("signals: {e}"))
+            tracing::info!("{signal}: stopping");
+            Ok(())
         }
         () = async {
             let mut failed = service.failed_watch();

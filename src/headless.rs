@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use crate::service::Service;
+use crate::signals::Termination;
 use crate::stats::Status;
 
 /// One line that says how the service is doing.
@@ -33,14 +34,13 @@ pub fn status_line(s: &Status) -> String {
     line
 }
 
-/// Run until a signal or a quit command, then shut down.
+/// Run until a signal (caught by `signals` since before the service
+/// started) or a quit command, then shut down.
 ///
 /// # Errors
-/// The signal handlers could not be installed, or a task of the service
-/// that cannot be restarted failed (so the process exits non-zero).
-pub async fn run(service: Service) -> std::io::Result<()> {
-    let stop = crate::signals::termination();
-    tokio::pin!(stop);
+/// A task of the service that cannot be restarted failed (so the process
+/// exits non-zero).
+pub async fn run(service: Service, mut signals: Termination) -> std::io::Result<()> {
     let period = service.config.status_interval;
     // Zero turns the line off: a tick that never comes.
     let every = if period.is_zero() {
@@ -51,8 +51,8 @@ pub async fn run(service: Service) -> std::io::Result<()> {
     let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     loop {
         tokio::select! {
-            signal = &mut stop => {
-                tracing::info!("{}: stopping", signal?);
+            signal = signals.recv() => {
+                tracing::info!("{signal}: stopping");
                 break;
             }
             () = service.quit_requested() => break,

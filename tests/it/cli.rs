@@ -186,6 +186,29 @@ fn sigterm_and_sigint_stop_within_2_s_with_status_0() {
     }
 }
 
+/// A `systemctl stop` right after `start`: the signal comes while the
+/// service is still starting (its first line is out, nothing runs yet).
+/// It is held until the service runs, which then stops cleanly.
+#[test]
+fn a_signal_while_starting_stops_cleanly_with_status_0() {
+    let mut svc = Running::headless(
+        &[
+            "--source",
+            "test-pattern",
+            "--mqtt-url",
+            "mqtt://127.0.0.1:1",
+        ],
+        &[],
+    );
+    svc.wait_line("JPEG encoder", common::patience(Duration::from_secs(10)));
+    svc.signal("TERM");
+    let status = svc
+        .wait_exit(common::patience(Duration::from_secs(5)))
+        .expect("exited");
+    assert!(status.success(), "{status:?}");
+    svc.wait_line("SIGTERM: stopping", Duration::from_secs(1));
+}
+
 #[test]
 fn list_cameras_without_a_camera_says_so_and_exits_0() {
     let out = command().arg("list-cameras").output().expect("run");

@@ -159,7 +159,8 @@ fn the_mqtt_link_task_dying_stops_the_service_with_an_error() {
     let service = svc.service.take().expect("service");
     let tasks = service.supervisor();
     let outcome = svc.rt.block_on(async move {
-        let run = tokio::spawn(tars_camera::headless::run(service));
+        let signals = tars_camera::signals::Termination::catch().expect("signals");
+        let run = tokio::spawn(tars_camera::headless::run(service, signals));
         tokio::time::sleep(Duration::from_millis(300)).await;
         tasks.inject_fault("mqtt link and heartbeat");
         tokio::time::timeout(Duration::from_secs(5), run).await
