@@ -128,6 +128,10 @@ impl CounterRate {
 pub struct Status {
     pub version: String,
     pub uptime_s: f64,
+    /// When this service started (Unix seconds): tells one run of it from
+    /// the next, which `uptime_s` alone cannot when restarts are quick.
+    #[serde(default)]
+    pub started_at: f64,
     pub capture: CaptureStatus,
     pub encoder: EncoderStatus,
     pub stream: StreamStatus,

@@ -230,23 +230,27 @@ async fn apply(
 /// times a second).
 const ANSWER_FRESH: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// The quality and rotation the service last confirmed, and when; the
-/// service's uptime as last polled then.
+/// The quality and rotation the service last confirmed, and when; when
+/// that service started, as last polled then.
 #[derive(Debug, Default)]
 struct Confirmed {
     quality: Option<(u8, std::time::Instant)>,
     rotation: Option<(u16, std::time::Instant)>,
-    uptime_s: f64,
+    started_at: f64,
 }
 
 impl Confirmed {
     /// `status` with the values confirmed within [`ANSWER_FRESH`], so two
     /// quick keys make two steps even when a poll brought an older status
-    /// in between. A status whose uptime went back is of a restarted
-    /// service: what the one before confirmed says nothing about it.
+    /// in between. A status of a service started at another time is of a
+    /// restarted one: what the one before confirmed says nothing about it.
     fn over(&self, status: &Status) -> Status {
         let mut s = status.clone();
-        if status.uptime_s < self.uptime_s {
+        #[expect(
+            clippy::float_cmp,
+            reason = "the same value, copied: one run of the service"
+        )]
+        if status.started_at != self.started_at {
             return s;
         }
         let fresh = |at: std::time::Instant| at.elapsed() < ANSWER_FRESH;
@@ -293,7 +297,7 @@ pub(super) async fn send_commands(
             .and_then(|r| u16::try_from(r).ok());
         let quality = now["quality"].as_u64().and_then(|q| u8::try_from(q).ok());
         let at = std::time::Instant::now();
-        confirmed.uptime_s = status.borrow().uptime_s;
+        confirmed.started_at = status.borrow().started_at;
         if let Some(r) = turned {
             confirmed.rotation = Some((r, at));
         }

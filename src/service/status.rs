@@ -39,6 +39,12 @@ pub(super) struct StatusSource {
 pub(super) async fn run(source: StatusSource, tx: watch::Sender<Status>) {
     let mut frames_rate = CounterRate::default();
     let mut bytes_rate = CounterRate::default();
+    // The start on the wall clock, once: the same value in every snapshot.
+    let started_at = crate::frame::unix_seconds(
+        std::time::SystemTime::now()
+            .checked_sub(source.started.elapsed())
+            .unwrap_or_else(std::time::SystemTime::now),
+    );
     let mut tick = tokio::time::interval(STATUS_PERIOD);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -58,6 +64,7 @@ pub(super) async fn run(source: StatusSource, tx: watch::Sender<Status>) {
         let mut status = Status {
             version: env!("CARGO_PKG_VERSION").to_owned(),
             uptime_s: source.started.elapsed().as_secs_f64(),
+            started_at,
             capture,
             encoder,
             stream,

@@ -51,11 +51,11 @@ fn a_value_just_confirmed_beats_an_older_status() {
     status.capture.rotation = 0;
     status.encoder.quality = 80;
     let now = std::time::Instant::now();
-    status.uptime_s = 30.0;
+    status.started_at = 1_796_400_000.25;
     let confirmed = Confirmed {
         quality: Some((85, now)),
         rotation: Some((90, now)),
-        uptime_s: 29.5,
+        started_at: 1_796_400_000.25,
     };
     let shown = confirmed.over(&status);
     assert_eq!((shown.encoder.quality, shown.capture.rotation), (85, 90));
@@ -65,7 +65,7 @@ fn a_value_just_confirmed_beats_an_older_status() {
     let stale = Confirmed {
         quality: Some((85, old)),
         rotation: Some((90, old)),
-        uptime_s: 29.5,
+        started_at: 1_796_400_000.25,
     };
     let shown = stale.over(&status);
     assert_eq!((shown.encoder.quality, shown.capture.rotation), (80, 0));
@@ -73,15 +73,16 @@ fn a_value_just_confirmed_beats_an_older_status() {
 
 #[test]
 fn a_restarted_service_is_not_held_to_what_the_one_before_confirmed() {
-    // Confirmed by a service up 30 s; the status now is of one up 0.4 s
-    // (a `systemctl restart` with --quality 70): a key steps from 70.
+    // Confirmed by a service started 0.3 s before the one whose status is
+    // shown now (a quick `systemctl restart` with --quality 70): a key
+    // steps from 70.
     let mut status = Status::default();
     status.encoder.quality = 70;
-    status.uptime_s = 0.4;
+    status.started_at = 1_796_400_000.55;
     let confirmed = Confirmed {
         quality: Some((85, std::time::Instant::now())),
         rotation: None,
-        uptime_s: 30.0,
+        started_at: 1_796_400_000.25,
     };
     let shown = confirmed.over(&status);
     assert_eq!(shown.encoder.quality, 70);
