@@ -36,13 +36,13 @@ pub(super) const CODEC: u32 = 0x0099_0000;
 pub(super) const CAMERA: u32 = 0x009a_0000;
 pub(super) const JPEG: u32 = 0x009d_0000;
 pub(super) const fn user(n: u32) -> u32 {
-    USER | 0x900 | n
+    (USER | 0x900) + n
 }
 pub(super) const fn camera(n: u32) -> u32 {
-    CAMERA | 0x900 | n
+    (CAMERA | 0x900) + n
 }
 pub(super) const fn codec(n: u32) -> u32 {
-    CODEC | 0x900 | n
+    (CODEC | 0x900) + n
 }
 
 pub const CID_BRIGHTNESS: u32 = user(0);
