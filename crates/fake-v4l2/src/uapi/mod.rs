@@ -7,6 +7,9 @@
 //! any user of the API, so a user that gets a layout or a value wrong is
 //! caught rather than agreed with.
 
+mod controls;
+pub use controls::*;
+
 use std::ffi::c_long;
 use std::mem::size_of;
 
@@ -294,78 +297,6 @@ pub struct Input {
     pub reserved: [u32; 3],
 }
 
-/// `struct v4l2_control`.
-#[repr(C)]
-pub struct Control {
-    pub id: u32,
-    pub value: i32,
-}
-
-/// `struct v4l2_queryctrl`.
-#[repr(C)]
-pub struct QueryCtrl {
-    pub id: u32,
-    pub type_: u32,
-    pub name: [u8; 32],
-    pub minimum: i32,
-    pub maximum: i32,
-    pub step: i32,
-    pub default_value: i32,
-    pub flags: u32,
-    pub reserved: [u32; 2],
-}
-
-/// `struct v4l2_query_ext_ctrl`.
-#[repr(C)]
-pub struct QueryExtCtrl {
-    pub id: u32,
-    pub type_: u32,
-    pub name: [u8; 32],
-    pub minimum: i64,
-    pub maximum: i64,
-    pub step: u64,
-    pub default_value: i64,
-    pub flags: u32,
-    pub elem_size: u32,
-    pub elems: u32,
-    pub nr_of_dims: u32,
-    pub dims: [u32; 4],
-    pub reserved: [u32; 32],
-}
-
-/// `struct v4l2_querymenu` (packed): `name` or, for an integer menu,
-/// `value` in the same 32 bytes.
-#[repr(C, packed)]
-pub struct QueryMenu {
-    pub id: u32,
-    pub index: u32,
-    pub name: [u8; 32],
-    pub reserved: u32,
-}
-
-/// `struct v4l2_ext_control` (packed): the union's `value` is the low
-/// half of `value64` on these little-endian targets.
-#[repr(C, packed)]
-#[derive(Clone, Copy)]
-pub struct ExtControl {
-    pub id: u32,
-    pub size: u32,
-    pub reserved2: [u32; 1],
-    pub value64: i64,
-}
-
-/// `struct v4l2_ext_controls`.
-#[repr(C)]
-pub struct ExtControls {
-    /// `ctrl_class` or `which`.
-    pub which: u32,
-    pub count: u32,
-    pub error_idx: u32,
-    pub request_fd: i32,
-    pub reserved: [u32; 1],
-    pub controls: *mut ExtControl,
-}
-
 // asm-generic/ioctl.h: dir << 30 | size << 16 | type << 8 | nr.
 const IOC_WRITE: u32 = 1;
 const IOC_READ: u32 = 2;
@@ -418,29 +349,4 @@ pub fn set_str(field: &mut [u8], text: &str) {
 }
 
 #[cfg(all(test, target_pointer_width = "64"))]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn layouts_match_the_kernel_header_on_64_bit() {
-        assert_eq!(size_of::<Capability>(), 104);
-        assert_eq!(size_of::<FmtDesc>(), 64);
-        assert_eq!(size_of::<Format>(), 208);
-        assert_eq!(size_of::<Buffer>(), 88);
-        assert_eq!(size_of::<StreamParm>(), 204);
-        assert_eq!(size_of::<FrmSizeEnum>(), 44);
-        assert_eq!(size_of::<FrmIvalEnum>(), 52);
-        assert_eq!(size_of::<RequestBuffers>(), 20);
-        assert_eq!(size_of::<QueryCtrl>(), 68);
-        assert_eq!(size_of::<QueryExtCtrl>(), 232);
-        assert_eq!(size_of::<QueryMenu>(), 44);
-        assert_eq!(size_of::<ExtControl>(), 20);
-        assert_eq!(size_of::<ExtControls>(), 32);
-        assert_eq!(VIDIOC_S_EXT_CTRLS, 0xc020_5648);
-        assert_eq!(VIDIOC_QUERY_EXT_CTRL, 0xc0e8_5667);
-        assert_eq!(VIDIOC_QUERYCAP, 0x8068_5600);
-        assert_eq!(VIDIOC_S_FMT, 0xc0d0_5605);
-        assert_eq!(VIDIOC_DQBUF, 0xc058_5611);
-        assert_eq!(VIDIOC_STREAMON, 0x4004_5612);
-    }
-}
+mod tests;
