@@ -53,12 +53,13 @@ impl Sink for HubSink {
             before
         };
         self.hub.publish(frame);
-        // The new frame first, then the failure lifted: /snapshot never
-        // serves the picture from before the failure.
-        if self.hub.no_signal().is_some() {
-            self.hub.set_no_signal(None);
-        }
         self.shared.health.send_if_modified(|h| {
+            // The new frame first, then the failure lifted, then the health:
+            // /snapshot never serves the picture from before the failure,
+            // and a healthy stream costs no look at the hub.
+            if matches!(h, CameraHealth::Failing(_)) {
+                self.hub.set_no_signal(None);
+            }
             let changed = *h != CameraHealth::Ok;
             *h = CameraHealth::Ok;
             changed
